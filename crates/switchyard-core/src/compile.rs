@@ -1,0 +1,327 @@
+//! Files to `Environment`: parse, decode, check references across documents, and build indexes.
+//!
+//! Beyond Flipt's own checks (§2.8 of the reference) this stage refuses what Flipt silently
+//! accepts: duplicate flag, segment and variant keys in a namespace (Flipt keeps the last),
+//! distributions summing over 100, several default variants. References are resolved over the
+//! whole namespace, whatever the file order (Flipt fails when a segment is defined in a later
+//! file; nobody depends on that).
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use sha1::{Digest, Sha1};
+
+use crate::constraint::Constraint;
+use crate::diagnostic::{Diagnostics, Location, Pos, Sink};
+use crate::document::*;
+use crate::limits::Limits;
+use crate::snapshot::*;
+use crate::source::SourceFile;
+use crate::yaml;
+
+/// Compiles the flag files of one environment. Files are taken in path order.
+///
+/// Every problem in every file is reported; the result is either a fully valid environment or
+/// the complete list of diagnostics.
+pub fn compile_environment(key: &str, files: &[SourceFile], limits: &Limits) -> Result<Environment, Diagnostics> {
+    let mut sink = Sink::default();
+    let mut order: Vec<&SourceFile> = files.iter().collect();
+    order.sort_by(|a, b| a.path.cmp(&b.path));
+    if order.len() > limits.max_files {
+        sink.push(&order[limits.max_files].path, Pos::new(1, 1), "", format!("more than {} flag files (limit)", limits.max_files));
+        return Err(sink.finish());
+    }
+    let mut total = 0usize;
+    let mut docs: Vec<Document> = Vec::new();
+    let mut file_digests: Vec<String> = Vec::with_capacity(order.len());
+    for (i, file) in order.iter().enumerate() {
+        file_digests.push(hex::encode(Sha1::digest(&file.contents)));
+        total += file.contents.len();
+        if total > limits.max_total_bytes {
+            sink.push(&file.path, Pos::new(1, 1), "", format!("flag files exceed {} bytes in total (limit)", limits.max_total_bytes));
+            return Err(sink.finish());
+        }
+        for node in parse_file(file, limits, &mut sink) {
+            if let Some(doc) = crate::decode::decode_document(&node, i, &file.path, &mut sink) {
+                docs.push(doc);
+            }
+        }
+    }
+    let mut by_ns: BTreeMap<String, Vec<&Document>> = BTreeMap::new();
+    for d in &docs {
+        by_ns.entry(d.namespace.key.clone()).or_default().push(d);
+    }
+    let mut namespaces = BTreeMap::new();
+    for (ns_key, ns_docs) in by_ns {
+        if let Some(ns) = compile_namespace(&ns_key, &ns_docs, &order, &file_digests, &mut sink) {
+            namespaces.insert(ns_key, Arc::new(ns));
+        }
+    }
+    if !sink.is_empty() {
+        return Err(sink.finish());
+    }
+    let mut h = Sha1::new();
+    for (k, ns) in &namespaces {
+        h.update(k.as_bytes());
+        h.update([0]);
+        h.update(ns.digest.as_bytes());
+        h.update([b'\n']);
+    }
+    Ok(Environment { key: key.to_string(), namespaces, digest: hex::encode(h.finalize()) })
+}
+
+/// Parses one file into document nodes, by extension as Flipt does.
+fn parse_file(file: &SourceFile, limits: &Limits, sink: &mut Sink) -> Vec<yaml::Node> {
+    let path = file.path.as_str();
+    if file.contents.len() > limits.max_file_bytes {
+        sink.push(path, Pos::new(1, 1), "", format!(
+            "file is {} bytes; the limit is {} bytes", file.contents.len(), limits.max_file_bytes));
+        return Vec::new();
+    }
+    let ext = path.rsplit('/').next().and_then(|n| n.rsplit_once('.')).map(|(_, e)| e);
+    let bytes = file.contents.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&file.contents);
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            let prefix = std::str::from_utf8(&bytes[..e.valid_up_to()]).unwrap_or_default();
+            let (line, col) = yaml::line_col(prefix, prefix.len());
+            sink.push(path, Pos::new(line, col), "", "file is not valid UTF-8");
+            return Vec::new();
+        }
+    };
+    let parsed = match ext {
+        Some("yaml" | "yml") => yaml::parse_yaml(text, limits),
+        Some("json") | None => yaml::parse_json(text, limits),
+        Some(other) => {
+            sink.push(path, Pos::new(1, 1), "", format!("unexpected extension: \".{other}\" (use .yaml, .yml or .json)"));
+            return Vec::new();
+        }
+    };
+    match parsed {
+        Ok(nodes) => nodes,
+        Err(e) => {
+            sink.push(path, e.pos, "", e.message);
+            Vec::new()
+        }
+    }
+}
+
+fn loc(files: &[&SourceFile], file: usize, pos: Pos) -> Location {
+    Location { file: files[file].path.clone(), line: pos.line, column: pos.column }
+}
+
+fn compile_namespace(
+    ns_key: &str,
+    docs: &[&Document],
+    files: &[&SourceFile],
+    file_digests: &[String],
+    sink: &mut Sink,
+) -> Option<Namespace> {
+    // Flipt's digest: the first document's file hash, then sha1(prev + file hash) per document.
+    let mut digest = String::new();
+    let (mut name, mut description) = (None, None);
+    for d in docs {
+        let fd = &file_digests[d.file];
+        digest = if digest.is_empty() {
+            fd.clone()
+        } else {
+            hex::encode(Sha1::digest(format!("{digest}{fd}").as_bytes()))
+        };
+        if d.namespace.name.is_some() {
+            name.clone_from(&d.namespace.name);
+        }
+        if d.namespace.description.is_some() {
+            description.clone_from(&d.namespace.description);
+        }
+    }
+
+    // Segments first: flags refer to them anywhere in the namespace.
+    let mut segments: Vec<Arc<Segment>> = Vec::new();
+    let mut segment_index: HashMap<String, usize> = HashMap::new();
+    let mut segment_at: HashMap<String, Location> = HashMap::new();
+    for d in docs {
+        let file = files[d.file].path.as_str();
+        for s in &d.segments {
+            if let Some(first) = segment_at.get(&s.key.value) {
+                sink.push(file, s.key.pos, &s.key.path, format!(
+                    "duplicate segment key \"{}\" in namespace \"{ns_key}\" (first defined at {}:{}:{})",
+                    s.key.value, first.file, first.line, first.column));
+                continue;
+            }
+            segment_at.insert(s.key.value.clone(), loc(files, d.file, s.key.pos));
+            let mut constraints = Vec::with_capacity(s.constraints.len());
+            for c in &s.constraints {
+                match Constraint::compile(c.comparison, c.property.clone(), c.operator, c.value.value.clone(), c.description.clone()) {
+                    Ok(c) => constraints.push(c),
+                    Err(msg) => sink.push(file, c.value.pos, &c.value.path, msg),
+                }
+            }
+            segment_index.insert(s.key.value.clone(), segments.len());
+            segments.push(Arc::new(Segment {
+                key: s.key.value.clone(),
+                name: s.name.clone(),
+                description: s.description.clone(),
+                match_type: s.match_type,
+                constraints,
+            }));
+        }
+    }
+
+    let mut flags: Vec<Arc<Flag>> = Vec::new();
+    let mut flag_index: HashMap<String, usize> = HashMap::new();
+    for d in docs {
+        let file = files[d.file].path.as_str();
+        for f in &d.flags {
+            if let Some(&i) = flag_index.get(&f.key.value) {
+                let first = &flags[i].location;
+                sink.push(file, f.key.pos, &f.key.path, format!(
+                    "duplicate flag key \"{}\" in namespace \"{ns_key}\" (first defined at {}:{}:{})",
+                    f.key.value, first.file, first.line, first.column));
+                continue;
+            }
+            let flag = compile_flag(ns_key, f, file, loc(files, d.file, f.key.pos), &segments, &segment_index, sink);
+            flag_index.insert(f.key.value.clone(), flags.len());
+            flags.push(Arc::new(flag));
+        }
+    }
+    Some(Namespace { key: ns_key.to_string(), name, description, digest, flags, segments, flag_index, segment_index })
+}
+
+fn resolve_segments(
+    what: &str,
+    ns_key: &str,
+    flag_key: &str,
+    rank: usize,
+    refs: &SegmentRef,
+    file: &str,
+    segments: &[Arc<Segment>],
+    index: &HashMap<String, usize>,
+    sink: &mut Sink,
+) -> Vec<Arc<Segment>> {
+    let mut out = Vec::with_capacity(refs.keys.len());
+    for (i, k) in refs.keys.iter().enumerate() {
+        if refs.keys[..i].iter().any(|p| p.value == k.value) {
+            sink.push(file, k.pos, &k.path, format!("segment \"{}\" is listed twice", k.value));
+            continue;
+        }
+        match index.get(&k.value) {
+            Some(&s) => out.push(segments[s].clone()),
+            None => sink.push(file, k.pos, &k.path, format!(
+                "flag {ns_key}/{flag_key} {what} {rank} references unknown segment \"{}\"", k.value)),
+        }
+    }
+    out
+}
+
+fn attachment_json(a: &Option<serde_json::Value>) -> String {
+    match a {
+        Some(v) => v.to_string(),
+        None => "null".to_string(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn compile_flag(
+    ns_key: &str,
+    f: &FlagDoc,
+    file: &str,
+    location: Location,
+    segments: &[Arc<Segment>],
+    segment_index: &HashMap<String, usize>,
+    sink: &mut Sink,
+) -> Flag {
+    let key = f.key.value.as_str();
+    let mut variants: Vec<Variant> = Vec::with_capacity(f.variants.len());
+    let mut default_variant: Option<usize> = None;
+    let mut default_at: Option<&At<bool>> = None;
+    for v in &f.variants {
+        if variants.iter().any(|x| x.key == v.key.value) {
+            sink.push(file, v.key.pos, &v.key.path, format!("duplicate variant key \"{}\" in flag {ns_key}/{key}", v.key.value));
+            continue;
+        }
+        let is_default = v.default.as_ref().is_some_and(|d| d.value);
+        if is_default {
+            if let Some(first) = default_at {
+                let d = v.default.as_ref().map_or(v.key.pos, |d| d.pos);
+                let p = v.default.as_ref().map_or(v.key.path.as_str(), |d| d.path.as_str());
+                sink.push(file, d, p, format!(
+                    "flag {ns_key}/{key} has more than one default variant (first at line {} column {})",
+                    first.pos.line, first.pos.column));
+            } else {
+                default_at = v.default.as_ref();
+                default_variant = Some(variants.len());
+            }
+        }
+        variants.push(Variant {
+            key: v.key.value.clone(),
+            name: v.name.clone(),
+            description: v.description.clone(),
+            attachment_json: attachment_json(&v.attachment),
+            attachment: v.attachment.clone(),
+            is_default: is_default && default_variant == Some(variants.len()),
+        });
+    }
+
+    let mut rules = Vec::with_capacity(f.rules.len());
+    for (i, r) in f.rules.iter().enumerate() {
+        let rank = i + 1;
+        let segs = resolve_segments("rule", ns_key, key, rank, &r.segment, file, segments, segment_index, sink);
+        let mut distributions = Vec::with_capacity(r.distributions.len());
+        let mut sum = 0f64;
+        for dist in &r.distributions {
+            sum += f64::from(dist.rollout.value);
+            match variants.iter().position(|v| v.key == dist.variant.value) {
+                Some(vi) => {
+                    if distributions.iter().any(|d: &Distribution| d.variant == vi) {
+                        sink.push(file, dist.variant.pos, &dist.variant.path, format!(
+                            "variant \"{}\" appears twice in rule {rank} of flag {ns_key}/{key}", dist.variant.value));
+                    }
+                    distributions.push(Distribution { variant: vi, rollout: dist.rollout.value });
+                }
+                None => sink.push(file, dist.variant.pos, &dist.variant.path, format!(
+                    "flag {ns_key}/{key} rule {rank} references unknown variant \"{}\"", dist.variant.value)),
+            }
+        }
+        if sum > 100.0 + 1e-3 {
+            let p = format!("{}.distributions", r.at.path);
+            sink.push(file, r.at.pos, &p, format!(
+                "distributions of rule {rank} of flag {ns_key}/{key} sum to {}, more than 100", trim_float(sum)));
+        }
+        let buckets = crate::eval::bucket::boundaries(&distributions);
+        rules.push(Rule { rank: rank as u32, segments: segs, segment_operator: r.segment.operator, distributions, buckets });
+    }
+
+    let mut rollouts = Vec::with_capacity(f.rollouts.len());
+    for (i, r) in f.rollouts.iter().enumerate() {
+        let rank = i + 1;
+        let kind = match &r.kind {
+            RolloutDocKind::Threshold { percentage, value } => RolloutKind::Threshold { percentage: percentage.value, value: *value },
+            RolloutDocKind::Segment { segment, value } => RolloutKind::Segment {
+                segments: resolve_segments("rollout", ns_key, key, rank, segment, file, segments, segment_index, sink),
+                operator: segment.operator,
+                value: *value,
+            },
+            RolloutDocKind::Empty => RolloutKind::Empty,
+        };
+        rollouts.push(Rollout { rank: rank as u32, description: r.description.clone(), kind });
+    }
+
+    Flag {
+        key: key.to_string(),
+        name: f.name.clone(),
+        description: f.description.clone(),
+        flag_type: f.flag_type,
+        enabled: f.enabled,
+        metadata: f.metadata.clone(),
+        variants,
+        default_variant,
+        rules,
+        rollouts,
+        location,
+    }
+}
+
+fn trim_float(v: f64) -> String {
+    let s = format!("{v:.3}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}

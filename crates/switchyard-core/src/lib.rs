@@ -1,0 +1,36 @@
+//! Switchyard's pure core: Flipt declarative flag documents, strict validation, compiled
+//! snapshots and evaluation with Flipt v2's exact semantics.
+//!
+//! The data flow is one way: [`SourceFile`]s → [`compile_environment`] → [`Environment`]
+//! (or [`Diagnostics`] listing every problem) → [`evaluate_variant`] / [`evaluate_boolean`].
+//! This crate never does I/O, never reads a clock, never spawns and never logs: the same input
+//! always gives the same output.
+
+#![warn(missing_docs)]
+
+mod compile;
+pub mod constraint;
+mod decode;
+mod diagnostic;
+mod document;
+pub mod eval;
+pub mod export;
+mod limits;
+mod snapshot;
+mod source;
+mod suggest;
+mod yaml;
+
+pub use compile::compile_environment;
+pub use constraint::{ComparisonType, Constraint, Operator};
+pub use diagnostic::{Diagnostic, Diagnostics, Location, Pos};
+pub use eval::{
+    BatchItem, BatchRequest, BooleanEvaluation, Context, ErrorReason, EvalError, Evaluation, Reason,
+    VariantEvaluation, evaluate, evaluate_batch, evaluate_boolean, evaluate_variant,
+};
+pub use limits::Limits;
+pub use snapshot::{
+    Distribution, Environment, Flag, FlagType, MatchType, Namespace, Rollout, RolloutKind, Rule, Segment,
+    SegmentOperator, Snapshot, Variant,
+};
+pub use source::{DEFAULT_INCLUDE, FileSelector, INDEX_FILE, SourceFile, discover};

@@ -1,0 +1,481 @@
+//! YAML and JSON text to a tree of positioned nodes, with explicit limits on depth, nodes and aliases.
+//!
+//! Flipt decodes with Go's yaml.v3 (YAML 1.2 core schema for plain scalars, merge keys, duplicate
+//! keys refused). This module reproduces those rules on top of the `granit-parser` event stream
+//! and keeps the line and column of every node so later stages can point at it.
+
+use std::collections::HashMap;
+
+use granit_parser::{Event, Parser, ScalarStyle, Span};
+
+use crate::diagnostic::Pos;
+use crate::limits::Limits;
+
+/// A YAML node and where it starts.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Node {
+    pub(crate) value: Value,
+    pub(crate) pos: Pos,
+}
+
+/// The resolved value of a node.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Seq(Vec<Node>),
+    /// Entries in source order; keys are unique.
+    Map(Vec<(Key, Node)>),
+}
+
+/// A mapping key: its text and position.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Key {
+    pub(crate) name: String,
+    pub(crate) pos: Pos,
+}
+
+impl Value {
+    /// A short English name for the kind of value, for messages.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) | Value::Float(_) => "a number",
+            Value::Str(_) => "a string",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+}
+
+/// A fatal problem reading one file: the rest of that file is not read.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SyntaxError {
+    pub(crate) pos: Pos,
+    pub(crate) message: String,
+}
+
+impl SyntaxError {
+    fn new(pos: Pos, message: impl Into<String>) -> Self {
+        SyntaxError { pos, message: message.into() }
+    }
+}
+
+fn pos_of(span: &Span) -> Pos {
+    Pos::new(span.start.line() as u32, span.start.col() as u32 + 1)
+}
+
+/// Parses a YAML stream into one node per non-empty document.
+pub(crate) fn parse_yaml(text: &str, limits: &Limits) -> Result<Vec<Node>, SyntaxError> {
+    let mut b = Builder {
+        parser: Parser::new_from_str(text),
+        anchors: HashMap::new(),
+        nodes: 0,
+        aliases: 0,
+        limits,
+        line_offset: 0,
+        col_offset: 0,
+    };
+    b.stream()
+}
+
+/// Parses a file of one or more concatenated JSON values; every value is one document.
+pub(crate) fn parse_json(text: &str, limits: &Limits) -> Result<Vec<Node>, SyntaxError> {
+    let mut docs = Vec::new();
+    let mut stream =
+        serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+    let mut start = 0usize;
+    loop {
+        match stream.next() {
+            None => break,
+            Some(Ok(_)) => {
+                let end = stream.byte_offset();
+                let slice = &text[start..end];
+                let lead = slice.len() - slice.trim_start().len();
+                let begin = start + lead;
+                let (line, col) = line_col(text, begin);
+                if docs.len() >= limits.max_documents_per_file {
+                    return Err(SyntaxError::new(
+                        Pos::new(line, col),
+                        format!(
+                            "file has more than {} documents (limit)",
+                            limits.max_documents_per_file
+                        ),
+                    ));
+                }
+                let mut b = Builder {
+                    parser: Parser::new_from_str(&text[begin..end]),
+                    anchors: HashMap::new(),
+                    nodes: 0,
+                    aliases: 0,
+                    limits,
+                    line_offset: line - 1,
+                    col_offset: col - 1,
+                };
+                docs.extend(b.stream()?);
+                start = end;
+            }
+            Some(Err(e)) => {
+                return Err(SyntaxError::new(
+                    Pos::new(e.line() as u32, e.column().max(1) as u32),
+                    format!("invalid JSON: {}", strip_json_position(&e.to_string())),
+                ));
+            }
+        }
+    }
+    Ok(docs)
+}
+
+fn strip_json_position(msg: &str) -> String {
+    match msg.find(" at line ") {
+        Some(i) => msg[..i].to_string(),
+        None => msg.to_string(),
+    }
+}
+
+/// 1-based line and character column of a byte offset.
+pub(crate) fn line_col(text: &str, offset: usize) -> (u32, u32) {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() as u32 + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = text[line_start..offset].chars().count() as u32 + 1;
+    (line, col)
+}
+
+struct Builder<'a, 'l> {
+    parser: Parser<'a, granit_parser::StrInput<'a>>,
+    anchors: HashMap<usize, (Node, usize)>,
+    nodes: usize,
+    aliases: usize,
+    limits: &'l Limits,
+    line_offset: u32,
+    col_offset: u32,
+}
+
+impl<'a> Builder<'a, '_> {
+    fn pos(&self, span: &Span) -> Pos {
+        let p = pos_of(span);
+        if p.line == 1 {
+            Pos::new(p.line + self.line_offset, p.column + self.col_offset)
+        } else {
+            Pos::new(p.line + self.line_offset, p.column)
+        }
+    }
+
+    fn next(&mut self) -> Result<(Event<'a>, Span), SyntaxError> {
+        match self.parser.next_event() {
+            Some(Ok(ev)) => Ok(ev),
+            Some(Err(e)) => {
+                let m = e.marker();
+                let span = Span::new(*m, *m);
+                let info = e.info();
+                Err(SyntaxError::new(self.pos(&span), format!("invalid YAML: {info}")))
+            }
+            None => Err(SyntaxError::new(Pos::new(1, 1), "invalid YAML: unexpected end of input")),
+        }
+    }
+
+    fn stream(&mut self) -> Result<Vec<Node>, SyntaxError> {
+        let mut docs = Vec::new();
+        let mut count = 0usize;
+        loop {
+            let (ev, span) = self.next()?;
+            match ev {
+                Event::StreamStart => {}
+                Event::StreamEnd => return Ok(docs),
+                Event::DocumentStart(..) => {
+                    count += 1;
+                    if count > self.limits.max_documents_per_file {
+                        return Err(SyntaxError::new(
+                            self.pos(&span),
+                            format!(
+                                "file has more than {} documents (limit)",
+                                self.limits.max_documents_per_file
+                            ),
+                        ));
+                    }
+                    self.anchors.clear();
+                    let (ev, span) = self.next()?;
+                    let node = self.node(ev, span, 0)?;
+                    let (end, span) = self.next()?;
+                    if !matches!(end, Event::DocumentEnd) {
+                        return Err(SyntaxError::new(self.pos(&span), "invalid YAML: expected end of document"));
+                    }
+                    if node.value != Value::Null {
+                        docs.push(node);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn count(&mut self, n: usize, pos: Pos) -> Result<(), SyntaxError> {
+        self.nodes += n;
+        if self.nodes > self.limits.max_nodes_per_file {
+            return Err(SyntaxError::new(
+                pos,
+                format!(
+                    "file expands to more than {} nodes (limit); aliases that multiply content (a \"billion laughs\" file) are refused",
+                    self.limits.max_nodes_per_file
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn node(&mut self, ev: Event<'a>, span: Span, depth: usize) -> Result<Node, SyntaxError> {
+        let pos = self.pos(&span);
+        if depth > self.limits.max_depth {
+            return Err(SyntaxError::new(
+                pos,
+                format!("nesting deeper than {} levels (limit)", self.limits.max_depth),
+            ));
+        }
+        let start_nodes = self.nodes;
+        let (node, anchor) = match ev {
+            Event::Scalar(text, style, anchor, tag) => {
+                self.count(1, pos)?;
+                let tag = tag.map(|t| (t.handle().to_string(), t.suffix().to_string()));
+                let value = resolve_scalar(&text, style, tag.as_ref()).map_err(|m| SyntaxError::new(pos, m))?;
+                (Node { value, pos }, anchor)
+            }
+            Event::SequenceStart(_, anchor, tag) => {
+                check_collection_tag(tag.as_deref().map(|t| (t.handle(), t.suffix())), "seq", pos)?;
+                self.count(1, pos)?;
+                let mut items = Vec::new();
+                loop {
+                    let (ev, span) = self.next()?;
+                    if matches!(ev, Event::SequenceEnd) {
+                        break;
+                    }
+                    items.push(self.node(ev, span, depth + 1)?);
+                }
+                (Node { value: Value::Seq(items), pos }, anchor)
+            }
+            Event::MappingStart(_, anchor, tag) => {
+                check_collection_tag(tag.as_deref().map(|t| (t.handle(), t.suffix())), "map", pos)?;
+                self.count(1, pos)?;
+                let mut entries: Vec<(Key, Node)> = Vec::new();
+                let mut merges: Vec<Node> = Vec::new();
+                loop {
+                    let (ev, span) = self.next()?;
+                    if matches!(ev, Event::MappingEnd) {
+                        break;
+                    }
+                    let key_node = self.node(ev, span, depth + 1)?;
+                    let (kev, kspan) = self.next()?;
+                    let value = self.node(kev, kspan, depth + 1)?;
+                    let name = match &key_node.value {
+                        Value::Str(s) => s.clone(),
+                        Value::Int(i) => i.to_string(),
+                        Value::Float(f) => f.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        Value::Null => "null".to_string(),
+                        Value::Seq(_) | Value::Map(_) => {
+                            return Err(SyntaxError::new(key_node.pos, "mapping keys must be scalars"));
+                        }
+                    };
+                    if name == "<<" && matches!(key_node.value, Value::Str(_)) {
+                        merges.push(value);
+                        continue;
+                    }
+                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                        return Err(SyntaxError::new(
+                            key_node.pos,
+                            format!(
+                                "duplicate key `{name}` (first defined at line {} column {})",
+                                first.pos.line, first.pos.column
+                            ),
+                        ));
+                    }
+                    entries.push((Key { name, pos: key_node.pos }, value));
+                }
+                for merge in merges {
+                    let sources = match merge.value {
+                        Value::Map(m) => vec![m],
+                        Value::Seq(items) => {
+                            let mut maps = Vec::new();
+                            for item in items {
+                                match item.value {
+                                    Value::Map(m) => maps.push(m),
+                                    other => {
+                                        return Err(SyntaxError::new(
+                                            item.pos,
+                                            format!("merge key `<<` needs mappings, found {}", other.kind()),
+                                        ));
+                                    }
+                                }
+                            }
+                            maps
+                        }
+                        other => {
+                            return Err(SyntaxError::new(
+                                merge.pos,
+                                format!("merge key `<<` needs a mapping, found {}", other.kind()),
+                            ));
+                        }
+                    };
+                    for source in sources {
+                        for (k, v) in source {
+                            if !entries.iter().any(|(e, _)| e.name == k.name) {
+                                entries.push((k, v));
+                            }
+                        }
+                    }
+                }
+                (Node { value: Value::Map(entries), pos }, anchor)
+            }
+            Event::Alias(id) => {
+                self.aliases += 1;
+                if self.aliases > self.limits.max_aliases_per_file {
+                    return Err(SyntaxError::new(
+                        pos,
+                        format!("more than {} aliases in one file (limit)", self.limits.max_aliases_per_file),
+                    ));
+                }
+                let Some(size) = self.anchors.get(&id).map(|(_, size)| *size) else {
+                    return Err(SyntaxError::new(pos, "alias refers to an unknown anchor"));
+                };
+                self.count(size, pos)?;
+                let value = self.anchors.get(&id).map_or(Value::Null, |(n, _)| n.value.clone());
+                return Ok(Node { value, pos });
+            }
+            Event::UnresolvedAlias(name) => {
+                return Err(SyntaxError::new(pos, format!("alias `*{name}` refers to an unknown anchor")));
+            }
+            _ => return Err(SyntaxError::new(pos, "invalid YAML: unexpected event")),
+        };
+        if anchor != 0 {
+            let size = self.nodes - start_nodes;
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        Ok(node)
+    }
+}
+
+const CORE: &str = "tag:yaml.org,2002:";
+
+fn check_collection_tag(tag: Option<(&str, &str)>, want: &str, pos: Pos) -> Result<(), SyntaxError> {
+    match tag {
+        None => Ok(()),
+        Some((h, s)) if h == CORE && s == want => Ok(()),
+        Some((h, s)) => Err(SyntaxError::new(pos, format!("unsupported YAML tag `{h}{s}`"))),
+    }
+}
+
+/// Resolves a scalar with the YAML 1.2 core schema, as yaml.v3 does.
+fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&(String, String)>) -> Result<Value, String> {
+    if let Some((handle, suffix)) = tag {
+        if handle != CORE {
+            return Err(format!("unsupported YAML tag `{handle}{suffix}`"));
+        }
+        return match suffix.as_str() {
+            "str" => Ok(Value::Str(text.to_string())),
+            "null" => Ok(Value::Null),
+            "bool" => match resolve_plain(text) {
+                v @ Value::Bool(_) => Ok(v),
+                _ => Err(format!("`{text}` is not a boolean")),
+            },
+            "int" => match resolve_plain(text) {
+                v @ Value::Int(_) => Ok(v),
+                _ => Err(format!("`{text}` is not an integer")),
+            },
+            "float" => match resolve_plain(text) {
+                Value::Int(i) => Ok(Value::Float(i as f64)),
+                v @ Value::Float(_) => Ok(v),
+                _ => Err(format!("`{text}` is not a number")),
+            },
+            other => Err(format!("unsupported YAML tag `!!{other}`")),
+        };
+    }
+    if style != ScalarStyle::Plain {
+        return Ok(Value::Str(text.to_string()));
+    }
+    Ok(resolve_plain(text))
+}
+
+fn resolve_plain(text: &str) -> Value {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
+        ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
+        _ => {}
+    }
+    let (sign, digits) = match text.as_bytes().first() {
+        Some(b'-') => (-1i64, &text[1..]),
+        Some(b'+') => (1, &text[1..]),
+        _ => (1, text),
+    };
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        return match text.parse::<i64>() {
+            Ok(i) => Value::Int(i),
+            Err(_) => text.parse::<f64>().map_or_else(|_| Value::Str(text.to_string()), Value::Float),
+        };
+    }
+    if sign == 1 && text.len() > 2 {
+        if let Some(hex) = text.strip_prefix("0x") {
+            if let Ok(i) = i64::from_str_radix(hex, 16) {
+                return Value::Int(i);
+            }
+        }
+        if let Some(oct) = text.strip_prefix("0o") {
+            if let Ok(i) = i64::from_str_radix(oct, 8) {
+                return Value::Int(i);
+            }
+        }
+    }
+    if is_core_float(digits) {
+        if let Ok(f) = text.parse::<f64>() {
+            return Value::Float(f);
+        }
+    }
+    Value::Str(text.to_string())
+}
+
+/// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` without the sign.
+fn is_core_float(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let int_digits = i - int_start;
+    let mut frac_digits = 0;
+    if i < b.len() && b[i] == b'.' {
+        i += 1;
+        let f = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        frac_digits = i - f;
+    }
+    if int_digits == 0 && frac_digits == 0 {
+        return false;
+    }
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        i += 1;
+        if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+            i += 1;
+        }
+        let e = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        if i == e {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+#[cfg(test)]
+mod tests;
