@@ -397,7 +397,8 @@ fn decode_flag(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<FlagDoc> {
                 .collect();
         }
     }
-    Some(FlagDoc { key: key?, name: name?, description, flag_type, enabled, metadata, variants, rules, rollouts })
+    // A missing name is already reported; keep the flag so its references are still checked.
+    Some(FlagDoc { key: key?, name: name.unwrap_or_default(), description, flag_type, enabled, metadata, variants, rules, rollouts })
 }
 
 fn decode_variant(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<VariantDoc> {
@@ -609,7 +610,8 @@ fn decode_segment(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<SegmentDo
         .enumerate()
         .filter_map(|(i, n)| decode_constraint(cx, n, &index(&f.child("constraints"), i)))
         .collect();
-    Some(SegmentDoc { key: key?, name: name?, description, match_type: match_type?, constraints })
+    // Keep the segment (its problems are reported) so flags that use it do not get spurious errors.
+    Some(SegmentDoc { key: key?, name: name.unwrap_or_default(), description, match_type: match_type.unwrap_or(MatchType::All), constraints })
 }
 
 fn fmt_number(v: f64) -> String {

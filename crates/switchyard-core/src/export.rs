@@ -261,3 +261,43 @@ pub fn document(ns: &Namespace) -> Value {
         .collect();
     json!({ "version": "1.6", "namespace": Value::Object(nso), "flags": flags, "segments": segments })
 }
+
+/// Flipt's `VariantEvaluationResponse` JSON (camelCase, defaults present, string enums).
+pub fn variant_response(
+    flag_key: &str,
+    eval: &crate::eval::VariantEvaluation<'_>,
+    request_id: &str,
+    duration_ms: f64,
+    timestamp: &str,
+) -> Value {
+    json!({
+        "match": eval.matched,
+        "segmentKeys": eval.segment_keys,
+        "reason": eval.reason.as_str(),
+        "variantKey": eval.variant_key(),
+        "variantAttachment": eval.variant_attachment(),
+        "requestId": request_id,
+        "requestDurationMillis": duration_ms,
+        "timestamp": timestamp,
+        "flagKey": flag_key,
+    })
+}
+
+/// Flipt's `BooleanEvaluationResponse` JSON.
+pub fn boolean_response(
+    flag_key: &str,
+    eval: &crate::eval::BooleanEvaluation<'_>,
+    request_id: &str,
+    duration_ms: f64,
+    timestamp: &str,
+) -> Value {
+    json!({
+        "enabled": eval.enabled,
+        "reason": eval.reason.as_str(),
+        "requestId": request_id,
+        "requestDurationMillis": duration_ms,
+        "timestamp": timestamp,
+        "flagKey": flag_key,
+        "segmentKeys": eval.segment_keys,
+    })
+}

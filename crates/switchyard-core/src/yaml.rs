@@ -69,10 +69,16 @@ fn pos_of(span: &Span) -> Pos {
     Pos::new(span.start.line() as u32, span.start.col() as u32 + 1)
 }
 
+fn parser_options() -> granit_parser::Options {
+    let mut options = granit_parser::Options::default();
+    options.emit_comments = false;
+    options
+}
+
 /// Parses a YAML stream into one node per non-empty document.
 pub(crate) fn parse_yaml(text: &str, limits: &Limits) -> Result<Vec<Node>, SyntaxError> {
     let mut b = Builder {
-        parser: Parser::new_from_str(text),
+        parser: Parser::new_from_str_with_options(text, parser_options()),
         anchors: HashMap::new(),
         nodes: 0,
         aliases: 0,
@@ -108,7 +114,7 @@ pub(crate) fn parse_json(text: &str, limits: &Limits) -> Result<Vec<Node>, Synta
                     ));
                 }
                 let mut b = Builder {
-                    parser: Parser::new_from_str(&text[begin..end]),
+                    parser: Parser::new_from_str_with_options(&text[begin..end], parser_options()),
                     anchors: HashMap::new(),
                     nodes: 0,
                     aliases: 0,

@@ -1,1 +1,25 @@
-fn main() {}
+//! The `switchyard` binary: command-line parsing, wiring and exit codes. It holds no domain logic.
+
+mod cli;
+mod commands;
+mod files;
+mod timefmt;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    let result = match cli.command {
+        cli::Command::Validate(args) => commands::validate::run(&args),
+        cli::Command::Evaluate(args) => commands::evaluate::run(&args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("switchyard: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! `switchyard validate`: every problem in the given flag files, as text or JSON.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+use serde_json::json;
+use switchyard_core::{Diagnostic, Limits, SourceFile, compile_environment};
+
+use crate::cli::{Format, ValidateArgs};
+use crate::files::{Loaded, display_path, load_dir};
+
+/// Runs `validate`; exit code 0 when valid, 1 when not.
+pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
+    let limits = Limits::default();
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut loose: Vec<SourceFile> = Vec::new();
+    let mut files_checked = 0usize;
+    for p in &paths {
+        if p.is_dir() {
+            match load_dir(p, &limits)? {
+                Loaded::BadIndex(d) => diagnostics.extend(relocate(d, p)),
+                Loaded::Files(files) => {
+                    files_checked += files.len();
+                    if let Err(d) = compile_environment("default", &files, &limits) {
+                        diagnostics.extend(relocate(d, p));
+                    }
+                }
+            }
+        } else {
+            let contents = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            loose.push(SourceFile::new(p.to_string_lossy().into_owned(), contents));
+        }
+    }
+    if !loose.is_empty() {
+        files_checked += loose.len();
+        if let Err(d) = compile_environment("default", &loose, &limits) {
+            diagnostics.extend(d);
+        }
+    }
+    match args.format {
+        Format::Text => {
+            for d in &diagnostics {
+                println!("{d}");
+            }
+            if diagnostics.is_empty() {
+                eprintln!("{files_checked} flag file(s) valid");
+            } else {
+                eprintln!("{} problem(s) found", diagnostics.len());
+            }
+        }
+        Format::Json => {
+            let out: Vec<_> = diagnostics
+                .iter()
+                .map(|d| {
+                    json!({
+                        "message": d.message,
+                        "location": { "file": d.location.file, "line": d.location.line, "column": d.location.column },
+                        "path": d.path,
+                    })
+                })
+                .collect();
+            println!("{}", serde_json::Value::Array(out));
+        }
+    }
+    Ok(if diagnostics.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn relocate(d: switchyard_core::Diagnostics, root: &Path) -> Vec<Diagnostic> {
+    d.into_iter()
+        .map(|mut x| {
+            x.location.file = display_path(root, &x.location.file);
+            x
+        })
+        .collect()
+}
