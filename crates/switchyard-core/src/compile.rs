@@ -263,8 +263,8 @@ fn compile_flag(
     }
 
     let mut rules = Vec::with_capacity(f.rules.len());
-    for (i, r) in f.rules.iter().enumerate() {
-        let rank = i + 1;
+    for r in &f.rules {
+        let rank = r.rank;
         let segs = resolve_segments("rule", ns_key, key, rank, &r.segment, file, segments, segment_index, sink);
         let mut distributions = Vec::with_capacity(r.distributions.len());
         let mut sum = 0f64;
@@ -292,8 +292,8 @@ fn compile_flag(
     }
 
     let mut rollouts = Vec::with_capacity(f.rollouts.len());
-    for (i, r) in f.rollouts.iter().enumerate() {
-        let rank = i + 1;
+    for r in &f.rollouts {
+        let rank = r.rank;
         let kind = match &r.kind {
             RolloutDocKind::Threshold { percentage, value } => RolloutKind::Threshold { percentage: percentage.value, value: *value },
             RolloutDocKind::Segment { segment, value } => RolloutKind::Segment {

@@ -71,6 +71,11 @@ fn is_single_line(s: &str) -> bool {
     !s.is_empty() && !s.contains('\n')
 }
 
+/// The 1-based rank from a path ending in `[i]`.
+fn path_rank(path: &str) -> usize {
+    path.rsplit('[').next().and_then(|s| s.trim_end_matches(']').parse::<usize>().ok()).map_or(1, |i| i + 1)
+}
+
 fn version_name(minor: u8) -> String {
     format!("1.{minor}")
 }
@@ -499,7 +504,7 @@ fn decode_rule(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<RuleDoc> {
         .enumerate()
         .filter_map(|(i, n)| decode_distribution(cx, n, &index(&f.child("distributions"), i)))
         .collect();
-    Some(RuleDoc { at: At { value: (), pos: f.pos, path: path.to_string() }, segment: segment?, distributions })
+    Some(RuleDoc { rank: path_rank(path), at: At { value: (), pos: f.pos, path: path.to_string() }, segment: segment?, distributions })
 }
 
 fn percentage(cx: &mut Ctx<'_>, node: &Node, path: &str, name: &str) -> Option<f32> {
@@ -588,7 +593,7 @@ fn decode_rollout(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<RolloutDo
         }
         (None, None) => RolloutDocKind::Empty,
     };
-    Some(RolloutDoc { description, kind })
+    Some(RolloutDoc { rank: path_rank(path), description, kind })
 }
 
 fn decode_segment(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<SegmentDoc> {

@@ -63,6 +63,8 @@ pub(crate) struct SegmentRef {
 
 #[derive(Debug, Clone)]
 pub(crate) struct RuleDoc {
+    /// 1-based position in the file, used in messages even when an earlier rule was unusable.
+    pub(crate) rank: usize,
     pub(crate) at: At<()>,
     pub(crate) segment: SegmentRef,
     pub(crate) distributions: Vec<DistributionDoc>,
@@ -76,6 +78,8 @@ pub(crate) struct DistributionDoc {
 
 #[derive(Debug, Clone)]
 pub(crate) struct RolloutDoc {
+    /// 1-based position in the file.
+    pub(crate) rank: usize,
     pub(crate) description: Option<String>,
     pub(crate) kind: RolloutDocKind,
 }

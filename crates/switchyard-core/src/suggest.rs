@@ -24,6 +24,13 @@ pub(crate) fn closest<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
             return Some(k);
         }
     }
+    // An abbreviation of a longer known name (`VARIANT` for `VARIANT_FLAG_TYPE`).
+    if norm.len() >= 3 {
+        let mut prefixed = known.iter().filter(|k| normalise(k).starts_with(&norm));
+        if let (Some(k), None) = (prefixed.next(), prefixed.next()) {
+            return Some(k);
+        }
+    }
     let mut best: Option<(&str, usize)> = None;
     for k in known {
         let d = levenshtein(&norm, &normalise(k));

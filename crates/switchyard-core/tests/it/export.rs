@@ -1,0 +1,113 @@
+//! Export: Flipt's client-snapshot JSON shape and the evaluation response shapes.
+
+use serde_json::{Value, json};
+use switchyard_core::export;
+
+use crate::support::compile;
+
+/// The example of reference §2.9, in Flipt's v2 layout.
+const EXAMPLE: &str = r#"version: "1.6"
+namespace: { key: production, name: Production }
+flags:
+  - key: new-checkout
+    name: New checkout
+    type: VARIANT_FLAG_TYPE
+    enabled: true
+    metadata: { owner: payments }
+    variants:
+      - { key: control, default: true }
+      - { key: treatment, attachment: { color: blue } }
+    rules:
+      - segment: { keys: [beta, staff], operator: OR_SEGMENT_OPERATOR }
+        distributions: [ { variant: treatment, rollout: 50 }, { variant: control, rollout: 50 } ]
+  - key: dark-mode
+    name: Dark mode
+    type: BOOLEAN_FLAG_TYPE
+    enabled: false
+    rollouts:
+      - segment: { key: staff, value: true }
+      - threshold: { percentage: 10.5, value: true }
+segments:
+  - key: beta
+    name: Beta
+    match_type: ANY_MATCH_TYPE
+    constraints:
+      - { type: STRING_COMPARISON_TYPE, property: plan, operator: isoneof, value: [pro, enterprise] }
+  - key: staff
+    name: Staff
+    match_type: ALL_MATCH_TYPE
+    constraints:
+      - { type: STRING_COMPARISON_TYPE, property: email, operator: suffix, value: "@acme.io" }
+"#;
+
+#[test]
+fn client_snapshot_has_every_field_flipt_sdks_require() {
+    let env = compile(&[("production/features.yaml", EXAMPLE)]).unwrap();
+    let ns = env.namespace("production").unwrap();
+    let snap = export::client_snapshot(ns, "2026-01-01T00:00:00Z");
+    assert_eq!(snap["namespace"], json!({"key": "production"}));
+    assert_eq!(snap["digest"].as_str().unwrap().len(), 40);
+    let checkout = &snap["flags"][0];
+    for field in ["key", "name", "description", "enabled", "type", "createdAt", "updatedAt", "rules", "rollouts"] {
+        assert!(checkout.get(field).is_some(), "flag lacks {field}");
+    }
+    assert_eq!(checkout["type"], "VARIANT_FLAG_TYPE");
+    assert_eq!(checkout["defaultVariant"]["key"], "control");
+    assert_eq!(checkout["defaultVariant"]["attachment"], "null");
+    assert_eq!(checkout["defaultVariant"]["id"], "new-checkout/control");
+    let rule = &checkout["rules"][0];
+    assert_eq!(rule["rank"], 1);
+    assert_eq!(rule["segmentOperator"], "OR_SEGMENT_OPERATOR");
+    assert_eq!(rule["segments"][0]["matchType"], "ANY_SEGMENT_MATCH_TYPE");
+    assert_eq!(
+        rule["segments"][0]["constraints"][0],
+        json!({"type": "STRING_CONSTRAINT_COMPARISON_TYPE", "property": "plan", "operator": "isoneof", "value": "[\"pro\",\"enterprise\"]"})
+    );
+    assert_eq!(rule["distributions"][0]["variantKey"], "treatment");
+    assert_eq!(rule["distributions"][0]["variantAttachment"], "{\"color\":\"blue\"}");
+    assert_eq!(rule["distributions"][0]["rollout"], json!(50));
+    assert_eq!(rule["distributions"][1]["variantAttachment"], "null");
+    assert_eq!(rule["distributions"][0]["ruleId"], rule["id"]);
+    let dark = &snap["flags"][1];
+    assert_eq!(dark["type"], "BOOLEAN_FLAG_TYPE");
+    assert_eq!(dark["enabled"], false);
+    assert!(dark.get("defaultVariant").is_none());
+    assert_eq!(dark["rollouts"][0]["type"], "SEGMENT_ROLLOUT_TYPE");
+    assert_eq!(dark["rollouts"][0]["segment"]["value"], true);
+    assert_eq!(dark["rollouts"][0]["segment"]["segments"][0]["matchType"], "ALL_SEGMENT_MATCH_TYPE");
+    assert_eq!(dark["rollouts"][1], json!({"type": "THRESHOLD_ROLLOUT_TYPE", "rank": 2, "threshold": {"percentage": 10.5, "value": true}, "description": ""}));
+    // Stable: the same input exports the same bytes (ETags depend on it).
+    assert_eq!(snap, export::client_snapshot(ns, "2026-01-01T00:00:00Z"));
+}
+
+#[test]
+fn evaluation_response_shapes() {
+    let env = compile(&[("production/features.yaml", EXAMPLE)]).unwrap();
+    let flag = env.find_flag("production", "new-checkout").unwrap();
+    let ctx: Vec<(&str, &str)> = vec![("plan", "pro")];
+    let v = switchyard_core::evaluate_variant(flag, "user-1", &ctx[..]).unwrap();
+    let out = export::variant_response("new-checkout", &v, "req", 0.5, "2026-01-01T00:00:00Z");
+    let keys: Vec<&String> = out.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["match", "segmentKeys", "reason", "variantKey", "variantAttachment", "requestId", "requestDurationMillis", "timestamp", "flagKey"]);
+    assert_eq!(out["reason"], "MATCH_EVALUATION_REASON");
+    assert_eq!(out["segmentKeys"], json!(["beta"]));
+    let dark = env.find_flag("production", "dark-mode").unwrap();
+    let b = switchyard_core::evaluate_boolean(dark, "user-1", &ctx[..]).unwrap();
+    let out = export::boolean_response("dark-mode", &b, "req", 0.5, "t");
+    assert_eq!(out["segmentKeys"], Value::Array(vec![]));
+    assert!(out["enabled"].is_boolean());
+}
+
+#[test]
+fn document_export_reads_back() {
+    let env = compile(&[("production/features.yaml", EXAMPLE)]).unwrap();
+    let ns = env.namespace("production").unwrap();
+    let doc = export::document(ns).to_string();
+    let again = compile(&[("features.json", &doc)]).unwrap();
+    let ns2 = again.namespace("production").unwrap();
+    let mut a = export::client_snapshot(ns, "t");
+    let mut b = export::client_snapshot(ns2, "t");
+    a["digest"] = Value::Null;
+    b["digest"] = Value::Null;
+    assert_eq!(a, b);
+}

@@ -1,0 +1,30 @@
+//! Helpers shared by the integration tests.
+
+use switchyard_core::{Diagnostics, Environment, Limits, SourceFile, compile_environment};
+
+/// Compiles `(path, text)` files as the `default` environment.
+pub fn compile(files: &[(&str, &str)]) -> Result<Environment, Diagnostics> {
+    let files: Vec<SourceFile> = files.iter().map(|(p, t)| SourceFile::new(*p, *t)).collect();
+    compile_environment("default", &files, &Limits::default())
+}
+
+/// Compiles one `features.yaml`, expecting diagnostics; returns their display lines.
+pub fn errors(text: &str) -> Vec<String> {
+    match compile(&[("features.yaml", text)]) {
+        Ok(_) => panic!("expected diagnostics, the document compiled"),
+        Err(d) => d.iter().map(ToString::to_string).collect(),
+    }
+}
+
+/// Asserts that exactly these diagnostics (display form) are produced, in order.
+#[track_caller]
+pub fn check(text: &str, expected: &[&str]) {
+    let got = errors(text);
+    assert_eq!(got, expected, "\n got: {got:#?}");
+}
+
+/// Reads a fixture below tests/data.
+pub fn fixture(rel: &str) -> String {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel);
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
+}
