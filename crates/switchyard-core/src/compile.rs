@@ -13,6 +13,7 @@ use sha1::{Digest, Sha1};
 
 use crate::constraint::Constraint;
 use crate::diagnostic::{Diagnostics, Location, Pos, Sink};
+use crate::document::paths;
 use crate::document::*;
 use crate::limits::Limits;
 use crate::snapshot::*;
@@ -23,29 +24,44 @@ use crate::yaml;
 ///
 /// Every problem in every file is reported; the result is either a fully valid environment or
 /// the complete list of diagnostics.
-pub fn compile_environment(key: &str, files: &[SourceFile], limits: &Limits) -> Result<Environment, Diagnostics> {
+pub fn compile_environment(
+    key: &str,
+    files: &[SourceFile],
+    limits: &Limits,
+) -> Result<Environment, Diagnostics> {
     let mut sink = Sink::default();
     let mut order: Vec<&SourceFile> = files.iter().collect();
     order.sort_by(|a, b| a.path.cmp(&b.path));
     if order.len() > limits.max_files {
-        sink.push(&order[limits.max_files].path, Pos::new(1, 1), "", format!("more than {} flag files (limit)", limits.max_files));
+        sink.push(
+            &order[limits.max_files].path,
+            Pos::new(1, 1),
+            "",
+            format!("more than {} flag files (limit)", limits.max_files),
+        );
         return Err(sink.finish());
     }
-    let mut total = 0usize;
+    let total: usize = order.iter().map(|f| f.contents.len()).sum();
+    if total > limits.max_total_bytes {
+        sink.push(
+            &order[0].path,
+            Pos::new(1, 1),
+            "",
+            format!(
+                "flag files exceed {} bytes in total (limit)",
+                limits.max_total_bytes
+            ),
+        );
+        return Err(sink.finish());
+    }
+    let file_digests: Vec<String> = order
+        .iter()
+        .map(|f| hex::encode(Sha1::digest(&f.contents)))
+        .collect();
     let mut docs: Vec<Document> = Vec::new();
-    let mut file_digests: Vec<String> = Vec::with_capacity(order.len());
-    for (i, file) in order.iter().enumerate() {
-        file_digests.push(hex::encode(Sha1::digest(&file.contents)));
-        total += file.contents.len();
-        if total > limits.max_total_bytes {
-            sink.push(&file.path, Pos::new(1, 1), "", format!("flag files exceed {} bytes in total (limit)", limits.max_total_bytes));
-            return Err(sink.finish());
-        }
-        for node in parse_file(file, limits, &mut sink) {
-            if let Some(doc) = crate::decode::decode_document(&node, i, &file.path, &mut sink) {
-                docs.push(doc);
-            }
-        }
+    for (chunk_docs, chunk_sink) in read_documents(&order, limits) {
+        docs.extend(chunk_docs);
+        sink.list.extend(chunk_sink.list);
     }
     let mut by_ns: BTreeMap<String, Vec<&Document>> = BTreeMap::new();
     for d in &docs {
@@ -67,19 +83,80 @@ pub fn compile_environment(key: &str, files: &[SourceFile], limits: &Limits) -> 
         h.update(ns.digest.as_bytes());
         h.update([b'\n']);
     }
-    Ok(Environment { key: key.to_string(), namespaces, digest: hex::encode(h.finalize()) })
+    Ok(Environment {
+        key: key.to_string(),
+        namespaces,
+        digest: hex::encode(h.finalize()),
+    })
+}
+
+/// Parses and decodes every file, in parallel chunks when there are many (the result does not
+/// depend on the number of threads: chunks are merged in file order).
+fn read_documents(order: &[&SourceFile], limits: &Limits) -> Vec<(Vec<Document>, Sink)> {
+    let read_chunk = |start: usize, chunk: &[&SourceFile]| {
+        let mut sink = Sink::default();
+        let mut docs = Vec::new();
+        for (offset, file) in chunk.iter().enumerate() {
+            for node in parse_file(file, limits, &mut sink) {
+                if let Some(doc) =
+                    crate::decode::decode_document(&node, start + offset, &file.path, &mut sink)
+                {
+                    docs.push(doc);
+                }
+            }
+        }
+        (docs, sink)
+    };
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8)
+        .min(order.len() / 8)
+        .max(1);
+    if threads == 1 {
+        return vec![read_chunk(0, order)];
+    }
+    let size = order.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = order
+            .chunks(size)
+            .enumerate()
+            .map(|(i, chunk)| scope.spawn(move || read_chunk(i * size, chunk)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| match h.join() {
+                Ok(r) => r,
+                Err(panic) => std::panic::resume_unwind(panic),
+            })
+            .collect()
+    })
 }
 
 /// Parses one file into document nodes, by extension as Flipt does.
-fn parse_file(file: &SourceFile, limits: &Limits, sink: &mut Sink) -> Vec<yaml::Node> {
+fn parse_file<'f>(file: &'f SourceFile, limits: &Limits, sink: &mut Sink) -> Vec<yaml::Node<'f>> {
     let path = file.path.as_str();
     if file.contents.len() > limits.max_file_bytes {
-        sink.push(path, Pos::new(1, 1), "", format!(
-            "file is {} bytes; the limit is {} bytes", file.contents.len(), limits.max_file_bytes));
+        sink.push(
+            path,
+            Pos::new(1, 1),
+            "",
+            format!(
+                "file is {} bytes; the limit is {} bytes",
+                file.contents.len(),
+                limits.max_file_bytes
+            ),
+        );
         return Vec::new();
     }
-    let ext = path.rsplit('/').next().and_then(|n| n.rsplit_once('.')).map(|(_, e)| e);
-    let bytes = file.contents.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&file.contents);
+    let ext = path
+        .rsplit('/')
+        .next()
+        .and_then(|n| n.rsplit_once('.'))
+        .map(|(_, e)| e);
+    let bytes = file
+        .contents
+        .strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(&file.contents);
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -93,7 +170,12 @@ fn parse_file(file: &SourceFile, limits: &Limits, sink: &mut Sink) -> Vec<yaml::
         Some("yaml" | "yml") => yaml::parse_yaml(text, limits),
         Some("json") | None => yaml::parse_json(text, limits),
         Some(other) => {
-            sink.push(path, Pos::new(1, 1), "", format!("unexpected extension: \".{other}\" (use .yaml, .yml or .json)"));
+            sink.push(
+                path,
+                Pos::new(1, 1),
+                "",
+                format!("unexpected extension: \".{other}\" (use .yaml, .yml or .json)"),
+            );
             return Vec::new();
         }
     };
@@ -107,7 +189,11 @@ fn parse_file(file: &SourceFile, limits: &Limits, sink: &mut Sink) -> Vec<yaml::
 }
 
 fn loc(files: &[&SourceFile], file: usize, pos: Pos) -> Location {
-    Location { file: files[file].path.clone(), line: pos.line, column: pos.column }
+    Location {
+        file: files[file].path.clone(),
+        line: pos.line,
+        column: pos.column,
+    }
 }
 
 fn compile_namespace(
@@ -143,7 +229,7 @@ fn compile_namespace(
         let file = files[d.file].path.as_str();
         for s in &d.segments {
             if let Some(first) = segment_at.get(&s.key.value) {
-                sink.push(file, s.key.pos, &s.key.path, format!(
+                sink.push(file, s.key.pos, &format!("segments[{}].key", s.index), format!(
                     "duplicate segment key \"{}\" in namespace \"{ns_key}\" (first defined at {}:{}:{})",
                     s.key.value, first.file, first.line, first.column));
                 continue;
@@ -151,9 +237,20 @@ fn compile_namespace(
             segment_at.insert(s.key.value.clone(), loc(files, d.file, s.key.pos));
             let mut constraints = Vec::with_capacity(s.constraints.len());
             for c in &s.constraints {
-                match Constraint::compile(c.comparison, c.property.clone(), c.operator, c.value.value.clone(), c.description.clone()) {
+                match Constraint::compile(
+                    c.comparison,
+                    c.property.clone(),
+                    c.operator,
+                    c.value.value.clone(),
+                    c.description.clone(),
+                ) {
                     Ok(c) => constraints.push(c),
-                    Err(msg) => sink.push(file, c.value.pos, &c.value.path, msg),
+                    Err(msg) => sink.push(
+                        file,
+                        c.value.pos,
+                        &format!("segments[{}].constraints[{}].value", s.index, c.index),
+                        msg,
+                    ),
                 }
             }
             segment_index.insert(s.key.value.clone(), segments.len());
@@ -174,17 +271,34 @@ fn compile_namespace(
         for f in &d.flags {
             if let Some(&i) = flag_index.get(&f.key.value) {
                 let first = &flags[i].location;
-                sink.push(file, f.key.pos, &f.key.path, format!(
+                sink.push(file, f.key.pos, &format!("{}.key", paths::flag(f)), format!(
                     "duplicate flag key \"{}\" in namespace \"{ns_key}\" (first defined at {}:{}:{})",
                     f.key.value, first.file, first.line, first.column));
                 continue;
             }
-            let flag = compile_flag(ns_key, f, file, loc(files, d.file, f.key.pos), &segments, &segment_index, sink);
+            let flag = compile_flag(
+                ns_key,
+                f,
+                file,
+                loc(files, d.file, f.key.pos),
+                &segments,
+                &segment_index,
+                sink,
+            );
             flag_index.insert(f.key.value.clone(), flags.len());
             flags.push(Arc::new(flag));
         }
     }
-    Some(Namespace { key: ns_key.to_string(), name, description, digest, flags, segments, flag_index, segment_index })
+    Some(Namespace {
+        key: ns_key.to_string(),
+        name,
+        description,
+        digest,
+        flags,
+        segments,
+        flag_index,
+        segment_index,
+    })
 }
 
 fn resolve_segments(
@@ -192,6 +306,7 @@ fn resolve_segments(
     ns_key: &str,
     flag_key: &str,
     rank: usize,
+    owner: &str,
     refs: &SegmentRef,
     file: &str,
     segments: &[Arc<Segment>],
@@ -201,13 +316,25 @@ fn resolve_segments(
     let mut out = Vec::with_capacity(refs.keys.len());
     for (i, k) in refs.keys.iter().enumerate() {
         if refs.keys[..i].iter().any(|p| p.value == k.value) {
-            sink.push(file, k.pos, &k.path, format!("segment \"{}\" is listed twice", k.value));
+            sink.push(
+                file,
+                k.pos,
+                &paths::segment_key(owner, refs, i),
+                format!("segment \"{}\" is listed twice", k.value),
+            );
             continue;
         }
         match index.get(&k.value) {
             Some(&s) => out.push(segments[s].clone()),
-            None => sink.push(file, k.pos, &k.path, format!(
-                "flag {ns_key}/{flag_key} {what} {rank} references unknown segment \"{}\"", k.value)),
+            None => sink.push(
+                file,
+                k.pos,
+                &paths::segment_key(owner, refs, i),
+                format!(
+                    "flag {ns_key}/{flag_key} {what} {rank} references unknown segment \"{}\"",
+                    k.value
+                ),
+            ),
         }
     }
     out
@@ -236,15 +363,23 @@ fn compile_flag(
     let mut default_at: Option<&At<bool>> = None;
     for v in &f.variants {
         if variants.iter().any(|x| x.key == v.key.value) {
-            sink.push(file, v.key.pos, &v.key.path, format!("duplicate variant key \"{}\" in flag {ns_key}/{key}", v.key.value));
+            sink.push(
+                file,
+                v.key.pos,
+                &format!("{}.variants[{}].key", paths::flag(f), v.index),
+                format!(
+                    "duplicate variant key \"{}\" in flag {ns_key}/{key}",
+                    v.key.value
+                ),
+            );
             continue;
         }
         let is_default = v.default.as_ref().is_some_and(|d| d.value);
         if is_default {
             if let Some(first) = default_at {
                 let d = v.default.as_ref().map_or(v.key.pos, |d| d.pos);
-                let p = v.default.as_ref().map_or(v.key.path.as_str(), |d| d.path.as_str());
-                sink.push(file, d, p, format!(
+                let p = format!("{}.variants[{}].default", paths::flag(f), v.index);
+                sink.push(file, d, &p, format!(
                     "flag {ns_key}/{key} has more than one default variant (first at line {} column {})",
                     first.pos.line, first.pos.column));
             } else {
@@ -264,8 +399,20 @@ fn compile_flag(
 
     let mut rules = Vec::with_capacity(f.rules.len());
     for r in &f.rules {
-        let rank = r.rank;
-        let segs = resolve_segments("rule", ns_key, key, rank, &r.segment, file, segments, segment_index, sink);
+        let rank = r.index + 1;
+        let rule_path = paths::rule(f, r);
+        let segs = resolve_segments(
+            "rule",
+            ns_key,
+            key,
+            rank,
+            &rule_path,
+            &r.segment,
+            file,
+            segments,
+            segment_index,
+            sink,
+        );
         let mut distributions = Vec::with_capacity(r.distributions.len());
         let mut sum = 0f64;
         for dist in &r.distributions {
@@ -273,37 +420,79 @@ fn compile_flag(
             match variants.iter().position(|v| v.key == dist.variant.value) {
                 Some(vi) => {
                     if distributions.iter().any(|d: &Distribution| d.variant == vi) {
-                        sink.push(file, dist.variant.pos, &dist.variant.path, format!(
+                        let p = format!("{rule_path}.distributions[{}].variant", dist.index);
+                        sink.push(file, dist.variant.pos, &p, format!(
                             "variant \"{}\" appears twice in rule {rank} of flag {ns_key}/{key}", dist.variant.value));
                     }
-                    distributions.push(Distribution { variant: vi, rollout: dist.rollout.value });
+                    distributions.push(Distribution {
+                        variant: vi,
+                        rollout: dist.rollout.value,
+                    });
                 }
-                None => sink.push(file, dist.variant.pos, &dist.variant.path, format!(
-                    "flag {ns_key}/{key} rule {rank} references unknown variant \"{}\"", dist.variant.value)),
+                None => sink.push(
+                    file,
+                    dist.variant.pos,
+                    &format!("{rule_path}.distributions[{}].variant", dist.index),
+                    format!(
+                        "flag {ns_key}/{key} rule {rank} references unknown variant \"{}\"",
+                        dist.variant.value
+                    ),
+                ),
             }
         }
         if sum > 100.0 + 1e-3 {
-            let p = format!("{}.distributions", r.at.path);
-            sink.push(file, r.at.pos, &p, format!(
-                "distributions of rule {rank} of flag {ns_key}/{key} sum to {}, more than 100", trim_float(sum)));
+            let p = format!("{rule_path}.distributions");
+            sink.push(
+                file,
+                r.pos,
+                &p,
+                format!(
+                    "distributions of rule {rank} of flag {ns_key}/{key} sum to {}, more than 100",
+                    trim_float(sum)
+                ),
+            );
         }
         let buckets = crate::eval::bucket::boundaries(&distributions);
-        rules.push(Rule { rank: rank as u32, segments: segs, segment_operator: r.segment.operator, distributions, buckets });
+        rules.push(Rule {
+            rank: rank as u32,
+            segments: segs,
+            segment_operator: r.segment.operator,
+            distributions,
+            buckets,
+        });
     }
 
     let mut rollouts = Vec::with_capacity(f.rollouts.len());
     for r in &f.rollouts {
-        let rank = r.rank;
+        let rank = r.index + 1;
         let kind = match &r.kind {
-            RolloutDocKind::Threshold { percentage, value } => RolloutKind::Threshold { percentage: percentage.value, value: *value },
+            RolloutDocKind::Threshold { percentage, value } => RolloutKind::Threshold {
+                percentage: percentage.value,
+                value: *value,
+            },
             RolloutDocKind::Segment { segment, value } => RolloutKind::Segment {
-                segments: resolve_segments("rollout", ns_key, key, rank, segment, file, segments, segment_index, sink),
+                segments: resolve_segments(
+                    "rollout",
+                    ns_key,
+                    key,
+                    rank,
+                    &paths::rollout(f, r),
+                    segment,
+                    file,
+                    segments,
+                    segment_index,
+                    sink,
+                ),
                 operator: segment.operator,
                 value: *value,
             },
             RolloutDocKind::Empty => RolloutKind::Empty,
         };
-        rollouts.push(Rollout { rank: rank as u32, description: r.description.clone(), kind });
+        rollouts.push(Rollout {
+            rank: rank as u32,
+            description: r.description.clone(),
+            kind,
+        });
     }
 
     Flag {

@@ -66,11 +66,20 @@ impl ComparisonType {
         use Operator::*;
         match self {
             ComparisonType::String | ComparisonType::EntityId => &[
-                Eq, Neq, Empty, NotEmpty, Prefix, Suffix, Contains, NotContains, IsOneOf, IsNotOneOf,
+                Eq,
+                Neq,
+                Empty,
+                NotEmpty,
+                Prefix,
+                Suffix,
+                Contains,
+                NotContains,
+                IsOneOf,
+                IsNotOneOf,
             ],
-            ComparisonType::Number => {
-                &[Eq, Neq, Present, NotPresent, Lt, Lte, Gt, Gte, IsOneOf, IsNotOneOf]
-            }
+            ComparisonType::Number => &[
+                Eq, Neq, Present, NotPresent, Lt, Lte, Gt, Gte, IsOneOf, IsNotOneOf,
+            ],
             ComparisonType::Boolean => &[True, False, Present, NotPresent],
             ComparisonType::DateTime => &[Eq, Neq, Present, NotPresent, Lt, Lte, Gt, Gte],
         }
@@ -232,7 +241,14 @@ impl Constraint {
                 _ => Compiled::Raw,
             }
         };
-        Ok(Constraint { comparison, property, operator, value, description, compiled })
+        Ok(Constraint {
+            comparison,
+            property,
+            operator,
+            value,
+            description,
+            compiled,
+        })
     }
 
     /// Whether the constraint matches, given the context value `v` (entity id for entity-id type).
@@ -263,7 +279,9 @@ impl Constraint {
             Operator::Contains => v.contains(value),
             Operator::NotContains => !v.contains(value),
             Operator::IsOneOf => matches!(&self.compiled, Compiled::StringSet(s) if s.contains(v)),
-            Operator::IsNotOneOf => matches!(&self.compiled, Compiled::StringSet(s) if !s.contains(v)),
+            Operator::IsNotOneOf => {
+                matches!(&self.compiled, Compiled::StringSet(s) if !s.contains(v))
+            }
             _ => false,
         }
     }
@@ -368,7 +386,11 @@ pub fn parse_go_float(s: &str) -> Option<f64> {
     }
     // Decimal: digits, optional '.', optional exponent; no underscores without a base prefix.
     let b = lower.as_bytes();
-    if b.is_empty() || !b.iter().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'+' | b'-')) {
+    if b.is_empty()
+        || !b
+            .iter()
+            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'+' | b'-'))
+    {
         return None;
     }
     let v: f64 = lower.parse().ok()?;
@@ -423,7 +445,11 @@ fn digits(s: &[u8], n: usize) -> Option<i64> {
     if s.len() < n || !s[..n].iter().all(u8::is_ascii_digit) {
         return None;
     }
-    Some(s[..n].iter().fold(0i64, |a, d| a * 10 + i64::from(d - b'0')))
+    Some(
+        s[..n]
+            .iter()
+            .fold(0i64, |a, d| a * 10 + i64::from(d - b'0')),
+    )
 }
 
 fn days_in_month(year: i64, month: i64) -> i64 {

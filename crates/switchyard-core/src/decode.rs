@@ -9,6 +9,7 @@
 use crate::constraint::{ComparisonType, Operator, parse_datetime, parse_go_float};
 use crate::diagnostic::{Pos, Sink};
 use crate::document::*;
+use crate::path::Path;
 use crate::snapshot::{FlagType, MatchType, SegmentOperator};
 use crate::suggest::did_you_mean;
 use crate::yaml::{Key, Node, Value};
@@ -16,10 +17,22 @@ use crate::yaml::{Key, Node, Value};
 /// The newest format version, assumed when a document has no `version` (as Flipt v2 does).
 pub(crate) const LATEST_MINOR: u8 = 6;
 
+/// Path of the `namespace` field.
+const NAMESPACE: Path<'static> = Path::Field(&Path::Root, "namespace");
+
 const TOP_FIELDS: &[&str] = &["version", "namespace", "flags", "segments"];
 const NAMESPACE_FIELDS: &[&str] = &["key", "name", "description"];
-const FLAG_FIELDS: &[&str] =
-    &["key", "name", "description", "enabled", "variants", "rules", "type", "metadata", "rollouts"];
+const FLAG_FIELDS: &[&str] = &[
+    "key",
+    "name",
+    "description",
+    "enabled",
+    "variants",
+    "rules",
+    "type",
+    "metadata",
+    "rollouts",
+];
 const VARIANT_FIELDS: &[&str] = &["key", "name", "description", "attachment", "default"];
 const RULE_FIELDS: &[&str] = &["segment", "rank", "distributions"];
 const RULE_SEGMENT_FIELDS: &[&str] = &["keys", "operator"];
@@ -37,33 +50,30 @@ struct Ctx<'s> {
 }
 
 /// The entries of a mapping node, after unknown fields were reported.
-struct Fields<'n> {
-    entries: Vec<(&'n Key, &'n Node)>,
+struct Fields<'n, 'p> {
+    entries: Vec<(&'n Key<'n>, &'n Node<'n>)>,
     pos: Pos,
-    path: String,
+    path: &'p Path<'p>,
 }
 
-impl<'n> Fields<'n> {
-    fn get(&self, name: &str) -> Option<&'n Node> {
-        self.entries.iter().find(|(k, _)| k.name == name).map(|(_, n)| *n)
+impl<'n, 'p> Fields<'n, 'p> {
+    fn get(&self, name: &str) -> Option<&'n Node<'n>> {
+        self.entries
+            .iter()
+            .find(|(k, _)| k.name == name)
+            .map(|(_, n)| *n)
     }
 
-    fn child(&self, name: &str) -> String {
-        join(&self.path, name)
+    fn child<'c>(&'c self, name: &'c str) -> Path<'c> {
+        self.path.field(name)
     }
-}
-
-fn join(path: &str, name: &str) -> String {
-    if path.is_empty() { name.to_string() } else { format!("{path}.{name}") }
-}
-
-fn index(path: &str, i: usize) -> String {
-    format!("{path}[{i}]")
 }
 
 /// Checks the key pattern `^[-_,A-Za-z0-9]+$` Flipt uses for namespaces, flags and segments.
 pub(crate) fn is_valid_key(s: &str) -> bool {
-    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b','))
+    !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b','))
 }
 
 /// `^.+$` in RE2: at least one character and no line break.
@@ -71,45 +81,59 @@ fn is_single_line(s: &str) -> bool {
     !s.is_empty() && !s.contains('\n')
 }
 
-/// The 1-based rank from a path ending in `[i]`.
-fn path_rank(path: &str) -> usize {
-    path.rsplit('[').next().and_then(|s| s.trim_end_matches(']').parse::<usize>().ok()).map_or(1, |i| i + 1)
-}
-
 fn version_name(minor: u8) -> String {
     format!("1.{minor}")
 }
 
 impl Ctx<'_> {
-    fn err(&mut self, pos: Pos, path: &str, message: impl Into<String>) {
-        self.sink.push(self.file_name, pos, path, message);
+    fn err(&mut self, pos: Pos, path: &Path<'_>, message: impl Into<String>) {
+        self.sink
+            .push(self.file_name, pos, &path.to_string(), message);
     }
 
-    fn fields<'n>(&mut self, node: &'n Node, path: &str, known: &[&str], what: &str) -> Option<Fields<'n>> {
+    fn fields<'n, 'p>(
+        &mut self,
+        node: &'n Node,
+        path: &'p Path<'p>,
+        known: &[&str],
+        what: &str,
+    ) -> Option<Fields<'n, 'p>> {
         let Value::Map(entries) = &node.value else {
-            self.err(node.pos, path, format!("{what} must be a mapping, found {}", node.value.kind()));
+            self.err(
+                node.pos,
+                path,
+                format!("{what} must be a mapping, found {}", node.value.kind()),
+            );
             return None;
         };
         let mut kept = Vec::with_capacity(entries.len());
         for (k, v) in entries {
-            if known.contains(&k.name.as_str()) {
+            if known.contains(&k.name.as_ref()) {
                 kept.push((k, v));
             } else {
                 let hint = did_you_mean(&k.name, known);
-                let allowed = known.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+                let allowed = known
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
                 let msg = if hint.is_empty() {
                     format!("unknown field `{}` in {what} (allowed: {allowed})", k.name)
                 } else {
                     format!("unknown field `{}` in {what}{hint}", k.name)
                 };
-                self.err(k.pos, &join(path, &k.name), msg);
+                self.err(k.pos, &path.field(&k.name), msg);
             }
         }
-        Some(Fields { entries: kept, pos: node.pos, path: path.to_string() })
+        Some(Fields {
+            entries: kept,
+            pos: node.pos,
+            path,
+        })
     }
 
     /// Reports a field that exists only from version `1.<min>` on.
-    fn gate(&mut self, f: &Fields<'_>, name: &str, min: u8) -> bool {
+    fn gate(&mut self, f: &Fields<'_, '_>, name: &str, min: u8) -> bool {
         let Some((k, _)) = f.entries.iter().find(|(k, _)| k.name == name) else {
             return true;
         };
@@ -130,30 +154,40 @@ impl Ctx<'_> {
         true
     }
 
-    fn required<'n>(&mut self, f: &Fields<'n>, name: &str, what: &str) -> Option<&'n Node> {
+    fn required<'n>(&mut self, f: &Fields<'n, '_>, name: &str, what: &str) -> Option<&'n Node<'n>> {
         let n = f.get(name);
         if n.is_none() {
-            self.err(f.pos, &f.path, format!("{what} is missing required field `{name}`"));
+            self.err(
+                f.pos,
+                f.path,
+                format!("{what} is missing required field `{name}`"),
+            );
         }
         n
     }
 
-    fn string(&mut self, node: &Node, path: &str, name: &str) -> Option<String> {
+    fn string(&mut self, node: &Node, path: &Path<'_>, name: &str) -> Option<String> {
         match &node.value {
-            Value::Str(s) => Some(s.clone()),
+            Value::Str(s) => Some(s.to_string()),
             other => {
                 let hint = match other {
-                    Value::Int(_) | Value::Float(_) | Value::Bool(_) => "; quote it to make it a string",
+                    Value::Int(_) | Value::Float(_) | Value::Bool(_) => {
+                        "; quote it to make it a string"
+                    }
                     _ => "",
                 };
-                self.err(node.pos, path, format!("`{name}` must be a string, found {}{hint}", other.kind()));
+                self.err(
+                    node.pos,
+                    path,
+                    format!("`{name}` must be a string, found {}{hint}", other.kind()),
+                );
                 None
             }
         }
     }
 
     /// A string that may also be null (v2 allows `description: null`).
-    fn opt_text(&mut self, f: &Fields<'_>, name: &str) -> Option<String> {
+    fn opt_text(&mut self, f: &Fields<'_, '_>, name: &str) -> Option<String> {
         let node = f.get(name)?;
         if node.value == Value::Null {
             return None;
@@ -161,69 +195,122 @@ impl Ctx<'_> {
         self.string(node, &f.child(name), name)
     }
 
-    fn key(&mut self, f: &Fields<'_>, name: &str, what: &str) -> Option<At<String>> {
+    fn key(&mut self, f: &Fields<'_, '_>, name: &str, what: &str) -> Option<At<String>> {
         let node = self.required(f, name, what)?;
         let path = f.child(name);
         let s = self.string(node, &path, name)?;
         if !is_valid_key(&s) {
-            self.err(node.pos, &path, format!("invalid key {s:?}: keys may only contain letters, digits, `-`, `_` and `,`"));
+            self.err(
+                node.pos,
+                &path,
+                format!(
+                    "invalid key {s:?}: keys may only contain letters, digits, `-`, `_` and `,`"
+                ),
+            );
             return None;
         }
-        Some(At { value: s, pos: node.pos, path })
+        Some(At {
+            value: s,
+            pos: node.pos,
+        })
     }
 
-    fn name(&mut self, f: &Fields<'_>, name: &str, what: &str, required: bool) -> Option<String> {
-        let node = if required { self.required(f, name, what)? } else { f.get(name)? };
+    fn name(
+        &mut self,
+        f: &Fields<'_, '_>,
+        name: &str,
+        what: &str,
+        required: bool,
+    ) -> Option<String> {
+        let node = if required {
+            self.required(f, name, what)?
+        } else {
+            f.get(name)?
+        };
         let path = f.child(name);
         let s = self.string(node, &path, name)?;
         if !is_single_line(&s) {
-            self.err(node.pos, &path, format!("`{name}` must be a non-empty single line"));
+            self.err(
+                node.pos,
+                &path,
+                format!("`{name}` must be a non-empty single line"),
+            );
             return None;
         }
         Some(s)
     }
 
-    fn boolean(&mut self, f: &Fields<'_>, name: &str) -> Option<bool> {
+    fn boolean(&mut self, f: &Fields<'_, '_>, name: &str) -> Option<bool> {
         let node = f.get(name)?;
         match &node.value {
             Value::Bool(b) => Some(*b),
             Value::Null => None,
-            Value::Str(s) if matches!(s.as_str(), "yes" | "no" | "on" | "off" | "y" | "n" | "Yes" | "No" | "On" | "Off") => {
-                self.err(node.pos, &f.child(name), format!("`{name}` must be true or false; `{s}` is a string in YAML 1.2"));
+            Value::Str(s)
+                if matches!(
+                    s.as_ref(),
+                    "yes" | "no" | "on" | "off" | "y" | "n" | "Yes" | "No" | "On" | "Off"
+                ) =>
+            {
+                self.err(
+                    node.pos,
+                    &f.child(name),
+                    format!("`{name}` must be true or false; `{s}` is a string in YAML 1.2"),
+                );
                 None
             }
             other => {
-                self.err(node.pos, &f.child(name), format!("`{name}` must be true or false, found {}", other.kind()));
+                self.err(
+                    node.pos,
+                    &f.child(name),
+                    format!("`{name}` must be true or false, found {}", other.kind()),
+                );
                 None
             }
         }
     }
 
-    fn number(&mut self, node: &Node, path: &str, name: &str) -> Option<f64> {
+    fn number(&mut self, node: &Node, path: &Path<'_>, name: &str) -> Option<f64> {
         match node.value {
             Value::Int(i) => Some(i as f64),
             Value::Float(f) if f.is_finite() => Some(f),
             ref other => {
-                let hint = if matches!(other, Value::Str(_)) { "; remove the quotes" } else { "" };
-                self.err(node.pos, path, format!("`{name}` must be a number, found {}{hint}", other.kind()));
+                let hint = if matches!(other, Value::Str(_)) {
+                    "; remove the quotes"
+                } else {
+                    ""
+                };
+                self.err(
+                    node.pos,
+                    path,
+                    format!("`{name}` must be a number, found {}{hint}", other.kind()),
+                );
                 None
             }
         }
     }
 
-    fn list<'n>(&mut self, f: &Fields<'n>, name: &str) -> &'n [Node] {
+    fn list<'n>(&mut self, f: &Fields<'n, '_>, name: &str) -> &'n [Node<'n>] {
         match f.get(name) {
             None => &[],
-            Some(Node { value: Value::Seq(items), .. }) => items,
-            Some(Node { value: Value::Null, .. }) => &[],
+            Some(Node {
+                value: Value::Seq(items),
+                ..
+            }) => items,
+            Some(Node {
+                value: Value::Null, ..
+            }) => &[],
             Some(n) => {
-                self.err(n.pos, &f.child(name), format!("`{name}` must be a list, found {}", n.value.kind()));
+                self.err(
+                    n.pos,
+                    &f.child(name),
+                    format!("`{name}` must be a list, found {}", n.value.kind()),
+                );
                 &[]
             }
         }
     }
 
-    fn json(&mut self, node: &Node, path: &str) -> Option<serde_json::Value> {
+    fn json(&mut self, node: &Node, path: &Path<'_>) -> Option<serde_json::Value> {
         Some(match &node.value {
             Value::Null => serde_json::Value::Null,
             Value::Bool(b) => serde_json::Value::Bool(*b),
@@ -231,95 +318,153 @@ impl Ctx<'_> {
             Value::Float(f) => match serde_json::Number::from_f64(*f) {
                 Some(n) => serde_json::Value::Number(n),
                 None => {
-                    self.err(node.pos, path, "infinite and NaN numbers cannot be represented in JSON");
+                    self.err(
+                        node.pos,
+                        path,
+                        "infinite and NaN numbers cannot be represented in JSON",
+                    );
                     return None;
                 }
             },
-            Value::Str(s) => serde_json::Value::String(s.clone()),
+            Value::Str(s) => serde_json::Value::String(s.to_string()),
             Value::Seq(items) => {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    out.push(self.json(item, &index(path, i))?);
+                    out.push(self.json(item, &path.index(i))?);
                 }
                 serde_json::Value::Array(out)
             }
             Value::Map(entries) => {
                 let mut out = serde_json::Map::new();
                 for (k, v) in entries {
-                    out.insert(k.name.clone(), self.json(v, &join(path, &k.name))?);
+                    out.insert(k.name.to_string(), self.json(v, &path.field(&k.name))?);
                 }
                 serde_json::Value::Object(out)
             }
         })
     }
 
-    fn enum_value<T: Copy>(&mut self, node: &Node, path: &str, name: &str, options: &[(&str, T)]) -> Option<T> {
+    fn enum_value<T: Copy>(
+        &mut self,
+        node: &Node,
+        path: &Path<'_>,
+        name: &str,
+        options: &[(&str, T)],
+    ) -> Option<T> {
         let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
         let Value::Str(s) = &node.value else {
-            self.err(node.pos, path, format!("`{name}` must be one of {}, found {}", names.join(", "), node.value.kind()));
+            self.err(
+                node.pos,
+                path,
+                format!(
+                    "`{name}` must be one of {}, found {}",
+                    names.join(", "),
+                    node.value.kind()
+                ),
+            );
             return None;
         };
         if let Some((_, v)) = options.iter().find(|(n, _)| n == s) {
             return Some(*v);
         }
         let hint = did_you_mean(s, &names);
-        self.err(node.pos, path, format!("invalid {name} {s:?}: must be one of {}{hint}", names.join(", ")));
+        self.err(
+            node.pos,
+            path,
+            format!(
+                "invalid {name} {s:?}: must be one of {}{hint}",
+                names.join(", ")
+            ),
+        );
         None
     }
 }
 
 /// Decodes one document node. Problems go to `sink`; `None` means the document was unusable.
-pub(crate) fn decode_document(node: &Node, file: usize, file_name: &str, sink: &mut Sink) -> Option<Document> {
-    let mut cx = Ctx { file_name, minor: LATEST_MINOR, sink };
-    let f = cx.fields(node, "", TOP_FIELDS, "a document")?;
+pub(crate) fn decode_document(
+    node: &Node,
+    file: usize,
+    file_name: &str,
+    sink: &mut Sink,
+) -> Option<Document> {
+    let mut cx = Ctx {
+        file_name,
+        minor: LATEST_MINOR,
+        sink,
+    };
+    let root = Path::Root;
+    let version_path = root.field("version");
+    let f = cx.fields(node, &root, TOP_FIELDS, "a document")?;
     if let Some(v) = f.get("version") {
         match &v.value {
             Value::Str(s) => match s.strip_prefix("1.").and_then(|m| m.parse::<u8>().ok()) {
                 Some(m) if m <= LATEST_MINOR && s.len() == 3 => cx.minor = m,
                 _ => {
-                    cx.err(v.pos, "version", format!("unsupported version {s:?}: must be one of \"1.0\" to \"1.{LATEST_MINOR}\""));
+                    cx.err(v.pos, &version_path, format!("unsupported version {s:?}: must be one of \"1.0\" to \"1.{LATEST_MINOR}\""));
                     return None;
                 }
             },
             other => {
-                let hint = if matches!(other, Value::Float(_) | Value::Int(_)) { "; quote it, e.g. version: \"1.4\"" } else { "" };
-                cx.err(v.pos, "version", format!("`version` must be a string, found {}{hint}", other.kind()));
+                let hint = if matches!(other, Value::Float(_) | Value::Int(_)) {
+                    "; quote it, e.g. version: \"1.4\""
+                } else {
+                    ""
+                };
+                cx.err(
+                    v.pos,
+                    &version_path,
+                    format!("`version` must be a string, found {}{hint}", other.kind()),
+                );
                 return None;
             }
         }
     }
     let namespace = match f.get("namespace") {
-        None => NamespaceDoc { key: "default".into(), name: None, description: None },
+        None => NamespaceDoc {
+            key: "default".into(),
+            name: None,
+            description: None,
+        },
         Some(n) => decode_namespace(&mut cx, n)?,
     };
+    let (flags_path, segments_path) = (f.child("flags"), f.child("segments"));
     let flags = cx
         .list(&f, "flags")
         .iter()
         .enumerate()
-        .filter_map(|(i, n)| decode_flag(&mut cx, n, &index("flags", i)))
+        .filter_map(|(i, n)| decode_flag(&mut cx, n, &flags_path.index(i)))
         .collect();
     let segments = cx
         .list(&f, "segments")
         .iter()
         .enumerate()
-        .filter_map(|(i, n)| decode_segment(&mut cx, n, &index("segments", i)))
+        .filter_map(|(i, n)| decode_segment(&mut cx, n, &segments_path.index(i)))
         .collect();
-    Some(Document { file, namespace, flags, segments })
+    Some(Document {
+        file,
+        namespace,
+        flags,
+        segments,
+    })
 }
 
 fn decode_namespace(cx: &mut Ctx<'_>, node: &Node) -> Option<NamespaceDoc> {
     match &node.value {
         Value::Str(s) => {
             if !is_valid_key(s) {
-                cx.err(node.pos, "namespace", format!("invalid namespace key {s:?}: keys may only contain letters, digits, `-`, `_` and `,`"));
+                cx.err(node.pos, &NAMESPACE, format!("invalid namespace key {s:?}: keys may only contain letters, digits, `-`, `_` and `,`"));
                 return None;
             }
-            Some(NamespaceDoc { key: s.clone(), name: None, description: None })
+            Some(NamespaceDoc {
+                key: s.to_string(),
+                name: None,
+                description: None,
+            })
         }
         Value::Map(_) => {
-            let f = cx.fields(node, "namespace", NAMESPACE_FIELDS, "the namespace")?;
+            let f = cx.fields(node, &NAMESPACE, NAMESPACE_FIELDS, "the namespace")?;
             if cx.minor < 4 {
-                cx.err(node.pos, "namespace", format!(
+                cx.err(node.pos, &NAMESPACE, format!(
                     "the object form of `namespace` needs format version 1.4 or later; this document is version {}",
                     version_name(cx.minor)
                 ));
@@ -331,16 +476,27 @@ fn decode_namespace(cx: &mut Ctx<'_>, node: &Node) -> Option<NamespaceDoc> {
             };
             let name = cx.name(&f, "name", "the namespace", false);
             let description = cx.opt_text(&f, "description");
-            Some(NamespaceDoc { key, name, description })
+            Some(NamespaceDoc {
+                key,
+                name,
+                description,
+            })
         }
         other => {
-            cx.err(node.pos, "namespace", format!("`namespace` must be a key or a mapping with `key`, found {}", other.kind()));
+            cx.err(
+                node.pos,
+                &NAMESPACE,
+                format!(
+                    "`namespace` must be a key or a mapping with `key`, found {}",
+                    other.kind()
+                ),
+            );
             None
         }
     }
 }
 
-fn decode_flag(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<FlagDoc> {
+fn decode_flag(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<FlagDoc> {
     let f = cx.fields(node, path, FLAG_FIELDS, "a flag")?;
     let key = cx.key(&f, "key", "the flag");
     let name = cx.name(&f, "name", "the flag", true);
@@ -353,7 +509,10 @@ fn decode_flag(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<FlagDoc> {
                 t,
                 &f.child("type"),
                 "flag type",
-                &[("VARIANT_FLAG_TYPE", FlagType::Variant), ("BOOLEAN_FLAG_TYPE", FlagType::Boolean)],
+                &[
+                    ("VARIANT_FLAG_TYPE", FlagType::Variant),
+                    ("BOOLEAN_FLAG_TYPE", FlagType::Boolean),
+                ],
             )?;
         }
     }
@@ -364,30 +523,36 @@ fn decode_flag(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<FlagDoc> {
             match &m.value {
                 Value::Map(entries) => {
                     for (k, v) in entries {
-                        let p = join(&mpath, &k.name);
+                        let p = mpath.field(&k.name);
                         if v.value == Value::Null {
                             cx.err(v.pos, &p, "metadata values must not be null");
                         } else if let Some(j) = cx.json(v, &p) {
-                            metadata.insert(k.name.clone(), j);
+                            metadata.insert(k.name.to_string(), j);
                         }
                     }
                 }
                 Value::Null => {}
-                other => cx.err(m.pos, &mpath, format!("`metadata` must be a mapping, found {}", other.kind())),
+                other => cx.err(
+                    m.pos,
+                    &mpath,
+                    format!("`metadata` must be a mapping, found {}", other.kind()),
+                ),
             }
         }
     }
+    let (variants_path, rules_path, rollouts_path) =
+        (f.child("variants"), f.child("rules"), f.child("rollouts"));
     let variants: Vec<VariantDoc> = cx
         .list(&f, "variants")
         .iter()
         .enumerate()
-        .filter_map(|(i, n)| decode_variant(cx, n, &index(&f.child("variants"), i)))
+        .filter_map(|(i, n)| decode_variant(cx, n, &variants_path.index(i)))
         .collect();
     let rules: Vec<RuleDoc> = cx
         .list(&f, "rules")
         .iter()
         .enumerate()
-        .filter_map(|(i, n)| decode_rule(cx, n, &index(&f.child("rules"), i)))
+        .filter_map(|(i, n)| decode_rule(cx, n, &rules_path.index(i)))
         .collect();
     let mut rollouts = Vec::new();
     if let Some((k, _)) = f.entries.iter().find(|(k, _)| k.name == "rollouts") {
@@ -398,15 +563,26 @@ fn decode_flag(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<FlagDoc> {
                 .list(&f, "rollouts")
                 .iter()
                 .enumerate()
-                .filter_map(|(i, n)| decode_rollout(cx, n, &index(&f.child("rollouts"), i)))
+                .filter_map(|(i, n)| decode_rollout(cx, n, &rollouts_path.index(i)))
                 .collect();
         }
     }
     // A missing name is already reported; keep the flag so its references are still checked.
-    Some(FlagDoc { key: key?, name: name.unwrap_or_default(), description, flag_type, enabled, metadata, variants, rules, rollouts })
+    Some(FlagDoc {
+        index: path.last_index().unwrap_or(0),
+        key: key?,
+        name: name.unwrap_or_default(),
+        description,
+        flag_type,
+        enabled,
+        metadata,
+        variants,
+        rules,
+        rollouts,
+    })
 }
 
-fn decode_variant(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<VariantDoc> {
+fn decode_variant(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<VariantDoc> {
     let f = cx.fields(node, path, VARIANT_FIELDS, "a variant")?;
     let key = cx.required(&f, "key", "the variant").and_then(|n| {
         let p = f.child("key");
@@ -415,7 +591,10 @@ fn decode_variant(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<VariantDo
             cx.err(n.pos, &p, "variant `key` must be a non-empty single line");
             return None;
         }
-        Some(At { value: s, pos: n.pos, path: p })
+        Some(At {
+            value: s,
+            pos: n.pos,
+        })
     });
     let name = cx.name(&f, "name", "the variant", false);
     let description = cx.opt_text(&f, "description");
@@ -426,7 +605,14 @@ fn decode_variant(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<VariantDo
             Value::Null => {}
             Value::Map(_) | Value::Seq(_) => attachment = Some(cx.json(a, &p)?),
             other => {
-                cx.err(a.pos, &p, format!("`attachment` must be an object or a list, found {}", other.kind()));
+                cx.err(
+                    a.pos,
+                    &p,
+                    format!(
+                        "`attachment` must be an object or a list, found {}",
+                        other.kind()
+                    ),
+                );
                 return None;
             }
         }
@@ -435,19 +621,38 @@ fn decode_variant(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<VariantDo
     if cx.gate(&f, "default", 3) {
         if let Some(n) = f.get("default") {
             if let Some(b) = cx.boolean(&f, "default") {
-                default = Some(At { value: b, pos: n.pos, path: f.child("default") });
+                default = Some(At {
+                    value: b,
+                    pos: n.pos,
+                });
             }
         }
     }
-    Some(VariantDoc { key: key?, name, description, attachment, default })
+    Some(VariantDoc {
+        index: path.last_index().unwrap_or(0),
+        key: key?,
+        name,
+        description,
+        attachment,
+        default,
+    })
 }
 
-const SEGMENT_OPERATORS: &[(&str, SegmentOperator)] =
-    &[("OR_SEGMENT_OPERATOR", SegmentOperator::Or), ("AND_SEGMENT_OPERATOR", SegmentOperator::And)];
+const SEGMENT_OPERATORS: &[(&str, SegmentOperator)] = &[
+    ("OR_SEGMENT_OPERATOR", SegmentOperator::Or),
+    ("AND_SEGMENT_OPERATOR", SegmentOperator::And),
+];
 
-fn segment_keys(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Vec<At<String>>> {
+fn segment_keys(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<Vec<At<String>>> {
     let Value::Seq(items) = &node.value else {
-        cx.err(node.pos, path, format!("`keys` must be a list of segment keys, found {}", node.value.kind()));
+        cx.err(
+            node.pos,
+            path,
+            format!(
+                "`keys` must be a list of segment keys, found {}",
+                node.value.kind()
+            ),
+        );
         return None;
     };
     if items.is_empty() {
@@ -456,18 +661,24 @@ fn segment_keys(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Vec<At<Stri
     }
     let mut keys = Vec::new();
     for (i, item) in items.iter().enumerate() {
-        let p = index(path, i);
-        let s = cx.string(item, &p, "segment key")?;
-        keys.push(At { value: s, pos: item.pos, path: p });
+        let s = cx.string(item, &path.index(i), "segment key")?;
+        keys.push(At {
+            value: s,
+            pos: item.pos,
+        });
     }
     Some(keys)
 }
 
-fn decode_rule(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<RuleDoc> {
+fn decode_rule(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<RuleDoc> {
     let f = cx.fields(node, path, RULE_FIELDS, "a rule")?;
     if let Some(r) = f.get("rank") {
         if !matches!(r.value, Value::Int(_)) {
-            cx.err(r.pos, &f.child("rank"), format!("`rank` must be an integer, found {}", r.value.kind()));
+            cx.err(
+                r.pos,
+                &f.child("rank"),
+                format!("`rank` must be an integer, found {}", r.value.kind()),
+            );
         }
     }
     let segment = cx.required(&f, "segment", "the rule").and_then(|s| {
@@ -478,7 +689,14 @@ fn decode_rule(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<RuleDoc> {
                     cx.err(s.pos, &p, format!("invalid segment key {k:?}"));
                     return None;
                 }
-                Some(SegmentRef { keys: vec![At { value: k.clone(), pos: s.pos, path: p }], operator: SegmentOperator::Or })
+                Some(SegmentRef {
+                    keys: vec![At {
+                        value: k.to_string(),
+                        pos: s.pos,
+                    }],
+                    operator: SegmentOperator::Or,
+                    form: RefForm::RuleKey,
+                })
             }
             Value::Map(_) => {
                 let sf = cx.fields(s, &p, RULE_SEGMENT_FIELDS, "a rule segment")?;
@@ -487,72 +705,127 @@ fn decode_rule(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<RuleDoc> {
                     None => return None,
                 };
                 let operator = match sf.get("operator") {
-                    None | Some(Node { value: Value::Null, .. }) => SegmentOperator::Or,
-                    Some(o) => cx.enum_value(o, &sf.child("operator"), "segment operator", SEGMENT_OPERATORS)?,
+                    None
+                    | Some(Node {
+                        value: Value::Null, ..
+                    }) => SegmentOperator::Or,
+                    Some(o) => cx.enum_value(
+                        o,
+                        &sf.child("operator"),
+                        "segment operator",
+                        SEGMENT_OPERATORS,
+                    )?,
                 };
-                Some(SegmentRef { keys, operator })
+                Some(SegmentRef {
+                    keys,
+                    operator,
+                    form: RefForm::RuleKeys,
+                })
             }
             other => {
-                cx.err(s.pos, &p, format!("`segment` must be a segment key or a mapping with `keys`, found {}", other.kind()));
+                cx.err(
+                    s.pos,
+                    &p,
+                    format!(
+                        "`segment` must be a segment key or a mapping with `keys`, found {}",
+                        other.kind()
+                    ),
+                );
                 None
             }
         }
     });
+    let distributions_path = f.child("distributions");
     let distributions: Vec<DistributionDoc> = cx
         .list(&f, "distributions")
         .iter()
         .enumerate()
-        .filter_map(|(i, n)| decode_distribution(cx, n, &index(&f.child("distributions"), i)))
+        .filter_map(|(i, n)| decode_distribution(cx, n, &distributions_path.index(i)))
         .collect();
-    Some(RuleDoc { rank: path_rank(path), at: At { value: (), pos: f.pos, path: path.to_string() }, segment: segment?, distributions })
+    Some(RuleDoc {
+        index: path.last_index().unwrap_or(0),
+        pos: f.pos,
+        segment: segment?,
+        distributions,
+    })
 }
 
-fn percentage(cx: &mut Ctx<'_>, node: &Node, path: &str, name: &str) -> Option<f32> {
+fn percentage(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>, name: &str) -> Option<f32> {
     let v = cx.number(node, path, name)?;
     if v > 100.0 {
-        cx.err(node.pos, path, format!("invalid value {} (out of bound <=100)", fmt_number(v)));
+        cx.err(
+            node.pos,
+            path,
+            format!("invalid value {} (out of bound <=100)", fmt_number(v)),
+        );
         return None;
     }
     if v < 0.0 {
-        cx.err(node.pos, path, format!("invalid value {} (out of bound >=0)", fmt_number(v)));
+        cx.err(
+            node.pos,
+            path,
+            format!("invalid value {} (out of bound >=0)", fmt_number(v)),
+        );
         return None;
     }
     Some(v as f32)
 }
 
-fn decode_distribution(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<DistributionDoc> {
+fn decode_distribution(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<DistributionDoc> {
     let f = cx.fields(node, path, DISTRIBUTION_FIELDS, "a distribution")?;
-    let variant = cx.required(&f, "variant", "the distribution").and_then(|n| {
-        let p = f.child("variant");
-        let s = cx.string(n, &p, "variant")?;
-        if !is_single_line(&s) {
-            cx.err(n.pos, &p, "`variant` must be a non-empty single line");
-            return None;
-        }
-        Some(At { value: s, pos: n.pos, path: p })
-    });
-    let rollout = cx.required(&f, "rollout", "the distribution").and_then(|n| {
-        let p = f.child("rollout");
-        let v = percentage(cx, n, &p, "rollout")?;
-        Some(At { value: v, pos: n.pos, path: p })
-    });
-    Some(DistributionDoc { variant: variant?, rollout: rollout? })
+    let variant = cx
+        .required(&f, "variant", "the distribution")
+        .and_then(|n| {
+            let p = f.child("variant");
+            let s = cx.string(n, &p, "variant")?;
+            if !is_single_line(&s) {
+                cx.err(n.pos, &p, "`variant` must be a non-empty single line");
+                return None;
+            }
+            Some(At {
+                value: s,
+                pos: n.pos,
+            })
+        });
+    let rollout = cx
+        .required(&f, "rollout", "the distribution")
+        .and_then(|n| {
+            let p = f.child("rollout");
+            let v = percentage(cx, n, &p, "rollout")?;
+            Some(At {
+                value: v,
+                pos: n.pos,
+            })
+        });
+    Some(DistributionDoc {
+        index: path.last_index().unwrap_or(0),
+        variant: variant?,
+        rollout: rollout?,
+    })
 }
 
-fn decode_rollout(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<RolloutDoc> {
+fn decode_rollout(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<RolloutDoc> {
     let f = cx.fields(node, path, ROLLOUT_FIELDS, "a rollout")?;
     let description = cx.opt_text(&f, "description");
     let kind = match (f.get("segment"), f.get("threshold")) {
         (Some(_), Some(t)) => {
-            cx.err(t.pos, &f.child("threshold"), "a rollout has either `segment` or `threshold`, not both");
+            cx.err(
+                t.pos,
+                &f.child("threshold"),
+                "a rollout has either `segment` or `threshold`, not both",
+            );
             return None;
         }
         (Some(s), None) => {
             let p = f.child("segment");
             let sf = cx.fields(s, &p, ROLLOUT_SEGMENT_FIELDS, "a rollout segment")?;
-            let keys = match (sf.get("key"), sf.get("keys")) {
+            let (keys, form) = match (sf.get("key"), sf.get("keys")) {
                 (Some(_), Some(k)) => {
-                    cx.err(k.pos, &sf.child("keys"), "use either `key` or `keys`, not both");
+                    cx.err(
+                        k.pos,
+                        &sf.child("keys"),
+                        "use either `key` or `keys`, not both",
+                    );
                     return None;
                 }
                 (Some(k), None) => {
@@ -562,13 +835,22 @@ fn decode_rollout(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<RolloutDo
                         cx.err(k.pos, &kp, format!("invalid segment key {s:?}"));
                         return None;
                     }
-                    vec![At { value: s, pos: k.pos, path: kp }]
+                    (
+                        vec![At {
+                            value: s,
+                            pos: k.pos,
+                        }],
+                        RefForm::RolloutKey,
+                    )
                 }
                 (None, Some(k)) => {
                     if !cx.gate(&sf, "keys", 2) {
                         return None;
                     }
-                    segment_keys(cx, k, &sf.child("keys"))?
+                    (
+                        segment_keys(cx, k, &sf.child("keys"))?,
+                        RefForm::RolloutKeys,
+                    )
                 }
                 (None, None) => {
                     cx.err(s.pos, &p, "a rollout segment needs `key` or `keys`");
@@ -576,11 +858,26 @@ fn decode_rollout(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<RolloutDo
                 }
             };
             let operator = match sf.get("operator") {
-                None | Some(Node { value: Value::Null, .. }) => SegmentOperator::Or,
-                Some(o) => cx.enum_value(o, &sf.child("operator"), "segment operator", SEGMENT_OPERATORS)?,
+                None
+                | Some(Node {
+                    value: Value::Null, ..
+                }) => SegmentOperator::Or,
+                Some(o) => cx.enum_value(
+                    o,
+                    &sf.child("operator"),
+                    "segment operator",
+                    SEGMENT_OPERATORS,
+                )?,
             };
             let value = cx.boolean(&sf, "value").unwrap_or(false);
-            RolloutDocKind::Segment { segment: SegmentRef { keys, operator }, value }
+            RolloutDocKind::Segment {
+                segment: SegmentRef {
+                    keys,
+                    operator,
+                    form,
+                },
+                value,
+            }
         }
         (None, Some(t)) => {
             let p = f.child("threshold");
@@ -589,14 +886,24 @@ fn decode_rollout(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<RolloutDo
             let pp = tf.child("percentage");
             let v = percentage(cx, pct, &pp, "percentage")?;
             let value = cx.boolean(&tf, "value").unwrap_or(false);
-            RolloutDocKind::Threshold { percentage: At { value: v, pos: pct.pos, path: pp }, value }
+            RolloutDocKind::Threshold {
+                percentage: At {
+                    value: v,
+                    pos: pct.pos,
+                },
+                value,
+            }
         }
         (None, None) => RolloutDocKind::Empty,
     };
-    Some(RolloutDoc { rank: path_rank(path), description, kind })
+    Some(RolloutDoc {
+        index: path.last_index().unwrap_or(0),
+        description,
+        kind,
+    })
 }
 
-fn decode_segment(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<SegmentDoc> {
+fn decode_segment(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<SegmentDoc> {
     let f = cx.fields(node, path, SEGMENT_FIELDS, "a segment")?;
     let key = cx.key(&f, "key", "the segment");
     let name = cx.name(&f, "name", "the segment", true);
@@ -606,70 +913,130 @@ fn decode_segment(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<SegmentDo
             m,
             &f.child("match_type"),
             "match_type",
-            &[("ALL_MATCH_TYPE", MatchType::All), ("ANY_MATCH_TYPE", MatchType::Any)],
+            &[
+                ("ALL_MATCH_TYPE", MatchType::All),
+                ("ANY_MATCH_TYPE", MatchType::Any),
+            ],
         )
     });
+    let constraints_path = f.child("constraints");
     let constraints: Vec<ConstraintDoc> = cx
         .list(&f, "constraints")
         .iter()
         .enumerate()
-        .filter_map(|(i, n)| decode_constraint(cx, n, &index(&f.child("constraints"), i)))
+        .filter_map(|(i, n)| decode_constraint(cx, n, &constraints_path.index(i)))
         .collect();
     // Keep the segment (its problems are reported) so flags that use it do not get spurious errors.
-    Some(SegmentDoc { key: key?, name: name.unwrap_or_default(), description, match_type: match_type.unwrap_or(MatchType::All), constraints })
+    Some(SegmentDoc {
+        index: path.last_index().unwrap_or(0),
+        key: key?,
+        name: name.unwrap_or_default(),
+        description,
+        match_type: match_type.unwrap_or(MatchType::All),
+        constraints,
+    })
 }
 
 fn fmt_number(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e21 { format!("{}", v as i128) } else { format!("{v}") }
+    if v.fract() == 0.0 && v.abs() < 1e21 {
+        format!("{}", v as i128)
+    } else {
+        format!("{v}")
+    }
 }
 
-fn decode_constraint(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<ConstraintDoc> {
+fn decode_constraint(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<ConstraintDoc> {
     let f = cx.fields(node, path, CONSTRAINT_FIELDS, "a constraint")?;
     let comparison = cx.required(&f, "type", "the constraint").and_then(|t| {
-        let opts: Vec<(&str, ComparisonType)> = ComparisonType::ALL.iter().map(|c| (c.as_str(), *c)).collect();
+        let opts: Vec<(&str, ComparisonType)> = ComparisonType::ALL
+            .iter()
+            .map(|c| (c.as_str(), *c))
+            .collect();
         cx.enum_value(t, &f.child("type"), "constraint type", &opts)
     });
     let property = cx.name(&f, "property", "the constraint", true);
     let description = cx.opt_text(&f, "description");
     let comparison = comparison?;
-    let operator = cx.required(&f, "operator", "the constraint").and_then(|o| {
-        let allowed = comparison.operators();
-        let opts: Vec<(&str, Operator)> = allowed.iter().map(|o| (o.as_str(), *o)).collect();
-        let p = f.child("operator");
-        let Value::Str(s) = &o.value else {
-            cx.err(o.pos, &p, format!("`operator` must be a string, found {}", o.value.kind()));
-            return None;
-        };
-        if let Some((_, op)) = opts.iter().find(|(n, _)| n == s) {
-            return Some(*op);
-        }
-        let names: Vec<&str> = opts.iter().map(|(n, _)| *n).collect();
-        let hint = if s == "le" { "; did you mean `lt` or `lte`?".to_string() } else { did_you_mean(s, &names) };
-        cx.err(o.pos, &p, format!("operator {s:?} is not allowed for {}: use one of {}{hint}", comparison.as_str(), names.join(", ")));
-        None
-    })?;
+    let operator = cx
+        .required(&f, "operator", "the constraint")
+        .and_then(|o| {
+            let allowed = comparison.operators();
+            let opts: Vec<(&str, Operator)> = allowed.iter().map(|o| (o.as_str(), *o)).collect();
+            let p = f.child("operator");
+            let Value::Str(s) = &o.value else {
+                cx.err(
+                    o.pos,
+                    &p,
+                    format!("`operator` must be a string, found {}", o.value.kind()),
+                );
+                return None;
+            };
+            if let Some((_, op)) = opts.iter().find(|(n, _)| n == s) {
+                return Some(*op);
+            }
+            let names: Vec<&str> = opts.iter().map(|(n, _)| *n).collect();
+            let hint = if s == "le" {
+                "; did you mean `lt` or `lte`?".to_string()
+            } else {
+                did_you_mean(s, &names)
+            };
+            cx.err(
+                o.pos,
+                &p,
+                format!(
+                    "operator {s:?} is not allowed for {}: use one of {}{hint}",
+                    comparison.as_str(),
+                    names.join(", ")
+                ),
+            );
+            None
+        })?;
     let vpath = f.child("value");
     let value_node = f.get("value");
     let value = match value_node {
         _ if operator.takes_no_value() => {
             if let Some(v) = value_node {
                 if !matches!(v.value, Value::Str(_) | Value::Null) {
-                    cx.err(v.pos, &vpath, format!("`value` must be a string, found {}", v.value.kind()));
+                    cx.err(
+                        v.pos,
+                        &vpath,
+                        format!("`value` must be a string, found {}", v.value.kind()),
+                    );
                     return None;
                 }
             }
-            At { value: match value_node.map(|v| &v.value) { Some(Value::Str(s)) => s.clone(), _ => String::new() }, pos: f.pos, path: vpath }
+            At {
+                value: match value_node.map(|v| &v.value) {
+                    Some(Value::Str(s)) => s.to_string(),
+                    _ => String::new(),
+                },
+                pos: f.pos,
+            }
         }
-        None | Some(Node { value: Value::Null, .. }) => {
-            cx.err(f.pos, &vpath, format!("operator `{}` needs a `value`", operator.as_str()));
+        None
+        | Some(Node {
+            value: Value::Null, ..
+        }) => {
+            cx.err(
+                f.pos,
+                &vpath,
+                format!("operator `{}` needs a `value`", operator.as_str()),
+            );
             return None;
         }
-        Some(v) if operator.takes_list() => At { value: list_value(cx, v, &vpath, comparison, operator)?, pos: v.pos, path: vpath },
+        Some(v) if operator.takes_list() => At {
+            value: list_value(cx, v, &vpath, comparison, operator)?,
+            pos: v.pos,
+        },
         Some(v) => {
             let s = cx.string(v, &vpath, "value")?;
             match comparison {
                 ComparisonType::Number if parse_go_float(&s).is_none() => {
-                    cx.err(v.pos, &vpath, format!("{s:?} is not a number (Flipt would drop this segment)"));
+                    cx.err(
+                        v.pos,
+                        &vpath,
+                        format!("{s:?} is not a number (Flipt would drop this segment)"),
+                    );
                     return None;
                 }
                 ComparisonType::DateTime if parse_datetime(&s).is_none() => {
@@ -680,14 +1047,30 @@ fn decode_constraint(cx: &mut Ctx<'_>, node: &Node, path: &str) -> Option<Constr
                 }
                 _ => {}
             }
-            At { value: s, pos: v.pos, path: vpath }
+            At {
+                value: s,
+                pos: v.pos,
+            }
         }
     };
-    Some(ConstraintDoc { comparison, property: property?, operator, value, description })
+    Some(ConstraintDoc {
+        index: path.last_index().unwrap_or(0),
+        comparison,
+        property: property?,
+        operator,
+        value,
+        description,
+    })
 }
 
 /// The value of `isoneof`/`isnotoneof`: a list from version 1.6, a JSON-array string before.
-fn list_value(cx: &mut Ctx<'_>, v: &Node, path: &str, comparison: ComparisonType, operator: Operator) -> Option<String> {
+fn list_value(
+    cx: &mut Ctx<'_>,
+    v: &Node,
+    path: &Path<'_>,
+    comparison: ComparisonType,
+    operator: Operator,
+) -> Option<String> {
     let numeric = comparison == ComparisonType::Number;
     let elem = if numeric { "numbers" } else { "strings" };
     let op = operator.as_str();
@@ -702,14 +1085,30 @@ fn list_value(cx: &mut Ctx<'_>, v: &Node, path: &str, comparison: ComparisonType
             }
             let mut parts = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
-                let p = index(path, i);
+                let p = path.index(i);
                 match (&item.value, numeric) {
-                    (Value::Str(s), false) => parts.push(serde_json::Value::String(s.clone()).to_string()),
+                    (Value::Str(s), false) => {
+                        parts.push(serde_json::Value::String(s.to_string()).to_string())
+                    }
                     (Value::Int(n), true) => parts.push(n.to_string()),
                     (Value::Float(n), true) if n.is_finite() => parts.push(fmt_number(*n)),
                     (other, _) => {
-                        let hint = if !numeric && matches!(other, Value::Int(_) | Value::Float(_) | Value::Bool(_)) { "; quote it" } else { "" };
-                        cx.err(item.pos, &p, format!("`{op}` on {} takes a list of {elem}, found {}{hint}", comparison.as_str(), other.kind()));
+                        let hint = if !numeric
+                            && matches!(other, Value::Int(_) | Value::Float(_) | Value::Bool(_))
+                        {
+                            "; quote it"
+                        } else {
+                            ""
+                        };
+                        cx.err(
+                            item.pos,
+                            &p,
+                            format!(
+                                "`{op}` on {} takes a list of {elem}, found {}{hint}",
+                                comparison.as_str(),
+                                other.kind()
+                            ),
+                        );
                         return None;
                     }
                 }
@@ -733,10 +1132,14 @@ fn list_value(cx: &mut Ctx<'_>, v: &Node, path: &str, comparison: ComparisonType
                     if numeric { "'[18, 21]'" } else { "'[\"a\", \"b\"]'" }));
                 return None;
             }
-            Some(s.clone())
+            Some(s.to_string())
         }
         other => {
-            cx.err(v.pos, path, format!("`{op}` takes a list of {elem}, found {}", other.kind()));
+            cx.err(
+                v.pos,
+                path,
+                format!("`{op}` takes a list of {elem}, found {}", other.kind()),
+            );
             None
         }
     }

@@ -49,7 +49,11 @@ impl Diagnostic {
         message: impl Into<String>,
     ) -> Self {
         Diagnostic {
-            location: Location { file: file.into(), line: pos.line, column: pos.column },
+            location: Location {
+                file: file.into(),
+                line: pos.line,
+                column: pos.column,
+            },
             path: path.into(),
             message: message.into(),
         }
@@ -62,7 +66,11 @@ impl fmt::Display for Diagnostic {
         if self.path.is_empty() {
             write!(f, "{}:{}:{}: {}", l.file, l.line, l.column, self.message)
         } else {
-            write!(f, "{}:{}:{}: {}: {}", l.file, l.line, l.column, self.path, self.message)
+            write!(
+                f,
+                "{}:{}:{}: {}: {}",
+                l.file, l.line, l.column, self.path, self.message
+            )
         }
     }
 }

@@ -25,7 +25,14 @@ fn f32_json(v: f32) -> Value {
 fn stable_id(seed: &str) -> String {
     let h = Sha1::digest(seed.as_bytes());
     let x = hex::encode(&h[..16]);
-    format!("{}-{}-5{}-{}-{}", &x[0..8], &x[8..12], &x[13..16], &x[16..20], &x[20..32])
+    format!(
+        "{}-{}-5{}-{}-{}",
+        &x[0..8],
+        &x[8..12],
+        &x[13..16],
+        &x[16..20],
+        &x[20..32]
+    )
 }
 
 fn constraint_json(c: &Constraint) -> Value {
@@ -246,7 +253,8 @@ pub fn document(ns: &Namespace) -> Value {
                     co.insert("property".into(), json!(c.property));
                     co.insert("operator".into(), json!(c.operator.as_str()));
                     if c.operator.takes_list() {
-                        let list: Value = serde_json::from_str(&c.value).unwrap_or(Value::Array(vec![]));
+                        let list: Value =
+                            serde_json::from_str(&c.value).unwrap_or(Value::Array(vec![]));
                         co.insert("value".into(), list);
                     } else if !c.operator.takes_no_value() || !c.value.is_empty() {
                         co.insert("value".into(), json!(c.value));

@@ -16,6 +16,7 @@ mod document;
 pub mod eval;
 pub mod export;
 mod limits;
+mod path;
 mod snapshot;
 mod source;
 mod suggest;
@@ -25,12 +26,12 @@ pub use compile::compile_environment;
 pub use constraint::{ComparisonType, Constraint, Operator};
 pub use diagnostic::{Diagnostic, Diagnostics, Location, Pos};
 pub use eval::{
-    BatchItem, BatchRequest, BooleanEvaluation, Context, ErrorReason, EvalError, Evaluation, Reason,
-    VariantEvaluation, evaluate, evaluate_batch, evaluate_boolean, evaluate_variant,
+    BatchItem, BatchRequest, BooleanEvaluation, Context, ErrorReason, EvalError, Evaluation,
+    Reason, VariantEvaluation, evaluate, evaluate_batch, evaluate_boolean, evaluate_variant,
 };
 pub use limits::Limits;
 pub use snapshot::{
-    Distribution, Environment, Flag, FlagType, MatchType, Namespace, Rollout, RolloutKind, Rule, Segment,
-    SegmentOperator, Snapshot, Variant,
+    Distribution, Environment, Flag, FlagType, MatchType, Namespace, Rollout, RolloutKind, Rule,
+    Segment, SegmentOperator, Snapshot, Variant,
 };
 pub use source::{DEFAULT_INCLUDE, FileSelector, INDEX_FILE, SourceFile, discover};

@@ -23,7 +23,10 @@ pub struct SourceFile {
 impl SourceFile {
     /// Builds a source file from a path and its contents.
     pub fn new(path: impl Into<String>, contents: impl Into<Vec<u8>>) -> Self {
-        SourceFile { path: path.into(), contents: contents.into() }
+        SourceFile {
+            path: path.into(),
+            contents: contents.into(),
+        }
     }
 }
 
@@ -49,8 +52,12 @@ pub struct FileSelector {
 impl FileSelector {
     /// The selector used when there is no `.flipt.yml`.
     pub fn defaults() -> Self {
-        let include = build_set(DEFAULT_INCLUDE.iter().copied()).unwrap_or_else(|_| GlobSet::empty());
-        FileSelector { include, exclude: GlobSet::empty() }
+        let include =
+            build_set(DEFAULT_INCLUDE.iter().copied()).unwrap_or_else(|_| GlobSet::empty());
+        FileSelector {
+            include,
+            exclude: GlobSet::empty(),
+        }
     }
 
     /// Reads a `.flipt.yml` index (`version`, `include`, `exclude`).
@@ -76,14 +83,24 @@ impl FileSelector {
         let mut saw_include = false;
         for doc in docs.into_iter().take(1) {
             let Value::Map(entries) = doc.value else {
-                sink.push(file, doc.pos, "", "index must be a mapping with `version`, `include` and `exclude`");
+                sink.push(
+                    file,
+                    doc.pos,
+                    "",
+                    "index must be a mapping with `version`, `include` and `exclude`",
+                );
                 continue;
             };
             for (key, node) in entries {
-                match key.name.as_str() {
+                match key.name.as_ref() {
                     "version" => match &node.value {
                         Value::Str(v) if v == "1.0" => {}
-                        _ => sink.push(file, node.pos, "version", "unsupported index version; only \"1.0\" exists"),
+                        _ => sink.push(
+                            file,
+                            node.pos,
+                            "version",
+                            "unsupported index version; only \"1.0\" exists",
+                        ),
                     },
                     "include" | "exclude" => {
                         let target = if key.name == "include" {
@@ -99,21 +116,45 @@ impl FileSelector {
                                     match item.value {
                                         Value::Str(g) => {
                                             if let Err(e) = compile_glob(&g) {
-                                                sink.push(file, item.pos, &path, format!("invalid glob: {e}"));
+                                                sink.push(
+                                                    file,
+                                                    item.pos,
+                                                    &path,
+                                                    format!("invalid glob: {e}"),
+                                                );
                                             } else {
-                                                target.push(g);
+                                                target.push(g.into_owned());
                                             }
                                         }
-                                        other => sink.push(file, item.pos, &path, format!("expected a glob string, found {}", other.kind())),
+                                        other => sink.push(
+                                            file,
+                                            item.pos,
+                                            &path,
+                                            format!(
+                                                "expected a glob string, found {}",
+                                                other.kind()
+                                            ),
+                                        ),
                                     }
                                 }
                             }
-                            other => sink.push(file, node.pos, &key.name, format!("expected a list of globs, found {}", other.kind())),
+                            other => sink.push(
+                                file,
+                                node.pos,
+                                &key.name,
+                                format!("expected a list of globs, found {}", other.kind()),
+                            ),
                         }
                     }
                     other => {
-                        let hint = crate::suggest::did_you_mean(other, &["version", "include", "exclude"]);
-                        sink.push(file, key.pos, other, format!("unknown field `{other}`{hint}"));
+                        let hint =
+                            crate::suggest::did_you_mean(other, &["version", "include", "exclude"]);
+                        sink.push(
+                            file,
+                            key.pos,
+                            other,
+                            format!("unknown field `{other}`{hint}"),
+                        );
                     }
                 }
             }
@@ -145,7 +186,10 @@ impl FileSelector {
 }
 
 fn compile_glob(g: &str) -> Result<globset::Glob, globset::Error> {
-    GlobBuilder::new(g).literal_separator(false).backslash_escape(true).build()
+    GlobBuilder::new(g)
+        .literal_separator(false)
+        .backslash_escape(true)
+        .build()
 }
 
 fn build_set<'a>(globs: impl Iterator<Item = &'a str>) -> Result<GlobSet, globset::Error> {

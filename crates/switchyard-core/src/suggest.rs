@@ -18,7 +18,11 @@ pub(crate) fn closest<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
     // A known field with a suffix such as `_key`/`_id` glued on (the seed's `variant_key`).
     let stripped = ["_key", "_keys", "_id", "_name", "key", "id"]
         .iter()
-        .find_map(|s| norm.strip_suffix(&normalise(s)).filter(|r| !r.is_empty()).map(str::to_string));
+        .find_map(|s| {
+            norm.strip_suffix(&normalise(s))
+                .filter(|r| !r.is_empty())
+                .map(str::to_string)
+        });
     if let Some(base) = stripped {
         if let Some(k) = known.iter().find(|k| normalise(k) == base) {
             return Some(k);
@@ -43,7 +47,10 @@ pub(crate) fn closest<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
 }
 
 fn normalise(s: &str) -> String {
-    s.chars().filter(|c| *c != '_' && *c != '-').flat_map(char::to_lowercase).collect()
+    s.chars()
+        .filter(|c| *c != '_' && *c != '-')
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 fn levenshtein(a: &str, b: &str) -> usize {
@@ -68,12 +75,18 @@ mod tests {
 
     #[test]
     fn seed_variant_key_suggests_variant() {
-        assert_eq!(closest("variant_key", &["variant", "rollout"]), Some("variant"));
+        assert_eq!(
+            closest("variant_key", &["variant", "rollout"]),
+            Some("variant")
+        );
     }
 
     #[test]
     fn case_styles_and_typos() {
-        assert_eq!(closest("matchType", &["key", "match_type"]), Some("match_type"));
+        assert_eq!(
+            closest("matchType", &["key", "match_type"]),
+            Some("match_type")
+        );
         assert_eq!(closest("enabeld", &["enabled", "name"]), Some("enabled"));
         assert_eq!(closest("zzzzzz", &["enabled", "name"]), None);
     }

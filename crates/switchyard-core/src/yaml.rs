@@ -4,6 +4,7 @@
 //! keys refused). This module reproduces those rules on top of the `granit-parser` event stream
 //! and keeps the line and column of every node so later stages can point at it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use granit_parser::{Event, Parser, ScalarStyle, Span};
@@ -13,32 +14,33 @@ use crate::limits::Limits;
 
 /// A YAML node and where it starts.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Node {
-    pub(crate) value: Value,
+pub(crate) struct Node<'a> {
+    pub(crate) value: Value<'a>,
     pub(crate) pos: Pos,
 }
 
 /// The resolved value of a node.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) enum Value {
+pub(crate) enum Value<'a> {
     Null,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
-    Seq(Vec<Node>),
+    /// Borrowed from the source text when no escape had to be decoded.
+    Str(Cow<'a, str>),
+    Seq(Vec<Node<'a>>),
     /// Entries in source order; keys are unique.
-    Map(Vec<(Key, Node)>),
+    Map(Vec<(Key<'a>, Node<'a>)>),
 }
 
 /// A mapping key: its text and position.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Key {
-    pub(crate) name: String,
+pub(crate) struct Key<'a> {
+    pub(crate) name: Cow<'a, str>,
     pub(crate) pos: Pos,
 }
 
-impl Value {
+impl Value<'_> {
     /// A short English name for the kind of value, for messages.
     pub(crate) fn kind(&self) -> &'static str {
         match self {
@@ -61,7 +63,10 @@ pub(crate) struct SyntaxError {
 
 impl SyntaxError {
     fn new(pos: Pos, message: impl Into<String>) -> Self {
-        SyntaxError { pos, message: message.into() }
+        SyntaxError {
+            pos,
+            message: message.into(),
+        }
     }
 }
 
@@ -76,7 +81,7 @@ fn parser_options() -> granit_parser::Options {
 }
 
 /// Parses a YAML stream into one node per non-empty document.
-pub(crate) fn parse_yaml(text: &str, limits: &Limits) -> Result<Vec<Node>, SyntaxError> {
+pub(crate) fn parse_yaml<'a>(text: &'a str, limits: &Limits) -> Result<Vec<Node<'a>>, SyntaxError> {
     let mut b = Builder {
         parser: Parser::new_from_str_with_options(text, parser_options()),
         anchors: HashMap::new(),
@@ -90,10 +95,9 @@ pub(crate) fn parse_yaml(text: &str, limits: &Limits) -> Result<Vec<Node>, Synta
 }
 
 /// Parses a file of one or more concatenated JSON values; every value is one document.
-pub(crate) fn parse_json(text: &str, limits: &Limits) -> Result<Vec<Node>, SyntaxError> {
+pub(crate) fn parse_json<'a>(text: &'a str, limits: &Limits) -> Result<Vec<Node<'a>>, SyntaxError> {
     let mut docs = Vec::new();
-    let mut stream =
-        serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
     let mut start = 0usize;
     loop {
         match stream.next() {
@@ -154,7 +158,7 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (u32, u32) {
 
 struct Builder<'a, 'l> {
     parser: Parser<'a, granit_parser::StrInput<'a>>,
-    anchors: HashMap<usize, (Node, usize)>,
+    anchors: HashMap<usize, (Node<'a>, usize)>,
     nodes: usize,
     aliases: usize,
     limits: &'l Limits,
@@ -179,13 +183,19 @@ impl<'a> Builder<'a, '_> {
                 let m = e.marker();
                 let span = Span::new(*m, *m);
                 let info = e.info();
-                Err(SyntaxError::new(self.pos(&span), format!("invalid YAML: {info}")))
+                Err(SyntaxError::new(
+                    self.pos(&span),
+                    format!("invalid YAML: {info}"),
+                ))
             }
-            None => Err(SyntaxError::new(Pos::new(1, 1), "invalid YAML: unexpected end of input")),
+            None => Err(SyntaxError::new(
+                Pos::new(1, 1),
+                "invalid YAML: unexpected end of input",
+            )),
         }
     }
 
-    fn stream(&mut self) -> Result<Vec<Node>, SyntaxError> {
+    fn stream(&mut self) -> Result<Vec<Node<'a>>, SyntaxError> {
         let mut docs = Vec::new();
         let mut count = 0usize;
         loop {
@@ -209,7 +219,10 @@ impl<'a> Builder<'a, '_> {
                     let node = self.node(ev, span, 0)?;
                     let (end, span) = self.next()?;
                     if !matches!(end, Event::DocumentEnd) {
-                        return Err(SyntaxError::new(self.pos(&span), "invalid YAML: expected end of document"));
+                        return Err(SyntaxError::new(
+                            self.pos(&span),
+                            "invalid YAML: expected end of document",
+                        ));
                     }
                     if node.value != Value::Null {
                         docs.push(node);
@@ -234,12 +247,15 @@ impl<'a> Builder<'a, '_> {
         Ok(())
     }
 
-    fn node(&mut self, ev: Event<'a>, span: Span, depth: usize) -> Result<Node, SyntaxError> {
+    fn node(&mut self, ev: Event<'a>, span: Span, depth: usize) -> Result<Node<'a>, SyntaxError> {
         let pos = self.pos(&span);
         if depth > self.limits.max_depth {
             return Err(SyntaxError::new(
                 pos,
-                format!("nesting deeper than {} levels (limit)", self.limits.max_depth),
+                format!(
+                    "nesting deeper than {} levels (limit)",
+                    self.limits.max_depth
+                ),
             ));
         }
         let start_nodes = self.nodes;
@@ -247,7 +263,8 @@ impl<'a> Builder<'a, '_> {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, pos)?;
                 let tag = tag.map(|t| (t.handle().to_string(), t.suffix().to_string()));
-                let value = resolve_scalar(&text, style, tag.as_ref()).map_err(|m| SyntaxError::new(pos, m))?;
+                let value = resolve_scalar(text, style, tag.as_ref())
+                    .map_err(|m| SyntaxError::new(pos, m))?;
                 (Node { value, pos }, anchor)
             }
             Event::SequenceStart(_, anchor, tag) => {
@@ -261,13 +278,19 @@ impl<'a> Builder<'a, '_> {
                     }
                     items.push(self.node(ev, span, depth + 1)?);
                 }
-                (Node { value: Value::Seq(items), pos }, anchor)
+                (
+                    Node {
+                        value: Value::Seq(items),
+                        pos,
+                    },
+                    anchor,
+                )
             }
             Event::MappingStart(_, anchor, tag) => {
                 check_collection_tag(tag.as_deref().map(|t| (t.handle(), t.suffix())), "map", pos)?;
                 self.count(1, pos)?;
-                let mut entries: Vec<(Key, Node)> = Vec::new();
-                let mut merges: Vec<Node> = Vec::new();
+                let mut entries: Vec<(Key<'a>, Node<'a>)> = Vec::new();
+                let mut merges: Vec<Node<'a>> = Vec::new();
                 loop {
                     let (ev, span) = self.next()?;
                     if matches!(ev, Event::MappingEnd) {
@@ -276,17 +299,21 @@ impl<'a> Builder<'a, '_> {
                     let key_node = self.node(ev, span, depth + 1)?;
                     let (kev, kspan) = self.next()?;
                     let value = self.node(kev, kspan, depth + 1)?;
-                    let name = match &key_node.value {
-                        Value::Str(s) => s.clone(),
-                        Value::Int(i) => i.to_string(),
-                        Value::Float(f) => f.to_string(),
-                        Value::Bool(b) => b.to_string(),
-                        Value::Null => "null".to_string(),
+                    let is_plain_merge = matches!(&key_node.value, Value::Str(s) if s == "<<");
+                    let name: Cow<'a, str> = match key_node.value {
+                        Value::Str(s) => s,
+                        Value::Int(i) => Cow::Owned(i.to_string()),
+                        Value::Float(f) => Cow::Owned(f.to_string()),
+                        Value::Bool(b) => Cow::Owned(b.to_string()),
+                        Value::Null => Cow::Borrowed("null"),
                         Value::Seq(_) | Value::Map(_) => {
-                            return Err(SyntaxError::new(key_node.pos, "mapping keys must be scalars"));
+                            return Err(SyntaxError::new(
+                                key_node.pos,
+                                "mapping keys must be scalars",
+                            ));
                         }
                     };
-                    if name == "<<" && matches!(key_node.value, Value::Str(_)) {
+                    if is_plain_merge {
                         merges.push(value);
                         continue;
                     }
@@ -299,7 +326,13 @@ impl<'a> Builder<'a, '_> {
                             ),
                         ));
                     }
-                    entries.push((Key { name, pos: key_node.pos }, value));
+                    entries.push((
+                        Key {
+                            name,
+                            pos: key_node.pos,
+                        },
+                        value,
+                    ));
                 }
                 for merge in merges {
                     let sources = match merge.value {
@@ -312,7 +345,10 @@ impl<'a> Builder<'a, '_> {
                                     other => {
                                         return Err(SyntaxError::new(
                                             item.pos,
-                                            format!("merge key `<<` needs mappings, found {}", other.kind()),
+                                            format!(
+                                                "merge key `<<` needs mappings, found {}",
+                                                other.kind()
+                                            ),
                                         ));
                                     }
                                 }
@@ -334,25 +370,40 @@ impl<'a> Builder<'a, '_> {
                         }
                     }
                 }
-                (Node { value: Value::Map(entries), pos }, anchor)
+                (
+                    Node {
+                        value: Value::Map(entries),
+                        pos,
+                    },
+                    anchor,
+                )
             }
             Event::Alias(id) => {
                 self.aliases += 1;
                 if self.aliases > self.limits.max_aliases_per_file {
                     return Err(SyntaxError::new(
                         pos,
-                        format!("more than {} aliases in one file (limit)", self.limits.max_aliases_per_file),
+                        format!(
+                            "more than {} aliases in one file (limit)",
+                            self.limits.max_aliases_per_file
+                        ),
                     ));
                 }
                 let Some(size) = self.anchors.get(&id).map(|(_, size)| *size) else {
                     return Err(SyntaxError::new(pos, "alias refers to an unknown anchor"));
                 };
                 self.count(size, pos)?;
-                let value = self.anchors.get(&id).map_or(Value::Null, |(n, _)| n.value.clone());
+                let value = self
+                    .anchors
+                    .get(&id)
+                    .map_or(Value::Null, |(n, _)| n.value.clone());
                 return Ok(Node { value, pos });
             }
             Event::UnresolvedAlias(name) => {
-                return Err(SyntaxError::new(pos, format!("alias `*{name}` refers to an unknown anchor")));
+                return Err(SyntaxError::new(
+                    pos,
+                    format!("alias `*{name}` refers to an unknown anchor"),
+                ));
             }
             _ => return Err(SyntaxError::new(pos, "invalid YAML: unexpected event")),
         };
@@ -366,32 +417,43 @@ impl<'a> Builder<'a, '_> {
 
 const CORE: &str = "tag:yaml.org,2002:";
 
-fn check_collection_tag(tag: Option<(&str, &str)>, want: &str, pos: Pos) -> Result<(), SyntaxError> {
+fn check_collection_tag(
+    tag: Option<(&str, &str)>,
+    want: &str,
+    pos: Pos,
+) -> Result<(), SyntaxError> {
     match tag {
         None => Ok(()),
         Some((h, s)) if h == CORE && s == want => Ok(()),
-        Some((h, s)) => Err(SyntaxError::new(pos, format!("unsupported YAML tag `{h}{s}`"))),
+        Some((h, s)) => Err(SyntaxError::new(
+            pos,
+            format!("unsupported YAML tag `{h}{s}`"),
+        )),
     }
 }
 
 /// Resolves a scalar with the YAML 1.2 core schema, as yaml.v3 does.
-fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&(String, String)>) -> Result<Value, String> {
+fn resolve_scalar<'a>(
+    text: Cow<'a, str>,
+    style: ScalarStyle,
+    tag: Option<&(String, String)>,
+) -> Result<Value<'a>, String> {
     if let Some((handle, suffix)) = tag {
         if handle != CORE {
             return Err(format!("unsupported YAML tag `{handle}{suffix}`"));
         }
         return match suffix.as_str() {
-            "str" => Ok(Value::Str(text.to_string())),
+            "str" => Ok(Value::Str(text)),
             "null" => Ok(Value::Null),
-            "bool" => match resolve_plain(text) {
+            "bool" => match resolve_plain(text.clone()) {
                 v @ Value::Bool(_) => Ok(v),
                 _ => Err(format!("`{text}` is not a boolean")),
             },
-            "int" => match resolve_plain(text) {
+            "int" => match resolve_plain(text.clone()) {
                 v @ Value::Int(_) => Ok(v),
                 _ => Err(format!("`{text}` is not an integer")),
             },
-            "float" => match resolve_plain(text) {
+            "float" => match resolve_plain(text.clone()) {
                 Value::Int(i) => Ok(Value::Float(i as f64)),
                 v @ Value::Float(_) => Ok(v),
                 _ => Err(format!("`{text}` is not a number")),
@@ -400,17 +462,20 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&(String, String)>
         };
     }
     if style != ScalarStyle::Plain {
-        return Ok(Value::Str(text.to_string()));
+        return Ok(Value::Str(text));
     }
     Ok(resolve_plain(text))
 }
 
-fn resolve_plain(text: &str) -> Value {
+fn resolve_plain(cow: Cow<'_, str>) -> Value<'_> {
+    let text: &str = &cow;
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
         "true" | "True" | "TRUE" => return Value::Bool(true),
         "false" | "False" | "FALSE" => return Value::Bool(false),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => return Value::Float(f64::INFINITY),
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
+            return Value::Float(f64::INFINITY);
+        }
         "-.inf" | "-.Inf" | "-.INF" => return Value::Float(f64::NEG_INFINITY),
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
@@ -423,7 +488,10 @@ fn resolve_plain(text: &str) -> Value {
     if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
         return match text.parse::<i64>() {
             Ok(i) => Value::Int(i),
-            Err(_) => text.parse::<f64>().map_or_else(|_| Value::Str(text.to_string()), Value::Float),
+            Err(_) => match text.parse::<f64>() {
+                Ok(f) => Value::Float(f),
+                Err(_) => Value::Str(cow),
+            },
         };
     }
     if sign == 1 && text.len() > 2 {
@@ -443,7 +511,7 @@ fn resolve_plain(text: &str) -> Value {
             return Value::Float(f);
         }
     }
-    Value::Str(text.to_string())
+    Value::Str(cow)
 }
 
 /// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` without the sign.

@@ -16,7 +16,11 @@ pub enum Loaded {
 
 /// Lists regular files below `root` (relative paths with `/`), skipping `.git`; symlinks are refused.
 fn walk(root: &Path, rel: &str, out: &mut Vec<String>) -> Result<()> {
-    let dir = if rel.is_empty() { root.to_path_buf() } else { root.join(rel) };
+    let dir = if rel.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(rel)
+    };
     let mut entries: Vec<_> = fs::read_dir(&dir)
         .with_context(|| format!("reading directory {}", dir.display()))?
         .collect::<Result<_, _>>()
@@ -27,8 +31,14 @@ fn walk(root: &Path, rel: &str, out: &mut Vec<String>) -> Result<()> {
         if name == ".git" {
             continue;
         }
-        let path = if rel.is_empty() { name.clone() } else { format!("{rel}/{name}") };
-        let ft = e.file_type().with_context(|| format!("reading {}", e.path().display()))?;
+        let path = if rel.is_empty() {
+            name.clone()
+        } else {
+            format!("{rel}/{name}")
+        };
+        let ft = e
+            .file_type()
+            .with_context(|| format!("reading {}", e.path().display()))?;
         if ft.is_dir() {
             walk(root, &path, out)?;
         } else if ft.is_file() || ft.is_symlink() {
@@ -41,10 +51,18 @@ fn walk(root: &Path, rel: &str, out: &mut Vec<String>) -> Result<()> {
 fn read_limited(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
     let meta = fs::symlink_metadata(path).with_context(|| format!("reading {}", path.display()))?;
     if meta.file_type().is_symlink() {
-        bail!("{} is a symbolic link; flag files must be regular files", path.display());
+        bail!(
+            "{} is a symbolic link; flag files must be regular files",
+            path.display()
+        );
     }
     if meta.len() > limits.max_file_bytes as u64 {
-        bail!("{} is {} bytes; the limit is {} bytes", path.display(), meta.len(), limits.max_file_bytes);
+        bail!(
+            "{} is {} bytes; the limit is {} bytes",
+            path.display(),
+            meta.len(),
+            limits.max_file_bytes
+        );
     }
     fs::read(path).with_context(|| format!("reading {}", path.display()))
 }
@@ -54,7 +72,10 @@ pub fn load_dir(root: &Path, limits: &Limits) -> Result<Loaded> {
     let mut all = Vec::new();
     walk(root, "", &mut all)?;
     let index = if all.iter().any(|p| p == INDEX_FILE) {
-        Some(SourceFile::new(INDEX_FILE, read_limited(&root.join(INDEX_FILE), limits)?))
+        Some(SourceFile::new(
+            INDEX_FILE,
+            read_limited(&root.join(INDEX_FILE), limits)?,
+        ))
     } else {
         None
     };
@@ -72,5 +93,9 @@ pub fn load_dir(root: &Path, limits: &Limits) -> Result<Loaded> {
 
 /// Display form of a file path below `root`.
 pub fn display_path(root: &Path, rel: &str) -> String {
-    if root == Path::new(".") { rel.to_string() } else { PathBuf::from(root).join(rel).to_string_lossy().into_owned() }
+    if root == Path::new(".") {
+        rel.to_string()
+    } else {
+        PathBuf::from(root).join(rel).to_string_lossy().into_owned()
+    }
 }

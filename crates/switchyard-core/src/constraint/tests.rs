@@ -14,13 +14,22 @@ fn string_operators_and_the_empty_value_rule() {
     assert!(c(T::String, O::Eq, "a").matches("a"));
     assert!(!c(T::String, O::Eq, "a").matches(" a"), "eq does not trim");
     assert!(c(T::String, O::Neq, "a").matches("b"));
-    assert!(!c(T::String, O::Neq, "a").matches(""), "an empty value fails even neq");
+    assert!(
+        !c(T::String, O::Neq, "a").matches(""),
+        "an empty value fails even neq"
+    );
     assert!(!c(T::String, O::NotContains, "a").matches(""));
     assert!(!c(T::String, O::IsNotOneOf, "[\"a\"]").matches(""));
     assert!(c(T::String, O::Empty, "").matches("  \t"));
     assert!(!c(T::String, O::NotEmpty, "").matches(" "));
-    assert!(c(T::String, O::Prefix, "ab").matches("  abc"), "prefix trims");
-    assert!(c(T::String, O::Suffix, "bc").matches("abc \n"), "suffix trims");
+    assert!(
+        c(T::String, O::Prefix, "ab").matches("  abc"),
+        "prefix trims"
+    );
+    assert!(
+        c(T::String, O::Suffix, "bc").matches("abc \n"),
+        "suffix trims"
+    );
     assert!(!c(T::String, O::Contains, "b ").matches("ab"));
     assert!(c(T::String, O::Contains, "b").matches("abc"));
     assert!(c(T::String, O::NotContains, "z").matches("abc"));
@@ -45,8 +54,14 @@ fn numbers_are_go_float64() {
     assert!(c(T::Number, O::Gt, "1.5").matches("1e1"));
     assert!(c(T::Number, O::Gte, "-2").matches("-2"));
     assert!(c(T::Number, O::Neq, "1").matches("2"));
-    assert!(!c(T::Number, O::Eq, "30").matches("thirty"), "parse failure is no match");
-    assert!(!c(T::Number, O::Eq, "30").matches(" 30"), "ParseFloat does not trim");
+    assert!(
+        !c(T::Number, O::Eq, "30").matches("thirty"),
+        "parse failure is no match"
+    );
+    assert!(
+        !c(T::Number, O::Eq, "30").matches(" 30"),
+        "ParseFloat does not trim"
+    );
     assert!(!c(T::Number, O::Neq, "30").matches(""));
     assert!(c(T::Number, O::Present, "").matches(" 1 "));
     assert!(c(T::Number, O::NotPresent, "").matches("  "));
@@ -67,7 +82,11 @@ fn go_parse_float_accepts_what_go_accepts() {
     assert!(parse_go_float("NaN").is_some_and(f64::is_nan));
     assert_eq!(parse_go_float("0x1p-2"), Some(0.25));
     assert_eq!(parse_go_float("0x1.8p1"), Some(3.0));
-    assert_eq!(parse_go_float("0x1"), None, "hex mantissa needs a p exponent");
+    assert_eq!(
+        parse_go_float("0x1"),
+        None,
+        "hex mantissa needs a p exponent"
+    );
     assert_eq!(parse_go_float("1_000"), None);
     assert_eq!(parse_go_float("1e400"), None, "out of range is an error");
     assert_eq!(parse_go_float("+-1"), None);
@@ -93,7 +112,10 @@ fn booleans_use_go_parse_bool() {
 #[test]
 fn datetimes_rfc3339_or_date_only() {
     let gt = c(T::DateTime, O::Gt, "2026-01-01T00:00:00Z");
-    assert!(gt.matches("2026-01-01T00:00:00.000000001Z"), "nanosecond precision");
+    assert!(
+        gt.matches("2026-01-01T00:00:00.000000001Z"),
+        "nanosecond precision"
+    );
     assert!(!gt.matches("2026-01-01T00:00:00Z"));
     assert!(gt.matches("2026-01-01T01:00:00+00:30"));
     assert!(!gt.matches("2026-01-01T01:00:00+01:00"));
@@ -110,10 +132,21 @@ fn datetimes_rfc3339_or_date_only() {
     assert_eq!(parse_datetime("2026-02-30"), None, "day out of range");
     assert_eq!(parse_datetime("2026-01-01T24:00:00Z"), None);
     assert_eq!(parse_datetime("2026-01-01 00:00:00Z"), None);
-    assert_eq!(parse_datetime("2026-01-01T00:00:00"), None, "RFC 3339 needs an offset");
-    assert_eq!(parse_datetime("2026-01-01T1:02:03Z"), parse_datetime("2026-01-01T01:02:03Z"), "Go accepts a one-digit hour");
+    assert_eq!(
+        parse_datetime("2026-01-01T00:00:00"),
+        None,
+        "RFC 3339 needs an offset"
+    );
+    assert_eq!(
+        parse_datetime("2026-01-01T1:02:03Z"),
+        parse_datetime("2026-01-01T01:02:03Z"),
+        "Go accepts a one-digit hour"
+    );
     assert_eq!(parse_datetime("1970-01-01T00:00:01Z"), Some(1_000_000_000));
-    assert_eq!(parse_datetime("2024-02-29"), Some(1_709_164_800 * 1_000_000_000));
+    assert_eq!(
+        parse_datetime("2024-02-29"),
+        Some(1_709_164_800 * 1_000_000_000)
+    );
 }
 
 #[test]
@@ -121,7 +154,9 @@ fn compile_rejects_unusable_values() {
     assert!(Constraint::compile(T::Number, "p".into(), O::Eq, "x".into(), None).is_err());
     assert!(Constraint::compile(T::DateTime, "p".into(), O::Eq, "x".into(), None).is_err());
     assert!(Constraint::compile(T::String, "p".into(), O::IsOneOf, "a,b".into(), None).is_err());
-    assert!(Constraint::compile(T::Number, "p".into(), O::IsOneOf, "[\"a\"]".into(), None).is_err());
+    assert!(
+        Constraint::compile(T::Number, "p".into(), O::IsOneOf, "[\"a\"]".into(), None).is_err()
+    );
 }
 
 #[test]

@@ -29,8 +29,12 @@ pub fn threshold_bucket(entity_id: &str, flag_key: &str) -> u32 {
 
 /// Upper boundaries over the distributions with rollout > 0, as `(boundary, index)`.
 pub(crate) fn boundaries(distributions: &[Distribution]) -> Vec<(u32, usize)> {
-    let valid: Vec<(usize, f32)> =
-        distributions.iter().enumerate().filter(|(_, d)| d.rollout > 0.0).map(|(i, d)| (i, d.rollout)).collect();
+    let valid: Vec<(usize, f32)> = distributions
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.rollout > 0.0)
+        .map(|(i, d)| (i, d.rollout))
+        .collect();
     let mut total: f32 = 0.0;
     for (_, r) in &valid {
         total += r;
@@ -40,7 +44,11 @@ pub(crate) fn boundaries(distributions: &[Distribution]) -> Vec<(u32, usize)> {
     let mut out = Vec::with_capacity(valid.len());
     for (n, (i, r)) in valid.iter().enumerate() {
         cumulative += (r / total) * 100.0;
-        let bound = if n + 1 == valid.len() { TOTAL_BUCKETS } else { (cumulative * percent_multiplier) as u32 };
+        let bound = if n + 1 == valid.len() {
+            TOTAL_BUCKETS
+        } else {
+            (cumulative * percent_multiplier) as u32
+        };
         out.push((bound, *i));
     }
     out

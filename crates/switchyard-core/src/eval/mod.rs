@@ -11,7 +11,9 @@ pub mod bucket;
 use std::collections::{BTreeMap, HashMap};
 
 use crate::constraint::ComparisonType;
-use crate::snapshot::{Environment, Flag, FlagType, MatchType, RolloutKind, Segment, SegmentOperator, Variant};
+use crate::snapshot::{
+    Environment, Flag, FlagType, MatchType, RolloutKind, Segment, SegmentOperator, Variant,
+};
 
 /// Key/value context of an evaluation request (Flipt's `map<string,string>`).
 pub trait Context {
@@ -138,7 +140,11 @@ pub enum Evaluation<'f> {
 fn segment_matches<C: Context + ?Sized>(segment: &Segment, entity_id: &str, ctx: &C) -> bool {
     let mut matched = 0usize;
     for c in &segment.constraints {
-        let v = if c.comparison == ComparisonType::EntityId { entity_id } else { ctx.get(&c.property).unwrap_or("") };
+        let v = if c.comparison == ComparisonType::EntityId {
+            entity_id
+        } else {
+            ctx.get(&c.property).unwrap_or("")
+        };
         if c.matches(v) {
             matched += 1;
             if segment.match_type == MatchType::Any {
@@ -182,16 +188,26 @@ pub fn evaluate_variant<'f, C: Context + ?Sized>(
     ctx: &C,
 ) -> Result<VariantEvaluation<'f>, EvalError> {
     if flag.flag_type != FlagType::Variant {
-        return Err(EvalError::WrongType { actual: flag.flag_type });
+        return Err(EvalError::WrongType {
+            actual: flag.flag_type,
+        });
     }
     Ok(variant_of(flag, entity_id, ctx))
 }
 
-fn variant_of<'f, C: Context + ?Sized>(flag: &'f Flag, entity_id: &str, ctx: &C) -> VariantEvaluation<'f> {
+fn variant_of<'f, C: Context + ?Sized>(
+    flag: &'f Flag,
+    entity_id: &str,
+    ctx: &C,
+) -> VariantEvaluation<'f> {
     let default = flag.default_variant();
     let mut resp = VariantEvaluation {
         matched: false,
-        reason: if default.is_some() { Reason::Default } else { Reason::Unknown },
+        reason: if default.is_some() {
+            Reason::Default
+        } else {
+            Reason::Unknown
+        },
         variant: default,
         segment_keys: Vec::new(),
     };
@@ -200,7 +216,8 @@ fn variant_of<'f, C: Context + ?Sized>(flag: &'f Flag, entity_id: &str, ctx: &C)
         return resp;
     }
     for rule in &flag.rules {
-        let Some(keys) = segments_match(&rule.segments, rule.segment_operator, entity_id, ctx) else {
+        let Some(keys) = segments_match(&rule.segments, rule.segment_operator, entity_id, ctx)
+        else {
             continue;
         };
         resp.segment_keys = keys;
@@ -227,33 +244,59 @@ pub fn evaluate_boolean<'f, C: Context + ?Sized>(
     ctx: &C,
 ) -> Result<BooleanEvaluation<'f>, EvalError> {
     if flag.flag_type != FlagType::Boolean {
-        return Err(EvalError::WrongType { actual: flag.flag_type });
+        return Err(EvalError::WrongType {
+            actual: flag.flag_type,
+        });
     }
     Ok(boolean_of(flag, entity_id, ctx))
 }
 
-fn boolean_of<'f, C: Context + ?Sized>(flag: &'f Flag, entity_id: &str, ctx: &C) -> BooleanEvaluation<'f> {
+fn boolean_of<'f, C: Context + ?Sized>(
+    flag: &'f Flag,
+    entity_id: &str,
+    ctx: &C,
+) -> BooleanEvaluation<'f> {
     for rollout in &flag.rollouts {
         match &rollout.kind {
             RolloutKind::Threshold { percentage, value } => {
                 let normalized = bucket::threshold_bucket(entity_id, &flag.key) as f32;
                 if normalized < *percentage {
-                    return BooleanEvaluation { enabled: *value, reason: Reason::Match, segment_keys: Vec::new() };
+                    return BooleanEvaluation {
+                        enabled: *value,
+                        reason: Reason::Match,
+                        segment_keys: Vec::new(),
+                    };
                 }
             }
-            RolloutKind::Segment { segments, operator, value } => {
+            RolloutKind::Segment {
+                segments,
+                operator,
+                value,
+            } => {
                 if let Some(keys) = segments_match(segments, *operator, entity_id, ctx) {
-                    return BooleanEvaluation { enabled: *value, reason: Reason::Match, segment_keys: keys };
+                    return BooleanEvaluation {
+                        enabled: *value,
+                        reason: Reason::Match,
+                        segment_keys: keys,
+                    };
                 }
             }
             RolloutKind::Empty => {}
         }
     }
-    BooleanEvaluation { enabled: flag.enabled, reason: Reason::Default, segment_keys: Vec::new() }
+    BooleanEvaluation {
+        enabled: flag.enabled,
+        reason: Reason::Default,
+        segment_keys: Vec::new(),
+    }
 }
 
 /// Evaluates a flag by its own type.
-pub fn evaluate<'f, C: Context + ?Sized>(flag: &'f Flag, entity_id: &str, ctx: &C) -> Evaluation<'f> {
+pub fn evaluate<'f, C: Context + ?Sized>(
+    flag: &'f Flag,
+    entity_id: &str,
+    ctx: &C,
+) -> Evaluation<'f> {
     match flag.flag_type {
         FlagType::Variant => Evaluation::Variant(variant_of(flag, entity_id, ctx)),
         FlagType::Boolean => Evaluation::Boolean(boolean_of(flag, entity_id, ctx)),
@@ -263,10 +306,15 @@ pub fn evaluate<'f, C: Context + ?Sized>(flag: &'f Flag, entity_id: &str, ctx: &
 impl Environment {
     /// Looks a flag up, with Flipt's not-found errors.
     pub fn find_flag(&self, namespace: &str, flag: &str) -> Result<&Flag, EvalError> {
-        let ns = self.namespace(namespace).ok_or_else(|| EvalError::NamespaceNotFound(namespace.to_string()))?;
+        let ns = self
+            .namespace(namespace)
+            .ok_or_else(|| EvalError::NamespaceNotFound(namespace.to_string()))?;
         ns.flag(flag)
             .map(|f| &**f)
-            .ok_or_else(|| EvalError::FlagNotFound { namespace: namespace.to_string(), flag: flag.to_string() })
+            .ok_or_else(|| EvalError::FlagNotFound {
+                namespace: namespace.to_string(),
+                flag: flag.to_string(),
+            })
     }
 }
 
@@ -312,14 +360,23 @@ pub enum BatchItem<'f> {
 }
 
 /// Evaluates several flags against one environment, each by its own type.
-pub fn evaluate_batch<'e, C: Context + ?Sized>(env: &'e Environment, requests: &[BatchRequest<'_, C>]) -> Vec<BatchItem<'e>> {
+pub fn evaluate_batch<'e, C: Context + ?Sized>(
+    env: &'e Environment,
+    requests: &[BatchRequest<'_, C>],
+) -> Vec<BatchItem<'e>> {
     requests
         .iter()
         .map(|r| {
-            let ns = if r.namespace.is_empty() { "default" } else { r.namespace };
+            let ns = if r.namespace.is_empty() {
+                "default"
+            } else {
+                r.namespace
+            };
             match env.find_flag(ns, r.flag_key) {
                 Ok(flag) => BatchItem::Ok(evaluate(flag, r.entity_id, r.context)),
-                Err(EvalError::NamespaceNotFound(_) | EvalError::FlagNotFound { .. }) => BatchItem::Error(ErrorReason::NotFound),
+                Err(EvalError::NamespaceNotFound(_) | EvalError::FlagNotFound { .. }) => {
+                    BatchItem::Error(ErrorReason::NotFound)
+                }
                 Err(EvalError::WrongType { .. }) => BatchItem::Error(ErrorReason::Unknown),
             }
         })

@@ -6,14 +6,21 @@ use super::*;
 use crate::{Limits, SourceFile, compile_environment};
 
 fn env(yaml: &str) -> Environment {
-    match compile_environment("default", &[SourceFile::new("features.yaml", yaml)], &Limits::default()) {
+    match compile_environment(
+        "default",
+        &[SourceFile::new("features.yaml", yaml)],
+        &Limits::default(),
+    ) {
         Ok(e) => e,
         Err(d) => panic!("fixture does not compile:\n{d}"),
     }
 }
 
 fn ctx(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 #[test]
@@ -29,15 +36,35 @@ fn crc32_test_vectors() {
 }
 
 fn dists(rollouts: &[f32]) -> Vec<crate::snapshot::Distribution> {
-    rollouts.iter().enumerate().map(|(i, r)| crate::snapshot::Distribution { variant: i, rollout: *r }).collect()
+    rollouts
+        .iter()
+        .enumerate()
+        .map(|(i, r)| crate::snapshot::Distribution {
+            variant: i,
+            rollout: *r,
+        })
+        .collect()
 }
 
 #[test]
 fn boundaries_are_normalised_truncated_and_end_at_1000() {
-    let b: Vec<u32> = bucket::boundaries(&dists(&[1.0, 1.0, 1.0])).iter().map(|x| x.0).collect();
-    assert_eq!(b, vec![333, 666, 1000], "Go truncates where the Rust SDK rounds to 667");
-    assert_eq!(bucket::pick(&bucket::boundaries(&dists(&[1.0, 1.0, 1.0])), 666), Some(2));
-    let b: Vec<u32> = bucket::boundaries(&dists(&[20.0, 20.0])).iter().map(|x| x.0).collect();
+    let b: Vec<u32> = bucket::boundaries(&dists(&[1.0, 1.0, 1.0]))
+        .iter()
+        .map(|x| x.0)
+        .collect();
+    assert_eq!(
+        b,
+        vec![333, 666, 1000],
+        "Go truncates where the Rust SDK rounds to 667"
+    );
+    assert_eq!(
+        bucket::pick(&bucket::boundaries(&dists(&[1.0, 1.0, 1.0])), 666),
+        Some(2)
+    );
+    let b: Vec<u32> = bucket::boundaries(&dists(&[20.0, 20.0]))
+        .iter()
+        .map(|x| x.0)
+        .collect();
     assert_eq!(b, vec![500, 1000], "20/20 behaves as 50/50");
     let b = bucket::boundaries(&dists(&[0.0, 30.0, 0.0, 70.0]));
     assert_eq!(b, vec![(300, 1), (1000, 3)], "zero rollouts are skipped");
@@ -64,7 +91,10 @@ fn fifty_fifty_matches_flipt_rust_test() {
     let e = env(FIFTY_FIFTY);
     let f = e.find_flag("default", "foo").unwrap();
     let a = evaluate_variant(f, "1", &ctx(&[])).unwrap();
-    assert_eq!((a.matched, a.reason, a.variant_key()), (true, Reason::Match, "variant1"));
+    assert_eq!(
+        (a.matched, a.reason, a.variant_key()),
+        (true, Reason::Match, "variant1")
+    );
     assert_eq!(a.segment_keys, vec!["everyone"]);
     assert_eq!(a.variant_attachment(), "null");
     let b = evaluate_variant(f, "2", &ctx(&[])).unwrap();
@@ -74,17 +104,34 @@ fn fifty_fifty_matches_flipt_rust_test() {
 #[test]
 fn boolean_percentage_rule_match() {
     // Flipt's TestBoolean_PercentageRuleMatch: crc32("test-entitytest-flag") % 100 = 65.
-    let yaml = |pct: u32| format!(
-        "flags:\n  - key: test-flag\n    name: T\n    type: BOOLEAN_FLAG_TYPE\n    enabled: true\n    rollouts:\n      - threshold: {{percentage: {pct}, value: false}}\n"
-    );
+    let yaml = |pct: u32| {
+        format!(
+            "flags:\n  - key: test-flag\n    name: T\n    type: BOOLEAN_FLAG_TYPE\n    enabled: true\n    rollouts:\n      - threshold: {{percentage: {pct}, value: false}}\n"
+        )
+    };
     let e = env(&yaml(70));
-    let r = evaluate_boolean(e.find_flag("default", "test-flag").unwrap(), "test-entity", &ctx(&[])).unwrap();
+    let r = evaluate_boolean(
+        e.find_flag("default", "test-flag").unwrap(),
+        "test-entity",
+        &ctx(&[]),
+    )
+    .unwrap();
     assert_eq!((r.enabled, r.reason), (false, Reason::Match));
     let e = env(&yaml(5));
-    let r = evaluate_boolean(e.find_flag("default", "test-flag").unwrap(), "test-entity", &ctx(&[])).unwrap();
+    let r = evaluate_boolean(
+        e.find_flag("default", "test-flag").unwrap(),
+        "test-entity",
+        &ctx(&[]),
+    )
+    .unwrap();
     assert_eq!((r.enabled, r.reason), (true, Reason::Default));
     let e = env(&yaml(65));
-    let r = evaluate_boolean(e.find_flag("default", "test-flag").unwrap(), "test-entity", &ctx(&[])).unwrap();
+    let r = evaluate_boolean(
+        e.find_flag("default", "test-flag").unwrap(),
+        "test-entity",
+        &ctx(&[]),
+    )
+    .unwrap();
     assert_eq!(r.reason, Reason::Default, "65 < 65 is false");
 }
 
@@ -152,23 +199,40 @@ segments:
 fn disabled_variant_flag_keeps_the_default_variant() {
     let e = env(MIXED);
     let r = evaluate_variant(e.find_flag("default", "off").unwrap(), "u", &ctx(&[])).unwrap();
-    assert_eq!((r.matched, r.reason, r.variant_key(), r.variant_attachment()), (false, Reason::FlagDisabled, "b", "{\"x\":1}"));
+    assert_eq!(
+        (r.matched, r.reason, r.variant_key(), r.variant_attachment()),
+        (false, Reason::FlagDisabled, "b", "{\"x\":1}")
+    );
 }
 
 #[test]
 fn no_rules_gives_unknown_or_default() {
     let e = env(MIXED);
     let r = evaluate_variant(e.find_flag("default", "norules").unwrap(), "u", &ctx(&[])).unwrap();
-    assert_eq!((r.reason, r.variant_key(), r.variant_attachment()), (Reason::Unknown, "", ""));
-    let r = evaluate_variant(e.find_flag("default", "norules-default").unwrap(), "u", &ctx(&[])).unwrap();
-    assert_eq!((r.matched, r.reason, r.variant_key(), r.variant_attachment()), (false, Reason::Default, "a", "null"));
+    assert_eq!(
+        (r.reason, r.variant_key(), r.variant_attachment()),
+        (Reason::Unknown, "", "")
+    );
+    let r = evaluate_variant(
+        e.find_flag("default", "norules-default").unwrap(),
+        "u",
+        &ctx(&[]),
+    )
+    .unwrap();
+    assert_eq!(
+        (r.matched, r.reason, r.variant_key(), r.variant_attachment()),
+        (false, Reason::Default, "a", "null")
+    );
 }
 
 #[test]
 fn match_without_distributions_keeps_the_default_key() {
     let e = env(MIXED);
     let r = evaluate_variant(e.find_flag("default", "nodist").unwrap(), "u", &ctx(&[])).unwrap();
-    assert_eq!((r.matched, r.reason, r.variant_key()), (true, Reason::Match, "d"));
+    assert_eq!(
+        (r.matched, r.reason, r.variant_key()),
+        (true, Reason::Match, "d")
+    );
     assert_eq!(r.segment_keys, vec!["everyone"], "zero constraints match");
 }
 
@@ -177,9 +241,15 @@ fn and_or_segment_operators() {
     let e = env(MIXED);
     let f = e.find_flag("default", "and-or").unwrap();
     let r = evaluate_variant(f, "u", &ctx(&[("plan", "pro"), ("region", "eu-central")])).unwrap();
-    assert_eq!((r.variant_key(), r.segment_keys.clone()), ("both", vec!["pro", "eu"]));
+    assert_eq!(
+        (r.variant_key(), r.segment_keys.clone()),
+        ("both", vec!["pro", "eu"])
+    );
     let r = evaluate_variant(f, "u", &ctx(&[("plan", "free"), ("region", "eu-west")])).unwrap();
-    assert_eq!((r.variant_key(), r.segment_keys.clone()), ("either", vec!["eu"]));
+    assert_eq!(
+        (r.variant_key(), r.segment_keys.clone()),
+        ("either", vec!["eu"])
+    );
     let r = evaluate_variant(f, "u", &ctx(&[("plan", "free")])).unwrap();
     assert_eq!((r.matched, r.reason), (false, Reason::Unknown));
 }
@@ -189,25 +259,39 @@ fn boolean_rollouts_run_even_when_disabled() {
     let e = env(MIXED);
     let f = e.find_flag("default", "dark").unwrap();
     let r = evaluate_boolean(f, "u", &ctx(&[("plan", "pro")])).unwrap();
-    assert_eq!((r.enabled, r.reason, r.segment_keys.clone()), (true, Reason::Match, vec!["pro"]));
+    assert_eq!(
+        (r.enabled, r.reason, r.segment_keys.clone()),
+        (true, Reason::Match, vec!["pro"])
+    );
     let r = evaluate_boolean(f, "u", &ctx(&[])).unwrap();
     assert_eq!((r.enabled, r.reason), (false, Reason::Default));
     let f = e.find_flag("default", "bool-and").unwrap();
     let r = evaluate_boolean(f, "u", &ctx(&[("plan", "pro"), ("region", "eu-west")])).unwrap();
     assert_eq!((r.enabled, r.reason), (false, Reason::Match));
     let r = evaluate_boolean(f, "u", &ctx(&[("plan", "pro")])).unwrap();
-    assert_eq!((r.enabled, r.reason), (true, Reason::Default), "empty rollout matches nothing");
+    assert_eq!(
+        (r.enabled, r.reason),
+        (true, Reason::Default),
+        "empty rollout matches nothing"
+    );
 }
 
 #[test]
 fn wrong_type_and_not_found() {
     let e = env(MIXED);
-    let err = evaluate_variant(e.find_flag("default", "dark").unwrap(), "u", &ctx(&[])).unwrap_err();
+    let err =
+        evaluate_variant(e.find_flag("default", "dark").unwrap(), "u", &ctx(&[])).unwrap_err();
     assert_eq!(err.to_string(), "flag type BOOLEAN_FLAG_TYPE invalid");
     let err = evaluate_boolean(e.find_flag("default", "off").unwrap(), "u", &ctx(&[])).unwrap_err();
     assert_eq!(err.to_string(), "flag type VARIANT_FLAG_TYPE invalid");
-    assert_eq!(e.find_flag("default", "nope").unwrap_err().to_string(), "flag \"default/nope\" not found");
-    assert_eq!(e.find_flag("other", "off").unwrap_err().to_string(), "namespace \"other\" not found");
+    assert_eq!(
+        e.find_flag("default", "nope").unwrap_err().to_string(),
+        "flag \"default/nope\" not found"
+    );
+    assert_eq!(
+        e.find_flag("other", "off").unwrap_err().to_string(),
+        "namespace \"other\" not found"
+    );
 }
 
 #[test]
@@ -215,10 +299,30 @@ fn batch_evaluates_each_by_type_and_reports_not_found() {
     let e = env(MIXED);
     let c = ctx(&[("plan", "pro")]);
     let reqs = [
-        BatchRequest { namespace: "", flag_key: "dark", entity_id: "u", context: &c },
-        BatchRequest { namespace: "default", flag_key: "nodist", entity_id: "u", context: &c },
-        BatchRequest { namespace: "default", flag_key: "missing", entity_id: "u", context: &c },
-        BatchRequest { namespace: "nope", flag_key: "dark", entity_id: "u", context: &c },
+        BatchRequest {
+            namespace: "",
+            flag_key: "dark",
+            entity_id: "u",
+            context: &c,
+        },
+        BatchRequest {
+            namespace: "default",
+            flag_key: "nodist",
+            entity_id: "u",
+            context: &c,
+        },
+        BatchRequest {
+            namespace: "default",
+            flag_key: "missing",
+            entity_id: "u",
+            context: &c,
+        },
+        BatchRequest {
+            namespace: "nope",
+            flag_key: "dark",
+            entity_id: "u",
+            context: &c,
+        },
     ];
     let out = evaluate_batch(&e, &reqs);
     assert!(matches!(&out[0], BatchItem::Ok(Evaluation::Boolean(b)) if b.enabled));

@@ -2,13 +2,13 @@
 
 use super::*;
 
-fn one(text: &str) -> Node {
+fn one(text: &str) -> Node<'_> {
     let mut docs = parse_yaml(text, &Limits::default()).expect("parses");
     assert_eq!(docs.len(), 1);
     docs.remove(0)
 }
 
-fn map_get<'a>(n: &'a Node, key: &str) -> &'a Node {
+fn map_get<'a>(n: &'a Node<'a>, key: &str) -> &'a Node<'a> {
     match &n.value {
         Value::Map(entries) => &entries.iter().find(|(k, _)| k.name == key).expect("key").1,
         other => panic!("not a map: {other:?}"),
@@ -17,7 +17,9 @@ fn map_get<'a>(n: &'a Node, key: &str) -> &'a Node {
 
 #[test]
 fn core_schema_scalars() {
-    let n = one("a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: yes\ng: 0x1f\nh: .inf\ni: -7\nj: 1e3\nk: \"x\"\n");
+    let n = one(
+        "a: 1\nb: 1.5\nc: true\nd: ~\ne: '1'\nf: yes\ng: 0x1f\nh: .inf\ni: -7\nj: 1e3\nk: \"x\"\n",
+    );
     assert_eq!(map_get(&n, "a").value, Value::Int(1));
     assert_eq!(map_get(&n, "b").value, Value::Float(1.5));
     assert_eq!(map_get(&n, "c").value, Value::Bool(true));
@@ -35,7 +37,9 @@ fn core_schema_scalars() {
 fn positions_are_one_based() {
     let n = one("flags:\n  - key: a\n    name: b\n");
     assert_eq!(n.pos, Pos::new(1, 1));
-    let Value::Seq(items) = &map_get(&n, "flags").value else { panic!() };
+    let Value::Seq(items) = &map_get(&n, "flags").value else {
+        panic!()
+    };
     assert_eq!(items[0].pos, Pos::new(2, 5));
     assert_eq!(map_get(&items[0], "name").pos, Pos::new(3, 11));
 }
@@ -44,7 +48,11 @@ fn positions_are_one_based() {
 fn duplicate_keys_are_refused_with_both_positions() {
     let e = parse_yaml("a: 1\nb: 2\na: 3\n", &Limits::default()).unwrap_err();
     assert_eq!(e.pos, Pos::new(3, 1));
-    assert!(e.message.contains("duplicate key `a`") && e.message.contains("line 1"), "{}", e.message);
+    assert!(
+        e.message.contains("duplicate key `a`") && e.message.contains("line 1"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -60,7 +68,9 @@ fn billion_laughs_is_refused_quickly() {
     let mut text = String::from("a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
     for i in 1..10 {
         let p = i - 1;
-        text.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        text.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
     }
     let start = std::time::Instant::now();
     let e = parse_yaml(&text, &Limits::default()).unwrap_err();
@@ -73,19 +83,30 @@ fn billion_laughs_is_refused_quickly() {
 fn depth_limit() {
     let text = "[".repeat(100) + &"]".repeat(100);
     let e = parse_yaml(&text, &Limits::default()).unwrap_err();
-    assert!(e.message.contains("nesting deeper than 64"), "{}", e.message);
+    assert!(
+        e.message.contains("nesting deeper than 64"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
 fn document_limit() {
-    let limits = Limits { max_documents_per_file: 2, ..Limits::default() };
+    let limits = Limits {
+        max_documents_per_file: 2,
+        ..Limits::default()
+    };
     let e = parse_yaml("a: 1\n---\nb: 2\n---\nc: 3\n", &limits).unwrap_err();
     assert!(e.message.contains("more than 2 documents"), "{}", e.message);
 }
 
 #[test]
 fn streams_skip_empty_documents() {
-    let docs = parse_yaml("---\n# only a comment\n---\na: 1\n---\nb: 2\n", &Limits::default()).unwrap();
+    let docs = parse_yaml(
+        "---\n# only a comment\n---\na: 1\n---\nb: 2\n",
+        &Limits::default(),
+    )
+    .unwrap();
     assert_eq!(docs.len(), 2);
     assert_eq!(docs[1].pos.line, 6);
 }

@@ -18,13 +18,22 @@ fn default_patterns_match_at_any_depth() {
     let got = discover(PATHS.iter().copied(), None, &Limits::default()).unwrap();
     assert_eq!(
         got,
-        ["features.yaml", "myfeatures.yml", "team/deep/features.json", "team/features.yml", "x.features.yaml"]
+        [
+            "features.yaml",
+            "myfeatures.yml",
+            "team/deep/features.json",
+            "team/features.yml",
+            "x.features.yaml"
+        ]
     );
 }
 
 #[test]
 fn index_include_and_exclude() {
-    let idx = SourceFile::new(".flipt.yml", "version: \"1.0\"\ninclude:\n  - \"prod/*.yaml\"\n  - \"**features.yml\"\nexclude:\n  - \"team/**\"\n");
+    let idx = SourceFile::new(
+        ".flipt.yml",
+        "version: \"1.0\"\ninclude:\n  - \"prod/*.yaml\"\n  - \"**features.yml\"\nexclude:\n  - \"team/**\"\n",
+    );
     let got = discover(PATHS.iter().copied(), Some(&idx), &Limits::default()).unwrap();
     assert_eq!(got, ["myfeatures.yml", "prod/flags.yaml"]);
 }
@@ -39,7 +48,10 @@ fn index_with_only_exclude_keeps_default_includes() {
 
 #[test]
 fn bad_index_is_reported_with_location() {
-    let idx = SourceFile::new(".flipt.yml", "version: \"1.0\"\nincludes: [\"*.yaml\"]\nexclude: \"x\"\n");
+    let idx = SourceFile::new(
+        ".flipt.yml",
+        "version: \"1.0\"\nincludes: [\"*.yaml\"]\nexclude: \"x\"\n",
+    );
     let err = discover(PATHS.iter().copied(), Some(&idx), &Limits::default()).unwrap_err();
     let lines: Vec<String> = err.iter().map(ToString::to_string).collect();
     assert_eq!(

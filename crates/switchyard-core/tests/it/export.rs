@@ -48,7 +48,17 @@ fn client_snapshot_has_every_field_flipt_sdks_require() {
     assert_eq!(snap["namespace"], json!({"key": "production"}));
     assert_eq!(snap["digest"].as_str().unwrap().len(), 40);
     let checkout = &snap["flags"][0];
-    for field in ["key", "name", "description", "enabled", "type", "createdAt", "updatedAt", "rules", "rollouts"] {
+    for field in [
+        "key",
+        "name",
+        "description",
+        "enabled",
+        "type",
+        "createdAt",
+        "updatedAt",
+        "rules",
+        "rollouts",
+    ] {
         assert!(checkout.get(field).is_some(), "flag lacks {field}");
     }
     assert_eq!(checkout["type"], "VARIANT_FLAG_TYPE");
@@ -64,7 +74,10 @@ fn client_snapshot_has_every_field_flipt_sdks_require() {
         json!({"type": "STRING_CONSTRAINT_COMPARISON_TYPE", "property": "plan", "operator": "isoneof", "value": "[\"pro\",\"enterprise\"]"})
     );
     assert_eq!(rule["distributions"][0]["variantKey"], "treatment");
-    assert_eq!(rule["distributions"][0]["variantAttachment"], "{\"color\":\"blue\"}");
+    assert_eq!(
+        rule["distributions"][0]["variantAttachment"],
+        "{\"color\":\"blue\"}"
+    );
     assert_eq!(rule["distributions"][0]["rollout"], json!(50));
     assert_eq!(rule["distributions"][1]["variantAttachment"], "null");
     assert_eq!(rule["distributions"][0]["ruleId"], rule["id"]);
@@ -74,8 +87,14 @@ fn client_snapshot_has_every_field_flipt_sdks_require() {
     assert!(dark.get("defaultVariant").is_none());
     assert_eq!(dark["rollouts"][0]["type"], "SEGMENT_ROLLOUT_TYPE");
     assert_eq!(dark["rollouts"][0]["segment"]["value"], true);
-    assert_eq!(dark["rollouts"][0]["segment"]["segments"][0]["matchType"], "ALL_SEGMENT_MATCH_TYPE");
-    assert_eq!(dark["rollouts"][1], json!({"type": "THRESHOLD_ROLLOUT_TYPE", "rank": 2, "threshold": {"percentage": 10.5, "value": true}, "description": ""}));
+    assert_eq!(
+        dark["rollouts"][0]["segment"]["segments"][0]["matchType"],
+        "ALL_SEGMENT_MATCH_TYPE"
+    );
+    assert_eq!(
+        dark["rollouts"][1],
+        json!({"type": "THRESHOLD_ROLLOUT_TYPE", "rank": 2, "threshold": {"percentage": 10.5, "value": true}, "description": ""})
+    );
     // Stable: the same input exports the same bytes (ETags depend on it).
     assert_eq!(snap, export::client_snapshot(ns, "2026-01-01T00:00:00Z"));
 }
@@ -88,7 +107,20 @@ fn evaluation_response_shapes() {
     let v = switchyard_core::evaluate_variant(flag, "user-1", &ctx[..]).unwrap();
     let out = export::variant_response("new-checkout", &v, "req", 0.5, "2026-01-01T00:00:00Z");
     let keys: Vec<&String> = out.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["match", "segmentKeys", "reason", "variantKey", "variantAttachment", "requestId", "requestDurationMillis", "timestamp", "flagKey"]);
+    assert_eq!(
+        keys,
+        [
+            "match",
+            "segmentKeys",
+            "reason",
+            "variantKey",
+            "variantAttachment",
+            "requestId",
+            "requestDurationMillis",
+            "timestamp",
+            "flagKey"
+        ]
+    );
     assert_eq!(out["reason"], "MATCH_EVALUATION_REASON");
     assert_eq!(out["segmentKeys"], json!(["beta"]));
     let dark = env.find_flag("production", "dark-mode").unwrap();

@@ -9,27 +9,85 @@ use switchyard_core::{Evaluation, evaluate, export};
 use crate::support::compile;
 
 const TYPES: &[(&str, &[&str])] = &[
-    ("STRING_COMPARISON_TYPE", &["eq", "neq", "empty", "notempty", "prefix", "suffix", "contains", "notcontains", "isoneof", "isnotoneof"]),
-    ("NUMBER_COMPARISON_TYPE", &["eq", "neq", "present", "notpresent", "lt", "lte", "gt", "gte", "isoneof", "isnotoneof"]),
-    ("BOOLEAN_COMPARISON_TYPE", &["true", "false", "present", "notpresent"]),
-    ("DATETIME_COMPARISON_TYPE", &["eq", "neq", "present", "notpresent", "lt", "lte", "gt", "gte"]),
-    ("ENTITY_ID_COMPARISON_TYPE", &["eq", "neq", "isoneof", "isnotoneof", "prefix", "suffix"]),
+    (
+        "STRING_COMPARISON_TYPE",
+        &[
+            "eq",
+            "neq",
+            "empty",
+            "notempty",
+            "prefix",
+            "suffix",
+            "contains",
+            "notcontains",
+            "isoneof",
+            "isnotoneof",
+        ],
+    ),
+    (
+        "NUMBER_COMPARISON_TYPE",
+        &[
+            "eq",
+            "neq",
+            "present",
+            "notpresent",
+            "lt",
+            "lte",
+            "gt",
+            "gte",
+            "isoneof",
+            "isnotoneof",
+        ],
+    ),
+    (
+        "BOOLEAN_COMPARISON_TYPE",
+        &["true", "false", "present", "notpresent"],
+    ),
+    (
+        "DATETIME_COMPARISON_TYPE",
+        &[
+            "eq",
+            "neq",
+            "present",
+            "notpresent",
+            "lt",
+            "lte",
+            "gt",
+            "gte",
+        ],
+    ),
+    (
+        "ENTITY_ID_COMPARISON_TYPE",
+        &["eq", "neq", "isoneof", "isnotoneof", "prefix", "suffix"],
+    ),
 ];
 
 fn constraint() -> impl Strategy<Value = Value> {
-    (0..TYPES.len(), 0usize..10, 0usize..4, -50i32..50, "[a-c]{0,3}").prop_map(|(t, o, p, n, s)| {
-        let (ty, ops) = TYPES[t];
-        let op = ops[o % ops.len()];
-        let prop = ["plan", "age", "beta", "at"][p];
-        let value = match (ty, op) {
-            (_, "isoneof" | "isnotoneof") if ty == "NUMBER_COMPARISON_TYPE" => json!([n, n + 1]),
-            (_, "isoneof" | "isnotoneof") => json!([s.clone(), "b"]),
-            ("NUMBER_COMPARISON_TYPE", _) => json!(n.to_string()),
-            ("DATETIME_COMPARISON_TYPE", _) => json!(format!("2026-01-{:02}T00:00:00Z", (n.unsigned_abs() % 28) + 1)),
-            _ => json!(s),
-        };
-        json!({"type": ty, "property": prop, "operator": op, "value": value})
-    })
+    (
+        0..TYPES.len(),
+        0usize..10,
+        0usize..4,
+        -50i32..50,
+        "[a-c]{0,3}",
+    )
+        .prop_map(|(t, o, p, n, s)| {
+            let (ty, ops) = TYPES[t];
+            let op = ops[o % ops.len()];
+            let prop = ["plan", "age", "beta", "at"][p];
+            let value = match (ty, op) {
+                (_, "isoneof" | "isnotoneof") if ty == "NUMBER_COMPARISON_TYPE" => {
+                    json!([n, n + 1])
+                }
+                (_, "isoneof" | "isnotoneof") => json!([s.clone(), "b"]),
+                ("NUMBER_COMPARISON_TYPE", _) => json!(n.to_string()),
+                ("DATETIME_COMPARISON_TYPE", _) => json!(format!(
+                    "2026-01-{:02}T00:00:00Z",
+                    (n.unsigned_abs() % 28) + 1
+                )),
+                _ => json!(s),
+            };
+            json!({"type": ty, "property": prop, "operator": op, "value": value})
+        })
 }
 
 fn segment(i: usize) -> impl Strategy<Value = Value> {
@@ -98,7 +156,9 @@ fn document() -> impl Strategy<Value = Value> {
     (1usize..4).prop_flat_map(|nseg| {
         let segs: Vec<_> = (0..nseg).map(segment).collect();
         let flags: Vec<_> = (0..3).map(|i| flag(i, nseg)).collect();
-        (segs, flags).prop_map(|(segments, flags)| json!({"version": "1.6", "flags": flags, "segments": segments}))
+        (segs, flags).prop_map(
+            |(segments, flags)| json!({"version": "1.6", "flags": flags, "segments": segments}),
+        )
     })
 }
 
@@ -108,7 +168,18 @@ fn context() -> impl Strategy<Value = HashMap<String, String>> {
         prop_oneof![
             "[a-c ]{0,4}",
             (-60i32..60).prop_map(|n| n.to_string()),
-            prop::sample::select(vec!["true", "false", "1", "T", "2026-01-10T00:00:00Z", "2026-01-10", "", " ", "\u{a0}x"]).prop_map(str::to_string),
+            prop::sample::select(vec![
+                "true",
+                "false",
+                "1",
+                "T",
+                "2026-01-10T00:00:00Z",
+                "2026-01-10",
+                "",
+                " ",
+                "\u{a0}x"
+            ])
+            .prop_map(str::to_string),
             any::<String>(),
         ],
         0..5,

@@ -25,6 +25,8 @@ pub fn check(text: &str, expected: &[&str]) {
 
 /// Reads a fixture below tests/data.
 pub fn fixture(rel: &str) -> String {
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(rel);
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(rel);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }

@@ -8,13 +8,23 @@ fn seed_features_yml_is_rejected_with_precise_errors() {
     let got = errors(&text);
     let f = "features.yaml";
     for want in [
-        format!("{f}:10:18: flags[0].rules[0].segment: flag default/newHomeUI rule 1 references unknown segment \"premium-users\""),
-        format!("{f}:12:13: flags[0].rules[0].distributions[0].variant_key: unknown field `variant_key` in a distribution; did you mean `variant`?"),
-        format!("{f}:12:13: flags[0].rules[0].distributions[0]: the distribution is missing required field `variant`"),
+        format!(
+            "{f}:10:18: flags[0].rules[0].segment: flag default/newHomeUI rule 1 references unknown segment \"premium-users\""
+        ),
+        format!(
+            "{f}:12:13: flags[0].rules[0].distributions[0].variant_key: unknown field `variant_key` in a distribution; did you mean `variant`?"
+        ),
+        format!(
+            "{f}:12:13: flags[0].rules[0].distributions[0]: the distribution is missing required field `variant`"
+        ),
         format!("{f}:14:5: flags[1]: the flag is missing required field `name`"),
-        format!("{f}:17:18: flags[1].rules[0].segment: flag default/newDashboard rule 1 references unknown segment \"beta-testers\""),
+        format!(
+            "{f}:17:18: flags[1].rules[0].segment: flag default/newDashboard rule 1 references unknown segment \"beta-testers\""
+        ),
         format!("{f}:28:5: flags[3]: the flag is missing required field `name`"),
-        format!("{f}:31:18: flags[3].rules[0].segment: flag default/checkoutExperiment rule 1 references unknown segment \"enterprise-users\""),
+        format!(
+            "{f}:31:18: flags[3].rules[0].segment: flag default/checkoutExperiment rule 1 references unknown segment \"enterprise-users\""
+        ),
     ] {
         assert!(got.contains(&want), "missing {want}\n got: {got:#?}");
     }
@@ -23,10 +33,22 @@ fn seed_features_yml_is_rejected_with_precise_errors() {
 
 #[test]
 fn seed_corrected_version_passes() {
-    let env = compile(&[("flipt/features.yml", &fixture("seed-valid/flipt/features.yml"))]).expect("valid");
+    let env = compile(&[(
+        "flipt/features.yml",
+        &fixture("seed-valid/flipt/features.yml"),
+    )])
+    .expect("valid");
     let ns = env.namespace("default").expect("default namespace");
     let keys: Vec<&str> = ns.flags.iter().map(|f| f.key.as_str()).collect();
-    assert_eq!(keys, ["newHomeUI", "newDashboard", "newPaymentFlow", "checkoutExperiment"]);
+    assert_eq!(
+        keys,
+        [
+            "newHomeUI",
+            "newDashboard",
+            "newPaymentFlow",
+            "checkoutExperiment"
+        ]
+    );
     assert_eq!(ns.segments.len(), 3);
 }
 
@@ -46,13 +68,16 @@ fn flipt_pinned_rollout_bound_message() {
 segments:
 - {key: s, name: S, match_type: ALL_MATCH_TYPE}
 "#,
-        &["features.yaml:9:43: flags[0].rules[1].distributions[0].rollout: invalid value 110 (out of bound <=100)"],
+        &[
+            "features.yaml:9:43: flags[0].rules[1].distributions[0].rollout: invalid value 110 (out of bound <=100)",
+        ],
     );
 }
 
 #[test]
 fn duplicates_that_flipt_lets_through() {
-    let base = "segments:\n- {key: s, name: S, match_type: ALL_MATCH_TYPE}\nflags:\n- {key: f, name: F}\n";
+    let base =
+        "segments:\n- {key: s, name: S, match_type: ALL_MATCH_TYPE}\nflags:\n- {key: f, name: F}\n";
     let err = compile(&[("a/features.yaml", base), ("b/features.yaml", base)]).unwrap_err();
     let lines: Vec<String> = err.iter().map(ToString::to_string).collect();
     assert_eq!(
@@ -149,7 +174,9 @@ flags:
   name: F
   type: BOOLEAN_FLAG_TYPE
 "#,
-        &["features.yaml:5:3: flags[0].type: field `type` needs format version 1.1 or later; this document is version 1.0 (set `version: \"1.6\"`)"],
+        &[
+            "features.yaml:5:3: flags[0].type: field `type` needs format version 1.1 or later; this document is version 1.0 (set `version: \"1.6\"`)",
+        ],
     );
     check(
         r#"version: "1.2"
@@ -166,7 +193,9 @@ flags:
     );
     check(
         "version: \"1.3\"\nnamespace: {key: x}\n",
-        &["features.yaml:2:12: namespace: the object form of `namespace` needs format version 1.4 or later; this document is version 1.3"],
+        &[
+            "features.yaml:2:12: namespace: the object form of `namespace` needs format version 1.4 or later; this document is version 1.3",
+        ],
     );
     check(
         r#"version: "1.1"
@@ -179,10 +208,22 @@ flags:
 segments:
 - {key: s, name: S, match_type: ANY_MATCH_TYPE}
 "#,
-        &["features.yaml:7:15: flags[0].rollouts[0].segment.keys: field `keys` needs format version 1.2 or later; this document is version 1.1 (set `version: \"1.6\"`)"],
+        &[
+            "features.yaml:7:15: flags[0].rollouts[0].segment.keys: field `keys` needs format version 1.2 or later; this document is version 1.1 (set `version: \"1.6\"`)",
+        ],
     );
-    check("version: \"2.0\"\n", &["features.yaml:1:10: version: unsupported version \"2.0\": must be one of \"1.0\" to \"1.6\""]);
-    check("version: 1.4\n", &["features.yaml:1:10: version: `version` must be a string, found a number; quote it, e.g. version: \"1.4\""]);
+    check(
+        "version: \"2.0\"\n",
+        &[
+            "features.yaml:1:10: version: unsupported version \"2.0\": must be one of \"1.0\" to \"1.6\"",
+        ],
+    );
+    check(
+        "version: 1.4\n",
+        &[
+            "features.yaml:1:10: version: `version` must be a string, found a number; quote it, e.g. version: \"1.4\"",
+        ],
+    );
 }
 
 #[test]
@@ -195,20 +236,41 @@ fn isoneof_forms_by_version() {
     assert!(compile(&[("features.yaml", &seg("1.6", "[pro, enterprise]"))]).is_ok());
     assert!(compile(&[("features.yaml", &seg("1.5", "'[\"pro\",\"enterprise\"]'"))]).is_ok());
     let e = errors(&seg("1.6", "'[\"pro\"]'"));
-    assert!(e[0].contains("in format version 1.6 `isoneof` takes a YAML list"), "{e:?}");
+    assert!(
+        e[0].contains("in format version 1.6 `isoneof` takes a YAML list"),
+        "{e:?}"
+    );
     let e = errors(&seg("1.5", "[pro]"));
-    assert!(e[0].contains("a list value for `isoneof` needs format version 1.6"), "{e:?}");
+    assert!(
+        e[0].contains("a list value for `isoneof` needs format version 1.6"),
+        "{e:?}"
+    );
     let e = errors(&seg("1.5", "'pro,enterprise'"));
-    assert!(e[0].contains("needs a JSON array of strings") && e[0].contains("Flipt would drop this segment"), "{e:?}");
+    assert!(
+        e[0].contains("needs a JSON array of strings")
+            && e[0].contains("Flipt would drop this segment"),
+        "{e:?}"
+    );
     let e = errors(&seg("1.6", "[pro, 3]"));
-    assert!(e[0].contains("takes a list of strings, found a number; quote it"), "{e:?}");
+    assert!(
+        e[0].contains("takes a list of strings, found a number; quote it"),
+        "{e:?}"
+    );
     // Numbers, and the stored JSON form of a 1.6 list.
     let env = compile(&[(
         "features.yaml",
         "segments:\n- key: s\n  name: S\n  match_type: ALL_MATCH_TYPE\n  constraints:\n  - {type: NUMBER_COMPARISON_TYPE, property: age, operator: isoneof, value: [18, 21.5]}\n",
     )])
     .unwrap();
-    assert_eq!(env.namespace("default").unwrap().segment("s").unwrap().constraints[0].value, "[18,21.5]");
+    assert_eq!(
+        env.namespace("default")
+            .unwrap()
+            .segment("s")
+            .unwrap()
+            .constraints[0]
+            .value,
+        "[18,21.5]"
+    );
 }
 
 #[test]
@@ -289,11 +351,21 @@ fn yaml_streams_and_json_files() {
     .unwrap();
     assert_eq!(env.namespaces.keys().collect::<Vec<_>>(), ["a", "b", "c"]);
     let err = compile(&[("features.json", "{\"flags\": [\n  {\"key\": \"g\"}\n]}")]).unwrap_err();
-    assert_eq!(err.to_string(), "features.json:2:3: flags[0]: the flag is missing required field `name`");
+    assert_eq!(
+        err.to_string(),
+        "features.json:2:3: flags[0]: the flag is missing required field `name`"
+    );
     let err = compile(&[("features.json", "{\"flags\": [}")]).unwrap_err();
-    assert!(err.to_string().starts_with("features.json:1:12: invalid JSON"), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("features.json:1:12: invalid JSON"),
+        "{err}"
+    );
     let err = compile(&[("features.txt", "flags: []")]).unwrap_err();
-    assert_eq!(err.to_string(), "features.txt:1:1: unexpected extension: \".txt\" (use .yaml, .yml or .json)");
+    assert_eq!(
+        err.to_string(),
+        "features.txt:1:1: unexpected extension: \".txt\" (use .yaml, .yml or .json)"
+    );
 }
 
 #[test]
@@ -314,14 +386,22 @@ fn limits_refuse_hostile_files() {
     let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
     for i in 1..9 {
         let p = i - 1;
-        bomb.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"
+        ));
     }
     let err = compile(&[("features.yaml", &bomb)]).unwrap_err();
     assert!(err.to_string().contains("billion laughs"), "{err}");
-    let limits = Limits { max_file_bytes: 100, ..Limits::default() };
+    let limits = Limits {
+        max_file_bytes: 100,
+        ..Limits::default()
+    };
     let big = SourceFile::new("features.yaml", "#".repeat(101));
     let err = compile_environment("default", &[big], &limits).unwrap_err();
-    assert_eq!(err.to_string(), "features.yaml:1:1: file is 101 bytes; the limit is 100 bytes");
+    assert_eq!(
+        err.to_string(),
+        "features.yaml:1:1: file is 101 bytes; the limit is 100 bytes"
+    );
 }
 
 #[test]
@@ -329,7 +409,10 @@ fn invalid_utf8_is_located() {
     use switchyard_core::{Limits, SourceFile, compile_environment};
     let f = SourceFile::new("features.yaml", b"flags:\n- key: \xff\n".to_vec());
     let err = compile_environment("default", &[f], &Limits::default()).unwrap_err();
-    assert_eq!(err.to_string(), "features.yaml:2:8: file is not valid UTF-8");
+    assert_eq!(
+        err.to_string(),
+        "features.yaml:2:8: file is not valid UTF-8"
+    );
 }
 
 #[test]
@@ -337,15 +420,29 @@ fn digests_follow_content() {
     use sha1::{Digest, Sha1};
     let text = "flags: [{key: f, name: F}]\n";
     let a = compile(&[("features.yaml", text)]).unwrap();
-    let b = compile(&[("features.yaml", "flags: [{key: f, name: F, enabled: true}]\n")]).unwrap();
+    let b = compile(&[(
+        "features.yaml",
+        "flags: [{key: f, name: F, enabled: true}]\n",
+    )])
+    .unwrap();
     let a2 = compile(&[("features.yaml", text)]).unwrap();
     // Flipt: the namespace digest is the SHA-1 of the bytes of the file that declares it.
-    assert_eq!(a.namespace("default").unwrap().digest, hex::encode(Sha1::digest(text.as_bytes())));
+    assert_eq!(
+        a.namespace("default").unwrap().digest,
+        hex::encode(Sha1::digest(text.as_bytes()))
+    );
     assert_ne!(a.digest, b.digest);
     assert_eq!(a.digest, a2.digest);
     // A second document of the same namespace chains: sha1(prev + file digest), still 40 hex.
-    let two = compile(&[("a/features.yaml", text), ("b/features.yaml", "segments: []\n")]).unwrap();
+    let two = compile(&[
+        ("a/features.yaml", text),
+        ("b/features.yaml", "segments: []\n"),
+    ])
+    .unwrap();
     let d1 = hex::encode(Sha1::digest(text.as_bytes()));
     let d2 = hex::encode(Sha1::digest(b"segments: []\n"));
-    assert_eq!(two.namespace("default").unwrap().digest, hex::encode(Sha1::digest(format!("{d1}{d2}").as_bytes())));
+    assert_eq!(
+        two.namespace("default").unwrap().digest,
+        hex::encode(Sha1::digest(format!("{d1}{d2}").as_bytes()))
+    );
 }

@@ -58,7 +58,12 @@ fn report(d: switchyard_core::Diagnostics, root: &std::path::Path) -> ExitCode {
 fn request_id() -> String {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    h.write_u128(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
     h.write_u32(std::process::id());
     let a = h.finish();
     let b = a.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15;

@@ -13,7 +13,11 @@ use crate::files::{Loaded, display_path, load_dir};
 /// Runs `validate`; exit code 0 when valid, 1 when not.
 pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     let limits = Limits::default();
-    let paths = if args.paths.is_empty() { vec![PathBuf::from(".")] } else { args.paths.clone() };
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
     let mut loose: Vec<SourceFile> = Vec::new();
     let mut files_checked = 0usize;
@@ -64,7 +68,11 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
             println!("{}", serde_json::Value::Array(out));
         }
     }
-    Ok(if diagnostics.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if diagnostics.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn relocate(d: switchyard_core::Diagnostics, root: &Path) -> Vec<Diagnostic> {
