@@ -276,15 +276,13 @@ fn compile_namespace(
                     f.key.value, first.file, first.line, first.column));
                 continue;
             }
-            let flag = compile_flag(
+            let scope = Scope {
                 ns_key,
-                f,
                 file,
-                loc(files, d.file, f.key.pos),
-                &segments,
-                &segment_index,
-                sink,
-            );
+                segments: &segments,
+                segment_index: &segment_index,
+            };
+            let flag = compile_flag(&scope, f, loc(files, d.file, f.key.pos), sink);
             flag_index.insert(f.key.value.clone(), flags.len());
             flags.push(Arc::new(flag));
         }
@@ -301,18 +299,30 @@ fn compile_namespace(
     })
 }
 
+/// What a flag is compiled against: its namespace's segments and the file it is written in.
+struct Scope<'a> {
+    ns_key: &'a str,
+    file: &'a str,
+    segments: &'a [Arc<Segment>],
+    segment_index: &'a HashMap<String, usize>,
+}
+
+/// Resolves the segment keys of a rule (`what` = "rule") or rollout of flag `flag_key`.
 fn resolve_segments(
-    what: &str,
-    ns_key: &str,
+    scope: &Scope<'_>,
     flag_key: &str,
+    what: &str,
     rank: usize,
     owner: &str,
     refs: &SegmentRef,
-    file: &str,
-    segments: &[Arc<Segment>],
-    index: &HashMap<String, usize>,
     sink: &mut Sink,
 ) -> Vec<Arc<Segment>> {
+    let Scope {
+        ns_key,
+        file,
+        segments,
+        segment_index: index,
+    } = *scope;
     let mut out = Vec::with_capacity(refs.keys.len());
     for (i, k) in refs.keys.iter().enumerate() {
         if refs.keys[..i].iter().any(|p| p.value == k.value) {
@@ -347,16 +357,8 @@ fn attachment_json(a: &Option<serde_json::Value>) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn compile_flag(
-    ns_key: &str,
-    f: &FlagDoc,
-    file: &str,
-    location: Location,
-    segments: &[Arc<Segment>],
-    segment_index: &HashMap<String, usize>,
-    sink: &mut Sink,
-) -> Flag {
+fn compile_flag(scope: &Scope<'_>, f: &FlagDoc, location: Location, sink: &mut Sink) -> Flag {
+    let (ns_key, file) = (scope.ns_key, scope.file);
     let key = f.key.value.as_str();
     let mut variants: Vec<Variant> = Vec::with_capacity(f.variants.len());
     let mut default_variant: Option<usize> = None;
@@ -401,18 +403,7 @@ fn compile_flag(
     for r in &f.rules {
         let rank = r.index + 1;
         let rule_path = paths::rule(f, r);
-        let segs = resolve_segments(
-            "rule",
-            ns_key,
-            key,
-            rank,
-            &rule_path,
-            &r.segment,
-            file,
-            segments,
-            segment_index,
-            sink,
-        );
+        let segs = resolve_segments(scope, key, "rule", rank, &rule_path, &r.segment, sink);
         let mut distributions = Vec::with_capacity(r.distributions.len());
         let mut sum = 0f64;
         for dist in &r.distributions {
@@ -472,15 +463,12 @@ fn compile_flag(
             },
             RolloutDocKind::Segment { segment, value } => RolloutKind::Segment {
                 segments: resolve_segments(
-                    "rollout",
-                    ns_key,
+                    scope,
                     key,
+                    "rollout",
                     rank,
                     &paths::rollout(f, r),
                     segment,
-                    file,
-                    segments,
-                    segment_index,
                     sink,
                 ),
                 operator: segment.operator,

@@ -381,8 +381,8 @@ pub fn parse_go_float(s: &str) -> Option<f64> {
         "nan" if s.len() == 3 => return Some(f64::NAN),
         _ => {}
     }
-    if lower.starts_with("0x") {
-        return parse_hex_float(&lower[2..]).map(|v| sign * v);
+    if let Some(hex) = lower.strip_prefix("0x") {
+        return parse_hex_float(hex).map(|v| sign * v);
     }
     // Decimal: digits, optional '.', optional exponent; no underscores without a base prefix.
     let b = lower.as_bytes();
@@ -472,8 +472,11 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Year, month, day.
+type CivilDate = (i64, i64, i64);
+
 /// `YYYY-MM-DD` at the start of a line; returns the date and the rest.
-fn parse_date(b: &[u8]) -> Option<((i64, i64, i64), &[u8])> {
+fn parse_date(b: &[u8]) -> Option<(CivilDate, &[u8])> {
     let year = digits(b, 4)?;
     if b.get(4) != Some(&b'-') {
         return None;

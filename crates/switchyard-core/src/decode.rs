@@ -503,41 +503,41 @@ fn decode_flag(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<FlagDoc
     let description = cx.opt_text(&f, "description");
     let enabled = cx.boolean(&f, "enabled").unwrap_or(false);
     let mut flag_type = FlagType::Variant;
-    if cx.gate(&f, "type", 1) {
-        if let Some(t) = f.get("type") {
-            flag_type = cx.enum_value(
-                t,
-                &f.child("type"),
-                "flag type",
-                &[
-                    ("VARIANT_FLAG_TYPE", FlagType::Variant),
-                    ("BOOLEAN_FLAG_TYPE", FlagType::Boolean),
-                ],
-            )?;
-        }
+    if cx.gate(&f, "type", 1)
+        && let Some(t) = f.get("type")
+    {
+        flag_type = cx.enum_value(
+            t,
+            &f.child("type"),
+            "flag type",
+            &[
+                ("VARIANT_FLAG_TYPE", FlagType::Variant),
+                ("BOOLEAN_FLAG_TYPE", FlagType::Boolean),
+            ],
+        )?;
     }
     let mut metadata = serde_json::Map::new();
-    if cx.gate(&f, "metadata", 3) {
-        if let Some(m) = f.get("metadata") {
-            let mpath = f.child("metadata");
-            match &m.value {
-                Value::Map(entries) => {
-                    for (k, v) in entries {
-                        let p = mpath.field(&k.name);
-                        if v.value == Value::Null {
-                            cx.err(v.pos, &p, "metadata values must not be null");
-                        } else if let Some(j) = cx.json(v, &p) {
-                            metadata.insert(k.name.to_string(), j);
-                        }
+    if cx.gate(&f, "metadata", 3)
+        && let Some(m) = f.get("metadata")
+    {
+        let mpath = f.child("metadata");
+        match &m.value {
+            Value::Map(entries) => {
+                for (k, v) in entries {
+                    let p = mpath.field(&k.name);
+                    if v.value == Value::Null {
+                        cx.err(v.pos, &p, "metadata values must not be null");
+                    } else if let Some(j) = cx.json(v, &p) {
+                        metadata.insert(k.name.to_string(), j);
                     }
                 }
-                Value::Null => {}
-                other => cx.err(
-                    m.pos,
-                    &mpath,
-                    format!("`metadata` must be a mapping, found {}", other.kind()),
-                ),
             }
+            Value::Null => {}
+            other => cx.err(
+                m.pos,
+                &mpath,
+                format!("`metadata` must be a mapping, found {}", other.kind()),
+            ),
         }
     }
     let (variants_path, rules_path, rollouts_path) =
@@ -618,15 +618,14 @@ fn decode_variant(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<Vari
         }
     }
     let mut default = None;
-    if cx.gate(&f, "default", 3) {
-        if let Some(n) = f.get("default") {
-            if let Some(b) = cx.boolean(&f, "default") {
-                default = Some(At {
-                    value: b,
-                    pos: n.pos,
-                });
-            }
-        }
+    if cx.gate(&f, "default", 3)
+        && let Some(n) = f.get("default")
+        && let Some(b) = cx.boolean(&f, "default")
+    {
+        default = Some(At {
+            value: b,
+            pos: n.pos,
+        });
     }
     Some(VariantDoc {
         index: path.last_index().unwrap_or(0),
@@ -672,14 +671,14 @@ fn segment_keys(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<Vec<At
 
 fn decode_rule(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<RuleDoc> {
     let f = cx.fields(node, path, RULE_FIELDS, "a rule")?;
-    if let Some(r) = f.get("rank") {
-        if !matches!(r.value, Value::Int(_)) {
-            cx.err(
-                r.pos,
-                &f.child("rank"),
-                format!("`rank` must be an integer, found {}", r.value.kind()),
-            );
-        }
+    if let Some(r) = f.get("rank")
+        && !matches!(r.value, Value::Int(_))
+    {
+        cx.err(
+            r.pos,
+            &f.child("rank"),
+            format!("`rank` must be an integer, found {}", r.value.kind()),
+        );
     }
     let segment = cx.required(&f, "segment", "the rule").and_then(|s| {
         let p = f.child("segment");
@@ -995,15 +994,15 @@ fn decode_constraint(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<C
     let value_node = f.get("value");
     let value = match value_node {
         _ if operator.takes_no_value() => {
-            if let Some(v) = value_node {
-                if !matches!(v.value, Value::Str(_) | Value::Null) {
-                    cx.err(
-                        v.pos,
-                        &vpath,
-                        format!("`value` must be a string, found {}", v.value.kind()),
-                    );
-                    return None;
-                }
+            if let Some(v) = value_node
+                && !matches!(v.value, Value::Str(_) | Value::Null)
+            {
+                cx.err(
+                    v.pos,
+                    &vpath,
+                    format!("`value` must be a string, found {}", v.value.kind()),
+                );
+                return None;
             }
             At {
                 value: match value_node.map(|v| &v.value) {

@@ -23,10 +23,10 @@ pub(crate) fn closest<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
                 .filter(|r| !r.is_empty())
                 .map(str::to_string)
         });
-    if let Some(base) = stripped {
-        if let Some(k) = known.iter().find(|k| normalise(k) == base) {
-            return Some(k);
-        }
+    if let Some(base) = stripped
+        && let Some(k) = known.iter().find(|k| normalise(k) == base)
+    {
+        return Some(k);
     }
     // An abbreviation of a longer known name (`VARIANT` for `VARIANT_FLAG_TYPE`).
     if norm.len() >= 3 {

@@ -495,21 +495,21 @@ fn resolve_plain(cow: Cow<'_, str>) -> Value<'_> {
         };
     }
     if sign == 1 && text.len() > 2 {
-        if let Some(hex) = text.strip_prefix("0x") {
-            if let Ok(i) = i64::from_str_radix(hex, 16) {
-                return Value::Int(i);
-            }
+        if let Some(hex) = text.strip_prefix("0x")
+            && let Ok(i) = i64::from_str_radix(hex, 16)
+        {
+            return Value::Int(i);
         }
-        if let Some(oct) = text.strip_prefix("0o") {
-            if let Ok(i) = i64::from_str_radix(oct, 8) {
-                return Value::Int(i);
-            }
+        if let Some(oct) = text.strip_prefix("0o")
+            && let Ok(i) = i64::from_str_radix(oct, 8)
+        {
+            return Value::Int(i);
         }
     }
-    if is_core_float(digits) {
-        if let Ok(f) = text.parse::<f64>() {
-            return Value::Float(f);
-        }
+    if is_core_float(digits)
+        && let Ok(f) = text.parse::<f64>()
+    {
+        return Value::Float(f);
     }
     Value::Str(cow)
 }
