@@ -187,7 +187,6 @@ fn context() -> impl Strategy<Value = HashMap<String, String>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn evaluation_never_panics(doc in document(), entity in any::<String>(), ctx in context()) {
