@@ -116,74 +116,208 @@ fn fmt_datetime(secs: i64) -> String {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Block-style YAML emitter. Strings are JSON-quoted (a JSON string is a valid YAML double-quoted
-// scalar), lists of scalars use flow style, maps and lists of maps use block style.
+// YAML emitter. Block style for the document structure, with some variety so the YAML reader is
+// exercised too: strings come out double-quoted (JSON escaping is valid YAML), single-quoted, or
+// plain when that is unambiguous; lists of scalars and some scalar-only maps use flow style.
 
-fn yaml_scalar(v: &Value) -> String {
-    match v {
-        Value::String(s) => serde_json::to_string(s).unwrap(),
-        other => other.to_string(),
-    }
+/// A string that reads back as the same string when written plain, in block and flow context.
+fn plain_safe(s: &str) -> bool {
+    let mut chars = s.chars();
+    let Some(first) = chars.next() else { return false };
+    first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@' | '/'))
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
+        )
 }
 
-fn yaml_key(k: &str) -> String {
-    if !k.is_empty()
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        && !k.chars().next().unwrap().is_ascii_digit()
-    {
-        k.to_string()
-    } else {
-        serde_json::to_string(k).unwrap()
-    }
+struct Emitter<'a> {
+    rng: &'a mut Rng,
+    out: String,
 }
 
-fn is_inline(v: &Value) -> bool {
-    match v {
-        Value::Object(m) => m.is_empty(),
-        Value::Array(a) => a.iter().all(|x| !x.is_object() && !x.is_array()),
-        _ => true,
+impl Emitter<'_> {
+    fn scalar(&mut self, v: &Value) -> String {
+        match v {
+            Value::String(s) => match self.rng.below(3) {
+                0 if plain_safe(s) => s.clone(),
+                1 if !s.chars().any(char::is_control) => format!("'{}'", s.replace('\'', "''")),
+                _ => serde_json::to_string(s).unwrap(),
+            },
+            other => other.to_string(),
+        }
     }
-}
 
-fn inline(v: &Value) -> String {
-    match v {
-        Value::Object(_) => "{}".into(),
-        Value::Array(a) => format!("[{}]", a.iter().map(yaml_scalar).collect::<Vec<_>>().join(", ")),
-        s => yaml_scalar(s),
+    fn key(&self, k: &str) -> String {
+        if plain_safe(k) { k.to_string() } else { serde_json::to_string(k).unwrap() }
     }
-}
 
-fn emit_yaml(v: &Value, indent: usize, out: &mut String) {
-    let pad = " ".repeat(indent);
-    match v {
-        Value::Object(m) => {
-            for (k, val) in m {
-                if is_inline(val) {
-                    let _ = writeln!(out, "{pad}{}: {}", yaml_key(k), inline(val));
-                } else {
-                    let _ = writeln!(out, "{pad}{}:", yaml_key(k));
-                    emit_yaml(val, indent + 2, out);
+    fn inline(&mut self, v: &Value) -> String {
+        match v {
+            Value::Object(m) => {
+                let parts: Vec<String> =
+                    m.iter().map(|(k, v)| format!("{}: {}", self.key(k), self.inline(v))).collect();
+                format!("{{{}}}", parts.join(", "))
+            }
+            Value::Array(a) => {
+                let parts: Vec<String> = a.iter().map(|x| self.inline(x)).collect();
+                format!("[{}]", parts.join(", "))
+            }
+            s => self.scalar(s),
+        }
+    }
+
+    /// Whether `v` is written on the line of its key or dash.
+    fn is_inline(&mut self, v: &Value) -> bool {
+        match v {
+            Value::Object(m) if m.is_empty() => true,
+            // A map of scalars / scalar lists (a constraint, a distribution): sometimes flow style.
+            Value::Object(m) => {
+                m.values().all(|x| !x.is_object() && x.as_array().is_none_or(|a| a.iter().all(|y| !y.is_object())))
+                    && self.rng.chance(30)
+            }
+            Value::Array(a) => a.iter().all(|x| !x.is_object() && !x.is_array()),
+            _ => true,
+        }
+    }
+
+    fn emit(&mut self, v: &Value, indent: usize) {
+        let pad = " ".repeat(indent);
+        match v {
+            Value::Object(m) => {
+                for (k, val) in m {
+                    let key = self.key(k);
+                    if self.is_inline(val) {
+                        let text = self.inline(val);
+                        let _ = writeln!(self.out, "{pad}{key}: {text}");
+                    } else {
+                        let _ = writeln!(self.out, "{pad}{key}:");
+                        self.emit(val, indent + 2);
+                    }
                 }
             }
-        }
-        Value::Array(a) => {
-            for item in a {
-                if is_inline(item) {
-                    let _ = writeln!(out, "{pad}- {}", inline(item));
-                } else {
-                    let mut sub = String::new();
-                    emit_yaml(item, indent + 2, &mut sub);
-                    // Replace the first line's indentation with the dash.
-                    out.push_str(&pad);
-                    out.push_str("- ");
-                    out.push_str(&sub[indent + 2..]);
+            Value::Array(a) => {
+                for item in a {
+                    if self.is_inline(item) {
+                        let text = self.inline(item);
+                        let _ = writeln!(self.out, "{pad}- {text}");
+                    } else {
+                        // Emit the item one level deeper, then put the dash over its first indent.
+                        let mark = self.out.len();
+                        self.emit(item, indent + 2);
+                        self.out.replace_range(mark..mark + indent + 2, &format!("{pad}- "));
+                    }
                 }
             }
-        }
-        s => {
-            let _ = writeln!(out, "{pad}{}", yaml_scalar(s));
+            s => {
+                let text = self.scalar(s);
+                let _ = writeln!(self.out, "{pad}{text}");
+            }
         }
     }
+}
+
+fn to_yaml(doc: &Value, rng: &mut Rng) -> String {
+    let mut e = Emitter { rng, out: String::new() };
+    e.emit(doc, 0);
+    e.out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fidelity: the compiled namespace, exported back as a declarative document, must say what the
+// generator meant. The engines only see the exported snapshot, so a value misread from the YAML
+// would otherwise be evaluated consistently by both sides and go unnoticed.
+
+fn num(v: Option<&Value>) -> Value {
+    json!(v.and_then(Value::as_f64))
+}
+
+fn seg_ref(v: Option<&Value>) -> (Value, Value) {
+    match v {
+        Some(Value::String(k)) => (json!([k]), json!("OR_SEGMENT_OPERATOR")),
+        Some(Value::Object(o)) => {
+            let keys = o.get("keys").cloned().unwrap_or_else(|| json!([o.get("key").cloned().unwrap_or(Value::Null)]));
+            (keys, o.get("operator").cloned().unwrap_or(json!("OR_SEGMENT_OPERATOR")))
+        }
+        other => (json!(other), Value::Null),
+    }
+}
+
+fn canonical(doc: &Value) -> Value {
+    let flags: Vec<Value> = doc["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            let variants: Vec<Value> = f["variants"]
+                .as_array()
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .map(|v| json!([v["key"], v["attachment"], v["default"].as_bool().unwrap_or(false)]))
+                .collect();
+            let rules: Vec<Value> = f["rules"]
+                .as_array()
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .map(|r| {
+                    let (keys, op) = seg_ref(r.get("segment"));
+                    let dists: Vec<Value> = r["distributions"]
+                        .as_array()
+                        .map_or(&[][..], Vec::as_slice)
+                        .iter()
+                        .map(|d| json!([d["variant"], num(d.get("rollout"))]))
+                        .collect();
+                    json!([keys, op, dists])
+                })
+                .collect();
+            let rollouts: Vec<Value> = f["rollouts"]
+                .as_array()
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .map(|r| {
+                    if let Some(t) = r.get("threshold") {
+                        json!(["threshold", num(t.get("percentage")), t["value"].as_bool().unwrap_or(false)])
+                    } else if let Some(sg) = r.get("segment") {
+                        let (keys, op) = seg_ref(Some(sg));
+                        json!(["segment", keys, op, sg["value"].as_bool().unwrap_or(false)])
+                    } else {
+                        json!(["empty"])
+                    }
+                })
+                .collect();
+            json!({
+                "key": f["key"], "name": f["name"],
+                "type": f.get("type").cloned().unwrap_or(json!("VARIANT_FLAG_TYPE")),
+                "enabled": f["enabled"].as_bool().unwrap_or(false),
+                "variants": variants, "rules": rules, "rollouts": rollouts,
+            })
+        })
+        .collect();
+    let segments: Vec<Value> = doc["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let constraints: Vec<Value> = s["constraints"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| {
+                    let value = match c.get("value") {
+                        None | Some(Value::Null) => json!(""),
+                        Some(Value::Array(a)) => {
+                            json!(a.iter().map(|x| x.as_f64().map_or(x.clone(), |n| json!(n))).collect::<Vec<_>>())
+                        }
+                        Some(v) => v.clone(),
+                    };
+                    json!([c["type"], c["property"], c["operator"], value])
+                })
+                .collect();
+            json!([s["key"], s["name"], s["match_type"], constraints])
+        })
+        .collect();
+    json!({ "flags": flags, "segments": segments })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -509,6 +643,8 @@ fn boundaries_agree(rollouts: &[u32]) -> bool {
 
 struct FlagSet {
     yaml: String,
+    /// The document the YAML spells, for the fidelity check.
+    doc: Value,
     flags: Vec<(String, &'static str)>,
     hints: Hints,
     props: Vec<String>,
@@ -669,11 +805,10 @@ fn gen_flag_set(rng: &mut Rng, index: usize, stats: &mut BTreeMap<String, u64>) 
         "flags": flags,
         "segments": segments,
     });
-    let mut yaml = String::new();
-    emit_yaml(&doc, 0, &mut yaml);
+    let yaml = to_yaml(&doc, g.rng);
 
     let props: Vec<String> = g.hints.by_prop.keys().cloned().collect();
-    FlagSet { yaml, flags: flag_list, hints: g.hints, props }
+    FlagSet { yaml, doc, flags: flag_list, hints: g.hints, props }
 }
 
 /// ~10 entities with contexts built to hit the set's constraints both ways.
@@ -734,6 +869,12 @@ fn main() {
             }
         };
         let ns = env.namespace("default").expect("namespace default");
+        let (meant, got) = (canonical(&set.doc), canonical(&export::document(ns)));
+        if meant != got {
+            eprintln!("flag set {index} (seed {seed}) compiled to something else than generated:\n{}", set.yaml);
+            eprintln!("--- generated (canonical):\n{meant:#}\n--- compiled and exported (canonical):\n{got:#}");
+            std::process::exit(3);
+        }
         let snapshot = export::client_snapshot(ns, "2026-01-01T00:00:00Z");
         let entities = gen_entities(&mut rng, &set);
         // Coverage: how often each constraint kind comes out true and false on these entities.
