@@ -18,3 +18,6 @@ cargo test --workspace --locked
 
 step "cargo test --release (property tests with more cases)"
 PROPTEST_CASES=2000 cargo test --release --locked -p switchyard-core --test it properties
+
+step "differential test against Flipt's own engine (flipt-client-js 0.5.1 WASM, PyPI flipt-client 1.4.5)"
+tests/differential/run.sh 1 5000
