@@ -51,7 +51,7 @@ fn env() -> Environment {
 }
 
 /// One rule on a segment with two constraints and three distributions, matching.
-#[divan::bench]
+#[divan::bench(sample_count = 200, sample_size = 10_000)]
 fn variant_evaluation(b: Bencher) {
     let env = env();
     let flag = env.find_flag("default", "checkout").expect("flag");
@@ -67,7 +67,7 @@ fn variant_evaluation(b: Bencher) {
 }
 
 /// One threshold rollout.
-#[divan::bench]
+#[divan::bench(sample_count = 200, sample_size = 10_000)]
 fn boolean_threshold_evaluation(b: Bencher) {
     let env = env();
     let flag = env.find_flag("default", "dark").expect("flag");
