@@ -1,0 +1,357 @@
+// Switchyard dashboard: entry point. Loads everything from the API, keeps it live through the
+// server-sent events of /api/v1/sync/events, and refetches everything after a reconnect.
+
+import { api, ApiError, getToken, NetworkError, setToken } from './api.js';
+import { setupConsole } from './console.js';
+import { h, icon, replace, shortSha, tick } from './dom.js';
+import { renderFlags } from './flags.js';
+import { renderHistory } from './history.js';
+import { STATES, stateOf, statusCard } from './status.js';
+
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  environments: [], // [{key, name, default, configuration}]
+  statuses: new Map(), // env -> status JSON
+  ui: new Map(), // env -> {busy, message, messageKind}
+  namespaces: new Map(), // env -> Promise<[namespace]>
+  documents: new Map(), // "env/ns" -> Promise<document>
+  env: sessionStorage.getItem('switchyard.env') || '',
+  ns: 'default',
+  online: null, // null until known
+  eventsOpened: false,
+  consoleApi: null,
+};
+
+// ---- announcements and connection state --------------------------------------------------------
+
+function announce(text) {
+  const el = $('announcer');
+  el.textContent = '';
+  // A fresh text node in a later frame makes screen readers read repeated messages too.
+  requestAnimationFrame(() => { el.textContent = text; });
+}
+
+function setOnline(online, detail = '') {
+  const conn = $('connection');
+  const changed = state.online !== online;
+  state.online = online;
+  conn.dataset.state = online ? 'live' : 'offline';
+  conn.querySelector('.connection-text').textContent = online ? 'Live' : 'Unreachable';
+  $('offline-banner').hidden = online;
+  if (detail) $('offline-detail').textContent = detail;
+  document.body.classList.toggle('is-offline', !online);
+  if (changed && state.online !== null) announce(online ? 'Connected to the server again.' : 'Server unreachable, retrying.');
+}
+
+/** Runs an API call; a network failure flips the page to the unreachable state. */
+async function guard(promise) {
+  try {
+    return await promise;
+  } catch (err) {
+    if (err instanceof NetworkError) setOnline(false);
+    throw err;
+  }
+}
+
+// ---- data (cached per environment, dropped when a change is served) ----------------------------
+
+function namespacesOf(env) {
+  if (!state.namespaces.has(env)) {
+    const p = guard(api.namespaces(env)).then((r) => r?.namespaces ?? []);
+    p.catch(() => state.namespaces.delete(env));
+    state.namespaces.set(env, p);
+  }
+  return state.namespaces.get(env);
+}
+
+function documentOf(env, ns) {
+  const key = `${env}/${ns}`;
+  if (!state.documents.has(key)) {
+    const p = guard(api.document(env, ns));
+    p.catch(() => state.documents.delete(key));
+    state.documents.set(key, p);
+  }
+  return state.documents.get(key);
+}
+
+function forgetEnv(env) {
+  state.namespaces.delete(env);
+  for (const key of [...state.documents.keys()]) if (key.startsWith(`${env}/`)) state.documents.delete(key);
+}
+
+const envKeys = () => state.environments.map((e) => e.key);
+const defaultEnv = () => (state.environments.find((e) => e.default) ?? state.environments[0])?.key ?? 'default';
+
+// ---- status panel -------------------------------------------------------------------------------
+
+const uiOf = (env) => state.ui.get(env) ?? {};
+
+function setUi(env, patch) {
+  state.ui.set(env, { ...uiOf(env), ...patch });
+  renderCard(env);
+}
+
+function renderCard(env) {
+  const status = state.statuses.get(env);
+  if (!status) return;
+  const list = $('status-list');
+  const old = [...list.querySelectorAll('.status-card')].find((c) => c.dataset.env === env);
+  const focused = old?.contains(document.activeElement) ? document.activeElement.dataset.testid : null;
+  const card = statusCard(status, uiOf(env), syncNow);
+  if (old) old.replaceWith(card);
+  else list.append(card);
+  if (focused) card.querySelector(`[data-testid="${focused}"]`)?.focus();
+}
+
+function renderStatuses() {
+  const list = $('status-list');
+  const envs = envKeys().length ? envKeys() : [...state.statuses.keys()];
+  list.replaceChildren();
+  for (const env of envs) renderCard(env);
+  if (!list.children.length) replace(list, h('p', { class: 'muted' }, 'No environment is configured.'));
+}
+
+function onStatus(status) {
+  const env = status.environment ?? defaultEnv();
+  const before = state.statuses.get(env);
+  state.statuses.set(env, status);
+  if (before && stateOf(before) !== stateOf(status)) {
+    const label = STATES[stateOf(status)].label;
+    const extra = stateOf(status) === 'error' && status.servingCommit ? `, still serving ${shortSha(status.servingCommit.sha)}` : '';
+    announce(`Environment ${env}: ${label}${extra}.`);
+  }
+  if (!envKeys().includes(env)) renderStatuses();
+  else renderCard(env);
+  if (env === state.env) scheduleHistory();
+}
+
+function onChange(change) {
+  const env = change.environment ?? defaultEnv();
+  forgetEnv(env);
+  const n = change.diff?.length ?? 0;
+  const sha = change.commit ? ` ${shortSha(change.commit.sha)}` : '';
+  announce(`Environment ${env}: now serving${sha}, ${n} change${n === 1 ? '' : 's'}.`);
+  if (env === state.env) {
+    loadHistory();
+    loadFlags();
+  }
+  if (state.consoleApi?.currentEnv() === env) state.consoleApi.refreshFlags();
+}
+
+async function syncNow(env, reason = '') {
+  setUi(env, { busy: true, message: 'Requesting a sync…', messageKind: '' });
+  try {
+    await guard(api.triggerSync(env));
+    setUi(env, { busy: false, message: `Sync requested at ${new Date().toLocaleTimeString()}`, messageKind: 'ok' });
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+      const refused = getToken() ? (err.status === 403 ? 'That token may not trigger a sync.' : 'The server refused that token.') : '';
+      setUi(env, { busy: false, message: 'A token is needed to trigger a sync.', messageKind: 'error' });
+      const token = await askToken(refused || reason);
+      if (token) {
+        setToken(token);
+        return syncNow(env);
+      }
+      setToken('');
+      return;
+    }
+    setUi(env, { busy: false, message: `Sync not triggered: ${err.message}`, messageKind: 'error' });
+  }
+}
+
+/** Shows the token dialog; resolves to the token, or null when cancelled. */
+function askToken(reason) {
+  const dialog = $('token-dialog');
+  const input = $('token-input');
+  $('token-reason').textContent = reason
+    ? `${reason} Enter an admin token; it is kept only in this browser tab.`
+    : 'The server asks for an admin token to trigger a sync. It is kept only in this browser tab.';
+  input.value = '';
+  return new Promise((resolve) => {
+    const done = (value) => {
+      dialog.removeEventListener('close', onClose);
+      resolve(value);
+    };
+    const onClose = () => done(dialog.returnValue === 'ok' && input.value.trim() ? input.value.trim() : null);
+    dialog.addEventListener('close', onClose);
+    dialog.returnValue = '';
+    dialog.showModal();
+    input.focus();
+  });
+}
+
+// ---- history and flags of the selected environment ----------------------------------------------
+
+let historyTimer = 0;
+function scheduleHistory() {
+  clearTimeout(historyTimer);
+  historyTimer = setTimeout(loadHistory, 150);
+}
+
+let historySeq = 0;
+async function loadHistory() {
+  const env = state.env;
+  const seq = ++historySeq;
+  try {
+    const history = await guard(api.history(env));
+    if (seq === historySeq) renderHistory($('history-list'), history);
+  } catch (err) {
+    if (seq === historySeq && !(err instanceof NetworkError)) replace($('history-list'), h('li', { class: 'form-error' }, `History unavailable: ${err.message}`));
+  }
+}
+
+let flagsSeq = 0;
+async function loadFlags() {
+  const env = state.env;
+  const seq = ++flagsSeq;
+  const nsSel = $('ns-select');
+  try {
+    const namespaces = await namespacesOf(env);
+    if (seq !== flagsSeq) return;
+    if (!namespaces.some((n) => n.key === state.ns)) state.ns = namespaces[0]?.key ?? 'default';
+    nsSel.replaceChildren(...namespaces.map((n) => h('option', { value: n.key, selected: n.key === state.ns },
+      `${n.name && n.name !== n.key ? `${n.name} (${n.key})` : n.key} · ${n.flags} flag${n.flags === 1 ? '' : 's'}`)));
+    const doc = await documentOf(env, state.ns);
+    if (seq !== flagsSeq) return;
+    state.doc = doc;
+    renderFlagList();
+  } catch (err) {
+    if (seq === flagsSeq && !(err instanceof NetworkError)) replace($('flag-list'), h('p', { class: 'form-error' }, `Flags unavailable: ${err.message}`));
+  }
+}
+
+function renderFlagList() {
+  renderFlags({ flagList: $('flag-list'), segmentList: $('segment-list'), count: $('flag-count') }, state.doc, $('flag-search').value);
+}
+
+// ---- environments --------------------------------------------------------------------------------
+
+function renderEnvSelect() {
+  const sel = $('env-select');
+  if (!envKeys().includes(state.env)) state.env = defaultEnv();
+  sel.replaceChildren(...state.environments.map((e) => h('option', { value: e.key, selected: e.key === state.env },
+    `${e.name && e.name !== e.key ? e.name : e.key}${e.default ? ' (default)' : ''}`)));
+  for (const el of document.querySelectorAll('[data-env-label]')) el.textContent = `· ${state.env}`;
+}
+
+function selectEnv(env) {
+  state.env = env;
+  sessionStorage.setItem('switchyard.env', env);
+  state.ns = 'default';
+  renderEnvSelect();
+  loadHistory();
+  loadFlags();
+}
+
+// ---- loading everything ------------------------------------------------------------------------
+
+async function loadHealth() {
+  try {
+    const health = await guard(api.health());
+    $('health').textContent = `server ${health?.status ?? 'up'}`;
+  } catch {
+    $('health').textContent = 'server unreachable';
+  }
+}
+
+let loading = null;
+async function loadAll() {
+  if (loading) return loading;
+  loading = (async () => {
+    try {
+      const [envs, statuses] = await Promise.all([guard(api.environments()), guard(api.statuses())]);
+      state.environments = envs?.environments ?? [];
+      state.namespaces.clear();
+      state.documents.clear();
+      state.statuses.clear();
+      for (const s of statuses?.statuses ?? []) state.statuses.set(s.environment ?? defaultEnv(), s);
+      setOnline(true);
+      renderEnvSelect();
+      renderStatuses();
+      await Promise.all([loadHistory(), loadFlags(), state.consoleApi.refresh(), loadHealth()]);
+      document.body.dataset.loaded = 'true';
+    } catch (err) {
+      if (!(err instanceof NetworkError)) replace($('status-list'), h('p', { class: 'form-error', role: 'alert' }, `Could not load the status: ${err.message}`));
+      else setTimeout(() => { if (!state.online) loadAll(); }, 3000);
+    } finally {
+      loading = null;
+    }
+  })();
+  return loading;
+}
+
+// ---- live events ---------------------------------------------------------------------------------
+
+function parse(event) {
+  try { return JSON.parse(event.data); } catch { return null; }
+}
+
+function connectEvents() {
+  const es = new EventSource(api.eventsUrl());
+  es.addEventListener('open', () => {
+    // Anything may have changed while the stream was down: refetch it all.
+    if (state.eventsOpened || !state.online) loadAll();
+    state.eventsOpened = true;
+    setOnline(true);
+  });
+  es.addEventListener('status', (e) => { const s = parse(e); if (s) onStatus(s); });
+  es.addEventListener('change', (e) => { const c = parse(e); if (c) onChange(c); });
+  es.addEventListener('error', () => {
+    // The browser retries by itself while readyState is CONNECTING; after CLOSED (an HTTP error
+    // answer) we reconnect ourselves.
+    api.health().then(() => { if (es.readyState !== EventSource.OPEN) $('connection').querySelector('.connection-text').textContent = 'Reconnecting…'; })
+      .catch(() => setOnline(false));
+    if (es.readyState === EventSource.CLOSED) setTimeout(connectEvents, 3000);
+  });
+}
+
+// ---- theme -------------------------------------------------------------------------------------
+
+const darkQuery = window.matchMedia('(prefers-color-scheme: dark)');
+
+function effectiveTheme() {
+  return document.documentElement.dataset.theme || (darkQuery.matches ? 'dark' : 'light');
+}
+
+function renderThemeButton() {
+  const dark = effectiveTheme() === 'dark';
+  const btn = $('theme-toggle');
+  btn.setAttribute('aria-pressed', String(dark));
+  replace(btn, icon(dark ? 'sun' : 'moon'), h('span', { class: 'visually-hidden' }, 'Dark theme'));
+  btn.title = dark ? 'Switch to the light theme' : 'Switch to the dark theme';
+}
+
+function setupTheme() {
+  const stored = localStorage.getItem('switchyard.theme');
+  if (stored === 'dark' || stored === 'light') document.documentElement.dataset.theme = stored;
+  renderThemeButton();
+  $('theme-toggle').addEventListener('click', () => {
+    const next = effectiveTheme() === 'dark' ? 'light' : 'dark';
+    document.documentElement.dataset.theme = next;
+    localStorage.setItem('switchyard.theme', next);
+    renderThemeButton();
+  });
+  darkQuery.addEventListener('change', renderThemeButton);
+}
+
+// ---- start ---------------------------------------------------------------------------------------
+
+function start() {
+  setupTheme();
+  state.consoleApi = setupConsole({
+    environments: envKeys,
+    defaultEnv: () => state.env || defaultEnv(),
+    namespaces: namespacesOf,
+    document: documentOf,
+  });
+  $('env-select').addEventListener('change', (e) => selectEnv(e.target.value));
+  $('ns-select').addEventListener('change', (e) => { state.ns = e.target.value; loadFlags(); });
+  $('flag-search').addEventListener('input', renderFlagList);
+  $('token-cancel').addEventListener('click', () => $('token-dialog').close('cancel'));
+  setInterval(() => tick(), 1000);
+  loadAll();
+  connectEvents();
+}
+
+start();
