@@ -1,0 +1,225 @@
+// The embedded dashboard in a real browser (Debian's Chromium through playwright-core) against a
+// real switchyard that follows a real git repository with a 1 s poll. The tests run in order and
+// share one server, one repository and one page; each saves a screenshot under artifacts/.
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  ARTIFACTS, freePort, getJson, git, launchBrowser, postJson, sleep, startServer, stopServer, until,
+} from './lib.mjs';
+import { serverArgs, setupRepo } from './server.mjs';
+
+const ctx = { errors: [] };
+
+async function shot(name, page = ctx.page) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+const card = () => ctx.page.locator('[data-testid="status-card"]').first();
+const badgeState = () => card().locator('[data-testid="sync-badge"]').getAttribute('data-state');
+const servingSha = () => card().locator('[data-testid="serving-sha"]').textContent();
+
+/** Commits the repository's features file after edit(text) -> text; returns the new sha. */
+function commitFeatures(edit, message) {
+  const file = join(ctx.repo, ctx.featuresPath);
+  writeFileSync(file, edit(readFileSync(file, 'utf8')));
+  git(ctx.repo, 'commit', '-qam', message);
+  return git(ctx.repo, 'rev-parse', 'HEAD');
+}
+
+/** Evaluates in the page's console and returns what it shows. */
+async function consoleEvaluate({ flag, entity, context }) {
+  const page = ctx.page;
+  await page.selectOption('[data-testid="eval-env"]', ctx.env);
+  await page.selectOption('[data-testid="eval-ns"]', 'default');
+  await until(() => page.locator(`[data-testid="eval-flag"] option[value="${flag}"]`).count(), 3000, `flag ${flag} in the console`);
+  await page.selectOption('[data-testid="eval-flag"]', flag);
+  await page.fill('[data-testid="eval-entity"]', entity);
+  const rows = page.locator('[data-testid="context-row"]');
+  while (await rows.count() > 0) await rows.first().locator('button').click();
+  for (const [k, v] of Object.entries(context)) {
+    await page.click('#add-context');
+    const row = rows.last();
+    await row.locator('.ctx-key').fill(k);
+    await row.locator('.ctx-value').fill(v);
+  }
+  const answered = page.waitForResponse((r) => r.url().includes('/evaluate/v1/'));
+  await page.click('[data-testid="eval-submit"]');
+  const response = await answered;
+  await page.locator('[data-testid="eval-output"]').waitFor();
+  return {
+    path: new URL(response.url()).pathname,
+    value: (await page.textContent('[data-testid="eval-value"]')).trim(),
+    reason: (await page.textContent('[data-testid="eval-reason"]')).trim(),
+    segments: (await page.textContent('[data-testid="eval-segments"]')).trim(),
+  };
+}
+
+describe('dashboard', () => {
+  before(async () => {
+    ctx.port = await freePort();
+    ctx.base = `http://127.0.0.1:${ctx.port}/`;
+    Object.assign(ctx, setupRepo());
+    ctx.args = serverArgs(ctx);
+    ctx.server = await startServer(ctx.args, ctx.base);
+    ctx.env = (await getJson(ctx.base, 'api/v2/environments')).body.environments.find((e) => e.default)?.key ?? 'default';
+    ctx.browser = await launchBrowser();
+    ctx.page = await ctx.browser.newPage({ viewport: { width: 1280, height: 900 } });
+    ctx.page.on('pageerror', (e) => ctx.errors.push(String(e)));
+    ctx.page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource|ERR_CONNECTION_REFUSED|EventSource/.test(m.text())) ctx.errors.push(m.text()); });
+    await ctx.page.goto(ctx.base);
+    await ctx.page.locator('body[data-loaded="true"]').waitFor({ timeout: 10000 });
+  });
+
+  after(async () => {
+    await ctx.browser?.close();
+    await stopServer(ctx.server);
+    if (process.exitCode && ctx.server) console.error(`--- switchyard output ---\n${ctx.server.log.slice(-4000)}`);
+  });
+
+  test('shows Success with the serving commit', async () => {
+    const head = git(ctx.repo, 'rev-parse', 'HEAD');
+    await until(async () => (await badgeState()) === 'success' && (await servingSha()) === head.slice(0, 7), 5000, 'Success with HEAD');
+    const text = await card().textContent();
+    assert.match(text, /Success/);
+    assert.match(text, /Repository/);
+    assert.match(text, /Poll interval/);
+    const message = git(ctx.repo, 'log', '-1', '--format=%s');
+    assert.equal((await card().locator('[data-testid="serving-message"]').textContent()).trim(), message);
+    // The relative "last sync" keeps ticking.
+    const rel = card().locator('time.rel').first();
+    const t1 = await rel.textContent();
+    await sleep(1100);
+    const t2 = await rel.textContent();
+    assert.ok(t1 !== t2 || (await badgeState()) === 'success', `relative time ticks (${t1} -> ${t2})`);
+    await shot('01-success');
+  });
+
+  test('a committed change appears with its diff without reload within 2 s', async () => {
+    const page = ctx.page;
+    await page.evaluate(() => { window.__noReload = 'still-here'; });
+    const started = Date.now();
+    const sha = commitFeatures((t) => t.replace('rollout: 25', 'rollout: 50').replace('rollout: 75', 'rollout: 50'), 'Roll newPaymentFlow out to 50%');
+    await page.waitForFunction((short) => {
+      const entry = document.querySelector('[data-testid="history-entry"]');
+      const serving = document.querySelector('[data-testid="serving-sha"]');
+      return entry && entry.dataset.outcome === 'applied' && entry.textContent.includes(short)
+        && /newPaymentFlow/.test(entry.textContent) && serving?.textContent === short;
+    }, sha.slice(0, 7), { timeout: 2000, polling: 50 });
+    const elapsed = Date.now() - started;
+    assert.equal(await page.evaluate(() => window.__noReload), 'still-here', 'the page did not reload');
+    const diff = await page.locator('[data-testid="history-entry"]').first().locator('[data-testid="diff"]').textContent();
+    assert.match(diff, /newPaymentFlow/);
+    assert.match(diff, /25% -> 50%/);
+    // The flags browser followed too.
+    await page.waitForFunction(() => /enabled 50%, disabled 50%/.test(document.querySelector('[data-testid="flag-card"][data-key="newPaymentFlow"]')?.textContent ?? ''), null, { timeout: 2000 });
+    console.log(`# change visible after ${elapsed} ms`);
+    await shot('02-change-live');
+  });
+
+  test('an invalid commit turns the panel red with file and line while flags still evaluate', async () => {
+    const page = ctx.page;
+    const good = git(ctx.repo, 'rev-parse', 'HEAD');
+    const bad = commitFeatures((t) => t.replace('segment: beta-testers', 'segment: beta-testerz'), 'Break newDashboard');
+    await until(async () => (await badgeState()) === 'error', 4000, 'the Error state');
+    const errorText = await card().locator('[data-testid="sync-error"]').textContent();
+    assert.match(errorText, /features\.ya?ml:\d+:\d+/, 'file:line:column shown');
+    assert.match(errorText, /beta-testerz/);
+    assert.match(errorText, new RegExp(bad.slice(0, 7)), 'the rejected commit is named');
+    const still = await card().locator('[data-testid="still-serving"]').textContent();
+    assert.match(still, new RegExp(`Still serving ${good.slice(0, 7)}`));
+    // Flags still evaluate, in the page's console and directly.
+    const shown = await consoleEvaluate({ flag: 'newDashboard', entity: 'user-1', context: { betaTester: 'true' } });
+    assert.equal(shown.value, 'enabled');
+    const direct = await postJson(ctx.base, 'evaluate/v1/variant', { environmentKey: ctx.env, namespaceKey: 'default', flagKey: 'newDashboard', entityId: 'user-1', context: { betaTester: 'true' } });
+    assert.equal(direct.status, 200);
+    assert.equal(direct.body.variantKey, 'enabled');
+    const history = await page.locator('[data-testid="history-entry"]').first();
+    assert.equal(await history.getAttribute('data-outcome'), 'rejected');
+    await page.locator('[data-testid="status-card"]').first().scrollIntoViewIfNeeded();
+    await shot('03-invalid-commit');
+  });
+
+  test('Sync now works (keyboard) and the fixed commit is served', async () => {
+    const page = ctx.page;
+    const fixed = commitFeatures((t) => t.replace('segment: beta-testerz', 'segment: beta-testers'), 'Fix newDashboard');
+    const button = card().locator('[data-testid="sync-now"]');
+    await button.focus();
+    const posted = page.waitForResponse((r) => r.url().includes('/api/v1/sync') && r.request().method() === 'POST');
+    await page.keyboard.press('Enter');
+    const res = await posted;
+    assert.equal(res.status(), 202);
+    await until(async () => /Sync requested/.test(await card().locator('[data-testid="sync-message"]').textContent()), 2000, 'the Sync requested message');
+    await until(async () => (await badgeState()) === 'success' && (await servingSha()) === fixed.slice(0, 7), 4000, 'Success with the fixed commit');
+    const history = await getJson(ctx.base, `api/v1/sync/history?environment=${ctx.env}`);
+    assert.ok(history.body.entries.some((e) => e.commit === fixed && e.outcome === 'applied'));
+    await shot('04-sync-now');
+  });
+
+  test('the console gives the same answer as the API', async () => {
+    const cases = [
+      { flag: 'checkoutExperiment', entity: 'user-42', context: { plan: 'enterprise' } },
+      { flag: 'newPaymentFlow', entity: 'user-7', context: { plan: 'premium' } },
+      { flag: 'newHomeUI', entity: 'user-9', context: { plan: 'free' } },
+    ];
+    for (const c of cases) {
+      const shown = await consoleEvaluate(c);
+      assert.equal(shown.path, '/evaluate/v1/variant');
+      const direct = await postJson(ctx.base, 'evaluate/v1/variant', { environmentKey: ctx.env, namespaceKey: 'default', flagKey: c.flag, entityId: c.entity, context: c.context });
+      assert.equal(direct.status, 200);
+      assert.equal(shown.value, direct.body.variantKey || '(no variant)', `${c.flag} variant`);
+      assert.equal(shown.reason, direct.body.reason, `${c.flag} reason`);
+      assert.equal(shown.segments, direct.body.segmentKeys?.length ? direct.body.segmentKeys.join(', ') : 'none', `${c.flag} segments`);
+    }
+    await ctx.page.locator('#eval-result').scrollIntoViewIfNeeded();
+    await shot('05-console');
+  });
+
+  test('flags browser search filters by key and name', async () => {
+    const page = ctx.page;
+    await page.fill('[data-testid="flag-search"]', 'payment');
+    const keys = await page.locator('[data-testid="flag-card"]').evaluateAll((els) => els.map((e) => e.dataset.key));
+    assert.deepEqual(keys, ['newPaymentFlow']);
+    await page.fill('[data-testid="flag-search"]', 'Checkout Exp');
+    assert.deepEqual(await page.locator('[data-testid="flag-card"]').evaluateAll((els) => els.map((e) => e.dataset.key)), ['checkoutExperiment']);
+    await page.fill('[data-testid="flag-search"]', '');
+    assert.ok(await page.locator('[data-testid="flag-card"]').count() >= 4);
+  });
+
+  test('shows "Server unreachable" while down and recovers after a restart', async () => {
+    const page = ctx.page;
+    await stopServer(ctx.server);
+    await page.locator('[data-testid="offline-banner"]').waitFor({ state: 'visible', timeout: 5000 });
+    assert.match(await page.textContent('[data-testid="offline-banner"]'), /Server unreachable — retrying/);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await shot('06-unreachable');
+    // A commit made while the server is down shows up after the restart, without a reload.
+    const sha = commitFeatures((t) => t.replace('name: New Home UI', 'name: New Home UI (v2)'), 'Rename newHomeUI');
+    ctx.server = await startServer(ctx.args, ctx.base);
+    await page.locator('[data-testid="offline-banner"]').waitFor({ state: 'hidden', timeout: 8000 });
+    await until(async () => (await badgeState()) === 'success' && (await servingSha()) === sha.slice(0, 7), 8000, 'the new commit after the restart');
+    assert.equal(await page.evaluate(() => window.__noReload), 'still-here', 'the page did not reload');
+    await shot('07-reconnected');
+  });
+
+  test('phone width (375 px) in the dark theme has no horizontal scroll', async () => {
+    const phone = await ctx.browser.newPage({ viewport: { width: 375, height: 812 }, colorScheme: 'dark' });
+    phone.on('pageerror', (e) => ctx.errors.push(String(e)));
+    await phone.goto(ctx.base);
+    await phone.locator('body[data-loaded="true"]').waitFor({ timeout: 10000 });
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal overflow (${overflow}px)`);
+    assert.equal(await phone.getAttribute('#theme-toggle', 'aria-pressed'), 'true');
+    await phone.screenshot({ path: join(ARTIFACTS, '08-phone-dark.png') });
+    // The toggle switches to light and back.
+    await phone.click('#theme-toggle');
+    assert.equal(await phone.getAttribute('html', 'data-theme'), 'light');
+    await phone.screenshot({ path: join(ARTIFACTS, '09-phone-light.png') });
+    await phone.close();
+  });
+
+  test('no script errors on the page', () => {
+    assert.deepEqual(ctx.errors, []);
+  });
+});
