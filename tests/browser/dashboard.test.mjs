@@ -12,8 +12,24 @@ import { serverArgs, setupRepo } from './server.mjs';
 
 const ctx = { errors: [] };
 
-async function shot(name, page = ctx.page) {
-  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+// A boolean flag added by the second commit (the seed has only variant flags).
+const DARK_MODE = `  - key: darkMode
+    name: Dark mode
+    type: BOOLEAN_FLAG_TYPE
+    enabled: false
+    rollouts:
+      - segment:
+          key: beta-testers
+          value: true
+      - threshold:
+          percentage: 50
+          value: true
+`;
+
+/** Saves the viewport (or the whole page) as artifacts/<name>.png. */
+async function shot(name, { fullPage = false, top = true } = {}) {
+  if (top) await ctx.page.evaluate(() => window.scrollTo(0, 0));
+  await ctx.page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage });
 }
 
 const card = () => ctx.page.locator('[data-testid="status-card"]').first();
@@ -100,7 +116,8 @@ describe('dashboard', () => {
     const page = ctx.page;
     await page.evaluate(() => { window.__noReload = 'still-here'; });
     const started = Date.now();
-    const sha = commitFeatures((t) => t.replace('rollout: 25', 'rollout: 50').replace('rollout: 75', 'rollout: 50'), 'Roll newPaymentFlow out to 50%');
+    const sha = commitFeatures((t) => t.replace('rollout: 25', 'rollout: 50').replace('rollout: 75', 'rollout: 50')
+      .replace('\nsegments:\n', `\n${DARK_MODE}segments:\n`), 'Roll newPaymentFlow out to 50%, add darkMode');
     await page.waitForFunction((short) => {
       const entry = document.querySelector('[data-testid="history-entry"]');
       const serving = document.querySelector('[data-testid="serving-sha"]');
@@ -112,10 +129,12 @@ describe('dashboard', () => {
     const diff = await page.locator('[data-testid="history-entry"]').first().locator('[data-testid="diff"]').textContent();
     assert.match(diff, /newPaymentFlow/);
     assert.match(diff, /25% -> 50%/);
+    assert.match(diff, /darkMode/);
     // The flags browser followed too.
     await page.waitForFunction(() => /enabled 50%, disabled 50%/.test(document.querySelector('[data-testid="flag-card"][data-key="newPaymentFlow"]')?.textContent ?? ''), null, { timeout: 2000 });
     console.log(`# change visible after ${elapsed} ms`);
     await shot('02-change-live');
+    await shot('02-change-live-full-page', { fullPage: true });
   });
 
   test('an invalid commit turns the panel red with file and line while flags still evaluate', async () => {
@@ -137,7 +156,6 @@ describe('dashboard', () => {
     assert.equal(direct.body.variantKey, 'enabled');
     const history = await page.locator('[data-testid="history-entry"]').first();
     assert.equal(await history.getAttribute('data-outcome'), 'rejected');
-    await page.locator('[data-testid="status-card"]').first().scrollIntoViewIfNeeded();
     await shot('03-invalid-commit');
   });
 
@@ -172,8 +190,21 @@ describe('dashboard', () => {
       assert.equal(shown.reason, direct.body.reason, `${c.flag} reason`);
       assert.equal(shown.segments, direct.body.segmentKeys?.length ? direct.body.segmentKeys.join(', ') : 'none', `${c.flag} segments`);
     }
+    const booleans = [
+      { flag: 'darkMode', entity: 'user-3', context: { betaTester: 'true' } },
+      { flag: 'darkMode', entity: 'user-4', context: {} },
+    ];
+    for (const c of booleans) {
+      const shown = await consoleEvaluate(c);
+      assert.equal(shown.path, '/evaluate/v1/boolean');
+      const direct = await postJson(ctx.base, 'evaluate/v1/boolean', { environmentKey: ctx.env, namespaceKey: 'default', flagKey: c.flag, entityId: c.entity, context: c.context });
+      assert.equal(direct.status, 200);
+      assert.equal(shown.value, String(direct.body.enabled), `${c.flag} enabled for ${c.entity}`);
+      assert.equal(shown.reason, direct.body.reason, `${c.flag} reason`);
+      assert.equal(shown.segments, direct.body.segmentKeys?.length ? direct.body.segmentKeys.join(', ') : 'none', `${c.flag} segments`);
+    }
     await ctx.page.locator('#eval-result').scrollIntoViewIfNeeded();
-    await shot('05-console');
+    await shot('05-console', { top: false });
   });
 
   test('flags browser search filters by key and name', async () => {
@@ -192,7 +223,8 @@ describe('dashboard', () => {
     await stopServer(ctx.server);
     await page.locator('[data-testid="offline-banner"]').waitFor({ state: 'visible', timeout: 5000 });
     assert.match(await page.textContent('[data-testid="offline-banner"]'), /Server unreachable — retrying/);
-    await page.evaluate(() => window.scrollTo(0, 0));
+    assert.ok(await card().locator('[data-testid="stale-note"]').isVisible(), 'the card says it shows the last known state');
+    assert.ok(await card().locator('[data-testid="sync-now"]').isDisabled(), 'Sync now is disabled while down');
     await shot('06-unreachable');
     // A commit made while the server is down shows up after the restart, without a reload.
     const sha = commitFeatures((t) => t.replace('name: New Home UI', 'name: New Home UI (v2)'), 'Rename newHomeUI');

@@ -1,14 +1,27 @@
 // A stand-in for switchyard's HTTP API (docs/api.md), for previewing the dashboard without the
-// server: `node tests/browser/mock-server.mjs [port]`. Not used by the tests, which run the real
-// server. Control: POST /__mock/apply (a new commit with a diff), /__mock/reject (an invalid
-// commit), /__mock/syncing. Evaluation answers are canned, not Flipt's semantics.
+// server. Not used by the tests, which run the real server.
+//
+//   node tests/browser/mock-server.mjs [--listen 127.0.0.1:8099]
+//     canned data; POST /__mock/apply (a new commit with a diff), /__mock/reject (an invalid
+//     commit), /__mock/syncing. Evaluation answers are canned, not Flipt's semantics.
+//   node tests/browser/mock-server.mjs --listen ADDR --repo DIR [--poll-interval 1s] [--bin switchyard]
+//     follows a git repository: validates each new commit with `switchyard validate`, evaluates
+//     with `switchyard evaluate` (the CLI already on main) and reads YAML with python3-yaml.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const DASH = fileURLToPath(new URL('../../crates/switchyard-server/dashboard/', import.meta.url));
-const port = Number(process.argv[2] ?? 8099);
+const arg = (name, dflt) => { const i = process.argv.indexOf(name); return i > 0 ? process.argv[i + 1] : dflt; };
+const [host, portText] = arg('--listen', '127.0.0.1:8099').split(':');
+const port = Number(portText);
+const REPO = arg('--repo');
+const POLL_MS = parseFloat(arg('--poll-interval', '1s')) * 1000;
+const BIN = arg('--bin', fileURLToPath(new URL('../../target/debug/switchyard', import.meta.url)));
 const now = () => new Date().toISOString();
 const sha = () => [...Array(40)].map(() => '0123456789abcdef'[Math.floor(Math.random() * 16)]).join('');
 
@@ -115,4 +128,84 @@ createServer(async (req, res) => {
     res.writeHead(404, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ code: 5, message: 'not found', details: [] }));
   }
-}).listen(port, '127.0.0.1', () => console.log(`mock switchyard on http://127.0.0.1:${port}/`));
+}).listen(port, host, () => console.log(`mock switchyard on http://${host}:${port}/`));
+
+// ---- git mode ----------------------------------------------------------------------------------
+
+function loadCommit(sha) {
+  const dir = mkdtempSync(join(tmpdir(), 'mock-checkout-'));
+  execFileSync('sh', ['-c', `git -C "${REPO}" archive ${sha} | tar -x -C "${dir}"`]);
+  const v = spawnSync(BIN, ['validate', '--format', 'json', dir], { encoding: 'utf8' });
+  if (v.status !== 0) {
+    const errors = JSON.parse(v.stdout || '[]').map((e) => ({ file: e.location.file.slice(dir.length + 1), line: e.location.line, column: e.location.column, path: e.path, message: e.message }));
+    return { errors };
+  }
+  const json = execFileSync('python3', ['-c', 'import sys,yaml,json; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))', join(dir, 'flipt/features.yml')], { encoding: 'utf8' });
+  return { dir, doc: JSON.parse(json) };
+}
+
+function commitInfo(sha) {
+  const [author, message, time] = execFileSync('git', ['-C', REPO, 'log', '-1', '--format=%an <%ae>%n%s%n%cI', sha], { encoding: 'utf8' }).trim().split('\n');
+  return { sha, author, message, time: new Date(time).toISOString() };
+}
+
+function naiveDiff(a, b) {
+  const lines = [];
+  const byKey = (d) => new Map((d?.flags ?? []).map((f) => [f.key, JSON.stringify(f)]));
+  const [x, y] = [byKey(a), byKey(b)];
+  for (const [k, v] of y) if (!x.has(k)) lines.push(`flag ${k} added`); else if (x.get(k) !== v) lines.push(`flag ${k} changed`);
+  for (const k of x.keys()) if (!y.has(k)) lines.push(`flag ${k} removed`);
+  const r = (d) => JSON.stringify(d?.flags?.find((f) => f.key === 'newPaymentFlow')?.rules?.[0]?.distributions?.[0]?.rollout);
+  if (r(a) && r(b) && r(a) !== r(b)) lines.push(`flag newPaymentFlow rule 1 (premium-users): variant enabled rollout ${r(a)}% -> ${r(b)}%`);
+  return lines;
+}
+
+let served = null; // {sha, dir, doc}
+let seen = null;
+function poll() {
+  const started = Date.now();
+  const head = execFileSync('git', ['-C', REPO, 'rev-parse', 'HEAD'], { encoding: 'utf8' }).trim();
+  status.lastSyncTime = now();
+  status.nextSyncTime = new Date(Date.now() + POLL_MS).toISOString();
+  if (head === seen) {
+    const last = history[history.length - 1];
+    if (last?.outcome === 'unchanged') { last.repeats += 1; last.lastTime = now(); }
+    else history.push({ time: now(), durationMs: Date.now() - started, commit: head, outcome: 'unchanged', diff: [], repeats: 0, lastTime: null });
+    send('status', status);
+    return;
+  }
+  seen = head;
+  const loaded = loadCommit(head);
+  const info = commitInfo(head);
+  status.remoteCommit = info;
+  if (loaded.errors) {
+    Object.assign(status, { syncStatus: 'error', errorClass: 'validation', errorMessage: `commit ${head.slice(0, 7)} rejected: ${loaded.errors.length} validation error(s)`, validationErrors: loaded.errors, consecutiveFailures: status.consecutiveFailures + 1 });
+    history.push({ time: now(), durationMs: Date.now() - started, commit: head, outcome: 'rejected', errors: loaded.errors, diff: [], repeats: 0, lastTime: null });
+    send('status', status);
+    return;
+  }
+  const diff = naiveDiff(served?.doc, loaded.doc);
+  served = { sha: head, ...loaded };
+  Object.assign(status, { syncStatus: 'success', errorClass: null, errorMessage: null, validationErrors: [], consecutiveFailures: 0, servingCommit: info, lastSuccessTime: now(), flags: loaded.doc.flags.length });
+  history.push({ time: now(), durationMs: Date.now() - started, commit: head, outcome: 'applied', diff, repeats: 0, lastTime: null });
+  send('status', status);
+  send('change', { environment: 'default', oldDigest: '', newDigest: head, commit: info, diff });
+}
+
+if (REPO) {
+  history.length = 0;
+  Object.assign(status, { repository: REPO, pollInterval: arg('--poll-interval', '1s'), syncStatus: 'idle', servingCommit: null, remoteCommit: null });
+  routes['GET /api/v1/sync/statuses'] = () => ({ statuses: [status] });
+  routes['GET /api/v2/environments'] = () => ({ environments: [{ key: 'default', name: 'default', default: true, configuration: { ref: 'main', directory: '', remote: REPO } }] });
+  routes['GET /api/v1/environments/default/namespaces'] = () => ({ namespaces: [{ key: 'default', name: 'Default', description: '', digest: served?.sha ?? '', flags: served?.doc.flags.length ?? 0, segments: served?.doc.segments?.length ?? 0 }] });
+  routes['GET /api/v1/environments/default/namespaces/default/document'] = () => served?.doc ?? {};
+  routes['POST /api/v1/sync'] = (q) => { setTimeout(poll, 10); return [202, { environment: 'default', triggered: true }]; };
+  routes['POST /evaluate/v1/variant'] = (q, req, body) => {
+    const ctx = Object.entries(body.context ?? {}).flatMap(([k, v]) => ['--context', `${k}=${v}`]);
+    const out = execFileSync(BIN, ['evaluate', '--dir', served.dir, '--flag', body.flagKey, '--entity', body.entityId, ...ctx], { encoding: 'utf8' });
+    return JSON.parse(out);
+  };
+  routes['POST /evaluate/v1/boolean'] = routes['POST /evaluate/v1/variant'];
+  poll();
+  setInterval(poll, POLL_MS);
+}

@@ -34,14 +34,16 @@ function announce(text) {
 
 function setOnline(online, detail = '') {
   const conn = $('connection');
-  const changed = state.online !== online;
+  const previous = state.online;
+  const changed = previous !== online;
   state.online = online;
   conn.dataset.state = online ? 'live' : 'offline';
   conn.querySelector('.connection-text').textContent = online ? 'Live' : 'Unreachable';
   $('offline-banner').hidden = online;
   if (detail) $('offline-detail').textContent = detail;
   document.body.classList.toggle('is-offline', !online);
-  if (changed && state.online !== null) announce(online ? 'Connected to the server again.' : 'Server unreachable, retrying.');
+  if (changed) renderStatuses();
+  if (changed && previous !== null) announce(online ? 'Connected to the server again.' : 'Server unreachable, retrying.');
 }
 
 /** Runs an API call; a network failure flips the page to the unreachable state. */
@@ -85,7 +87,7 @@ const defaultEnv = () => (state.environments.find((e) => e.default) ?? state.env
 
 // ---- status panel -------------------------------------------------------------------------------
 
-const uiOf = (env) => state.ui.get(env) ?? {};
+const uiOf = (env) => ({ ...state.ui.get(env), offline: state.online === false });
 
 function setUi(env, patch) {
   state.ui.set(env, { ...uiOf(env), ...patch });
@@ -109,7 +111,9 @@ function renderStatuses() {
   const envs = envKeys().length ? envKeys() : [...state.statuses.keys()];
   list.replaceChildren();
   for (const env of envs) renderCard(env);
-  if (!list.children.length) replace(list, h('p', { class: 'muted' }, 'No environment is configured.'));
+  if (!list.children.length) {
+    replace(list, h('p', { class: 'muted' }, state.online === false ? 'Waiting for the server…' : 'No environment is configured.'));
+  }
 }
 
 function onStatus(status) {

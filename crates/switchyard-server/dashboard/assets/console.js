@@ -37,6 +37,11 @@ function readContext() {
   return context;
 }
 
+function formatMillis(ms) {
+  if (typeof ms !== 'number') return '—';
+  return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
+}
+
 function resultRow(label, ...value) {
   return h('div', { class: 'field-row' }, h('dt', {}, label), h('dd', {}, ...value));
 }
@@ -54,8 +59,8 @@ function renderResult(flag, res) {
       isBoolean(flag) ? null : resultRow('Match', String(Boolean(res.match))),
       resultRow('Reason', h('code', { dataset: { testid: 'eval-reason' } }, reason), h('span', { class: 'muted' }, ` — ${REASONS[reason] ?? ''}`)),
       resultRow('Matched segments', h('span', { dataset: { testid: 'eval-segments' } }, segments.length ? segments.join(', ') : 'none')),
-      res.variantAttachment ? resultRow('Attachment', h('code', { class: 'break' }, res.variantAttachment)) : null,
-      resultRow('Took', `${res.requestDurationMillis ?? '?'} ms`)),
+      res.variantAttachment && res.variantAttachment !== 'null' ? resultRow('Attachment', h('code', { class: 'break' }, res.variantAttachment)) : null,
+      resultRow('Took', formatMillis(res.requestDurationMillis))),
     h('details', {}, h('summary', {}, 'Raw response'), h('pre', { class: 'raw' }, JSON.stringify(res, null, 2))));
 }
 

@@ -33,7 +33,13 @@ export function constraintSummary(c) {
 }
 
 const typeShort = (t) => String(t ?? '').replace('_COMPARISON_TYPE', '').toLowerCase().replace('_', ' ');
-const matchShort = (t) => (String(t ?? '').startsWith('ANY') ? 'any' : 'all');
+const isAny = (t) => String(t ?? '').startsWith('ANY');
+
+function matchSentence(matchType, n) {
+  if (n === 0) return 'No constraints: matches every entity';
+  if (n === 1) return 'Matches when its constraint matches';
+  return isAny(matchType) ? `Matches when any of its ${n} constraints matches` : `Matches when all ${n} constraints match`;
+}
 
 function variantsList(flag) {
   const variants = flag.variants ?? [];
@@ -73,7 +79,7 @@ function segmentCard(segment) {
   const constraints = segment.constraints ?? [];
   return h('article', { class: 'segment-card', dataset: { testid: 'segment-card', key: segment.key } },
     h('h4', {}, h('code', {}, segment.key), segment.name && segment.name !== segment.key ? h('span', { class: 'muted' }, ` ${segment.name}`) : null),
-    h('p', { class: 'small' }, `Matches when ${matchShort(segment.match_type)} of ${constraints.length} constraint${constraints.length === 1 ? '' : 's'} match`),
+    h('p', { class: 'small' }, matchSentence(segment.match_type, constraints.length)),
     constraints.length
       ? h('ul', { class: 'constraints' }, constraints.map((c) => h('li', {},
         h('code', {}, constraintSummary(c)), h('span', { class: 'muted small' }, ` (${typeShort(c.type)})`))))

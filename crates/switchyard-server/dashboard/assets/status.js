@@ -60,13 +60,14 @@ export function statusCard(status, ui, onSync) {
   const state = stateOf(status);
   const headingId = `status-${env}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const syncButton = h('button', {
-    type: 'button', class: 'button', dataset: { testid: 'sync-now' }, disabled: ui.busy || !status.enabled,
+    type: 'button', class: 'button', dataset: { testid: 'sync-now' }, disabled: ui.busy || ui.offline || !status.enabled,
     'aria-describedby': `${headingId}-msg`, onclick: () => onSync(env),
   }, icon('syncing'), ui.busy ? 'Syncing…' : 'Sync now');
   return h('article', { class: `status-card state-${state}`, 'aria-labelledby': headingId, dataset: { testid: 'status-card', env } },
     h('header', { class: 'card-head' },
       h('h2', { id: headingId, class: 'card-title' }, h('span', { class: 'muted small' }, 'Environment '), env),
       badge(state)),
+    ui.offline ? h('p', { class: 'stale-note', dataset: { testid: 'stale-note' } }, 'Last known state: the server is not answering.') : null,
     state === 'error' ? errorBlock(status) : null,
     h('dl', { class: 'fields' },
       field('Repository', h('span', { class: 'break', dataset: { testid: 'repository' } }, status.repository || '(local directory)')),
