@@ -3,7 +3,7 @@
 
 import { api, ApiError, getToken, NetworkError, setToken } from './api.js';
 import { setupConsole } from './console.js';
-import { h, icon, replace, shortSha, tick } from './dom.js';
+import { h, icon, parseTime, replace, shortSha, tick } from './dom.js';
 import { renderFlags } from './flags.js';
 import { renderHistory } from './history.js';
 import { STATES, stateOf, statusCard } from './status.js';
@@ -120,6 +120,12 @@ function onStatus(status) {
   const env = status.environment ?? defaultEnv();
   const before = state.statuses.get(env);
   state.statuses.set(env, status);
+  const ui = state.ui.get(env);
+  const synced = parseTime(status.lastSyncTime);
+  if (ui?.requestedAt && synced !== null && synced >= ui.requestedAt - 1000 && status.syncStatus !== 'syncing') {
+    const outcome = status.syncStatus === 'error' ? 'failed' : 'done';
+    state.ui.set(env, { ...ui, requestedAt: 0, message: `Sync requested and ${outcome} at ${new Date(synced).toLocaleTimeString()}`, messageKind: outcome === 'done' ? 'ok' : 'error' });
+  }
   if (before && stateOf(before) !== stateOf(status)) {
     const label = STATES[stateOf(status)].label;
     const extra = stateOf(status) === 'error' && status.servingCommit ? `, still serving ${shortSha(status.servingCommit.sha)}` : '';
@@ -143,16 +149,23 @@ function onChange(change) {
   if (state.consoleApi?.currentEnv() === env) state.consoleApi.refreshFlags();
 }
 
+function focusSyncButton(env) {
+  const card = [...document.querySelectorAll('.status-card')].find((c) => c.dataset.env === env);
+  card?.querySelector('[data-testid="sync-now"]')?.focus();
+}
+
 async function syncNow(env, reason = '') {
+  if (uiOf(env).busy) return;
   setUi(env, { busy: true, message: 'Requesting a sync…', messageKind: '' });
   try {
     await guard(api.triggerSync(env));
-    setUi(env, { busy: false, message: `Sync requested at ${new Date().toLocaleTimeString()}`, messageKind: 'ok' });
+    setUi(env, { busy: false, message: `Sync requested at ${new Date().toLocaleTimeString()}`, messageKind: 'ok', requestedAt: Date.now() });
   } catch (err) {
     if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
       const refused = getToken() ? (err.status === 403 ? 'That token may not trigger a sync.' : 'The server refused that token.') : '';
       setUi(env, { busy: false, message: 'A token is needed to trigger a sync.', messageKind: 'error' });
       const token = await askToken(refused || reason);
+      focusSyncButton(env);
       if (token) {
         setToken(token);
         return syncNow(env);

@@ -60,7 +60,8 @@ export function statusCard(status, ui, onSync) {
   const state = stateOf(status);
   const headingId = `status-${env}`.replace(/[^A-Za-z0-9_-]/g, '_');
   const syncButton = h('button', {
-    type: 'button', class: 'button', dataset: { testid: 'sync-now' }, disabled: ui.busy || ui.offline || !status.enabled,
+    // Not disabled while busy: a disabled button would drop the keyboard focus.
+    type: 'button', class: 'button', dataset: { testid: 'sync-now' }, disabled: ui.offline || status.enabled === false, 'aria-busy': ui.busy ? 'true' : null,
     'aria-describedby': `${headingId}-msg`, onclick: () => onSync(env),
   }, icon('syncing'), ui.busy ? 'Syncing…' : 'Sync now');
   return h('article', { class: `status-card state-${state}`, 'aria-labelledby': headingId, dataset: { testid: 'status-card', env } },
