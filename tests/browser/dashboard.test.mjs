@@ -6,7 +6,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  ARTIFACTS, freePort, getJson, git, launchBrowser, postJson, sleep, startServer, stopServer, until,
+  ARTIFACTS, contrastFailures, freePort, getJson, git, launchBrowser, postJson, sleep, startServer, stopServer, until,
 } from './lib.mjs';
 import { serverArgs, setupRepo } from './server.mjs';
 
@@ -156,6 +156,13 @@ describe('dashboard', () => {
     assert.equal(direct.body.variantKey, 'enabled');
     const history = await page.locator('[data-testid="history-entry"]').first();
     assert.equal(await history.getAttribute('data-outcome'), 'rejected');
+    for (const scheme of ['light', 'dark']) {
+      await page.emulateMedia({ colorScheme: scheme });
+      assert.deepEqual(await contrastFailures(page), [], `WCAG AA contrast in the ${scheme} theme, error state`);
+    }
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await shot('03-invalid-commit-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
     await shot('03-invalid-commit');
   });
 
@@ -243,10 +250,12 @@ describe('dashboard', () => {
     const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `no horizontal overflow (${overflow}px)`);
     assert.equal(await phone.getAttribute('#theme-toggle', 'aria-pressed'), 'true');
+    assert.deepEqual(await contrastFailures(phone), [], 'WCAG AA contrast, dark theme');
     await phone.screenshot({ path: join(ARTIFACTS, '08-phone-dark.png') });
     // The toggle switches to light and back.
     await phone.click('#theme-toggle');
     assert.equal(await phone.getAttribute('html', 'data-theme'), 'light');
+    assert.deepEqual(await contrastFailures(phone), [], 'WCAG AA contrast, light theme by the toggle');
     await phone.screenshot({ path: join(ARTIFACTS, '09-phone-light.png') });
     await phone.close();
   });

@@ -116,23 +116,43 @@ function renderStatuses() {
   }
 }
 
+const settled = new Map(); // env -> last state other than syncing, for announcements
+
+function announceState(env, status) {
+  const now = stateOf(status);
+  if (now === 'syncing') return;
+  const before = settled.get(env);
+  settled.set(env, now);
+  if (before === undefined || before === now) return;
+  const extra = now === 'error' && status.servingCommit ? `, still serving ${shortSha(status.servingCommit.sha)}` : '';
+  announce(`Environment ${env}: ${STATES[now].label}${extra}.`);
+}
+
+/** "Error · Switchyard" when any environment is in error, so a background tab shows it. */
+function updateTitle() {
+  const states = [...state.statuses.values()].map(stateOf);
+  const worst = ['error', 'syncing', 'success', 'idle'].find((s) => states.includes(s));
+  document.title = worst === 'error' ? `${STATES.error.label} · Switchyard` : 'Switchyard';
+}
+
+const syncingTimers = new Map();
 function onStatus(status) {
   const env = status.environment ?? defaultEnv();
-  const before = state.statuses.get(env);
   state.statuses.set(env, status);
+  announceState(env, status);
+  updateTitle();
   const ui = state.ui.get(env);
   const synced = parseTime(status.lastSyncTime);
   if (ui?.requestedAt && synced !== null && synced >= ui.requestedAt - 1000 && status.syncStatus !== 'syncing') {
     const outcome = status.syncStatus === 'error' ? 'failed' : 'done';
     state.ui.set(env, { ...ui, requestedAt: 0, message: `Sync requested and ${outcome} at ${new Date(synced).toLocaleTimeString()}`, messageKind: outcome === 'done' ? 'ok' : 'error' });
   }
-  if (before && stateOf(before) !== stateOf(status)) {
-    const label = STATES[stateOf(status)].label;
-    const extra = stateOf(status) === 'error' && status.servingCommit ? `, still serving ${shortSha(status.servingCommit.sha)}` : '';
-    announce(`Environment ${env}: ${label}${extra}.`);
-  }
   if (!envKeys().includes(env)) renderStatuses();
-  else renderCard(env);
+  else if (stateOf(status) === 'syncing') {
+    // A quick poll goes syncing -> success within milliseconds: show Syncing only if it lasts.
+    clearTimeout(syncingTimers.get(env));
+    syncingTimers.set(env, setTimeout(() => { if (state.statuses.get(env) === status) renderCard(env); }, 300));
+  } else renderCard(env);
   if (env === state.env) scheduleHistory();
 }
 
@@ -282,7 +302,11 @@ async function loadAll() {
       state.namespaces.clear();
       state.documents.clear();
       state.statuses.clear();
-      for (const s of statuses?.statuses ?? []) state.statuses.set(s.environment ?? defaultEnv(), s);
+      for (const s of statuses?.statuses ?? []) {
+        state.statuses.set(s.environment ?? defaultEnv(), s);
+        announceState(s.environment ?? defaultEnv(), s);
+      }
+      updateTitle();
       setOnline(true);
       renderEnvSelect();
       renderStatuses();

@@ -2,6 +2,8 @@
 
 import { formatDuration, formatValidationError, h, shortSha, timeField } from './dom.js';
 
+const MAX_SHOWN = 50;
+
 const OUTCOMES = {
   applied: { label: 'Applied', cls: 'success' },
   unchanged: { label: 'Unchanged', cls: 'idle' },
@@ -42,7 +44,7 @@ function entryItem(entry) {
 
 /** Renders history entries (the API lists them oldest first) into the list element. */
 export function renderHistory(list, history) {
-  const entries = [...(history?.entries ?? [])].reverse();
+  const entries = [...(history?.entries ?? [])].reverse().slice(0, MAX_SHOWN);
   list.replaceChildren(...(entries.length
     ? entries.map(entryItem)
     : [h('li', { class: 'muted' }, 'No sync has run yet.')]));

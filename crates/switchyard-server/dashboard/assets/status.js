@@ -66,7 +66,7 @@ export function statusCard(status, ui, onSync) {
   }, icon('syncing'), ui.busy ? 'Syncing…' : 'Sync now');
   return h('article', { class: `status-card state-${state}`, 'aria-labelledby': headingId, dataset: { testid: 'status-card', env } },
     h('header', { class: 'card-head' },
-      h('h2', { id: headingId, class: 'card-title' }, h('span', { class: 'muted small' }, 'Environment '), env),
+      h('h3', { id: headingId, class: 'card-title' }, h('span', { class: 'muted small' }, 'Environment '), env),
       badge(state)),
     ui.offline ? h('p', { class: 'stale-note', dataset: { testid: 'stale-note' } }, 'Last known state: the server is not answering.') : null,
     state === 'error' ? errorBlock(status) : null,
