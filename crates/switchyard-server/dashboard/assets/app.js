@@ -332,7 +332,7 @@ function connectEvents() {
   const es = new EventSource(api.eventsUrl());
   es.addEventListener('open', () => {
     // Anything may have changed while the stream was down: refetch it all.
-    if (state.eventsOpened || !state.online) loadAll();
+    if (state.eventsOpened || state.online === false) loadAll();
     state.eventsOpened = true;
     setOnline(true);
   });

@@ -77,7 +77,7 @@ export function statusCard(status, ui, onSync) {
       field('Last sync', timeField(status.lastSyncTime)),
       field('Serving commit', commitLine(status.servingCommit)),
       field('Next sync', status.enabled === false ? h('span', { class: 'muted' }, 'sync disabled') : timeField(status.nextSyncTime, { future: true })),
-      field('Flags', String(status.flags ?? 0), status.consecutiveFailures ? h('span', { class: 'muted' }, ` · ${status.consecutiveFailures} failed attempt(s) in a row`) : null)),
+      field('Flags', String(status.flags ?? 0), status.consecutiveFailures ? h('span', { class: 'muted' }, ` · ${status.consecutiveFailures} failed attempt${status.consecutiveFailures === 1 ? '' : 's'} in a row`) : null)),
     h('div', { class: 'card-actions' },
       syncButton,
       h('span', { id: `${headingId}-msg`, class: `sync-message ${ui.messageKind ?? ''}`, dataset: { testid: 'sync-message' } }, ui.message ?? '')));
