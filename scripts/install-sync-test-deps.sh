@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the switchyard-sync integration tests start on 127.0.0.1:
-# lighttpd (smart HTTP via git http-backend), openssh-server (sshd) and openssh-client (ssh).
+# lighttpd + lighttpd-mod-openssl (smart HTTP over HTTPS via git http-backend), openssh-server
+# (sshd) and openssh-client (ssh).
 # Idempotent: a fast no-op when every binary is already present.
 set -euo pipefail
 
 missing=()
 command -v lighttpd >/dev/null 2>&1 || [ -x /usr/sbin/lighttpd ] || missing+=(lighttpd)
+# Debian ships lighttpd's TLS module separately
+[ -e /usr/lib/lighttpd/mod_openssl.so ] || missing+=(lighttpd-mod-openssl)
 [ -x /usr/sbin/sshd ] || command -v sshd >/dev/null 2>&1 || missing+=(openssh-server)
 command -v ssh >/dev/null 2>&1 || missing+=(openssh-client)
 command -v ssh-keygen >/dev/null 2>&1 || missing+=(openssh-client)

@@ -20,7 +20,7 @@ pub const MIN_POLL_INTERVAL: Duration = Duration::from_secs(1);
 pub const DEFAULT_HISTORY_LIMIT: usize = 100;
 
 /// The whole sync configuration: storages, environments and named credentials.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SyncConfig {
     /// Storages (git repositories or local directories) by id.
@@ -35,6 +35,17 @@ pub struct SyncConfig {
     /// How many sync attempts each environment's history keeps (default 100).
     #[serde(default = "default_history_limit")]
     pub history_limit: usize,
+}
+
+impl Default for SyncConfig {
+    fn default() -> Self {
+        SyncConfig {
+            storage: BTreeMap::new(),
+            environments: BTreeMap::new(),
+            credentials: BTreeMap::new(),
+            history_limit: DEFAULT_HISTORY_LIMIT,
+        }
+    }
 }
 
 fn default_history_limit() -> usize {
@@ -447,7 +458,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 /// Formats a duration the way Flipt prints it: `30s`, `1m30s`, `500ms`.
 pub fn format_duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 != 0 {
+    if !ms.is_multiple_of(1000) {
         return format!("{ms}ms");
     }
     let secs = d.as_secs();

@@ -127,7 +127,7 @@ pub fn diff(old: &Environment, new: &Environment) -> Diff {
     Diff { changes }
 }
 
-fn index<'a, T>(items: &'a [Arc<T>], key: impl Fn(&T) -> &String) -> BTreeMap<&'a str, &'a T> {
+fn index<T>(items: &[Arc<T>], key: impl Fn(&T) -> &String) -> BTreeMap<&str, &T> {
     items
         .iter()
         .map(|i| (key(i).as_str(), i.as_ref()))

@@ -117,6 +117,8 @@ pub struct GitSource {
     insecure_skip_tls: bool,
     secrets: Vec<String>,
     last_tip: Option<ObjectId>,
+    /// ssh writes its diagnostics here (`-E`), so they can be put in the error message
+    ssh_log: Option<PathBuf>,
     // keeps the memory backend's repository and the ssh key files alive; removed on drop
     _temp: Vec<tempfile::TempDir>,
 }
@@ -163,6 +165,7 @@ impl GitSource {
             "credential.helper=".to_string(),
         ];
         let mut basic = None;
+        let mut ssh_log = None;
         let mut secrets = Vec::new();
         if let Some(pw) = url_password(&url) {
             secrets.push(pw);
@@ -219,10 +222,13 @@ impl GitSource {
                         shell_quote(&askpass)
                     ));
                 }
+                let log = dir.path().join("ssh.log");
                 cmd.push_str(&format!(
-                    "ssh -i {} -o IdentitiesOnly=yes -o ConnectTimeout=10",
-                    shell_quote(&key_path)
+                    "ssh -i {} -E {} -o IdentitiesOnly=yes -o ConnectTimeout=10",
+                    shell_quote(&key_path),
+                    shell_quote(&log)
                 ));
+                ssh_log = Some(log);
                 if ssh.password.as_deref().is_none_or(str::is_empty) {
                     cmd.push_str(" -o BatchMode=yes");
                 } else {
@@ -288,6 +294,7 @@ impl GitSource {
             insecure_skip_tls: cfg.insecure_skip_tls,
             secrets,
             last_tip,
+            ssh_log,
             _temp: temp,
         })
     }
@@ -319,7 +326,23 @@ impl GitSource {
     }
 
     fn fetch_error(&self, e: &(dyn std::error::Error + 'static)) -> SyncError {
-        let message = scrub(&chain(e), &self.secrets).replace(&self.url, &self.display_url);
+        let mut message = chain(e);
+        if let Some(log) = &self.ssh_log {
+            // gix only sees ssh's stdout; its own diagnostics went to the log
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            let lines: Vec<&str> = text
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with("Warning: Permanently added"))
+                .collect();
+            if !lines.is_empty() {
+                message = format!(
+                    "{}: {message}",
+                    lines[lines.len().saturating_sub(3)..].join("; ")
+                );
+            }
+        }
+        let message = scrub(&message, &self.secrets).replace(&self.url, &self.display_url);
         SyncError::Fetch {
             class: classify(&message),
             remote: self.display_url.clone(),
@@ -350,6 +373,9 @@ impl GitSource {
                 commit: *id,
                 transferred: false,
             });
+        }
+        if let Some(log) = &self.ssh_log {
+            let _ = std::fs::write(log, b"");
         }
         let spec = self.reference.refspec();
         let remote = repo
