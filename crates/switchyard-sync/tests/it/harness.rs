@@ -332,6 +332,20 @@ $HTTP["url"] =~ "^/bearer" {{
         }
     }
 
+    /// Generates another client key (optionally encrypted with `passphrase`) and authorizes it.
+    pub fn add_ssh_key(&self, name: &str, passphrase: &str) -> PathBuf {
+        let dir = self.path("ssh");
+        let key = dir.join(name);
+        run(Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", passphrase, "-C", name, "-f"])
+            .arg(&key));
+        let public = std::fs::read_to_string(key.with_extension("pub")).unwrap();
+        let mut auth = std::fs::read_to_string(dir.join("authorized_keys")).unwrap();
+        auth.push_str(&public);
+        std::fs::write(dir.join("authorized_keys"), auth).unwrap();
+        key
+    }
+
     /// Starts sshd (foreground child, own host key and authorized_keys) with key auth only,
     /// and writes a known_hosts file for it.
     pub fn start_ssh(&mut self) {

@@ -254,6 +254,7 @@ async fn wrong_password_is_an_authentication_error_and_loses_nothing() {
     .await
     .expect("start");
     assert_eq!(enabled(&sync, "default"), Some(true));
+    assert!(local.join("shallow").exists(), "the first fetch is shallow");
     sync.shutdown().await;
     let sync = SyncHandle::start(one_env(s, Some(basic(USER, "wrong"))), Limits::default())
         .await
@@ -264,6 +265,21 @@ async fn wrong_password_is_an_authentication_error_and_loses_nothing() {
     assert_eq!(st.sync_status, SyncState::Error);
     assert!(st.consecutive_failures >= 1);
     assert!(!st.error_message.unwrap_or_default().contains("wrong"));
+    sync.shutdown().await;
+
+    // lenient with the memory backend and nothing cached: starts empty, the error in the status
+    let mut memory = https_storage(&h, h.https_url());
+    memory.fetch_policy = FetchPolicy::Lenient;
+    let sync = SyncHandle::start(
+        one_env(memory, Some(basic(USER, "wrong"))),
+        Limits::default(),
+    )
+    .await
+    .expect("lenient memory start");
+    assert_eq!(sync.environment("default").map(|e| e.flag_count()), Some(0));
+    let st = settled(&sync).await;
+    assert_eq!(st.error_class, Some(ErrorClass::Authentication));
+    assert!(st.serving_commit.is_none());
     let config_text = std::fs::read_to_string(local.join("config")).unwrap_or_default();
     assert!(
         !config_text.contains(PASSWORD) && !config_text.contains("alice"),
@@ -464,6 +480,38 @@ async fn ssh_key_auth_with_known_hosts() {
     .expect("insecure host key");
     assert_eq!(enabled(&sync, "default"), Some(false));
     sync.shutdown().await;
+
+    // an encrypted key with its passphrase works; a wrong passphrase is an authentication error
+    let encrypted = h.add_ssh_key("encrypted_ed25519", "open sesame");
+    let with_pass = |pass: &str| CredentialsConfig::Ssh {
+        ssh: SshAuth {
+            user: "git".into(),
+            password: Some(pass.into()),
+            private_key_path: Some(encrypted.clone()),
+            private_key_bytes: None,
+            known_hosts_path: Some(h.known_hosts()),
+            insecure_ignore_host_key: false,
+        },
+    };
+    let sync = SyncHandle::start(
+        one_env(storage(h.ssh_url()), Some(with_pass("open sesame"))),
+        Limits::default(),
+    )
+    .await
+    .expect("passphrase");
+    assert_eq!(enabled(&sync, "default"), Some(false));
+    sync.shutdown().await;
+    let err = SyncHandle::start(
+        one_env(storage(h.ssh_url()), Some(with_pass("wrong pass"))),
+        Limits::default(),
+    )
+    .await
+    .expect_err("wrong passphrase");
+    assert!(
+        matches!(&err, StartError::InitialFetch { error, .. } if error.class() == ErrorClass::Authentication),
+        "{err}"
+    );
+    assert!(!err.to_string().contains("wrong pass"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -730,4 +778,78 @@ async fn settled(sync: &SyncHandle) -> switchyard_sync::SyncStatus {
         );
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// Log lines written by every test of this binary (the subscriber is process-wide).
+fn captured_logs() -> &'static std::sync::Mutex<Vec<u8>> {
+    static LOGS: std::sync::OnceLock<std::sync::Mutex<Vec<u8>>> = std::sync::OnceLock::new();
+    static INSTALL: std::sync::Once = std::sync::Once::new();
+    let logs = LOGS.get_or_init(|| std::sync::Mutex::new(Vec::new()));
+    INSTALL.call_once(|| {
+        struct Writer;
+        impl std::io::Write for Writer {
+            fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+                captured_logs()
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .extend_from_slice(buf);
+                Ok(buf.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_writer(|| Writer)
+            .finish();
+        let _ = tracing::subscriber::set_global_default(subscriber);
+    });
+    logs
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logs_name_the_outcome_and_the_error_class() {
+    let logs = captured_logs();
+    let h = Harness::new(&[("features.yaml", &flags(true, 10))]);
+    let mut cfg = SyncConfig::default();
+    cfg.storage.insert("s".into(), storage(h.file_url()));
+    cfg.environments
+        .insert("logged".into(), EnvironmentConfig::new("s", ""));
+    let sync = SyncHandle::start(cfg, Limits::default())
+        .await
+        .expect("start");
+    h.commit(&[("features.yaml", INVALID)], "break");
+    assert!(sync.sync_now("logged").await);
+    let text =
+        || String::from_utf8_lossy(&logs.lock().unwrap_or_else(|p| p.into_inner())).into_owned();
+    let out = text();
+    let ok = out.lines().find(|l| {
+        l.contains("Git sync completed successfully") && l.contains("environment=logged")
+    });
+    let ok = ok.unwrap_or_else(|| panic!("no success line in:\n{out}"));
+    assert!(
+        ok.contains("flags=1") && ok.contains("commit=") && ok.contains("duration_ms="),
+        "{ok}"
+    );
+    let bad = out
+        .lines()
+        .find(|l| l.contains("Git sync error: validation") && l.contains("environment=logged"));
+    let bad = bad.unwrap_or_else(|| panic!("no validation error line in:\n{out}"));
+    assert!(bad.contains("features.yaml:"), "{bad}");
+    // a missing branch names its class
+    std::process::Command::new("git")
+        .arg("-C")
+        .arg(h.bare())
+        .args(["update-ref", "-d", "refs/heads/main"])
+        .status()
+        .unwrap();
+    assert!(sync.sync_now("logged").await);
+    let out = text();
+    assert!(
+        out.lines()
+            .any(|l| l.contains("Git sync error: not_found") && l.contains("environment=logged")),
+        "{out}"
+    );
+    sync.shutdown().await;
 }
