@@ -449,7 +449,8 @@ impl GitSource {
                 transferred: false,
             });
         }
-        let shallow = if self.last_tip.is_none() && is_empty(&repo) {
+        // depth 1 the first time this reference is fetched, incremental after
+        let shallow = if self.last_tip.is_none() {
             NonZeroU32::new(1).map_or(Shallow::NoChange, Shallow::DepthAtRemote)
         } else {
             Shallow::NoChange
@@ -514,13 +515,6 @@ impl GitSource {
             .and_then(|_| std::fs::rename(&tmp, &path))
             .map_err(|e| SyncError::local("recording the last good commit", e))
     }
-}
-
-fn is_empty(repo: &gix::Repository) -> bool {
-    repo.references()
-        .ok()
-        .and_then(|r| r.all().ok().map(|mut it| it.next().is_none()))
-        .unwrap_or(true)
 }
 
 fn open_or_init(dir: &Path) -> Result<gix::Repository, SyncError> {

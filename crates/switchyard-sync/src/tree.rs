@@ -69,6 +69,20 @@ pub fn read_files(
         limits,
     )
     .map_err(SyncError::Invalid)?;
+    if chosen.len() > limits.max_files {
+        let first_over = chosen.get(limits.max_files).cloned().unwrap_or_default();
+        return Err(SyncError::Invalid(Diagnostics::from_vec(vec![
+            Diagnostic::new(
+                first_over,
+                Pos::new(1, 1),
+                "",
+                format!(
+                    "more than {} flag files (limit); none read",
+                    limits.max_files
+                ),
+            ),
+        ])));
+    }
     let mut problems = Vec::new();
     let mut files = Vec::with_capacity(chosen.len());
     let mut total = 0usize;
