@@ -120,6 +120,9 @@ pub fn classify(message: &str) -> ErrorClass {
         "invalid credentials",
     ]) {
         ErrorClass::Authentication
+    } else if any(&["certificate", "tls handshake", "unknownissuer"]) {
+        // a TLS trust problem is not a transient network failure
+        ErrorClass::Other
     } else if any(&[
         "http status 404",
         "status code 404",
@@ -184,5 +187,11 @@ mod tests {
         );
         assert_eq!(classify("Received HTTP status 404"), ErrorClass::NotFound);
         assert_eq!(classify("something odd"), ErrorClass::Other);
+        assert_eq!(
+            classify(
+                "error sending request for url (https://x): client error (Connect): invalid peer certificate: UnknownIssuer"
+            ),
+            ErrorClass::Other
+        );
     }
 }

@@ -167,8 +167,17 @@ impl GitSource {
         let mut basic = None;
         let mut ssh_log = None;
         let mut secrets = Vec::new();
+        let mut url = url;
         if let Some(pw) = url_password(&url) {
             secrets.push(pw);
+            if url.starts_with("https://") || url.starts_with("http://") {
+                // credentials written in an http(s) URL: used as basic auth (unless configured
+                // credentials say otherwise), and never handed to gix inside the URL
+                if let Some(user) = url_user(&url) {
+                    basic = Some((user, secrets[secrets.len() - 1].clone()));
+                }
+                url = display_url.clone();
+            }
         }
         match creds {
             None => {}
@@ -567,6 +576,13 @@ fn url_password(url: &str) -> Option<String> {
     let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
     let userinfo = &authority[..authority.rfind('@')?];
     userinfo.split_once(':').map(|(_, p)| p.to_string())
+}
+
+fn url_user(url: &str) -> Option<String> {
+    let rest = &url[url.find("://")? + 3..];
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let userinfo = &authority[..authority.rfind('@')?];
+    Some(userinfo.split(':').next().unwrap_or("").to_string())
 }
 
 fn url_has_user(url: &str) -> bool {

@@ -393,6 +393,30 @@ async fn access_token_and_bearer_header() {
     .await
     .expect_err("untrusted");
     assert!(matches!(err, StartError::InitialFetch { .. }), "{err}");
+    assert!(err.to_string().contains("certificate"), "{err}");
+    // credentials written in the URL are used and never shown
+    let with_userinfo = h
+        .https_url()
+        .replace("https://", &format!("https://{USER}:{PASSWORD}@"));
+    let sync = SyncHandle::start(
+        one_env(https_storage(&h, with_userinfo), None),
+        Limits::default(),
+    )
+    .await
+    .expect("userinfo");
+    assert_eq!(enabled(&sync, "default"), Some(true));
+    assert_eq!(settled(&sync).await.repository, h.https_url());
+    sync.shutdown().await;
+    let wrong_userinfo = h
+        .https_url()
+        .replace("https://", &format!("https://{USER}:hunter2@"));
+    let err = SyncHandle::start(
+        one_env(https_storage(&h, wrong_userinfo), None),
+        Limits::default(),
+    )
+    .await
+    .expect_err("wrong userinfo");
+    assert!(!err.to_string().contains("hunter2"), "{err}");
     // insecure_skip_tls accepts it
     let s = StorageConfig {
         insecure_skip_tls: true,
