@@ -31,6 +31,9 @@ use crate::redact::{redact_url, scrub};
 /// commit so a restart serves it at once.
 pub const LAST_GOOD_FILE: &str = "switchyard-last-good";
 
+/// Packs in the sync repository above which they are merged into one.
+pub const PACK_LIMIT: usize = 16;
+
 /// What a storage follows on its remote.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reference {
@@ -119,6 +122,8 @@ pub struct GitSource {
     last_tip: Option<ObjectId>,
     /// ssh writes its diagnostics here (`-E`), so they can be put in the error message
     ssh_log: Option<PathBuf>,
+    /// In-memory config overrides, applied again when the repository is reopened
+    overrides: Vec<String>,
     // keeps the memory backend's repository and the ssh key files alive; removed on drop
     _temp: Vec<tempfile::TempDir>,
 }
@@ -262,20 +267,7 @@ impl GitSource {
                 temp.push(dir);
             }
         }
-        {
-            let mut snapshot = repo.config_snapshot_mut();
-            snapshot
-                .append_config(
-                    overrides.iter().map(String::as_str),
-                    gix::config::Source::Api,
-                )
-                .map_err(|e| {
-                    SyncError::local("configuring the repository", scrub(&chain(&e), &secrets))
-                })?;
-            snapshot
-                .commit()
-                .map_err(|e| SyncError::local("configuring the repository", chain(&e)))?;
-        }
+        configure(&mut repo, &overrides, &secrets)?;
         let ca_pem = match (&cfg.ca_cert_path, &cfg.ca_cert_bytes) {
             (Some(p), _) => Some(
                 std::fs::read(p)
@@ -304,6 +296,7 @@ impl GitSource {
             secrets,
             last_tip,
             ssh_log,
+            overrides,
             _temp: temp,
         })
     }
@@ -470,10 +463,55 @@ impl GitSource {
             .map_err(|e| self.fetch_error(&e))?;
         let commit = self.peel(tip)?;
         self.last_tip = Some(tip);
+        self.compact_packs();
         Ok(Fetched {
             commit,
             transferred: true,
         })
+    }
+
+    /// Every fetch leaves one pack and gix has no gc: past [`PACK_LIMIT`] packs, merge them
+    /// with `git repack` when the git CLI is installed (it is wherever `file://` works).
+    fn compact_packs(&mut self) {
+        let packs = std::fs::read_dir(self.git_dir.join("objects/pack"))
+            .map(|d| {
+                d.filter_map(Result::ok)
+                    .filter(|e| e.path().extension().is_some_and(|x| x == "pack"))
+                    .count()
+            })
+            .unwrap_or(0);
+        if packs <= PACK_LIMIT {
+            return;
+        }
+        let status = std::process::Command::new("git")
+            .arg("--git-dir")
+            .arg(&self.git_dir)
+            .args(["repack", "-a", "-d", "-q"])
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+        match status {
+            Ok(s) if s.success() => {
+                // a fresh handle sees one pack and gets fresh slots
+                match open_or_init(&self.git_dir).and_then(|mut repo| {
+                    configure(&mut repo, &self.overrides, &self.secrets)?;
+                    Ok(repo)
+                }) {
+                    Ok(repo) => self.repo = repo.into_sync(),
+                    Err(e) => {
+                        tracing::warn!(remote = %self.display_url, error = %e, "reopening after repack failed")
+                    }
+                }
+                tracing::info!(remote = %self.display_url, packs, "repacked the sync repository")
+            }
+            Ok(s) => {
+                tracing::warn!(remote = %self.display_url, packs, status = %s, "git repack failed")
+            }
+            Err(e) => {
+                tracing::debug!(remote = %self.display_url, packs, error = %e, "git CLI not available; packs not merged")
+            }
+        }
     }
 
     fn peel(&self, id: ObjectId) -> Result<ObjectId, SyncError> {
@@ -530,14 +568,7 @@ fn open_or_init(dir: &Path) -> Result<gix::Repository, SyncError> {
     let non_empty = std::fs::read_dir(dir)
         .map(|mut d| d.next().is_some())
         .unwrap_or(false);
-    if non_empty {
-        gix::open(dir).map_err(|e| {
-            SyncError::local(
-                &format!("opening the repository at {}", dir.display()),
-                chain(&e),
-            )
-        })
-    } else {
+    if !non_empty {
         std::fs::create_dir_all(dir)
             .map_err(|e| SyncError::local(&format!("creating {}", dir.display()), e))?;
         gix::init_bare(dir).map_err(|e| {
@@ -545,8 +576,40 @@ fn open_or_init(dir: &Path) -> Result<gix::Repository, SyncError> {
                 &format!("initialising a bare repository at {}", dir.display()),
                 chain(&e),
             )
-        })
+        })?;
     }
+    // gix sizes its pack slots from the packs on disk when the repository is opened (at least
+    // 32 by default) and fails once fetches add more: leave ample room, packs are merged
+    // long before (see `compact_packs`)
+    let slots = gix::odb::store::init::Slots::AsNeededByDiskState {
+        multiplier: 2.0,
+        minimum: 512,
+    };
+    gix::open_opts(dir, gix::open::Options::default().object_store_slots(slots)).map_err(|e| {
+        SyncError::local(
+            &format!("opening the repository at {}", dir.display()),
+            chain(&e),
+        )
+    })
+}
+
+/// Applies in-memory config overrides (never written to `.git/config`).
+fn configure(
+    repo: &mut gix::Repository,
+    overrides: &[String],
+    secrets: &[String],
+) -> Result<(), SyncError> {
+    let mut snapshot = repo.config_snapshot_mut();
+    snapshot
+        .append_config(
+            overrides.iter().map(String::as_str),
+            gix::config::Source::Api,
+        )
+        .map_err(|e| SyncError::local("configuring the repository", scrub(&chain(&e), secrets)))?;
+    snapshot
+        .commit()
+        .map_err(|e| SyncError::local("configuring the repository", chain(&e)))?;
+    Ok(())
 }
 
 /// Author, message and time of a commit, with placeholders when it cannot be read.

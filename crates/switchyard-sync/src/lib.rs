@@ -7,7 +7,7 @@
 //! reads the environment's files from the commit tree ([`tree`]), compiles them and swaps the
 //! result in atomically. Readers never block and never see a partial snapshot. An invalid
 //! commit is never served; the reason goes to [`status`] and [`history`], the change to
-//! subscribers with a semantic [`diff`]. This crate does not serve HTTP and never writes
+//! subscribers with a semantic [`diff`](mod@diff). This crate does not serve HTTP and never writes
 //! credentials to disk except private ssh key copies in 0600 temporary files.
 
 pub mod config;

@@ -877,3 +877,61 @@ async fn logs_name_the_outcome_and_the_error_class() {
     );
     sync.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn packs_are_merged_and_the_cache_survives() {
+    let h = Harness::new(&[("features.yaml", &flags(true, 0))]);
+    let local = h.path("cache.git");
+    let s = StorageConfig {
+        backend: BackendConfig::local(&local),
+        poll_interval: Duration::from_secs(3600),
+        ..StorageConfig::remote(h.file_url())
+    };
+    let sync = SyncHandle::start(one_env(s.clone(), None), Limits::default())
+        .await
+        .expect("start");
+    let packs = || {
+        std::fs::read_dir(local.join("objects/pack"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .filter(|e| e.path().extension().is_some_and(|x| x == "pack"))
+            .count()
+    };
+    // every fetch leaves a pack (gix has no gc); past the limit they are merged
+    // more fetches than gix's default 32 pack slots
+    let commits = 40;
+    let mut most = 0;
+    for i in 1..=commits {
+        h.commit(
+            &[("features.yaml", &flags(true, i))],
+            &format!("commit {i}"),
+        );
+        assert!(sync.sync_now("default").await);
+        most = most.max(packs());
+    }
+    assert!(
+        most > switchyard_sync::git::PACK_LIMIT / 2,
+        "fetches did not add packs: {most}"
+    );
+    assert!(
+        packs() <= switchyard_sync::git::PACK_LIMIT,
+        "packs not merged: {}",
+        packs()
+    );
+    let last = h.head();
+    assert_eq!(serving(&sync, "default"), Some(last.clone()));
+    sync.shutdown().await;
+    // the merged repository still serves the cached commit on restart
+    std::fs::rename(h.bare(), h.path("gone.git")).unwrap();
+    let lenient = StorageConfig {
+        fetch_policy: FetchPolicy::Lenient,
+        ..s
+    };
+    let sync = SyncHandle::start(one_env(lenient, None), Limits::default())
+        .await
+        .expect("restart");
+    assert_eq!(serving(&sync, "default"), Some(last));
+    assert_eq!(rollout(&sync, "default"), Some(40.0));
+    assert_eq!(settled(&sync).await.error_class, Some(ErrorClass::NotFound));
+    sync.shutdown().await;
+}
