@@ -7,8 +7,9 @@
 //! reads the environment's files from the commit tree ([`tree`]), compiles them and swaps the
 //! result in atomically. Readers never block and never see a partial snapshot. An invalid
 //! commit is never served; the reason goes to [`status`] and [`history`], the change to
-//! subscribers with a semantic [`diff`](mod@diff). This crate does not serve HTTP and never writes
-//! credentials to disk except private ssh key copies in 0600 temporary files.
+//! subscribers with a semantic [`diff`](mod@diff). This crate does not serve HTTP. It writes no
+//! credentials to disk. The one exception is an inline ssh key or a key passphrase, which goes
+//! to a 0600 file in a private temporary directory that is removed on drop.
 
 pub mod config;
 pub mod diff;

@@ -310,6 +310,15 @@ impl SyncHandle {
         self.shared.envs.get(key).map(|e| lock(&e.status).clone())
     }
 
+    /// The sync status of every environment, by key.
+    pub fn statuses(&self) -> BTreeMap<String, SyncStatus> {
+        self.shared
+            .envs
+            .iter()
+            .map(|(k, e)| (k.clone(), lock(&e.status).clone()))
+            .collect()
+    }
+
     /// The sync attempts recorded for `key`, oldest first.
     pub fn history(&self, key: &str) -> Option<Vec<Attempt>> {
         self.shared

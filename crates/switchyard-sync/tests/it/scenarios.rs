@@ -652,6 +652,10 @@ async fn subdirectories_and_two_branches() {
     assert_eq!(enabled(&sync, "staging"), Some(false));
     assert_eq!(rollout(&sync, "preview"), Some(55.0));
     assert_eq!(sync.snapshot().environments().count(), 3);
+    let statuses = sync.statuses();
+    assert_eq!(statuses.len(), 3);
+    assert_eq!(statuses["preview"].branch, "next");
+    assert_eq!(statuses["staging"].directory, "staging");
     // a change to one directory changes that environment only
     h.commit(&[("staging/features.yaml", &flags(true, 90))], "staging on");
     wait_until(WAIT, "staging change", || {
