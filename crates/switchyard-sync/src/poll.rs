@@ -40,8 +40,6 @@ pub struct ChangeEvent {
     pub commit: Option<CommitInfo>,
     /// What changed.
     pub diff: Diff,
-    /// The environment now served.
-    pub snapshot: Arc<Environment>,
 }
 
 /// Why the sync could not start.
@@ -138,7 +136,7 @@ impl SyncHandle {
     /// environment starts from the local copy (local backend) or empty, the error in its status.
     pub async fn start(config: SyncConfig, limits: Limits) -> Result<SyncHandle, StartError> {
         config.validate()?;
-        let (events, _) = broadcast::channel(256);
+        let (events, _) = broadcast::channel(64);
         let mut envs = BTreeMap::new();
         for (key, e) in &config.environments {
             let s = &config.storage[&e.storage];
@@ -373,6 +371,28 @@ fn empty_environment(key: &str, limits: &Limits) -> Environment {
     })
 }
 
+/// The status message of a rejected commit: how many errors, and the first one.
+fn rejection_message(sha: Option<&str>, errors: &[crate::status::ValidationError]) -> String {
+    let first = errors
+        .first()
+        .map(|v| {
+            if v.path.is_empty() {
+                format!("{}:{}:{}: {}", v.file, v.line, v.column, v.message)
+            } else {
+                format!(
+                    "{}:{}:{}: {}: {}",
+                    v.file, v.line, v.column, v.path, v.message
+                )
+            }
+        })
+        .unwrap_or_default();
+    format!(
+        "commit {} rejected: {} validation error(s), first: {first}",
+        sha.unwrap_or("-"),
+        errors.len()
+    )
+}
+
 /// The wait before the next cycle: the interval, or after `failures` failures in a row
 /// 1s, 2s, 4s, … capped at the interval.
 pub fn next_delay(interval: Duration, failures: u32) -> Duration {
@@ -585,7 +605,13 @@ impl Worker {
                     st.consecutive_failures = 0;
                     st.last_success_time = Some(now);
                 } else {
+                    // the remote still points at the rejected commit (a fetch error in between
+                    // may have replaced the message): say so again
                     st.sync_status = SyncState::Error;
+                    st.error_class = Some(ErrorClass::Validation);
+                    let sha = st.remote_commit.as_ref().map(|c| c.sha.clone());
+                    st.error_message =
+                        Some(rejection_message(sha.as_deref(), &st.validation_errors));
                 }
                 drop(st);
                 lock(&slot.history).push(Attempt {
@@ -671,7 +697,6 @@ impl Worker {
                 new_digest: env.digest.clone(),
                 commit: info.clone(),
                 diff: changes.clone(),
-                snapshot: env.clone(),
             });
         }
         if let (Source::Git(git), Some(c)) = (&self.source, commit)
@@ -732,12 +757,7 @@ impl Worker {
             .map(validation_errors)
             .unwrap_or_default();
         let message = match error.diagnostics() {
-            Some(d) => format!(
-                "commit {} rejected: {} validation error(s), first: {}",
-                info.as_ref().map(|i| i.sha.as_str()).unwrap_or("-"),
-                d.len(),
-                d.iter().next().map(|x| x.to_string()).unwrap_or_default()
-            ),
+            Some(_) => rejection_message(info.as_ref().map(|i| i.sha.as_str()), &errors),
             None => error.to_string(),
         };
         {

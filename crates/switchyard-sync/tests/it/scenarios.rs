@@ -939,3 +939,60 @@ async fn packs_are_merged_and_the_cache_survives() {
     assert_eq!(settled(&sync).await.error_class, Some(ErrorClass::NotFound));
     sync.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rejected_commit_stays_reported_across_fetch_errors() {
+    let h = Harness::new(&[("features.yaml", &flags(true, 10))]);
+    let sync = SyncHandle::start(
+        one_env(
+            StorageConfig {
+                poll_interval: Duration::from_secs(3600),
+                ..StorageConfig::remote(h.file_url())
+            },
+            None,
+        ),
+        Limits::default(),
+    )
+    .await
+    .expect("start");
+    let good = h.head();
+    let bad = h.commit(&[("features.yaml", INVALID)], "break");
+    assert!(sync.sync_now("default").await);
+    let st = settled(&sync).await;
+    assert_eq!(st.error_class, Some(ErrorClass::Validation));
+    // the remote disappears for a while
+    std::fs::rename(h.bare(), h.path("away.git")).unwrap();
+    assert!(sync.sync_now("default").await);
+    let st = settled(&sync).await;
+    assert_eq!(st.error_class, Some(ErrorClass::NotFound));
+    assert_eq!(st.validation_errors.len(), 1, "{st:?}");
+    std::fs::rename(h.path("away.git"), h.bare()).unwrap();
+    assert!(sync.sync_now("default").await);
+    let st = settled(&sync).await;
+    assert_eq!(st.sync_status, SyncState::Error);
+    assert_eq!(st.error_class, Some(ErrorClass::Validation));
+    let msg = st.error_message.unwrap_or_default();
+    assert!(
+        msg.contains(&format!("commit {bad} rejected")) && msg.contains("features.yaml:"),
+        "{msg}"
+    );
+    assert_eq!(st.serving_commit.map(|c| c.sha), Some(good));
+    // the history shows the rejection once, the fetch failure, then unchanged polls
+    let outcomes: Vec<String> = sync
+        .history("default")
+        .unwrap()
+        .iter()
+        .map(|a| {
+            serde_json::to_value(a).unwrap()["outcome"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        outcomes,
+        vec!["applied", "rejected", "failed", "unchanged"],
+        "{outcomes:?}"
+    );
+    sync.shutdown().await;
+}
