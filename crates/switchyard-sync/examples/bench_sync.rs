@@ -145,13 +145,15 @@ async fn main() {
     );
 
     let daemon_port = free_port();
-    let daemon = Command::new("git")
-        .args([
-            "daemon",
-            "--reuseaddr",
-            "--export-all",
-            "--listen=127.0.0.1",
-        ])
+    // run git-daemon itself, not the `git daemon` wrapper, so killing it stops the server
+    let exec_path = Command::new("git")
+        .arg("--exec-path")
+        .output()
+        .expect("git --exec-path");
+    let git_daemon = std::path::PathBuf::from(String::from_utf8_lossy(&exec_path.stdout).trim())
+        .join("git-daemon");
+    let daemon = Command::new(git_daemon)
+        .args(["--reuseaddr", "--export-all", "--listen=127.0.0.1"])
         .arg(format!("--port={daemon_port}"))
         .arg(format!("--base-path={}", repos.display()))
         .arg(&repos)
