@@ -84,6 +84,24 @@ struct Shared {
     envs: BTreeMap<String, EnvSlot>,
     storages: BTreeMap<String, StorageSlot>,
     events: broadcast::Sender<ChangeEvent>,
+    /// Bumped after every status change, so watchers can re-read the statuses.
+    status_version: watch::Sender<u64>,
+    /// Every recorded sync attempt, with its environment (for metrics and live history).
+    attempts: broadcast::Sender<(String, Attempt)>,
+}
+
+impl Shared {
+    /// Tells status watchers that some status changed.
+    fn touch(&self) {
+        self.status_version.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// Records an attempt in `key`'s history, publishes it and tells status watchers.
+    fn record(&self, key: &str, slot: &EnvSlot, attempt: Attempt) {
+        let _ = self.attempts.send((key.to_string(), attempt.clone()));
+        lock(&slot.history).push(attempt);
+        self.touch();
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -137,6 +155,7 @@ impl SyncHandle {
     pub async fn start(config: SyncConfig, limits: Limits) -> Result<SyncHandle, StartError> {
         config.validate()?;
         let (events, _) = broadcast::channel(64);
+        let (attempts, _) = broadcast::channel(256);
         let mut envs = BTreeMap::new();
         for (key, e) in &config.environments {
             let s = &config.storage[&e.storage];
@@ -195,6 +214,8 @@ impl SyncHandle {
             envs,
             storages,
             events,
+            status_version: watch::channel(0).0,
+            attempts,
         });
         let (stop, _) = watch::channel(false);
         let mut workers = Vec::new();
@@ -296,6 +317,16 @@ impl SyncHandle {
     /// Change events of every environment.
     pub fn subscribe(&self) -> broadcast::Receiver<ChangeEvent> {
         self.shared.events.subscribe()
+    }
+
+    /// Wakes on every status change of any environment (re-read [`SyncHandle::statuses`]).
+    pub fn watch_status(&self) -> watch::Receiver<u64> {
+        self.shared.status_version.subscribe()
+    }
+
+    /// Every sync attempt as it is recorded, with its environment key.
+    pub fn subscribe_attempts(&self) -> broadcast::Receiver<(String, Attempt)> {
+        self.shared.attempts.subscribe()
     }
 
     /// Environment keys.
@@ -470,6 +501,7 @@ async fn run(
                 lock(&e.status).next_sync_time = Some(next.clone());
             }
         }
+        info.shared.touch();
         let Some(slot) = info.shared.storages.get(&info.storage) else {
             break;
         };
@@ -561,6 +593,7 @@ impl Worker {
                 lock(&e.status).sync_status = SyncState::Syncing;
             }
         }
+        self.shared.touch();
         // 1. fetch, or fingerprint the directory
         let fetched = match &mut self.source {
             Source::Git(git) => git.fetch().map(|f| {
@@ -614,7 +647,7 @@ impl Worker {
                         Some(rejection_message(sha.as_deref(), &st.validation_errors));
                 }
                 drop(st);
-                lock(&slot.history).push(Attempt {
+                self.shared.record(key, slot, Attempt {
                     time: start_time.clone(),
                     duration_ms: started.elapsed().as_millis() as u64,
                     commit: commit.map(|c| c.to_string()),
@@ -720,7 +753,7 @@ impl Worker {
             st.flags = env.flag_count();
             st.digest = env.digest.clone();
         }
-        lock(&slot.history).push(Attempt {
+        self.shared.record(key, slot, Attempt {
             time: start_time.to_string(),
             duration_ms: duration.as_millis() as u64,
             commit: commit.map(|c| c.to_string()),
@@ -780,7 +813,7 @@ impl Worker {
                 error: message.clone(),
             }
         };
-        lock(&slot.history).push(Attempt {
+        self.shared.record(key, slot, Attempt {
             time: start_time.to_string(),
             duration_ms: started.elapsed().as_millis() as u64,
             commit: info.map(|i| i.sha),
