@@ -40,7 +40,10 @@ function errorBlock(status) {
   return h('div', { class: 'error-block', role: 'group', 'aria-label': 'Sync error', dataset: { testid: 'sync-error' } },
     h('p', { class: 'error-title' }, ...title,
       status.errorClass ? h('span', { class: 'tag' }, status.errorClass.replace('_', ' ')) : null),
-    status.errorMessage ? h('p', { class: 'error-message' }, status.errorMessage) : null,
+    // With validation errors the list says it all (the server's message repeats the first one).
+    errors.length
+      ? h('p', { class: 'error-message' }, `${errors.length} validation error${errors.length === 1 ? '' : 's'}:`)
+      : status.errorMessage ? h('p', { class: 'error-message' }, status.errorMessage) : null,
     errors.length
       ? h('ul', { class: 'validation-errors', dataset: { testid: 'validation-errors' } },
         errors.map((e) => h('li', {}, h('code', {}, formatValidationError(e)))))
