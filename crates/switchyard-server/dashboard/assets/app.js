@@ -3,6 +3,7 @@
 
 import { api, ApiError, getToken, NetworkError, setToken } from './api.js';
 import { setupConsole } from './console.js';
+import { connectEvents } from './events.js';
 import { h, icon, parseTime, replace, shortSha, tick } from './dom.js';
 import { renderFlags } from './flags.js';
 import { renderHistory } from './history.js';
@@ -174,7 +175,7 @@ function focusSyncButton(env) {
   card?.querySelector('[data-testid="sync-now"]')?.focus();
 }
 
-async function syncNow(env, reason = '') {
+async function syncNow(env) {
   if (uiOf(env).busy) return;
   setUi(env, { busy: true, message: 'Requesting a sync…', messageKind: '' });
   try {
@@ -184,13 +185,12 @@ async function syncNow(env, reason = '') {
     if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
       const refused = getToken() ? (err.status === 403 ? 'That token may not trigger a sync.' : 'The server refused that token.') : '';
       setUi(env, { busy: false, message: 'A token is needed to trigger a sync.', messageKind: 'error' });
-      const token = await askToken(refused || reason);
+      const token = await askToken(refused || 'Triggering a sync needs an admin token.');
       focusSyncButton(env);
       if (token) {
         setToken(token);
         return syncNow(env);
       }
-      setToken('');
       return;
     }
     setUi(env, { busy: false, message: `Sync not triggered: ${err.message}`, messageKind: 'error' });
@@ -201,9 +201,7 @@ async function syncNow(env, reason = '') {
 function askToken(reason) {
   const dialog = $('token-dialog');
   const input = $('token-input');
-  $('token-reason').textContent = reason
-    ? `${reason} Enter an admin token; it is kept only in this browser tab.`
-    : 'The server asks for an admin token to trigger a sync. It is kept only in this browser tab.';
+  $('token-reason').textContent = `${reason} It is kept only in this browser tab.`;
   input.value = '';
   return new Promise((resolve) => {
     const done = (value) => {
@@ -313,8 +311,13 @@ async function loadAll() {
       await Promise.all([loadHistory(), loadFlags(), state.consoleApi.refresh(), loadHealth()]);
       document.body.dataset.loaded = 'true';
     } catch (err) {
-      if (!(err instanceof NetworkError)) replace($('status-list'), h('p', { class: 'form-error', role: 'alert' }, `Could not load the status: ${err.message}`));
-      else setTimeout(() => { if (!state.online) loadAll(); }, 3000);
+      if (err instanceof ApiError && err.status === 401) {
+        const reason = getToken() ? 'The server refused that token.' : 'The server needs a token to show its status.';
+        setToken('');
+        setTimeout(() => needToken(reason), 0);
+      } else if (!(err instanceof NetworkError)) {
+        replace($('status-list'), h('p', { class: 'form-error', role: 'alert' }, `Could not load the status: ${err.message}`));
+      } else setTimeout(() => { if (!state.online) loadAll(); }, 3000);
     } finally {
       loading = null;
     }
@@ -324,27 +327,52 @@ async function loadAll() {
 
 // ---- live events ---------------------------------------------------------------------------------
 
-function parse(event) {
-  try { return JSON.parse(event.data); } catch { return null; }
+function parse(data) {
+  try { return JSON.parse(data); } catch { return null; }
 }
 
-function connectEvents() {
-  const es = new EventSource(api.eventsUrl());
-  es.addEventListener('open', () => {
-    // Anything may have changed while the stream was down: refetch it all.
-    if (state.eventsOpened || state.online === false) loadAll();
-    state.eventsOpened = true;
-    setOnline(true);
+let reconnectEvents = () => {};
+
+function startEvents() {
+  reconnectEvents = connectEvents({
+    open() {
+      // Anything may have changed while the stream was down: refetch it all.
+      if (state.eventsOpened || state.online === false) loadAll();
+      state.eventsOpened = true;
+      setOnline(true);
+    },
+    event(name, data) {
+      const value = parse(data);
+      if (!value) return;
+      if (name === 'status') onStatus(value);
+      else if (name === 'change') onChange(value);
+    },
+    down() {
+      api.health()
+        .then(() => { $('connection').querySelector('.connection-text').textContent = 'Reconnecting…'; })
+        .catch(() => setOnline(false));
+    },
+    unauthorized() {
+      $('connection').querySelector('.connection-text').textContent = 'Token needed';
+    },
   });
-  es.addEventListener('status', (e) => { const s = parse(e); if (s) onStatus(s); });
-  es.addEventListener('change', (e) => { const c = parse(e); if (c) onChange(c); });
-  es.addEventListener('error', () => {
-    // The browser retries by itself while readyState is CONNECTING; after CLOSED (an HTTP error
-    // answer) we reconnect ourselves.
-    api.health().then(() => { if (es.readyState !== EventSource.OPEN) $('connection').querySelector('.connection-text').textContent = 'Reconnecting…'; })
-      .catch(() => setOnline(false));
-    if (es.readyState === EventSource.CLOSED) setTimeout(connectEvents, 3000);
-  });
+}
+
+/** The server wants a token even to read: say so, and ask for one. */
+async function needToken(reason) {
+  $('connection').querySelector('.connection-text').textContent = 'Token needed';
+  replace($('status-list'), h('div', { class: 'form-error', role: 'alert' },
+    h('p', {}, reason),
+    h('button', { type: 'button', class: 'button', onclick: () => askForReadToken(reason) }, 'Enter a token')));
+  await askForReadToken(reason);
+}
+
+async function askForReadToken(reason) {
+  const token = await askToken(`${reason}`);
+  if (!token) return;
+  setToken(token);
+  await loadAll();
+  reconnectEvents();
 }
 
 // ---- theme -------------------------------------------------------------------------------------
@@ -392,7 +420,7 @@ function start() {
   $('token-cancel').addEventListener('click', () => $('token-dialog').close('cancel'));
   setInterval(() => tick(), 1000);
   loadAll();
-  connectEvents();
+  startEvents();
 }
 
 start();
