@@ -264,3 +264,62 @@ describe('dashboard', () => {
     assert.deepEqual(ctx.errors, []);
   });
 });
+
+describe('dashboard with authentication on', () => {
+  const TOKEN = 's3cret-admin-token';
+  const auth = { errors: [] };
+
+  before(async () => {
+    auth.port = await freePort();
+    auth.base = `http://127.0.0.1:${auth.port}/`;
+    Object.assign(auth, setupRepo());
+    // A 30 s poll: a change that shows up within seconds was fetched by Sync now.
+    auth.server = await startServer(serverArgs(auth, { poll: '30s', token: TOKEN }), auth.base);
+    auth.browser = await launchBrowser();
+    auth.page = await auth.browser.newPage({ viewport: { width: 1000, height: 760 } });
+    auth.page.on('pageerror', (e) => auth.errors.push(String(e)));
+  });
+
+  after(async () => {
+    await auth.browser?.close();
+    await stopServer(auth.server);
+  });
+
+  test('asks for a token, refuses a wrong one, then streams live with the right one', async () => {
+    const page = auth.page;
+    await page.goto(auth.base);
+    await page.locator('#token-dialog[open]').waitFor({ timeout: 5000 });
+    assert.match(await page.textContent('#token-reason'), /needs a token/);
+    await page.screenshot({ path: join(ARTIFACTS, '10-token-dialog.png') });
+    await page.fill('#token-input', 'wrong-token');
+    await page.keyboard.press('Enter');
+    await until(async () => /refused/.test(await page.textContent('#token-reason')) && await page.locator('#token-dialog[open]').count(), 5000, 'the refused-token prompt');
+    await page.fill('#token-input', TOKEN);
+    await page.keyboard.press('Enter');
+    await page.locator('body[data-loaded="true"]').waitFor({ timeout: 5000 });
+    await until(async () => (await page.textContent('#connection')).includes('Live'), 5000, 'the live event stream');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('switchyard.token')), TOKEN);
+  });
+
+  test('Sync now fetches a new commit at once (30 s poll) and it arrives through the stream', async () => {
+    const page = auth.page;
+    await page.evaluate(() => { window.__noReload = 'still-here'; });
+    const file = join(auth.repo, auth.featuresPath);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('rollout: 25', 'rollout: 40').replace('rollout: 75', 'rollout: 60'));
+    git(auth.repo, 'commit', '-qam', 'Roll newPaymentFlow out to 40%');
+    const sha = git(auth.repo, 'rev-parse', 'HEAD');
+    const started = Date.now();
+    const posted = page.waitForResponse((r) => r.url().includes('/api/v1/sync') && r.request().method() === 'POST');
+    await page.locator('[data-testid="sync-now"]').first().click();
+    assert.equal((await posted).status(), 202);
+    await page.waitForFunction((short) => {
+      const entry = document.querySelector('[data-testid="history-entry"]');
+      return entry?.dataset.outcome === 'applied' && entry.textContent.includes(short) && /25% -> 40%/.test(entry.textContent)
+        && document.querySelector('[data-testid="serving-sha"]')?.textContent === short;
+    }, sha.slice(0, 7), { timeout: 3000, polling: 50 });
+    console.log(`# Sync now -> change visible after ${Date.now() - started} ms`);
+    assert.equal(await page.evaluate(() => window.__noReload), 'still-here');
+    await page.screenshot({ path: join(ARTIFACTS, '11-auth-sync-now.png') });
+    assert.deepEqual(auth.errors, []);
+  });
+});

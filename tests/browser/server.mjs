@@ -15,7 +15,12 @@ export function setupRepo() {
   return { dir, repo, featuresPath: 'flipt/features.yml' };
 }
 
-/** The command line: serve that repository on 127.0.0.1:port with a 1 s poll. */
-export function serverArgs({ dir, repo, port }) {
-  return ['demo', '--listen', `127.0.0.1:${port}`, '--dir', dir, '--repo', repo, '--poll-interval', '1s'];
+/**
+ * The command line: serve that repository on 127.0.0.1:port with a 1 s poll; `poll` and an admin
+ * `token` (authentication on) may be given.
+ */
+export function serverArgs({ dir, repo, port }, { poll = '1s', token } = {}) {
+  const args = ['demo', '--listen', `127.0.0.1:${port}`, '--dir', dir, '--repo', repo, '--poll-interval', poll];
+  if (token) args.push('--token', token);
+  return args;
 }
