@@ -35,6 +35,7 @@ export function git(repo, ...args) {
   return execFileSync('git', args, {
     cwd: repo,
     encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'], // the demo's post-commit hook complains while the server is down
     env: { ...process.env, GIT_AUTHOR_NAME: 'Dash Tester', GIT_AUTHOR_EMAIL: 'dash@example.com', GIT_COMMITTER_NAME: 'Dash Tester', GIT_COMMITTER_EMAIL: 'dash@example.com' },
   }).trim();
 }
