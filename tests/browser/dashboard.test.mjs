@@ -179,6 +179,8 @@ describe('dashboard', () => {
     await until(async () => (await badgeState()) === 'success' && (await servingSha()) === fixed.slice(0, 7), 4000, 'Success with the fixed commit');
     const history = await getJson(ctx.base, `api/v1/sync/history?environment=${ctx.env}`);
     assert.ok(history.body.entries.some((e) => e.commit === fixed && e.outcome === 'applied'));
+    await page.waitForFunction((short) => [...document.querySelectorAll('[data-testid="history-entry"][data-outcome="applied"]')]
+      .some((e) => e.textContent.includes(short)), fixed.slice(0, 7), { timeout: 2000 });
     await shot('04-sync-now');
   });
 

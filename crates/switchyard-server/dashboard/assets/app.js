@@ -164,7 +164,9 @@ function onChange(change) {
   const sha = change.commit ? ` ${shortSha(change.commit.sha)}` : '';
   announce(`Environment ${env}: now serving${sha}, ${n} change${n === 1 ? '' : 's'}.`);
   if (env === state.env) {
+    // The server may record the attempt just after announcing the change: ask again shortly.
     loadHistory();
+    scheduleHistory(400);
     loadFlags();
   }
   if (state.consoleApi?.currentEnv() === env) state.consoleApi.refreshFlags();
@@ -219,9 +221,9 @@ function askToken(reason) {
 // ---- history and flags of the selected environment ----------------------------------------------
 
 let historyTimer = 0;
-function scheduleHistory() {
+function scheduleHistory(delay = 150) {
   clearTimeout(historyTimer);
-  historyTimer = setTimeout(loadHistory, 150);
+  historyTimer = setTimeout(loadHistory, delay);
 }
 
 let historySeq = 0;
@@ -305,6 +307,7 @@ async function loadAll() {
         announceState(s.environment ?? defaultEnv(), s);
       }
       updateTitle();
+      state.needsToken = false;
       setOnline(true);
       renderEnvSelect();
       renderStatuses();
@@ -349,7 +352,7 @@ function startEvents() {
     },
     down() {
       api.health()
-        .then(() => { $('connection').querySelector('.connection-text').textContent = 'Reconnecting…'; })
+        .then(() => { $('connection').querySelector('.connection-text').textContent = state.needsToken ? 'Token needed' : 'Reconnecting…'; })
         .catch(() => setOnline(false));
     },
     unauthorized() {
@@ -360,6 +363,7 @@ function startEvents() {
 
 /** The server wants a token even to read: say so, and ask for one. */
 async function needToken(reason) {
+  state.needsToken = true;
   $('connection').querySelector('.connection-text').textContent = 'Token needed';
   replace($('status-list'), h('div', { class: 'form-error', role: 'alert' },
     h('p', {}, reason),
