@@ -262,6 +262,37 @@ describe('dashboard', () => {
     await phone.close();
   });
 
+  test('the four indicators: Success, Syncing, Error and Idle', async () => {
+    // The real server's status, reshaped into four environments (Syncing and Idle last too short
+    // or only before the first sync to catch them live). The event stream is held back so these
+    // stay on screen.
+    const page = await ctx.browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    page.on('pageerror', (e) => ctx.errors.push(String(e)));
+    const real = (await getJson(ctx.base, 'api/v1/sync/statuses')).body.statuses[0];
+    const rejected = { sha: 'f00dfeed'.repeat(5), author: 'Eve <eve@example.com>', message: 'Break a rule', time: real.lastSyncTime };
+    const statuses = [
+      { ...real, environment: 'production' },
+      { ...real, environment: 'staging', syncStatus: 'syncing' },
+      { ...real, environment: 'canary', syncStatus: 'error', errorClass: 'validation', errorMessage: 'rejected', remoteCommit: rejected,
+        validationErrors: [{ file: 'flipt/features.yml', line: 12, column: 5, path: 'flags[0].name', message: 'the flag is missing required field `name`' }] },
+      { ...real, environment: 'dev', syncStatus: 'idle', servingCommit: null, lastSyncTime: null, flags: 0 },
+    ];
+    const envs = statuses.map((st, i) => ({ key: st.environment, name: st.environment, default: i === 0, configuration: {} }));
+    await page.route('**/api/v1/sync/statuses', (r) => r.fulfill({ json: { statuses } }));
+    await page.route('**/api/v2/environments', (r) => r.fulfill({ json: { environments: envs } }));
+    await page.route('**/api/v1/sync/events', (r) => r.abort());
+    await page.route(/\/api\/v1\/environments\/(production|staging|canary|dev)\//, (r) => r.continue({ url: r.request().url().replace(/environments\/\w+\//, `environments/${ctx.env}/`) }));
+    await page.route(/\/api\/v1\/sync\/history/, (r) => r.continue({ url: `${ctx.base}api/v1/sync/history?environment=${ctx.env}` }));
+    await page.goto(ctx.base);
+    await page.locator('body[data-loaded="true"]').waitFor({ timeout: 10000 });
+    const shown = await page.locator('[data-testid="sync-badge"]').evaluateAll((els) => els.map((e) => e.textContent.trim()));
+    assert.deepEqual(shown, ['Success', 'Syncing', 'Error', 'Idle']);
+    assert.match(await page.textContent('[data-env="canary"] [data-testid="validation-errors"]'), /flipt\/features\.yml:12:5: flags\[0\]\.name/);
+    assert.deepEqual(await contrastFailures(page), [], 'WCAG AA contrast of the four indicators');
+    await page.screenshot({ path: join(ARTIFACTS, '12-indicators.png') });
+    await page.close();
+  });
+
   test('no script errors on the page', () => {
     assert.deepEqual(ctx.errors, []);
   });
