@@ -83,9 +83,10 @@ export const absoluteTime = (ms) => absFormat.format(new Date(ms));
 
 /** "just now", "12 s ago", "in 3 s", "5 min ago", "2 h ago", "3 d ago". */
 export function relativeTime(ms, now = Date.now()) {
-  const diff = Math.round((ms - now) / 1000);
+  const delta = ms - now;
+  if (Math.abs(delta) < 1000) return delta > 0 ? 'now' : 'just now';
+  const diff = Math.trunc(delta / 1000);
   const abs = Math.abs(diff);
-  if (abs < 1) return diff >= 0 ? 'now' : 'just now';
   let text;
   if (abs < 60) text = `${abs} s`;
   else if (abs < 3600) text = `${Math.floor(abs / 60)} min ${abs % 60 ? `${abs % 60} s` : ''}`.trim();
