@@ -279,6 +279,7 @@ function selectEnv(env) {
   renderEnvSelect();
   loadHistory();
   loadFlags();
+  state.consoleApi.setEnv(env);
 }
 
 // ---- loading everything ------------------------------------------------------------------------

@@ -126,5 +126,11 @@ export function setupConsole(data) {
     row.querySelector('input').focus();
   });
   $('context-rows').append(contextRow('plan', 'premium'));
-  return { refresh, refreshFlags: fillFlags, currentEnv: () => envSel.value, currentNs: () => nsSel.value };
+  function setEnv(env) {
+    if (envSel.value === env) return;
+    envSel.value = env;
+    fillNamespaces();
+  }
+
+  return { refresh, setEnv, refreshFlags: fillFlags, currentEnv: () => envSel.value, currentNs: () => nsSel.value };
 }
