@@ -298,14 +298,14 @@ describe('dashboard', () => {
   });
 });
 
-describe('dashboard with authentication on', () => {
+describe('dashboard with authentication on and two environments', () => {
   const TOKEN = 's3cret-admin-token';
   const auth = { errors: [] };
 
   before(async () => {
     auth.port = await freePort();
     auth.base = `http://127.0.0.1:${auth.port}/`;
-    Object.assign(auth, setupRepo());
+    Object.assign(auth, setupRepo({ twoEnvironments: true }));
     // A 30 s poll: a change that shows up within seconds was fetched by Sync now.
     auth.server = await startServer(serverArgs(auth, { poll: '30s', token: TOKEN }), auth.base);
     auth.browser = await launchBrowser();
@@ -343,16 +343,33 @@ describe('dashboard with authentication on', () => {
     const sha = git(auth.repo, 'rev-parse', 'HEAD');
     const started = Date.now();
     const posted = page.waitForResponse((r) => r.url().includes('/api/v1/sync') && r.request().method() === 'POST');
-    await page.locator('[data-testid="sync-now"]').first().click();
+    await page.locator('[data-env="production"] [data-testid="sync-now"]').click();
     assert.equal((await posted).status(), 202);
     await page.waitForFunction((short) => {
       const entry = document.querySelector('[data-testid="history-entry"]');
       return entry?.dataset.outcome === 'applied' && entry.textContent.includes(short) && /25% -> 40%/.test(entry.textContent)
-        && document.querySelector('[data-testid="serving-sha"]')?.textContent === short;
+        && document.querySelector('[data-env="production"] [data-testid="serving-sha"]')?.textContent === short;
     }, sha.slice(0, 7), { timeout: 3000, polling: 50 });
     console.log(`# Sync now -> change visible after ${Date.now() - started} ms`);
     assert.equal(await page.evaluate(() => window.__noReload), 'still-here');
     await page.screenshot({ path: join(ARTIFACTS, '11-auth-sync-now.png') });
+  });
+
+  test('a card per environment; the environment picker switches history, flags and console', async () => {
+    const page = auth.page;
+    const envs = await page.locator('[data-testid="status-card"]').evaluateAll((els) => els.map((e) => e.dataset.env));
+    assert.deepEqual(envs.sort(), ['production', 'staging']);
+    const flagText = () => page.textContent('[data-testid="flag-card"][data-key="newPaymentFlow"]');
+    assert.match(await flagText(), /enabled 40%, disabled 60%/);
+    await page.selectOption('[data-testid="env-select"]', 'staging');
+    await until(async () => /enabled 60%, disabled 40%/.test(await flagText()), 3000, 'the staging flags');
+    await until(async () => /History · staging/.test(await page.textContent('#history-heading')), 2000, 'the staging history');
+    assert.equal(await page.inputValue('[data-testid="eval-env"]'), 'staging');
+    const direct = await fetch(new URL('api/v1/sync/history?environment=staging', auth.base), { headers: { Authorization: `Bearer ${TOKEN}` } }).then((r) => r.json());
+    const newest = direct.entries[direct.entries.length - 1];
+    assert.equal(await page.locator('[data-testid="history-entry"]').first().getAttribute('data-outcome'), newest.outcome);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(ARTIFACTS, '13-two-environments.png') });
     assert.deepEqual(auth.errors, []);
   });
 });
