@@ -30,7 +30,7 @@ PROPTEST_CASES=2000 run cargo test --release --locked -p switchyard-core --test 
 step "differential test against Flipt's own engine (flipt-client-js 0.5.1 WASM, PyPI flipt-client 1.4.5)"
 run tests/differential/run.sh 1 5000
 
-passed=$(grep -Eo '(^|[ :])[0-9]+ passed' "$LOG" | awk '{s += $NF + 0} END {print s + 0}')
+passed=$(grep -Eo '(^|[ :])[0-9]+ passed' "$LOG" | awk '{s += $(NF-1)} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$LOG" | awk '{s += $1} END {print s + 0}')
 echo
 echo "suite: ${passed:-0} passed, ${failed:-0} failed"
