@@ -148,6 +148,9 @@ describe('dashboard', () => {
     assert.match(errorText, new RegExp(bad.slice(0, 7)), 'the rejected commit is named');
     const still = await card().locator('[data-testid="still-serving"]').textContent();
     assert.match(still, new RegExp(`Still serving ${good.slice(0, 7)}`));
+    // Screen readers hear it too (aria-live region).
+    await until(async () => new RegExp(`Error, still serving ${good.slice(0, 7)}`).test(await page.textContent('#announcer')), 2000, 'the aria-live announcement');
+    assert.equal(await page.title(), 'Error · Switchyard');
     // Flags still evaluate, in the page's console and directly.
     const shown = await consoleEvaluate({ flag: 'newDashboard', entity: 'user-1', context: { betaTester: 'true' } });
     assert.equal(shown.value, 'enabled');
