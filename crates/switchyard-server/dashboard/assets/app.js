@@ -21,6 +21,8 @@ const state = {
   ns: 'default',
   online: null, // null until known
   eventsOpened: false,
+  needsToken: false, // the server answered 401 to a read
+  doc: null, // the flags browser's namespace document
   consoleApi: null,
 };
 
@@ -33,7 +35,7 @@ function announce(text) {
   requestAnimationFrame(() => { el.textContent = text; });
 }
 
-function setOnline(online, detail = '') {
+function setOnline(online) {
   const conn = $('connection');
   const previous = state.online;
   const changed = previous !== online;
@@ -41,8 +43,6 @@ function setOnline(online, detail = '') {
   conn.dataset.state = online ? 'live' : 'offline';
   conn.querySelector('.connection-text').textContent = online ? 'Live' : 'Unreachable';
   $('offline-banner').hidden = online;
-  if (detail) $('offline-detail').textContent = detail;
-  document.body.classList.toggle('is-offline', !online);
   if (changed) renderStatuses();
   if (changed && previous !== null) announce(online ? 'Connected to the server again.' : 'Server unreachable, retrying.');
 }
