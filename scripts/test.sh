@@ -30,6 +30,10 @@ PROPTEST_CASES=2000 run cargo test --release --locked -p switchyard-core --test 
 step "differential test against Flipt's own engine (flipt-client-js 0.5.1 WASM, PyPI flipt-client 1.4.5)"
 run tests/differential/run.sh 1 5000
 
+step "dashboard in real Chromium against a real server and Git repository"
+cargo build -p switchyard --locked
+run tests/browser/run.sh
+
 passed=$(grep -Eo '(^|[ :])[0-9]+ passed' "$LOG" | awk '{s += $(NF-1)} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$LOG" | awk '{s += $1} END {print s + 0}')
 echo
