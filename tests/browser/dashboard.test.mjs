@@ -274,7 +274,7 @@ describe('dashboard', () => {
     const real = (await getJson(ctx.base, 'api/v1/sync/statuses')).body.statuses[0];
     const rejected = { sha: 'f00dfeed'.repeat(5), author: 'Eve <eve@example.com>', message: 'Break a rule', time: real.lastSyncTime };
     const statuses = [
-      { ...real, environment: 'production' },
+      { ...real, environment: 'production', syncStatus: 'success' },
       { ...real, environment: 'staging', syncStatus: 'syncing' },
       { ...real, environment: 'canary', syncStatus: 'error', errorClass: 'validation', errorMessage: 'rejected', remoteCommit: rejected,
         validationErrors: [{ file: 'flipt/features.yml', line: 12, column: 5, path: 'flags[0].name', message: 'the flag is missing required field `name`' }] },
