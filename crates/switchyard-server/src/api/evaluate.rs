@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use switchyard_core::{
-    BatchItem, BatchRequest, EvalError, Evaluation, evaluate_batch, evaluate_boolean,
+    BatchItem, BatchRequest, EvalError, Evaluation, FlagType, evaluate_batch, evaluate_boolean,
     evaluate_variant, export,
 };
 
@@ -81,34 +81,55 @@ fn eval_error(state: &AppState, env: &str, e: EvalError) -> ApiError {
     e.into()
 }
 
+/// One flag of the expected type, answered in that type's response shape.
+fn single(
+    state: &AppState,
+    headers: &HeaderMap,
+    req: &EvaluationRequest,
+    want: FlagType,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    check_keys(req)?;
+    let env_key = state.environment_key(Some(&req.environment_key), headers);
+    let env = state.snapshot(&env_key)?;
+    let ns = namespace(&req.namespace_key);
+    let flag = env
+        .find_flag(ns, &req.flag_key)
+        .map_err(|e| eval_error(state, &env_key, e))?;
+    let request_id = request_id(&req.request_id);
+    let (reason, body) = match want {
+        FlagType::Variant => {
+            let eval = evaluate_variant(flag, &req.entity_id, &req.context)
+                .map_err(|e| eval_error(state, &env_key, e))?;
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            (
+                eval.reason,
+                export::variant_response(&flag.key, &eval, &request_id, ms, &now_rfc3339()),
+            )
+        }
+        FlagType::Boolean => {
+            let eval = evaluate_boolean(flag, &req.entity_id, &req.context)
+                .map_err(|e| eval_error(state, &env_key, e))?;
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            (
+                eval.reason,
+                export::boolean_response(&flag.key, &eval, &request_id, ms, &now_rfc3339()),
+            )
+        }
+    };
+    state
+        .metrics()
+        .evaluation(&env_key, ns, &flag.key, reason.as_str(), started.elapsed());
+    Ok(Json(body).into_response())
+}
+
 /// `POST /evaluate/v1/variant`.
 pub(crate) async fn variant(
     State(state): State<AppState>,
     headers: HeaderMap,
     FliptJson(req): FliptJson<EvaluationRequest>,
 ) -> Result<Response, ApiError> {
-    let started = Instant::now();
-    check_keys(&req)?;
-    let env_key = state.environment_key(Some(&req.environment_key), &headers);
-    let env = state.snapshot(&env_key)?;
-    let ns = namespace(&req.namespace_key);
-    let flag = env
-        .find_flag(ns, &req.flag_key)
-        .map_err(|e| eval_error(&state, &env_key, e))?;
-    let eval = evaluate_variant(flag, &req.entity_id, &req.context)
-        .map_err(|e| eval_error(&state, &env_key, e))?;
-    let elapsed = started.elapsed();
-    state
-        .metrics()
-        .evaluation(&env_key, ns, &flag.key, eval.reason.as_str(), elapsed);
-    let body = export::variant_response(
-        &flag.key,
-        &eval,
-        &request_id(&req.request_id),
-        elapsed.as_secs_f64() * 1000.0,
-        &now_rfc3339(),
-    );
-    Ok(Json(body).into_response())
+    single(&state, &headers, &req, FlagType::Variant)
 }
 
 /// `POST /evaluate/v1/boolean`.
@@ -117,28 +138,7 @@ pub(crate) async fn boolean(
     headers: HeaderMap,
     FliptJson(req): FliptJson<EvaluationRequest>,
 ) -> Result<Response, ApiError> {
-    let started = Instant::now();
-    check_keys(&req)?;
-    let env_key = state.environment_key(Some(&req.environment_key), &headers);
-    let env = state.snapshot(&env_key)?;
-    let ns = namespace(&req.namespace_key);
-    let flag = env
-        .find_flag(ns, &req.flag_key)
-        .map_err(|e| eval_error(&state, &env_key, e))?;
-    let eval = evaluate_boolean(flag, &req.entity_id, &req.context)
-        .map_err(|e| eval_error(&state, &env_key, e))?;
-    let elapsed = started.elapsed();
-    state
-        .metrics()
-        .evaluation(&env_key, ns, &flag.key, eval.reason.as_str(), elapsed);
-    let body = export::boolean_response(
-        &flag.key,
-        &eval,
-        &request_id(&req.request_id),
-        elapsed.as_secs_f64() * 1000.0,
-        &now_rfc3339(),
-    );
-    Ok(Json(body).into_response())
+    single(&state, &headers, &req, FlagType::Boolean)
 }
 
 /// `POST /evaluate/v1/batch`: every item evaluated against one snapshot.
