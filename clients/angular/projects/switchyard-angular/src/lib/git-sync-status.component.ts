@@ -26,7 +26,7 @@ const INDICATORS: Record<GitSyncStatus['syncStatus'], { icon: string; label: str
     <section class="sy-sync" [class]="'sy-sync sy-' + s.syncStatus" role="status" aria-live="polite"
              aria-label="Git sync status" data-testid="git-sync-status" [attr.data-status]="s.syncStatus">
       <div class="sy-indicator" data-testid="sync-indicator">
-        <span aria-hidden="true">{{ indicator().icon }}</span> <strong>{{ indicator().label }}</strong>
+        <span aria-hidden="true">{{ indicator().icon + " " }}</span><strong>{{ indicator().label }}</strong>
       </div>
       <dl>
         @if (s.repository) { <dt>Repository:</dt><dd data-testid="sync-repository">{{ s.repository }}</dd> }
