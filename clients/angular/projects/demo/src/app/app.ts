@@ -43,6 +43,7 @@ export class App {
   protected readonly allFlags = toSignal(this.flags.flags$, { initialValue: {} });
   protected readonly flagRows = computed(() => Object.entries(this.allFlags()));
   protected readonly syncMessage = signal('');
+  protected readonly live = toSignal(this.sync.connected$, { initialValue: false });
 
   protected async switchUser(u: DemoUser): Promise<void> {
     this.user.set(u);

@@ -23,7 +23,7 @@ const INDICATORS: Record<GitSyncStatus['syncStatus'], { icon: string; label: str
   changeDetection: ChangeDetectionStrategy.OnPush,
   template: `
     @let s = current();
-    <section class="sy-sync" [class]="'sy-sync sy-' + s.syncStatus" role="status" aria-live="polite"
+    <section class="sy-sync" [class]="'sy-sync sy-state-' + s.syncStatus" role="status" aria-live="polite"
              aria-label="Git sync status" data-testid="git-sync-status" [attr.data-status]="s.syncStatus">
       <div class="sy-indicator" data-testid="sync-indicator">
         <span aria-hidden="true">{{ indicator().icon + " " }}</span><strong>{{ indicator().label }}</strong>
@@ -55,7 +55,7 @@ const INDICATORS: Record<GitSyncStatus['syncStatus'], { icon: string; label: str
   styles: `
     .sy-sync { border: 1px solid #ccc; border-radius: 6px; padding: .5rem .75rem; font: inherit; }
     .sy-error, .sy-validation { color: #a40000; margin: .25rem 0; }
-    .sy-sync.sy-error { border-color: #d33; }
+    .sy-sync.sy-state-error { border-color: #d33; }
     dl { display: grid; grid-template-columns: max-content auto; gap: .1rem .5rem; margin: .25rem 0; }
     dt { font-weight: 600; } dd { margin: 0; overflow-wrap: anywhere; }
   `,
