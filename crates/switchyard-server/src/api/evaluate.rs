@@ -1,0 +1,161 @@
+//! Flipt's evaluation API: `POST /evaluate/v1/variant`, `/evaluate/v1/boolean`, `/evaluate/v1/batch`.
+//!
+//! Request and response shapes are Flipt's (`rpc/flipt/evaluation/evaluation.proto` through
+//! grpc-gateway): camelCase (snake_case also accepted on input), defaults present, string enums.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use switchyard_core::{BatchItem, BatchRequest, EvalError, Evaluation, evaluate_batch, evaluate_boolean, evaluate_variant, export};
+
+use crate::body::FliptJson;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::time::now_rfc3339;
+
+/// Flipt's `EvaluationRequest`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct EvaluationRequest {
+    #[serde(alias = "request_id")]
+    request_id: String,
+    #[serde(alias = "namespace_key")]
+    namespace_key: String,
+    #[serde(alias = "flag_key")]
+    flag_key: String,
+    #[serde(alias = "entity_id")]
+    entity_id: String,
+    context: HashMap<String, String>,
+    #[serde(alias = "environment_key")]
+    environment_key: String,
+    /// Accepted and ignored, as Flipt v2 does.
+    #[allow(dead_code)]
+    reference: String,
+}
+
+/// Flipt's `BatchEvaluationRequest`.
+#[derive(Debug, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+pub(crate) struct BatchEvaluationRequest {
+    #[serde(alias = "request_id")]
+    request_id: String,
+    requests: Vec<EvaluationRequest>,
+    #[serde(alias = "environment_key")]
+    environment_key: String,
+}
+
+fn request_id(given: &str) -> String {
+    if given.is_empty() { uuid::Uuid::new_v4().to_string() } else { given.to_string() }
+}
+
+fn namespace(ns: &str) -> &str {
+    if ns.is_empty() { "default" } else { ns }
+}
+
+fn check_keys(req: &EvaluationRequest) -> Result<(), ApiError> {
+    if req.flag_key.is_empty() {
+        return Err(ApiError::invalid("flagKey must not be empty"));
+    }
+    Ok(())
+}
+
+fn eval_error(state: &AppState, env: &str, e: EvalError) -> ApiError {
+    let kind = match e {
+        EvalError::WrongType { .. } => "invalid",
+        _ => "not_found",
+    };
+    state.metrics().evaluation_error(env, kind);
+    e.into()
+}
+
+/// `POST /evaluate/v1/variant`.
+pub(crate) async fn variant(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    FliptJson(req): FliptJson<EvaluationRequest>,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    check_keys(&req)?;
+    let env_key = state.environment_key(Some(&req.environment_key), &headers);
+    let env = state.snapshot(&env_key)?;
+    let ns = namespace(&req.namespace_key);
+    let flag = env.find_flag(ns, &req.flag_key).map_err(|e| eval_error(&state, &env_key, e))?;
+    let eval = evaluate_variant(flag, &req.entity_id, &req.context).map_err(|e| eval_error(&state, &env_key, e))?;
+    let elapsed = started.elapsed();
+    state.metrics().evaluation(&env_key, ns, &flag.key, eval.reason.as_str(), elapsed);
+    let body = export::variant_response(&flag.key, &eval, &request_id(&req.request_id), elapsed.as_secs_f64() * 1000.0, &now_rfc3339());
+    Ok(Json(body).into_response())
+}
+
+/// `POST /evaluate/v1/boolean`.
+pub(crate) async fn boolean(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    FliptJson(req): FliptJson<EvaluationRequest>,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    check_keys(&req)?;
+    let env_key = state.environment_key(Some(&req.environment_key), &headers);
+    let env = state.snapshot(&env_key)?;
+    let ns = namespace(&req.namespace_key);
+    let flag = env.find_flag(ns, &req.flag_key).map_err(|e| eval_error(&state, &env_key, e))?;
+    let eval = evaluate_boolean(flag, &req.entity_id, &req.context).map_err(|e| eval_error(&state, &env_key, e))?;
+    let elapsed = started.elapsed();
+    state.metrics().evaluation(&env_key, ns, &flag.key, eval.reason.as_str(), elapsed);
+    let body = export::boolean_response(&flag.key, &eval, &request_id(&req.request_id), elapsed.as_secs_f64() * 1000.0, &now_rfc3339());
+    Ok(Json(body).into_response())
+}
+
+/// `POST /evaluate/v1/batch`: every item evaluated against one snapshot.
+pub(crate) async fn batch(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    FliptJson(req): FliptJson<BatchEvaluationRequest>,
+) -> Result<Response, ApiError> {
+    let started = Instant::now();
+    let explicit = if req.environment_key.is_empty() {
+        req.requests.iter().map(|r| r.environment_key.as_str()).find(|k| !k.is_empty()).unwrap_or("")
+    } else {
+        req.environment_key.as_str()
+    };
+    let env_key = state.environment_key(Some(explicit), &headers);
+    let env = state.snapshot(&env_key)?;
+    let items: Vec<BatchRequest<'_, HashMap<String, String>>> = req
+        .requests
+        .iter()
+        .map(|r| BatchRequest { namespace: &r.namespace_key, flag_key: &r.flag_key, entity_id: &r.entity_id, context: &r.context })
+        .collect();
+    let results = evaluate_batch(&env, &items);
+    let elapsed = started.elapsed();
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    let now = now_rfc3339();
+    let responses: Vec<Value> = req
+        .requests
+        .iter()
+        .zip(results.iter())
+        .map(|(r, item)| {
+            let ns = namespace(&r.namespace_key);
+            match item {
+                BatchItem::Ok(Evaluation::Variant(v)) => {
+                    state.metrics().evaluation(&env_key, ns, &r.flag_key, v.reason.as_str(), elapsed);
+                    json!({"type": "VARIANT_EVALUATION_RESPONSE_TYPE", "variantResponse": export::variant_response(&r.flag_key, v, &r.request_id, ms, &now)})
+                }
+                BatchItem::Ok(Evaluation::Boolean(b)) => {
+                    state.metrics().evaluation(&env_key, ns, &r.flag_key, b.reason.as_str(), elapsed);
+                    json!({"type": "BOOLEAN_EVALUATION_RESPONSE_TYPE", "booleanResponse": export::boolean_response(&r.flag_key, b, &r.request_id, ms, &now)})
+                }
+                BatchItem::Error(reason) => {
+                    state.metrics().evaluation_error(&env_key, "not_found");
+                    json!({"type": "ERROR_EVALUATION_RESPONSE_TYPE", "errorResponse": {"flagKey": r.flag_key, "namespaceKey": ns, "reason": reason.as_str()}})
+                }
+            }
+        })
+        .collect();
+    Ok(Json(json!({"requestId": request_id(&req.request_id), "requestDurationMillis": ms, "responses": responses})).into_response())
+}

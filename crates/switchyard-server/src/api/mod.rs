@@ -1,0 +1,113 @@
+//! The router: one module per API family, assembled with the shared layers (request ids, CORS,
+//! body limits, panic catching, tracing).
+
+mod evaluate;
+mod flags;
+mod ofrep;
+mod ops;
+mod snapshot;
+mod stream;
+mod sync;
+mod webhook;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+fn cors(state: &AppState) -> CorsLayer {
+    let origins = &state.config().cors_allowed_origins;
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers([
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            HeaderName::from_static("x-api-key"),
+            HeaderName::from_static("x-flipt-environment"),
+            HeaderName::from_static("x-flipt-namespace"),
+            HeaderName::from_static("x-flipt-accept-server-version"),
+            HeaderName::from_static("x-request-id"),
+        ])
+        .expose_headers([header::ETAG, HeaderName::from_static("x-request-id")])
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    ApiError { status: axum::http::StatusCode::INTERNAL_SERVER_ERROR, code: 13, message: "internal error".into() }.into_response()
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such endpoint; see /openapi.json")
+}
+
+/// All routes and layers.
+pub(crate) fn router(state: AppState) -> Router {
+    let evaluation = Router::new()
+        .route("/evaluate/v1/variant", post(evaluate::variant))
+        .route("/evaluate/v1/boolean", post(evaluate::boolean))
+        .route("/evaluate/v1/batch", post(evaluate::batch))
+        .route("/ofrep/v1/evaluate/flags", post(ofrep::evaluate_flags))
+        .route("/ofrep/v1/evaluate/flags/", post(ofrep::evaluate_flags))
+        .route("/ofrep/v1/evaluate/flags/{key}", post(ofrep::evaluate_flag))
+        .route("/ofrep/v1/_stream/{env}/{ns}/events", get(ofrep::stream))
+        .route("/internal/v1/evaluation/snapshot/namespace/{ns}", get(snapshot::legacy))
+        .route("/client/v2/environments/{env}/namespaces/{ns}/snapshot", get(snapshot::v2))
+        .route("/client/v2/environments/{env}/namespaces/{ns}/stream", get(snapshot::stream))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::evaluation))
+        .layer(DefaultBodyLimit::max(state.config().max_body_bytes));
+    let read = Router::new()
+        .route("/api/v1/namespaces/{ns}/flags", get(flags::list_flags))
+        .route("/api/v2/environments", get(flags::environments))
+        .route("/api/v1/environments/{env}/namespaces", get(flags::namespaces))
+        .route("/api/v1/environments/{env}/namespaces/{ns}/document", get(flags::document))
+        .route("/api/v1/sync/status", get(sync::status))
+        .route("/api/v1/sync/statuses", get(sync::statuses))
+        .route("/api/v1/sync/history", get(sync::history))
+        .route("/api/v1/sync/events", get(sync::events))
+        .route_layer(middleware::from_fn_with_state(state.clone(), auth::read));
+    let admin = Router::new()
+        .route("/api/v1/sync", post(sync::sync_now))
+        .layer(DefaultBodyLimit::max(state.config().max_body_bytes));
+    let webhooks = Router::new()
+        .route("/api/v1/webhooks/github", post(webhook::github))
+        .route("/api/v1/webhooks/gitlab", post(webhook::gitlab))
+        .route("/api/v1/webhooks/gitea", post(webhook::gitea))
+        .layer(DefaultBodyLimit::max(state.config().max_webhook_bytes));
+    let ops = Router::new()
+        .route("/health", get(ops::health))
+        .route("/ready", get(ops::ready))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .route("/", get(crate::dashboard::index))
+        .route("/assets/{*path}", get(crate::dashboard::asset));
+    let x_request_id = HeaderName::from_static("x-request-id");
+    evaluation
+        .merge(read)
+        .merge(admin)
+        .merge(webhooks)
+        .merge(ops)
+        .fallback(not_found)
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(cors(&state))
+        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+        .with_state(state)
+}

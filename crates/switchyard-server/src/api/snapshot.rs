@@ -1,0 +1,74 @@
+//! Flipt's client-side snapshot API, as Flipt's SDKs call it: the namespace snapshot with ETag
+//! and 304, and the stream of snapshots (NDJSON `{"result": …}`, or SSE `refetchEvaluation`).
+
+use std::time::SystemTime;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
+use serde_json::json;
+use switchyard_core::export;
+
+use super::ofrep::if_none_match;
+use super::stream::namespace_changes;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+fn snapshot_response(state: &AppState, env_key: &str, ns: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
+    let env = state.snapshot(env_key)?;
+    let namespace = env
+        .namespace(ns)
+        .ok_or_else(|| ApiError::not_found(format!("evaluation snapshot for namespace \"{ns}\" not found")))?;
+    state.metrics().snapshot_request(env_key, ns);
+    let etag = HeaderValue::from_str(&namespace.digest).map_err(|_| ApiError::invalid("digest is not a header value"))?;
+    if if_none_match(headers, &namespace.digest) {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let body = export::client_snapshot(namespace, &crate::time::now_rfc3339());
+    Ok((StatusCode::OK, [(header::ETAG, etag)], axum::Json(body)).into_response())
+}
+
+/// `GET /internal/v1/evaluation/snapshot/namespace/{ns}` (environment from `X-Flipt-Environment`).
+pub(crate) async fn legacy(State(state): State<AppState>, Path(ns): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let env = state.environment_key(None, &headers);
+    snapshot_response(&state, &env, &ns, &headers)
+}
+
+/// `GET /client/v2/environments/{env}/namespaces/{ns}/snapshot`.
+pub(crate) async fn v2(State(state): State<AppState>, Path((env, ns)): Path<(String, String)>, headers: HeaderMap) -> Result<Response, ApiError> {
+    snapshot_response(&state, &env, &ns, &headers)
+}
+
+/// `GET /client/v2/environments/{env}/namespaces/{ns}/stream`.
+pub(crate) async fn stream(State(state): State<AppState>, Path((env_key, ns)): Path<(String, String)>, headers: HeaderMap) -> Result<Response, ApiError> {
+    let rx = state.sync().watch(&env_key).ok_or_else(|| ApiError::not_found(format!("environment \"{env_key}\" not found")))?;
+    let sse = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/event-stream"));
+    let changes = namespace_changes(state.clone(), rx, ns.clone(), false);
+    if sse {
+        let events = changes.filter(|d| std::future::ready(!d.is_empty())).map(|digest| {
+            Ok::<_, std::convert::Infallible>(
+                Event::default().id(digest.chars().take(9).collect::<String>()).data(json!({"type": "refetchEvaluation", "etag": digest}).to_string()),
+            )
+        });
+        return Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response());
+    }
+    let lines = changes.filter_map(move |digest| {
+        let state = state.clone();
+        let (env_key, ns) = (env_key.clone(), ns.clone());
+        async move {
+            if digest.is_empty() {
+                return None;
+            }
+            let env = state.sync().environment(&env_key)?;
+            let namespace = env.namespace(&ns)?;
+            let ts = switchyard_sync::status::rfc3339(SystemTime::now());
+            let mut line = json!({"result": export::client_snapshot(namespace, &ts)}).to_string();
+            line.push('\n');
+            Some(Ok::<_, std::convert::Infallible>(bytes::Bytes::from(line)))
+        }
+    });
+    Ok(([(header::CONTENT_TYPE, "application/json")], Body::from_stream(lines)).into_response())
+}

@@ -1,0 +1,71 @@
+//! Change streams shared by the snapshot stream, OFREP's SSE and the sync events: each ends when
+//! the server shuts down, so graceful shutdown is not held open by clients.
+
+use std::sync::Arc;
+
+use futures_util::Stream;
+use switchyard_core::Environment;
+use tokio::sync::watch;
+
+use crate::state::AppState;
+
+/// Counts an open stream for `flipt_evaluations_streams_in_progress` while alive.
+pub(crate) struct StreamGuard(AppState);
+
+impl StreamGuard {
+    pub(crate) fn new(state: AppState) -> Self {
+        state.metrics().stream(1);
+        StreamGuard(state)
+    }
+}
+
+impl Drop for StreamGuard {
+    fn drop(&mut self) {
+        self.0.metrics().stream(-1);
+    }
+}
+
+struct Cursor {
+    rx: watch::Receiver<Arc<Environment>>,
+    stop: watch::Receiver<bool>,
+    ns: String,
+    last: Option<String>,
+    first: bool,
+    _guard: StreamGuard,
+}
+
+/// The namespace's digest now (unless `skip_current`) and after every change of it; a namespace
+/// that disappears yields an empty digest once.
+pub(crate) fn namespace_changes(
+    state: AppState,
+    rx: watch::Receiver<Arc<Environment>>,
+    ns: String,
+    skip_current: bool,
+) -> impl Stream<Item = String> {
+    let stop = state.stop_signal();
+    let mut cursor = Cursor { rx, stop, ns, last: None, first: true, _guard: StreamGuard::new(state) };
+    if skip_current {
+        cursor.last = Some(digest_of(&cursor.rx.borrow(), &cursor.ns));
+        cursor.first = false;
+    }
+    futures_util::stream::unfold(cursor, |mut c| async move {
+        loop {
+            if !c.first {
+                tokio::select! {
+                    changed = c.rx.changed() => if changed.is_err() { return None },
+                    _ = c.stop.wait_for(|s| *s) => return None,
+                }
+            }
+            c.first = false;
+            let digest = digest_of(&c.rx.borrow_and_update(), &c.ns);
+            if c.last.as_deref() != Some(digest.as_str()) {
+                c.last = Some(digest.clone());
+                return Some((digest, c));
+            }
+        }
+    })
+}
+
+fn digest_of(env: &Environment, ns: &str) -> String {
+    env.namespace(ns).map(|n| n.digest.clone()).unwrap_or_default()
+}

@@ -1,0 +1,189 @@
+//! Inbound Git webhooks (GitHub, GitLab, Gitea): a verified push to a followed repository and
+//! branch triggers an immediate sync of the environments that follow it.
+//!
+//! GitHub and Gitea sign the raw body with HMAC-SHA256 (`X-Hub-Signature-256: sha256=<hex>`,
+//! `X-Gitea-Signature: <hex>`); GitLab sends a shared token (`X-Gitlab-Token`). Every comparison
+//! is constant-time. A missing or wrong signature is 401; a body over the limit is 413.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+async fn read(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    let limit = state.config().max_webhook_bytes;
+    Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { ApiError::too_large(limit) } else { ApiError::invalid(e.body_text()) }
+    })
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Whether `signature_hex` is the HMAC-SHA256 of `body` under `secret`.
+pub(crate) fn verify_hmac(secret: &str, body: &[u8], signature_hex: &str) -> bool {
+    let Ok(given) = hex::decode(signature_hex.trim()) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(body);
+    let expected = mac.finalize().into_bytes();
+    expected.as_slice().ct_eq(&given).into()
+}
+
+/// `host/owner/repo` from an https, ssh, scp-like or file URL, lower-cased, without `.git`.
+pub(crate) fn normalize_repo(url: &str) -> String {
+    let mut s = url.trim().to_ascii_lowercase();
+    if let Some(i) = s.find("://") {
+        s = s[i + 3..].to_string();
+    } else if let Some((user_host, path)) = s.split_once(':').filter(|(h, _)| !h.contains('/')) {
+        s = format!("{user_host}/{path}");
+    }
+    if let Some(at) = s.find('@').filter(|at| s[..*at].find('/').is_none()) {
+        s = s[at + 1..].to_string();
+    }
+    if let Some((host, rest)) = s.split_once('/') {
+        let host = host.split(':').next().unwrap_or(host);
+        s = format!("{host}/{rest}");
+    }
+    let s = s.trim_end_matches('/');
+    s.strip_suffix(".git").unwrap_or(s).to_string()
+}
+
+/// Environments following the pushed repository and ref; triggers their sync.
+fn trigger_matching(state: &AppState, urls: &[&str], full_name: Option<&str>, git_ref: &str) -> Vec<String> {
+    let pushed: Vec<String> = urls.iter().filter(|u| !u.is_empty()).map(|u| normalize_repo(u)).collect();
+    let suffix = full_name.map(|n| format!("/{}", n.to_ascii_lowercase()));
+    let mut triggered = Vec::new();
+    for env in state.environments() {
+        let Some(remote) = &env.remote else { continue };
+        let remote = normalize_repo(remote);
+        let same_repo = pushed.contains(&remote) || suffix.as_ref().is_some_and(|s| remote.ends_with(s.as_str()));
+        let same_ref = match (git_ref.strip_prefix("refs/heads/"), git_ref.strip_prefix("refs/tags/")) {
+            (Some(branch), _) => env.branch.as_deref() == Some(branch),
+            (_, Some(tag)) => env.reference == format!("tag {tag}"),
+            _ => false,
+        };
+        if same_repo && same_ref && state.sync().trigger(&env.key) {
+            triggered.push(env.key.clone());
+        }
+    }
+    triggered
+}
+
+fn accepted(event: &str, triggered: Vec<String>) -> Response {
+    tracing::info!(event, environments = ?triggered, "webhook received");
+    (StatusCode::ACCEPTED, Json(json!({"event": event, "triggered": triggered}))).into_response()
+}
+
+fn parse(body: &[u8]) -> Result<Value, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("invalid JSON payload: {e}")))
+}
+
+fn s<'v>(v: &'v Value, path: &[&str]) -> &'v str {
+    let mut cur = v;
+    for p in path {
+        cur = &cur[*p];
+    }
+    cur.as_str().unwrap_or("")
+}
+
+/// `POST /api/v1/webhooks/github`.
+pub(crate) async fn github(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let Some(secret) = state.config().webhooks.github.clone() else {
+        return Err(ApiError::not_found("the github webhook is not configured (no secret)"));
+    };
+    let headers = req.headers().clone();
+    let body = read(req, &state).await?;
+    let sig = header(&headers, "x-hub-signature-256").and_then(|v| v.strip_prefix("sha256="));
+    if !sig.is_some_and(|sig| verify_hmac(&secret, &body, sig)) {
+        return Err(ApiError::unauthenticated("missing or invalid X-Hub-Signature-256"));
+    }
+    match header(&headers, "x-github-event").unwrap_or("") {
+        "ping" => Ok((StatusCode::OK, Json(json!({"event": "ping", "pong": true}))).into_response()),
+        "push" => {
+            let p = parse(&body)?;
+            let urls = [s(&p, &["repository", "clone_url"]), s(&p, &["repository", "ssh_url"]), s(&p, &["repository", "html_url"]), s(&p, &["repository", "git_url"])];
+            let triggered = trigger_matching(&state, &urls, Some(s(&p, &["repository", "full_name"])).filter(|n| !n.is_empty()), s(&p, &["ref"]));
+            Ok(accepted("push", triggered))
+        }
+        other => Ok((StatusCode::ACCEPTED, Json(json!({"event": other, "triggered": [], "ignored": true}))).into_response()),
+    }
+}
+
+/// `POST /api/v1/webhooks/gitlab`.
+pub(crate) async fn gitlab(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let Some(secret) = state.config().webhooks.gitlab.clone() else {
+        return Err(ApiError::not_found("the gitlab webhook is not configured (no token)"));
+    };
+    let headers = req.headers().clone();
+    let body = read(req, &state).await?;
+    let ok = header(&headers, "x-gitlab-token").is_some_and(|t| bool::from(t.as_bytes().ct_eq(secret.as_bytes())));
+    if !ok {
+        return Err(ApiError::unauthenticated("missing or invalid X-Gitlab-Token"));
+    }
+    let p = parse(&body)?;
+    let urls = [s(&p, &["project", "git_http_url"]), s(&p, &["project", "git_ssh_url"]), s(&p, &["project", "web_url"]), s(&p, &["repository", "git_http_url"])];
+    let name = Some(s(&p, &["project", "path_with_namespace"])).filter(|n| !n.is_empty());
+    Ok(accepted("push", trigger_matching(&state, &urls, name, s(&p, &["ref"]))))
+}
+
+/// `POST /api/v1/webhooks/gitea` (also Forgejo).
+pub(crate) async fn gitea(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+    let Some(secret) = state.config().webhooks.gitea.clone() else {
+        return Err(ApiError::not_found("the gitea webhook is not configured (no secret)"));
+    };
+    let headers = req.headers().clone();
+    let body = read(req, &state).await?;
+    let sig = header(&headers, "x-gitea-signature").or_else(|| header(&headers, "x-forgejo-signature"));
+    if !sig.is_some_and(|sig| verify_hmac(&secret, &body, sig)) {
+        return Err(ApiError::unauthenticated("missing or invalid X-Gitea-Signature"));
+    }
+    let p = parse(&body)?;
+    let urls = [s(&p, &["repository", "clone_url"]), s(&p, &["repository", "ssh_url"]), s(&p, &["repository", "html_url"])];
+    let name = Some(s(&p, &["repository", "full_name"])).filter(|n| !n.is_empty());
+    Ok(accepted("push", trigger_matching(&state, &urls, name, s(&p, &["ref"]))))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn github_documented_test_vector() {
+        // docs.github.com "Validating webhook deliveries": secret "It's a Secret to Everybody".
+        assert!(verify_hmac(
+            "It's a Secret to Everybody",
+            b"Hello, World!",
+            "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+        ));
+        assert!(!verify_hmac("It's a Secret to Everybody", b"Hello, World?", "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"));
+        assert!(!verify_hmac("x", b"y", "not hex"));
+    }
+
+    #[test]
+    fn repository_urls_normalise_to_one_form() {
+        let want = "github.com/acme/flags";
+        for u in [
+            "https://github.com/acme/flags.git",
+            "https://user:token@github.com/Acme/flags",
+            "git@github.com:acme/flags.git",
+            "ssh://git@github.com:22/acme/flags.git",
+            "https://github.com/acme/flags/",
+        ] {
+            assert_eq!(normalize_repo(u), want, "{u}");
+        }
+        assert_eq!(normalize_repo("file:///srv/git/flags.git"), "/srv/git/flags");
+    }
+}

@@ -1,0 +1,70 @@
+//! Static bearer tokens with two scopes; evaluation may be public for browser apps.
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use subtle::ConstantTimeEq;
+
+use crate::config::Scope;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// What a route group needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Need {
+    /// Evaluation endpoints: public when configured so, else any token.
+    Evaluation,
+    /// Read APIs (status, history, flags): any token.
+    Read,
+    /// Triggering a sync: an admin token.
+    Admin,
+}
+
+/// The scope of the presented token, compared in constant time.
+fn presented_scope(state: &AppState, req: &Request) -> Option<Scope> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?.trim();
+    state
+        .config()
+        .auth
+        .tokens
+        .iter()
+        .find(|t| t.token.as_bytes().ct_eq(token.as_bytes()).into())
+        .map(|t| t.scope)
+}
+
+/// Checks the request against `need`; `Ok` when allowed.
+pub(crate) fn check(state: &AppState, req: &Request, need: Need) -> Result<(), ApiError> {
+    let auth = &state.config().auth;
+    if !auth.is_enabled() || (need == Need::Evaluation && auth.public_evaluation) {
+        return Ok(());
+    }
+    let has_header = req.headers().contains_key(header::AUTHORIZATION);
+    match (presented_scope(state, req), need) {
+        (Some(Scope::Admin), _) | (Some(Scope::Evaluation), Need::Evaluation | Need::Read) => Ok(()),
+        (Some(Scope::Evaluation), Need::Admin) => Err(ApiError::forbidden("this token may not trigger a sync; an admin token is needed")),
+        (None, _) if has_header => Err(ApiError::unauthenticated("the bearer token is not valid")),
+        (None, _) => Err(ApiError::unauthenticated("authentication required: send Authorization: Bearer <token>")),
+    }
+}
+
+/// Middleware for evaluation routes.
+pub(crate) async fn evaluation(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    guard(state, req, next, Need::Evaluation).await
+}
+
+/// Middleware for read routes.
+pub(crate) async fn read(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    guard(state, req, next, Need::Read).await
+}
+
+async fn guard(state: AppState, req: Request, next: Next, need: Need) -> Response {
+    if req.method() == axum::http::Method::OPTIONS {
+        return next.run(req).await;
+    }
+    match check(&state, &req, need) {
+        Ok(()) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}

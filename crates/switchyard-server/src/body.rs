@@ -1,0 +1,40 @@
+//! JSON request bodies, accepted whatever the `Content-Type` (Flipt's Node SDK sends
+//! `text/plain`), with the size limit turned into a 413 and parse errors into a clear 400.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// Reads the whole body within the configured limit.
+pub(crate) async fn read(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
+    let limit = state.config().max_body_bytes;
+    Bytes::from_request(req, state).await.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(limit)
+        } else {
+            ApiError::invalid(format!("could not read the request body: {}", e.body_text()))
+        }
+    })
+}
+
+/// Parses JSON; an empty body reads as `{}`.
+pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
+    serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON body: {e}"))
+}
+
+/// A JSON body in Flipt's API: errors are Flipt errors.
+pub(crate) struct FliptJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for FliptJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let bytes = read(req, state).await?;
+        parse(&bytes).map(FliptJson).map_err(ApiError::invalid)
+    }
+}

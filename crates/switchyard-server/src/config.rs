@@ -1,0 +1,91 @@
+//! Server settings: authentication tokens and scopes, CORS origins, webhook secrets, body limits.
+
+/// What a token may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Evaluate flags and read snapshots, flags, status and history.
+    Evaluation,
+    /// Everything, including triggering a sync.
+    Admin,
+}
+
+/// A static bearer token.
+#[derive(Clone)]
+pub struct Token {
+    /// A name for logs (never the token itself).
+    pub name: String,
+    /// The secret sent as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// What it allows.
+    pub scope: Scope,
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Token").field("name", &self.name).field("scope", &self.scope).finish()
+    }
+}
+
+/// Authentication: off when there are no tokens.
+#[derive(Debug, Clone, Default)]
+pub struct AuthConfig {
+    /// Accepted tokens; none means authentication is off.
+    pub tokens: Vec<Token>,
+    /// Whether evaluation, OFREP and snapshot endpoints need no token (for browser apps).
+    pub public_evaluation: bool,
+}
+
+impl AuthConfig {
+    /// Whether any token is configured.
+    pub fn is_enabled(&self) -> bool {
+        !self.tokens.is_empty()
+    }
+}
+
+/// Secrets of inbound Git webhooks; a missing secret disables that endpoint.
+#[derive(Clone, Default)]
+pub struct WebhookSecrets {
+    /// GitHub: HMAC-SHA256 key for `X-Hub-Signature-256`.
+    pub github: Option<String>,
+    /// GitLab: the `X-Gitlab-Token` value.
+    pub gitlab: Option<String>,
+    /// Gitea/Forgejo: HMAC-SHA256 key for `X-Gitea-Signature`.
+    pub gitea: Option<String>,
+}
+
+impl std::fmt::Debug for WebhookSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookSecrets")
+            .field("github", &self.github.is_some())
+            .field("gitlab", &self.gitlab.is_some())
+            .field("gitea", &self.gitea.is_some())
+            .finish()
+    }
+}
+
+/// Everything the HTTP layer needs besides the sync.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Tokens and public endpoints.
+    pub auth: AuthConfig,
+    /// Origins allowed by CORS; `*` allows any.
+    pub cors_allowed_origins: Vec<String>,
+    /// Webhook secrets.
+    pub webhooks: WebhookSecrets,
+    /// Largest accepted API request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest accepted webhook body, in bytes.
+    pub max_webhook_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            auth: AuthConfig::default(),
+            cors_allowed_origins: vec!["*".to_string()],
+            webhooks: WebhookSecrets::default(),
+            max_body_bytes: 1024 * 1024,
+            max_webhook_bytes: 5 * 1024 * 1024,
+        }
+    }
+}

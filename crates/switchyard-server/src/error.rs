@@ -1,0 +1,103 @@
+//! Error bodies: Flipt's `{code, message, details}` and OFREP's `{key, errorCode, errorDetails}`.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use switchyard_core::EvalError;
+
+/// An error in Flipt's grpc-gateway shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// gRPC code (3 invalid argument, 5 not found, 7 permission denied, 16 unauthenticated, …).
+    pub code: i32,
+    /// Lower-case message.
+    pub message: String,
+}
+
+impl ApiError {
+    /// 400, invalid argument.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::BAD_REQUEST, code: 3, message: message.into() }
+    }
+
+    /// 404, not found.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::NOT_FOUND, code: 5, message: message.into() }
+    }
+
+    /// 401, unauthenticated.
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::UNAUTHORIZED, code: 16, message: message.into() }
+    }
+
+    /// 403, permission denied.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError { status: StatusCode::FORBIDDEN, code: 7, message: message.into() }
+    }
+
+    /// 413, body too large.
+    pub fn too_large(limit: usize) -> Self {
+        ApiError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            code: 8,
+            message: format!("request body is larger than the limit of {limit} bytes"),
+        }
+    }
+}
+
+impl From<EvalError> for ApiError {
+    fn from(e: EvalError) -> Self {
+        match e {
+            EvalError::NamespaceNotFound(_) | EvalError::FlagNotFound { .. } => ApiError::not_found(e.to_string()),
+            EvalError::WrongType { .. } => ApiError::invalid(e.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({ "code": self.code, "message": self.message, "details": [] });
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        resp
+    }
+}
+
+/// An OFREP error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OfrepError {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Flag key, for single-flag errors.
+    pub key: Option<String>,
+    /// `FLAG_NOT_FOUND`, `INVALID_CONTEXT`, `PARSE_ERROR`, `TARGETING_KEY_MISSING` or `GENERAL`.
+    pub code: &'static str,
+    /// What went wrong.
+    pub details: String,
+}
+
+impl OfrepError {
+    /// 400 with the given code.
+    pub fn bad_request(key: Option<&str>, code: &'static str, details: impl Into<String>) -> Self {
+        OfrepError { status: StatusCode::BAD_REQUEST, key: key.map(str::to_string), code, details: details.into() }
+    }
+
+    /// 404 `FLAG_NOT_FOUND`.
+    pub fn not_found(key: &str, details: impl Into<String>) -> Self {
+        OfrepError { status: StatusCode::NOT_FOUND, key: Some(key.to_string()), code: "FLAG_NOT_FOUND", details: details.into() }
+    }
+}
+
+impl IntoResponse for OfrepError {
+    fn into_response(self) -> Response {
+        let body = match self.key {
+            Some(k) => json!({ "key": k, "errorCode": self.code, "errorDetails": self.details }),
+            None => json!({ "errorCode": self.code, "errorDetails": self.details }),
+        };
+        (self.status, axum::Json(body)).into_response()
+    }
+}

@@ -1,0 +1,49 @@
+//! Switchyard's HTTP server: Flipt's evaluation API, Flipt's client snapshots and streams, OFREP,
+//! the sync status and history API with live SSE, Git webhooks, Prometheus metrics, health, the
+//! OpenAPI document and the embedded dashboard.
+//!
+//! The server only reads: every request takes the environment's current `Arc<Environment>` once
+//! from the [`switchyard_sync::SyncHandle`] and answers from it, so a batch or a bulk answer never
+//! mixes two commits. It is the only crate that knows the wire formats.
+
+#![recursion_limit = "512"]
+
+pub mod api;
+mod auth;
+mod body;
+pub mod config;
+mod dashboard;
+mod error;
+mod metrics;
+mod openapi;
+mod state;
+mod time;
+
+pub use config::{AuthConfig, Scope, ServerConfig, Token, WebhookSecrets};
+pub use state::{AppState, EnvironmentInfo};
+
+use std::future::Future;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+/// Builds the router with every route and layer.
+pub fn app(state: AppState) -> Router {
+    api::router(state)
+}
+
+/// Serves `state` on `listener` until `shutdown` resolves, then drains open requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let stop = state.stopping();
+    let router = app(state);
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stop.send_replace(true);
+        })
+        .await
+}

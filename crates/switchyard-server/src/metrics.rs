@@ -1,0 +1,189 @@
+//! Prometheus metrics, rendered in the text exposition format without a global registry.
+//!
+//! Evaluation metrics use Flipt's names (`flipt_evaluations_*`, labels `flipt_environment`,
+//! `flipt_namespace`, `flipt_flag`, `flipt_reason`); sync metrics use Flipt v1's git sync names
+//! (`flipt_git_sync_*`) plus `switchyard_snapshot_age_seconds`.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+const LATENCY_MS_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 25.0];
+const SYNC_SECONDS_BUCKETS: [f64; 10] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+#[derive(Debug, Clone)]
+struct Histogram {
+    bounds: &'static [f64],
+    counts: Vec<u64>,
+    sum: f64,
+    count: u64,
+}
+
+impl Histogram {
+    fn new(bounds: &'static [f64]) -> Self {
+        Histogram { bounds, counts: vec![0; bounds.len()], sum: 0.0, count: 0 }
+    }
+
+    fn observe(&mut self, v: f64) {
+        for (i, b) in self.bounds.iter().enumerate() {
+            if v <= *b {
+                self.counts[i] += 1;
+            }
+        }
+        self.sum += v;
+        self.count += 1;
+    }
+
+    fn render(&self, out: &mut String, name: &str, labels: &str) {
+        let sep = if labels.is_empty() { "" } else { "," };
+        for (i, b) in self.bounds.iter().enumerate() {
+            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {}", self.counts[i]);
+        }
+        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
+        let braces = if labels.is_empty() { String::new() } else { format!("{{{labels}}}") };
+        let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
+        let _ = writeln!(out, "{name}_count{braces} {}", self.count);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Data {
+    requests: BTreeMap<(String, String, String), u64>,
+    results: BTreeMap<(String, String, String, &'static str), u64>,
+    errors: BTreeMap<(String, &'static str), u64>,
+    latency: Option<Histogram>,
+    snapshot_requests: BTreeMap<(String, String), u64>,
+    streams_in_progress: i64,
+    sync_latency: BTreeMap<String, Histogram>,
+    sync_attempts: BTreeMap<(String, &'static str), u64>,
+    sync_errors: BTreeMap<(String, String), u64>,
+    last_success: BTreeMap<String, f64>,
+    snapshot_built: BTreeMap<String, SystemTime>,
+}
+
+/// All counters, behind one mutex (held for nanoseconds per request).
+#[derive(Debug, Default)]
+pub(crate) struct Metrics {
+    data: Mutex<Data>,
+}
+
+fn escape(v: &str) -> String {
+    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+fn unix(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64()
+}
+
+impl Metrics {
+    fn with<R>(&self, f: impl FnOnce(&mut Data) -> R) -> R {
+        let mut g = self.data.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut g)
+    }
+
+    /// One evaluation of `flag`, with its reason and duration.
+    pub(crate) fn evaluation(&self, env: &str, ns: &str, flag: &str, reason: &'static str, elapsed: Duration) {
+        self.with(|d| {
+            *d.requests.entry((env.to_string(), ns.to_string(), flag.to_string())).or_default() += 1;
+            *d.results.entry((env.to_string(), ns.to_string(), flag.to_string(), reason)).or_default() += 1;
+            d.latency.get_or_insert_with(|| Histogram::new(&LATENCY_MS_BUCKETS)).observe(elapsed.as_secs_f64() * 1000.0);
+        });
+    }
+
+    /// An evaluation that failed (`not_found`, `invalid`).
+    pub(crate) fn evaluation_error(&self, env: &str, kind: &'static str) {
+        self.with(|d| *d.errors.entry((env.to_string(), kind)).or_default() += 1);
+    }
+
+    /// A client snapshot served.
+    pub(crate) fn snapshot_request(&self, env: &str, ns: &str) {
+        self.with(|d| *d.snapshot_requests.entry((env.to_string(), ns.to_string())).or_default() += 1);
+    }
+
+    /// A stream opened (`+1`) or closed (`-1`).
+    pub(crate) fn stream(&self, delta: i64) {
+        self.with(|d| d.streams_in_progress += delta);
+    }
+
+    /// A sync attempt of `env`.
+    pub(crate) fn sync_attempt(&self, env: &str, outcome: &'static str, class: Option<String>, duration: Duration) {
+        self.with(|d| {
+            d.sync_latency.entry(env.to_string()).or_insert_with(|| Histogram::new(&SYNC_SECONDS_BUCKETS)).observe(duration.as_secs_f64());
+            *d.sync_attempts.entry((env.to_string(), outcome)).or_default() += 1;
+            match class {
+                Some(c) => *d.sync_errors.entry((env.to_string(), c)).or_default() += 1,
+                None => {
+                    d.last_success.insert(env.to_string(), unix(SystemTime::now()));
+                }
+            }
+            if outcome == "applied" {
+                d.snapshot_built.insert(env.to_string(), SystemTime::now());
+            }
+        });
+    }
+
+    /// Marks `env`'s served snapshot as built now if nothing is recorded yet (at start).
+    pub(crate) fn snapshot_seen(&self, env: &str) {
+        self.with(|d| {
+            d.snapshot_built.entry(env.to_string()).or_insert_with(SystemTime::now);
+        });
+    }
+
+    /// The exposition text; `flags` gives each environment's served flag count.
+    pub(crate) fn render(&self, flags: &[(String, usize, u32)]) -> String {
+        let mut out = String::new();
+        self.with(|d| {
+            out.push_str("# HELP flipt_evaluations_requests_total Number of flag evaluation requests.\n# TYPE flipt_evaluations_requests_total counter\n");
+            for ((e, n, f), v) in &d.requests {
+                let _ = writeln!(out, "flipt_evaluations_requests_total{{flipt_environment=\"{}\",flipt_namespace=\"{}\",flipt_flag=\"{}\"}} {v}", escape(e), escape(n), escape(f));
+            }
+            out.push_str("# HELP flipt_evaluations_results_total Number of flag evaluation results by reason.\n# TYPE flipt_evaluations_results_total counter\n");
+            for ((e, n, f, r), v) in &d.results {
+                let _ = writeln!(out, "flipt_evaluations_results_total{{flipt_environment=\"{}\",flipt_namespace=\"{}\",flipt_flag=\"{}\",flipt_reason=\"{r}\"}} {v}", escape(e), escape(n), escape(f));
+            }
+            out.push_str("# HELP flipt_evaluations_errors_total Number of failed flag evaluations.\n# TYPE flipt_evaluations_errors_total counter\n");
+            for ((e, k), v) in &d.errors {
+                let _ = writeln!(out, "flipt_evaluations_errors_total{{flipt_environment=\"{}\",error=\"{k}\"}} {v}", escape(e));
+            }
+            out.push_str("# HELP flipt_evaluations_latency_milliseconds Flag evaluation latency.\n# TYPE flipt_evaluations_latency_milliseconds histogram\n");
+            d.latency.clone().unwrap_or_else(|| Histogram::new(&LATENCY_MS_BUCKETS)).render(&mut out, "flipt_evaluations_latency_milliseconds", "");
+            out.push_str("# HELP flipt_evaluations_snapshot_requests_total Number of client snapshot requests.\n# TYPE flipt_evaluations_snapshot_requests_total counter\n");
+            for ((e, n), v) in &d.snapshot_requests {
+                let _ = writeln!(out, "flipt_evaluations_snapshot_requests_total{{flipt_environment=\"{}\",flipt_namespace=\"{}\"}} {v}", escape(e), escape(n));
+            }
+            let _ = writeln!(out, "# HELP flipt_evaluations_streams_in_progress Open snapshot and SSE streams.\n# TYPE flipt_evaluations_streams_in_progress gauge\nflipt_evaluations_streams_in_progress {}", d.streams_in_progress);
+            out.push_str("# HELP flipt_git_sync_latency_seconds Duration of sync attempts.\n# TYPE flipt_git_sync_latency_seconds histogram\n");
+            for (e, h) in &d.sync_latency {
+                h.render(&mut out, "flipt_git_sync_latency_seconds", &format!("environment=\"{}\"", escape(e)));
+            }
+            out.push_str("# HELP switchyard_sync_attempts_total Sync attempts by outcome (unchanged, applied, rejected, failed).\n# TYPE switchyard_sync_attempts_total counter\n");
+            for ((e, o), v) in &d.sync_attempts {
+                let _ = writeln!(out, "switchyard_sync_attempts_total{{environment=\"{}\",outcome=\"{o}\"}} {v}", escape(e));
+            }
+            out.push_str("# HELP flipt_git_sync_errors_total Failed sync attempts by error class.\n# TYPE flipt_git_sync_errors_total counter\n");
+            for ((e, c), v) in &d.sync_errors {
+                let _ = writeln!(out, "flipt_git_sync_errors_total{{environment=\"{}\",class=\"{}\"}} {v}", escape(e), escape(c));
+            }
+            out.push_str("# HELP flipt_git_sync_last_time Unix time of the last successful sync.\n# TYPE flipt_git_sync_last_time gauge\n");
+            for (e, t) in &d.last_success {
+                let _ = writeln!(out, "flipt_git_sync_last_time{{environment=\"{}\"}} {t}", escape(e));
+            }
+            let now = SystemTime::now();
+            out.push_str("# HELP switchyard_snapshot_age_seconds Seconds since the served snapshot was built.\n# TYPE switchyard_snapshot_age_seconds gauge\n");
+            for (e, t) in &d.snapshot_built {
+                let age = now.duration_since(*t).unwrap_or_default().as_secs_f64();
+                let _ = writeln!(out, "switchyard_snapshot_age_seconds{{environment=\"{}\"}} {age}", escape(e));
+            }
+        });
+        out.push_str("# HELP flipt_git_sync_flags Flags in the served snapshot.\n# TYPE flipt_git_sync_flags gauge\n");
+        for (e, n, _) in flags {
+            let _ = writeln!(out, "flipt_git_sync_flags{{environment=\"{}\"}} {n}", escape(e));
+        }
+        out.push_str("# HELP switchyard_sync_consecutive_failures Failed sync attempts in a row.\n# TYPE switchyard_sync_consecutive_failures gauge\n");
+        for (e, _, f) in flags {
+            let _ = writeln!(out, "switchyard_sync_consecutive_failures{{environment=\"{}\"}} {f}", escape(e));
+        }
+        out
+    }
+}

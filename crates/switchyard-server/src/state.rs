@@ -1,0 +1,191 @@
+//! Shared state of the HTTP layer: the sync's read side, environment descriptions, settings,
+//! metrics, and the shutdown signal that ends open streams.
+
+use std::sync::Arc;
+
+use axum::http::HeaderMap;
+use switchyard_core::Environment;
+use switchyard_sync::{ErrorClass, Outcome, SyncConfig, SyncHandle};
+use tokio::sync::watch;
+
+use crate::config::ServerConfig;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+
+/// What the API says about an environment (from the configuration, without credentials).
+#[derive(Debug, Clone)]
+pub struct EnvironmentInfo {
+    /// Environment key.
+    pub key: String,
+    /// Whether it is the default environment.
+    pub default: bool,
+    /// Storage id.
+    pub storage: String,
+    /// Remote URL without credentials, if the storage is a Git remote.
+    pub remote: Option<String>,
+    /// Branch followed (or `tag x` / `commit x`).
+    pub reference: String,
+    /// The branch name when a branch is followed (webhooks match on it).
+    pub branch: Option<String>,
+    /// Sub-directory that is the environment's root.
+    pub directory: String,
+}
+
+/// The state handed to every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sync: Arc<SyncHandle>,
+    environments: Vec<EnvironmentInfo>,
+    default_environment: String,
+    config: ServerConfig,
+    metrics: Metrics,
+    stopping: watch::Sender<bool>,
+}
+
+impl AppState {
+    /// State over a running sync, described by the configuration it was started with.
+    pub fn new(sync: Arc<SyncHandle>, sync_config: &SyncConfig, config: ServerConfig) -> Self {
+        let mut environments: Vec<EnvironmentInfo> = sync_config
+            .environments
+            .iter()
+            .map(|(key, e)| {
+                let storage = sync_config.storage.get(&e.storage);
+                let remote = storage.and_then(|s| s.remote.as_deref()).map(switchyard_sync::redact_url);
+                let (reference, branch) = match storage {
+                    Some(s) if s.commit.is_some() => (format!("commit {}", s.commit.as_deref().unwrap_or_default()), None),
+                    Some(s) if s.tag.is_some() => (format!("tag {}", s.tag.as_deref().unwrap_or_default()), None),
+                    Some(s) if s.remote.is_some() => (s.branch.clone(), Some(s.branch.clone())),
+                    _ => (String::new(), None),
+                };
+                EnvironmentInfo {
+                    key: key.clone(),
+                    default: e.default,
+                    storage: e.storage.clone(),
+                    remote,
+                    reference,
+                    branch,
+                    directory: e.directory.clone(),
+                }
+            })
+            .collect();
+        if environments.len() == 1 {
+            environments[0].default = true;
+        }
+        let default_environment = environments
+            .iter()
+            .find(|e| e.default)
+            .map_or_else(|| "default".to_string(), |e| e.key.clone());
+        let state = AppState {
+            inner: Arc::new(Inner {
+                sync,
+                environments,
+                default_environment,
+                config,
+                metrics: Metrics::default(),
+                stopping: watch::channel(false).0,
+            }),
+        };
+        state.record_sync_metrics();
+        state
+    }
+
+    /// Feeds sync attempts into the metrics, from a task that ends with the server.
+    fn record_sync_metrics(&self) {
+        for key in self.inner.sync.environments() {
+            self.inner.metrics.snapshot_seen(&key);
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let mut attempts = self.inner.sync.subscribe_attempts();
+        let mut stop = self.stop_signal();
+        let weak = Arc::downgrade(&self.inner);
+        runtime.spawn(async move {
+            loop {
+                let next = tokio::select! {
+                    a = attempts.recv() => a,
+                    _ = stop.wait_for(|s| *s) => return,
+                };
+                let Some(inner) = weak.upgrade() else { return };
+                match next {
+                    Ok((env, attempt)) => {
+                        let (outcome, class) = match &attempt.outcome {
+                            Outcome::Unchanged => ("unchanged", None),
+                            Outcome::Applied => ("applied", None),
+                            Outcome::Rejected { .. } => ("rejected", Some("validation".to_string())),
+                            Outcome::Failed { class, .. } => ("failed", Some(class_name(*class))),
+                        };
+                        inner.metrics.sync_attempt(&env, outcome, class, std::time::Duration::from_millis(attempt.duration_ms));
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+    }
+
+    /// The sync's read side.
+    pub fn sync(&self) -> &SyncHandle {
+        &self.inner.sync
+    }
+
+    /// Environment descriptions, by key order.
+    pub fn environments(&self) -> &[EnvironmentInfo] {
+        &self.inner.environments
+    }
+
+    /// The default environment's key.
+    pub fn default_environment(&self) -> &str {
+        &self.inner.default_environment
+    }
+
+    /// Server settings.
+    pub fn config(&self) -> &ServerConfig {
+        &self.inner.config
+    }
+
+    pub(crate) fn metrics(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Set to true when the server shuts down; open streams end then.
+    pub(crate) fn stopping(&self) -> watch::Sender<bool> {
+        self.inner.stopping.clone()
+    }
+
+    pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {
+        self.inner.stopping.subscribe()
+    }
+
+    /// Picks the environment: an explicit key, else `X-Flipt-Environment`, else the default.
+    pub(crate) fn environment_key(&self, explicit: Option<&str>, headers: &HeaderMap) -> String {
+        explicit
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+            .or_else(|| {
+                headers
+                    .get("x-flipt-environment")
+                    .and_then(|v| v.to_str().ok())
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_string)
+            })
+            .unwrap_or_else(|| self.inner.default_environment.clone())
+    }
+
+    /// The environment served now, or a 404 naming it.
+    pub(crate) fn snapshot(&self, key: &str) -> Result<Arc<Environment>, ApiError> {
+        self.inner
+            .sync
+            .environment(key)
+            .ok_or_else(|| ApiError::not_found(format!("environment \"{key}\" not found")))
+    }
+}
+
+/// The error class as its serialised name (`authentication`, `network`, …).
+fn class_name(class: ErrorClass) -> String {
+    serde_json::to_value(class).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "other".to_string())
+}

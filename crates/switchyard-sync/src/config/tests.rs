@@ -1,0 +1,63 @@
+use super::*;
+
+#[test]
+fn durations_parse_and_format() {
+    assert_eq!(parse_duration("30s"), Some(Duration::from_secs(30)));
+    assert_eq!(parse_duration("1m30s"), Some(Duration::from_secs(90)));
+    assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+    assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+    assert_eq!(parse_duration("abc"), None);
+    assert_eq!(parse_duration("10"), None);
+    assert_eq!(format_duration(Duration::from_secs(30)), "30s");
+    assert_eq!(format_duration(Duration::from_secs(90)), "1m30s");
+    assert_eq!(format_duration(Duration::from_millis(1500)), "1500ms");
+}
+
+#[test]
+fn flipt_shaped_config_deserialises_and_validates() {
+    let json = r#"{
+      "credentials": {"github": {"type": "access_token", "access_token": "tok"}},
+      "storage": {"flags": {"remote": "https://example.invalid/acme/flags.git", "branch": "main",
+                  "poll_interval": "30s", "fetch_policy": "lenient", "credentials": "github",
+                  "backend": {"type": "local", "path": "/tmp/x"}}},
+      "environments": {"production": {"storage": "flags", "directory": "production", "default": true},
+                       "staging": {"storage": "flags", "directory": "staging"}}
+    }"#;
+    let cfg: SyncConfig = serde_json::from_str(json).unwrap();
+    assert_eq!(cfg.storage["flags"].fetch_policy, FetchPolicy::Lenient);
+    assert_eq!(cfg.storage["flags"].backend.kind, BackendKind::Local);
+    assert_eq!(cfg.history_limit, 100);
+    cfg.validate().unwrap();
+    assert!(!format!("{:?}", cfg.credentials).contains("tok"));
+}
+
+#[test]
+fn validation_errors_use_flipt_wording() {
+    let mut cfg = SyncConfig::default();
+    cfg.storage.insert(
+        "s".into(),
+        StorageConfig {
+            poll_interval: Duration::from_millis(500),
+            ..StorageConfig::remote("file:///x")
+        },
+    );
+    cfg.environments
+        .insert("a".into(), EnvironmentConfig::new("s", ""));
+    assert_eq!(
+        cfg.validate().unwrap_err().to_string(),
+        "storage \"s\": poll interval must be at least 1 second"
+    );
+    cfg.storage.get_mut("s").unwrap().poll_interval = Duration::from_secs(1);
+    cfg.environments
+        .insert("b".into(), EnvironmentConfig::new("s", "/"));
+    assert_eq!(
+        cfg.validate().unwrap_err().to_string(),
+        "environments [a, b] share the same storage \"s\" and directory \"\""
+    );
+    cfg.environments.remove("b");
+    cfg.storage.get_mut("s").unwrap().credentials = Some("nope".into());
+    assert_eq!(
+        cfg.validate().unwrap_err().to_string(),
+        "credential \"nope\" not found"
+    );
+}

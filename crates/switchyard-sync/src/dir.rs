@@ -1,0 +1,177 @@
+//! A plain local directory as a source, without git (development mode).
+//!
+//! Each poll walks the directory and fingerprints every file's path, size and modification
+//! time; only when the fingerprint moves are the flag files read and compiled again. Symlinks
+//! that stay inside the directory are followed; any that leave it are refused.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+
+use switchyard_core::{Diagnostic, Diagnostics, INDEX_FILE, Limits, Pos, SourceFile, discover};
+
+use crate::error::SyncError;
+
+/// A directory tree read as-is.
+#[derive(Debug, Clone)]
+pub struct DirSource {
+    root: PathBuf,
+}
+
+impl DirSource {
+    /// A source reading `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        DirSource { root: root.into() }
+    }
+
+    /// The directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// A fingerprint of every file's path, size and modification time: it moves when anything changes.
+    pub fn fingerprint(&self) -> Result<String, SyncError> {
+        let mut h = DefaultHasher::new();
+        let mut stack = vec![self.root.clone()];
+        let mut seen = 0usize;
+        while let Some(dir) = stack.pop() {
+            let mut entries: Vec<_> = std::fs::read_dir(&dir)
+                .map_err(|e| SyncError::Fetch {
+                    class: crate::error::ErrorClass::NotFound,
+                    remote: dir.display().to_string(),
+                    message: e.to_string(),
+                })?
+                .filter_map(Result::ok)
+                .collect();
+            entries.sort_by_key(|e| e.file_name());
+            for e in entries {
+                if e.file_name() == ".git" {
+                    continue;
+                }
+                let path = e.path();
+                let meta = std::fs::metadata(&path).or_else(|_| std::fs::symlink_metadata(&path));
+                let Ok(meta) = meta else { continue };
+                path.hash(&mut h);
+                meta.len().hash(&mut h);
+                if let Ok(m) = meta.modified() {
+                    m.hash(&mut h);
+                }
+                seen += 1;
+                if meta.is_dir() && !e.file_type().map(|t| t.is_symlink()).unwrap_or(false) {
+                    stack.push(path);
+                }
+            }
+        }
+        seen.hash(&mut h);
+        Ok(format!("{:016x}", h.finish()))
+    }
+
+    /// Reads the flag files of the environment rooted at `directory` below the source's root.
+    pub fn read_files(
+        &self,
+        directory: &str,
+        limits: &Limits,
+    ) -> Result<Vec<SourceFile>, SyncError> {
+        let env_root = self.root.join(directory.trim_matches('/'));
+        if !env_root.is_dir() {
+            return Ok(Vec::new());
+        }
+        let canonical_root = self
+            .root
+            .canonicalize()
+            .map_err(|e| SyncError::local(&format!("reading {}", self.root.display()), e))?;
+        let mut paths = Vec::new();
+        let mut stack = vec![env_root.clone()];
+        while let Some(dir) = stack.pop() {
+            let rd = std::fs::read_dir(&dir)
+                .map_err(|e| SyncError::local(&format!("reading {}", dir.display()), e))?;
+            for e in rd.filter_map(Result::ok) {
+                if e.file_name() == ".git" {
+                    continue;
+                }
+                let path = e.path();
+                let is_link = e.file_type().map(|t| t.is_symlink()).unwrap_or(false);
+                if !is_link && path.is_dir() {
+                    stack.push(path);
+                } else if let Ok(rel) = path.strip_prefix(&env_root) {
+                    paths.push(rel.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+        let index_path = env_root.join(INDEX_FILE);
+        let index = if index_path.is_file() {
+            Some(SourceFile::new(
+                INDEX_FILE,
+                std::fs::read(&index_path).map_err(|e| {
+                    SyncError::local(&format!("reading {}", index_path.display()), e)
+                })?,
+            ))
+        } else {
+            None
+        };
+        let chosen = discover(paths.iter().map(String::as_str), index.as_ref(), limits)
+            .map_err(SyncError::Invalid)?;
+        if chosen.len() > limits.max_files {
+            let first_over = chosen.get(limits.max_files).cloned().unwrap_or_default();
+            return Err(SyncError::Invalid(Diagnostics::from_vec(vec![
+                Diagnostic::new(
+                    first_over,
+                    Pos::new(1, 1),
+                    "",
+                    format!(
+                        "more than {} flag files (limit); none read",
+                        limits.max_files
+                    ),
+                ),
+            ])));
+        }
+        let mut problems = Vec::new();
+        let mut files = Vec::new();
+        for rel in chosen {
+            let full = env_root.join(&rel);
+            let link = std::fs::symlink_metadata(&full)
+                .map(|m| m.file_type().is_symlink())
+                .unwrap_or(false);
+            if link {
+                let target = std::fs::read_link(&full)
+                    .map(|t| t.display().to_string())
+                    .unwrap_or_default();
+                match full.canonicalize() {
+                    Ok(c) if c.starts_with(&canonical_root) => {}
+                    _ => {
+                        problems.push(Diagnostic::new(
+                            &rel,
+                            Pos::new(1, 1),
+                            "",
+                            format!("symlink to {target:?} points outside the directory; refused"),
+                        ));
+                        continue;
+                    }
+                }
+            }
+            let meta = std::fs::metadata(&full)
+                .map_err(|e| SyncError::local(&format!("reading {}", full.display()), e))?;
+            if meta.len() > limits.max_file_bytes as u64 {
+                problems.push(Diagnostic::new(
+                    &rel,
+                    Pos::new(1, 1),
+                    "",
+                    format!(
+                        "file is {} bytes, larger than the limit of {} bytes; not read",
+                        meta.len(),
+                        limits.max_file_bytes
+                    ),
+                ));
+                continue;
+            }
+            let bytes = std::fs::read(&full)
+                .map_err(|e| SyncError::local(&format!("reading {}", full.display()), e))?;
+            files.push(SourceFile::new(rel, bytes));
+        }
+        if problems.is_empty() {
+            Ok(files)
+        } else {
+            Err(SyncError::Invalid(Diagnostics::from_vec(problems)))
+        }
+    }
+}

@@ -1,0 +1,142 @@
+//! A bounded record of sync attempts (default 100 per environment), newest last.
+//!
+//! Polls that find nothing new are folded into one entry (with a repeat count), so a 1s poll
+//! does not push real events out of the ring.
+
+use std::collections::VecDeque;
+
+use serde::Serialize;
+
+use crate::diff::Diff;
+use crate::error::ErrorClass;
+use crate::status::ValidationError;
+
+/// How a sync attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "outcome")]
+pub enum Outcome {
+    /// The remote had not moved.
+    Unchanged,
+    /// A new commit was validated and is now served.
+    Applied,
+    /// A new commit was invalid; the previous snapshot stays.
+    Rejected {
+        /// Its validation errors.
+        errors: Vec<ValidationError>,
+    },
+    /// The fetch (or reading the commit) failed.
+    Failed {
+        /// Error class.
+        class: ErrorClass,
+        /// Error message, without credentials.
+        error: String,
+    },
+}
+
+/// One sync attempt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    /// When it started, RFC 3339 UTC.
+    pub time: String,
+    /// How long it took, in milliseconds.
+    pub duration_ms: u64,
+    /// The commit it looked at, if the fetch got that far.
+    pub commit: Option<String>,
+    /// How it ended.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// For an applied commit, what changed against the snapshot served before, in plain words.
+    pub diff: Vec<String>,
+    /// For an applied commit, the structured diff.
+    #[serde(skip)]
+    pub changes: Diff,
+    /// How many more identical unchanged polls were folded into this entry.
+    pub repeats: u64,
+    /// Time of the last folded poll.
+    pub last_time: Option<String>,
+}
+
+/// A ring of the last `limit` attempts.
+#[derive(Debug, Clone)]
+pub struct History {
+    limit: usize,
+    entries: VecDeque<Attempt>,
+}
+
+impl History {
+    /// An empty history keeping at most `limit` attempts.
+    pub fn new(limit: usize) -> Self {
+        History {
+            limit: limit.max(1),
+            entries: VecDeque::new(),
+        }
+    }
+
+    /// Adds an attempt, folding an unchanged poll into an unchanged entry for the same commit.
+    pub fn push(&mut self, attempt: Attempt) {
+        if attempt.outcome == Outcome::Unchanged
+            && let Some(last) = self.entries.back_mut()
+            && last.outcome == Outcome::Unchanged
+            && last.commit == attempt.commit
+        {
+            last.repeats += 1;
+            last.last_time = Some(attempt.time);
+            return;
+        }
+        if self.entries.len() == self.limit {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(attempt);
+    }
+
+    /// The attempts, oldest first.
+    pub fn entries(&self) -> Vec<Attempt> {
+        self.entries.iter().cloned().collect()
+    }
+
+    /// How many attempts are kept.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether nothing was recorded yet.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(outcome: Outcome, commit: &str) -> Attempt {
+        Attempt {
+            time: "t".into(),
+            duration_ms: 1,
+            commit: Some(commit.into()),
+            outcome,
+            diff: Vec::new(),
+            changes: Diff::default(),
+            repeats: 0,
+            last_time: None,
+        }
+    }
+
+    #[test]
+    fn bounded_and_folds_unchanged_polls() {
+        let mut h = History::new(3);
+        h.push(attempt(Outcome::Applied, "a"));
+        h.push(attempt(Outcome::Unchanged, "a"));
+        h.push(attempt(Outcome::Unchanged, "a"));
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.entries()[1].repeats, 1);
+        h.push(attempt(Outcome::Applied, "b"));
+        h.push(attempt(Outcome::Applied, "c"));
+        assert_eq!(h.len(), 3);
+        assert_eq!(h.entries()[0].commit.as_deref(), Some("a"));
+        assert_eq!(h.entries()[0].outcome, Outcome::Unchanged);
+        let json = serde_json::to_value(h.entries()).unwrap();
+        assert_eq!(json[2]["outcome"], "applied");
+    }
+}

@@ -1,0 +1,35 @@
+//! Switchyard's git sync layer: follows a branch, tag or pinned commit of a git remote (or a
+//! plain directory), validates every new commit with `switchyard-core`, and publishes each
+//! environment's last good [`switchyard_core::Environment`] with status and history.
+//!
+//! Flow: [`SyncHandle::start`] opens each storage's bare repository ([`git`]), runs the first
+//! sync under its [`config::FetchPolicy`], then one poll loop per storage ([`poll`]) fetches,
+//! reads the environment's files from the commit tree ([`tree`]), compiles them and swaps the
+//! result in atomically. Readers never block and never see a partial snapshot. An invalid
+//! commit is never served; the reason goes to [`status`] and [`history`], the change to
+//! subscribers with a semantic [`diff`](mod@diff). This crate does not serve HTTP. It writes no
+//! credentials to disk. The one exception is an inline ssh key or a key passphrase, which goes
+//! to a 0600 file in a private temporary directory that is removed on drop.
+
+pub mod config;
+pub mod diff;
+pub mod dir;
+pub mod error;
+pub mod git;
+pub mod history;
+pub mod poll;
+pub mod redact;
+pub mod status;
+pub mod tree;
+
+pub use config::{
+    BackendConfig, BackendKind, BasicAuth, ConfigError, CredentialsConfig, EnvironmentConfig,
+    FetchPolicy, SshAuth, StorageConfig, SyncConfig,
+};
+pub use diff::{Change, ChangeKind, Diff, ObjectKind, diff};
+pub use error::{ErrorClass, SyncError};
+pub use git::{CommitInfo, GitSource, Reference};
+pub use history::{Attempt, History, Outcome};
+pub use poll::{ChangeEvent, StartError, SyncHandle};
+pub use redact::redact_url;
+pub use status::{SyncState, SyncStatus, ValidationError};

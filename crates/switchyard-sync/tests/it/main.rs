@@ -1,0 +1,4 @@
+//! Integration tests of switchyard-sync against real git servers on 127.0.0.1 (see `harness`).
+
+mod harness;
+mod scenarios;
