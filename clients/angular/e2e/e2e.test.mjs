@@ -6,7 +6,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -19,6 +19,7 @@ const ROOT = resolve(HERE, '../../..');
 const BIN = resolve(ROOT, process.env.SWITCHYARD_BIN ?? 'target/debug/switchyard');
 const CHROME = process.env.CHROME_BIN ?? '/usr/bin/chromium';
 const APP = join(HERE, '../dist/demo/browser');
+const ARTIFACTS = join(HERE, 'artifacts'); // screenshots, git-ignored
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function freePort() {
@@ -179,6 +180,11 @@ describe('demo app against a real switchyard demo', () => {
     };
   }
 
+  async function shot(name) {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+  }
+
   async function waitFor(predicate, arg, timeout) {
     await page.waitForFunction(predicate, arg, { timeout, polling: 25 });
   }
@@ -254,6 +260,7 @@ describe('demo app against a real switchyard demo', () => {
     await waitFor(() => !!document.querySelector('[data-testid="dashboard-panel"]'), null, 5000);
     const ms = Date.now() - t0;
     console.log(`# commit → page changed in ${ms} ms`);
+    await shot('flag-enabled');
     assert.ok(ms <= 2000, `took ${ms} ms`);
     assert.equal(await page.evaluate(() => window.__noReload), true, 'the page was not reloaded');
   });
@@ -265,6 +272,7 @@ describe('demo app against a real switchyard demo', () => {
       editFlag(t, 'newHomeUI', '      - segment: premium-users\n', '      - segment: no-such-segment\n'));
     await waitFor(() => document.querySelector('[data-testid="git-sync-status"]')?.getAttribute('data-status') === 'error', null, 5000);
     assert.equal(await text('sync-indicator'), '🔴 Error');
+    await shot('invalid-commit');
     const error = await text('sync-error');
     assert.ok(error && error.length > 0, 'error message shown');
     const lines = await page.$$eval('[data-testid="sync-validation-errors"] li', (lis) => lis.map((l) => l.textContent.trim()));
