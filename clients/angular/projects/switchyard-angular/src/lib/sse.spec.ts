@@ -1,7 +1,7 @@
 import { HttpBackend, HttpEventType, provideHttpClient } from '@angular/common/http';
 import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { SseMessage, SseParser, sseRequest } from './sse';
+import { SseMessage, SseParser, sseRequest, sseStream } from './sse';
 
 describe('SseParser', () => {
   it('parses events split across chunks, with CRLF, comments and multi-line data', () => {
@@ -48,5 +48,26 @@ describe('sseRequest', () => {
     expect(got.map((m) => m.data)).toEqual(['{"environment":"default"}', '{}', 'last']);
     expect(done).toBe(true);
     ctl.verify();
+  });
+});
+
+describe('sseStream', () => {
+  beforeEach(() => {
+    TestBed.configureTestingModule({ providers: [provideHttpClient(), provideHttpClientTesting()] });
+  });
+
+  it('reconnects after the server ends the stream and after an error', async () => {
+    const ctl = TestBed.inject(HttpTestingController);
+    const got: string[] = [];
+    let reconnects = 0;
+    const sub = sseStream(TestBed.inject(HttpBackend), () => 'http://sy/api/v1/sync/events', {}, () => reconnects++).subscribe((m) => got.push(m.data));
+    ctl.expectOne('http://sy/api/v1/sync/events').flush('data: one\n\n');
+    await new Promise((r) => setTimeout(r, 600));
+    ctl.expectOne('http://sy/api/v1/sync/events').error(new ProgressEvent('error'));
+    await new Promise((r) => setTimeout(r, 1100));
+    ctl.expectOne('http://sy/api/v1/sync/events').flush('data: two\n\n');
+    expect(got).toEqual(['one', 'two']);
+    expect(reconnects).toBe(3); // end, error, end (the last one is waiting to reconnect)
+    sub.unsubscribe();
   });
 });
