@@ -13,6 +13,9 @@ cargo fmt --all -- --check
 step "cargo clippy --all-targets -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "test servers for the sync tests (lighttpd + git http-backend, sshd)"
+scripts/install-sync-test-deps.sh
+
 step "cargo test --workspace"
 cargo test --workspace --locked
 

@@ -23,7 +23,8 @@ use std::io::Write as _;
 
 use serde_json::{Map, Value, json};
 use switchyard_core::{
-    ComparisonType, Limits, SourceFile, compile_environment, evaluate_boolean, evaluate_variant, export,
+    ComparisonType, Limits, SourceFile, compile_environment, evaluate_boolean, evaluate_variant,
+    export,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -69,28 +70,149 @@ impl Rng {
 // Value pools. No whitespace anywhere (Go trims for some operators, the Rust engine never does).
 
 const STRING_PROPS: &[(&str, &[&str])] = &[
-    ("plan", &["free", "pro", "pro-plus", "enterprise", "Pro", "team", "pro2"]),
-    ("email", &["alice@acme.io", "bob@example.com", "carol@acme.io.evil", "dave@ACME.io", "acme.io"]),
-    ("region", &["eu-west-1", "eu-central-1", "us-east-1", "ap-south-1", "eu"]),
-    ("tier", &["gold", "silver", "bronze", "gold-legacy", "ünïcode-☃", "GOLD"]),
-    ("label", &["quote\"d", "back\\slash", "a,b", "[x]", "{}", "null", "true", "0"]),
+    (
+        "plan",
+        &[
+            "free",
+            "pro",
+            "pro-plus",
+            "enterprise",
+            "Pro",
+            "team",
+            "pro2",
+        ],
+    ),
+    (
+        "email",
+        &[
+            "alice@acme.io",
+            "bob@example.com",
+            "carol@acme.io.evil",
+            "dave@ACME.io",
+            "acme.io",
+        ],
+    ),
+    (
+        "region",
+        &["eu-west-1", "eu-central-1", "us-east-1", "ap-south-1", "eu"],
+    ),
+    (
+        "tier",
+        &[
+            "gold",
+            "silver",
+            "bronze",
+            "gold-legacy",
+            "ünïcode-☃",
+            "GOLD",
+        ],
+    ),
+    (
+        "label",
+        &[
+            "quote\"d",
+            "back\\slash",
+            "a,b",
+            "[x]",
+            "{}",
+            "null",
+            "true",
+            "0",
+        ],
+    ),
 ];
 const NUMBER_PROPS: &[&str] = &["age", "seats"];
 const BOOLEAN_PROPS: &[&str] = &["beta", "staff"];
 const DATETIME_PROPS: &[&str] = &["signup", "renewal"];
-const ENTITY_POOL: &[&str] =
-    &["user-1", "user-2", "user-12", "user-123", "acct-7", "acct-77", "org-3-user", "svc.build", "ünï-9", "1", "2"];
-const VARIANT_KEYS: &[&str] = &["control", "treatment", "a", "b", "blue", "green", "variant_x"];
-const FLAG_WORDS: &[&str] = &["checkout", "dark-mode", "search_v2", "beta", "pricing", "onboarding", "foo", "flag1"];
-const SEGMENT_WORDS: &[&str] = &["internal", "beta-users", "eu", "power_users", "new", "staff", "all"];
+const ENTITY_POOL: &[&str] = &[
+    "user-1",
+    "user-2",
+    "user-12",
+    "user-123",
+    "acct-7",
+    "acct-77",
+    "org-3-user",
+    "svc.build",
+    "ünï-9",
+    "1",
+    "2",
+];
+const VARIANT_KEYS: &[&str] = &[
+    "control",
+    "treatment",
+    "a",
+    "b",
+    "blue",
+    "green",
+    "variant_x",
+];
+const FLAG_WORDS: &[&str] = &[
+    "checkout",
+    "dark-mode",
+    "search_v2",
+    "beta",
+    "pricing",
+    "onboarding",
+    "foo",
+    "flag1",
+];
+const SEGMENT_WORDS: &[&str] = &[
+    "internal",
+    "beta-users",
+    "eu",
+    "power_users",
+    "new",
+    "staff",
+    "all",
+];
 
-const STRING_OPS: &[&str] =
-    &["eq", "neq", "empty", "notempty", "prefix", "suffix", "contains", "notcontains", "isoneof", "isnotoneof"];
-const NUMBER_OPS: &[&str] = &["eq", "neq", "present", "notpresent", "lt", "lte", "gt", "gte", "isoneof", "isnotoneof"];
+const STRING_OPS: &[&str] = &[
+    "eq",
+    "neq",
+    "empty",
+    "notempty",
+    "prefix",
+    "suffix",
+    "contains",
+    "notcontains",
+    "isoneof",
+    "isnotoneof",
+];
+const NUMBER_OPS: &[&str] = &[
+    "eq",
+    "neq",
+    "present",
+    "notpresent",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+    "isoneof",
+    "isnotoneof",
+];
 const BOOLEAN_OPS: &[&str] = &["true", "false", "present", "notpresent"];
-const DATETIME_OPS: &[&str] = &["eq", "neq", "present", "notpresent", "lt", "lte", "gt", "gte"];
-const ENTITY_OPS: &[&str] =
-    &["eq", "neq", "empty", "notempty", "prefix", "suffix", "contains", "notcontains", "isoneof", "isnotoneof"];
+const DATETIME_OPS: &[&str] = &[
+    "eq",
+    "neq",
+    "present",
+    "notpresent",
+    "lt",
+    "lte",
+    "gt",
+    "gte",
+];
+const ENTITY_OPS: &[&str] = &[
+    "eq",
+    "neq",
+    "empty",
+    "notempty",
+    "prefix",
+    "suffix",
+    "contains",
+    "notcontains",
+    "isoneof",
+    "isnotoneof",
+];
 
 // ---------------------------------------------------------------------------------------------
 // Datetimes: epoch seconds <-> `YYYY-MM-DDTHH:MM:SSZ`.
@@ -112,7 +234,12 @@ fn fmt_datetime(secs: i64) -> String {
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem / 60) % 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem / 60) % 60,
+        rem % 60
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -123,7 +250,9 @@ fn fmt_datetime(secs: i64) -> String {
 /// A string that reads back as the same string when written plain, in block and flow context.
 fn plain_safe(s: &str) -> bool {
     let mut chars = s.chars();
-    let Some(first) = chars.next() else { return false };
+    let Some(first) = chars.next() else {
+        return false;
+    };
     first.is_ascii_alphabetic()
         && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@' | '/'))
         && !matches!(
@@ -150,14 +279,20 @@ impl Emitter<'_> {
     }
 
     fn key(&self, k: &str) -> String {
-        if plain_safe(k) { k.to_string() } else { serde_json::to_string(k).unwrap() }
+        if plain_safe(k) {
+            k.to_string()
+        } else {
+            serde_json::to_string(k).unwrap()
+        }
     }
 
     fn inline(&mut self, v: &Value) -> String {
         match v {
             Value::Object(m) => {
-                let parts: Vec<String> =
-                    m.iter().map(|(k, v)| format!("{}: {}", self.key(k), self.inline(v))).collect();
+                let parts: Vec<String> = m
+                    .iter()
+                    .map(|(k, v)| format!("{}: {}", self.key(k), self.inline(v)))
+                    .collect();
                 format!("{{{}}}", parts.join(", "))
             }
             Value::Array(a) => {
@@ -174,8 +309,11 @@ impl Emitter<'_> {
             Value::Object(m) if m.is_empty() => true,
             // A map of scalars / scalar lists (a constraint, a distribution): sometimes flow style.
             Value::Object(m) => {
-                m.values().all(|x| !x.is_object() && x.as_array().is_none_or(|a| a.iter().all(|y| !y.is_object())))
-                    && self.rng.chance(30)
+                m.values().all(|x| {
+                    !x.is_object()
+                        && x.as_array()
+                            .is_none_or(|a| a.iter().all(|y| !y.is_object()))
+                }) && self.rng.chance(30)
             }
             Value::Array(a) => a.iter().all(|x| !x.is_object() && !x.is_array()),
             _ => true,
@@ -206,7 +344,8 @@ impl Emitter<'_> {
                         // Emit the item one level deeper, then put the dash over its first indent.
                         let mark = self.out.len();
                         self.emit(item, indent + 2);
-                        self.out.replace_range(mark..mark + indent + 2, &format!("{pad}- "));
+                        self.out
+                            .replace_range(mark..mark + indent + 2, &format!("{pad}- "));
                     }
                 }
             }
@@ -219,7 +358,10 @@ impl Emitter<'_> {
 }
 
 fn to_yaml(doc: &Value, rng: &mut Rng) -> String {
-    let mut e = Emitter { rng, out: String::new() };
+    let mut e = Emitter {
+        rng,
+        out: String::new(),
+    };
     e.emit(doc, 0);
     e.out
 }
@@ -237,8 +379,16 @@ fn seg_ref(v: Option<&Value>) -> (Value, Value) {
     match v {
         Some(Value::String(k)) => (json!([k]), json!("OR_SEGMENT_OPERATOR")),
         Some(Value::Object(o)) => {
-            let keys = o.get("keys").cloned().unwrap_or_else(|| json!([o.get("key").cloned().unwrap_or(Value::Null)]));
-            (keys, o.get("operator").cloned().unwrap_or(json!("OR_SEGMENT_OPERATOR")))
+            let keys = o
+                .get("keys")
+                .cloned()
+                .unwrap_or_else(|| json!([o.get("key").cloned().unwrap_or(Value::Null)]));
+            (
+                keys,
+                o.get("operator")
+                    .cloned()
+                    .unwrap_or(json!("OR_SEGMENT_OPERATOR")),
+            )
         }
         other => (json!(other), Value::Null),
     }
@@ -254,7 +404,13 @@ fn canonical(doc: &Value) -> Value {
                 .as_array()
                 .map_or(&[][..], Vec::as_slice)
                 .iter()
-                .map(|v| json!([v["key"], v["attachment"], v["default"].as_bool().unwrap_or(false)]))
+                .map(|v| {
+                    json!([
+                        v["key"],
+                        v["attachment"],
+                        v["default"].as_bool().unwrap_or(false)
+                    ])
+                })
                 .collect();
             let rules: Vec<Value> = f["rules"]
                 .as_array()
@@ -277,7 +433,11 @@ fn canonical(doc: &Value) -> Value {
                 .iter()
                 .map(|r| {
                     if let Some(t) = r.get("threshold") {
-                        json!(["threshold", num(t.get("percentage")), t["value"].as_bool().unwrap_or(false)])
+                        json!([
+                            "threshold",
+                            num(t.get("percentage")),
+                            t["value"].as_bool().unwrap_or(false)
+                        ])
                     } else if let Some(sg) = r.get("segment") {
                         let (keys, op) = seg_ref(Some(sg));
                         json!(["segment", keys, op, sg["value"].as_bool().unwrap_or(false)])
@@ -307,7 +467,11 @@ fn canonical(doc: &Value) -> Value {
                     let value = match c.get("value") {
                         None | Some(Value::Null) => json!(""),
                         Some(Value::Array(a)) => {
-                            json!(a.iter().map(|x| x.as_f64().map_or(x.clone(), |n| json!(n))).collect::<Vec<_>>())
+                            json!(
+                                a.iter()
+                                    .map(|x| x.as_f64().map_or(x.clone(), |n| json!(n)))
+                                    .collect::<Vec<_>>()
+                            )
                         }
                         Some(v) => v.clone(),
                     };
@@ -334,7 +498,10 @@ struct Hints {
 
 impl Hints {
     fn add(&mut self, prop: &str, v: impl Into<String>) {
-        self.by_prop.entry(prop.to_string()).or_default().push(v.into());
+        self.by_prop
+            .entry(prop.to_string())
+            .or_default()
+            .push(v.into());
     }
 }
 
@@ -438,7 +605,11 @@ impl Gen<'_> {
                         // a string holding an escape: any `"` or `\` makes the parse fail, so
                         // `isoneof` is always false and `isnotoneof` always true there, while Go
                         // parses `[]string` properly. Keep such values out of lists.
-                        let mut list: Vec<&str> = pool.iter().copied().filter(|v| !v.contains(['"', '\\'])).collect();
+                        let mut list: Vec<&str> = pool
+                            .iter()
+                            .copied()
+                            .filter(|v| !v.contains(['"', '\\']))
+                            .collect();
                         self.rng.shuffle(&mut list);
                         list.truncate(k);
                         for v in &list {
@@ -462,8 +633,11 @@ impl Gen<'_> {
                     }
                     "isoneof" | "isnotoneof" => {
                         let k = self.rng.range(1, 3) as usize;
-                        let list: Vec<i64> =
-                            (0..k).map(|_| self.number()).collect::<BTreeSet<_>>().into_iter().collect();
+                        let list: Vec<i64> = (0..k)
+                            .map(|_| self.number())
+                            .collect::<BTreeSet<_>>()
+                            .into_iter()
+                            .collect();
                         for n in &list {
                             self.number_hints(prop, *n);
                         }
@@ -506,7 +680,10 @@ impl Gen<'_> {
             _ => {
                 let op = *self.rng.pick(ENTITY_OPS);
                 c.insert("type".into(), json!("ENTITY_ID_COMPARISON_TYPE"));
-                c.insert("property".into(), json!(*self.rng.pick(&["entityId", "id", "plan"])));
+                c.insert(
+                    "property".into(),
+                    json!(*self.rng.pick(&["entityId", "id", "plan"])),
+                );
                 c.insert("operator".into(), json!(op));
                 let base = *self.rng.pick(ENTITY_POOL);
                 match op {
@@ -573,7 +750,11 @@ impl Gen<'_> {
     fn segment(&mut self, key: &str) -> Value {
         let n = self.rng.below(4);
         let constraints: Vec<Value> = (0..n).map(|_| self.constraint()).collect();
-        let mt = if self.rng.chance(50) { "ALL_MATCH_TYPE" } else { "ANY_MATCH_TYPE" };
+        let mt = if self.rng.chance(50) {
+            "ALL_MATCH_TYPE"
+        } else {
+            "ANY_MATCH_TYPE"
+        };
         self.stat(format!("segment {mt} with {n} constraints"));
         json!({ "key": key, "name": format!("Segment {key}"), "match_type": mt, "constraints": constraints })
     }
@@ -599,9 +780,15 @@ impl Gen<'_> {
     /// (Rust engine) normalised boundaries coincide. They sum to exactly 100, except for about
     /// one rule in ten that sums to less (both normalise those to 100; still boundary-checked).
     fn rollouts(&mut self, k: usize) -> Vec<u32> {
-        let total: u32 = if self.rng.chance(10) { self.rng.range(1, 99) as u32 } else { 100 };
+        let total: u32 = if self.rng.chance(10) {
+            self.rng.range(1, 99) as u32
+        } else {
+            100
+        };
         loop {
-            let mut cuts: Vec<u32> = (0..k - 1).map(|_| self.rng.range(0, total as i64) as u32).collect();
+            let mut cuts: Vec<u32> = (0..k - 1)
+                .map(|_| self.rng.range(0, total as i64) as u32)
+                .collect();
             if self.rng.chance(30) {
                 // Prefer "round" splits sometimes, like people write.
                 cuts = cuts.iter().map(|c| c / 10 * 10).collect();
@@ -625,7 +812,11 @@ impl Gen<'_> {
 /// Whether `int(cum*10)` (Go v2 ≥ 2.9, Switchyard) and `(cum*10).round()` (Rust engine) give the
 /// same boundaries, computed in float32 exactly as both implementations do.
 fn boundaries_agree(rollouts: &[u32]) -> bool {
-    let valid: Vec<f32> = rollouts.iter().filter(|&&r| r > 0).map(|&r| r as f32).collect();
+    let valid: Vec<f32> = rollouts
+        .iter()
+        .filter(|&&r| r > 0)
+        .map(|&r| r as f32)
+        .collect();
     let total: f32 = valid.iter().sum();
     let mut cum: f32 = 0.0;
     let mul: f32 = 1000.0 / 100.0;
@@ -651,7 +842,13 @@ struct FlagSet {
 }
 
 fn gen_flag_set(rng: &mut Rng, index: usize, stats: &mut BTreeMap<String, u64>) -> FlagSet {
-    let mut g = Gen { rng, hints: Hints::default(), numbers: Vec::new(), datetimes: Vec::new(), stats };
+    let mut g = Gen {
+        rng,
+        hints: Hints::default(),
+        numbers: Vec::new(),
+        datetimes: Vec::new(),
+        stats,
+    };
 
     let nseg = g.rng.range(1, 4) as usize;
     let mut seg_keys: Vec<String> = Vec::new();
@@ -731,7 +928,11 @@ fn gen_flag_set(rng: &mut Rng, index: usize, stats: &mut BTreeMap<String, u64>) 
             let mut vkeys: Vec<&str> = VARIANT_KEYS.to_vec();
             g.rng.shuffle(&mut vkeys);
             vkeys.truncate(nvar);
-            let default = if nvar > 0 && g.rng.chance(40) { Some(g.rng.below(nvar)) } else { None };
+            let default = if nvar > 0 && g.rng.chance(40) {
+                Some(g.rng.below(nvar))
+            } else {
+                None
+            };
             let mut variants = Vec::new();
             for (vi, vk) in vkeys.iter().enumerate() {
                 let mut v = Map::new();
@@ -739,7 +940,10 @@ fn gen_flag_set(rng: &mut Rng, index: usize, stats: &mut BTreeMap<String, u64>) 
                 match g.rng.below(5) {
                     0 => {
                         let n = g.rng.range(-5, 500);
-                        v.insert("attachment".into(), json!({ "color": vk, "n": n, "nested": { "ok": true } }));
+                        v.insert(
+                            "attachment".into(),
+                            json!({ "color": vk, "n": n, "nested": { "ok": true } }),
+                        );
                     }
                     1 => {
                         v.insert("attachment".into(), json!([1, "two", { "three": 3 }]));
@@ -772,9 +976,16 @@ fn gen_flag_set(rng: &mut Rng, index: usize, stats: &mut BTreeMap<String, u64>) 
                     let mut dv = vkeys.clone();
                     g.rng.shuffle(&mut dv);
                     dv.truncate(k);
-                    let rs = if g.rng.chance(5) { vec![0; k] } else { g.rollouts(k) };
-                    let dists: Vec<Value> =
-                        dv.iter().zip(&rs).map(|(v, r)| json!({ "variant": v, "rollout": r })).collect();
+                    let rs = if g.rng.chance(5) {
+                        vec![0; k]
+                    } else {
+                        g.rollouts(k)
+                    };
+                    let dists: Vec<Value> = dv
+                        .iter()
+                        .zip(&rs)
+                        .map(|(v, r)| json!({ "variant": v, "rollout": r }))
+                        .collect();
                     r.insert("distributions".into(), json!(dists));
                     let sum: u32 = rs.iter().sum();
                     g.stat(format!(
@@ -793,7 +1004,10 @@ fn gen_flag_set(rng: &mut Rng, index: usize, stats: &mut BTreeMap<String, u64>) 
                 rules.push(Value::Object(r));
             }
             f.insert("rules".into(), json!(rules));
-            g.stat(format!("variant flag enabled={enabled} rules={nrules} default={}", default.is_some()));
+            g.stat(format!(
+                "variant flag enabled={enabled} rules={nrules} default={}",
+                default.is_some()
+            ));
             flag_list.push((key, "VARIANT_FLAG_TYPE"));
         }
         flags.push(Value::Object(f));
@@ -808,7 +1022,13 @@ fn gen_flag_set(rng: &mut Rng, index: usize, stats: &mut BTreeMap<String, u64>) 
     let yaml = to_yaml(&doc, g.rng);
 
     let props: Vec<String> = g.hints.by_prop.keys().cloned().collect();
-    FlagSet { yaml, doc, flags: flag_list, hints: g.hints, props }
+    FlagSet {
+        yaml,
+        doc,
+        flags: flag_list,
+        hints: g.hints,
+        props,
+    }
 }
 
 /// ~10 entities with contexts built to hit the set's constraints both ways.
@@ -844,8 +1064,14 @@ fn gen_entities(rng: &mut Rng, set: &FlagSet) -> Vec<(String, BTreeMap<String, S
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let seed: u64 = args.first().map(|s| s.parse().expect("SEED must be an integer")).unwrap_or(1);
-    let n: usize = args.get(1).map(|s| s.parse().expect("N must be an integer")).unwrap_or(2000);
+    let seed: u64 = args
+        .first()
+        .map(|s| s.parse().expect("SEED must be an integer"))
+        .unwrap_or(1);
+    let n: usize = args
+        .get(1)
+        .map(|s| s.parse().expect("N must be an integer"))
+        .unwrap_or(2000);
     let out_path = args.get(2).cloned();
 
     let mut rng = Rng::new(seed);
@@ -861,7 +1087,10 @@ fn main() {
         ) {
             Ok(env) => env,
             Err(diags) => {
-                eprintln!("generated flag set {index} (seed {seed}) does not compile:\n{}\n--- diagnostics:", set.yaml);
+                eprintln!(
+                    "generated flag set {index} (seed {seed}) does not compile:\n{}\n--- diagnostics:",
+                    set.yaml
+                );
                 for d in diags.iter() {
                     eprintln!("{d:?}");
                 }
@@ -871,8 +1100,13 @@ fn main() {
         let ns = env.namespace("default").expect("namespace default");
         let (meant, got) = (canonical(&set.doc), canonical(&export::document(ns)));
         if meant != got {
-            eprintln!("flag set {index} (seed {seed}) compiled to something else than generated:\n{}", set.yaml);
-            eprintln!("--- generated (canonical):\n{meant:#}\n--- compiled and exported (canonical):\n{got:#}");
+            eprintln!(
+                "flag set {index} (seed {seed}) compiled to something else than generated:\n{}",
+                set.yaml
+            );
+            eprintln!(
+                "--- generated (canonical):\n{meant:#}\n--- compiled and exported (canonical):\n{got:#}"
+            );
             std::process::exit(3);
         }
         let snapshot = export::client_snapshot(ns, "2026-01-01T00:00:00Z");
@@ -886,7 +1120,12 @@ fn main() {
                     } else {
                         ctx.get(&c.property).map_or("", String::as_str)
                     };
-                    let k = format!("outcome {} {} -> {}", c.comparison.as_str(), c.operator.as_str(), c.matches(v));
+                    let k = format!(
+                        "outcome {} {} -> {}",
+                        c.comparison.as_str(),
+                        c.operator.as_str(),
+                        c.matches(v)
+                    );
                     *stats.entry(k).or_default() += 1;
                 }
             }
@@ -895,13 +1134,18 @@ fn main() {
         for (flag_key, ty) in &set.flags {
             let flag = ns.flag(flag_key).expect("flag compiled");
             for (entity, ctx) in &entities {
-                let hctx: HashMap<String, String> = ctx.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let hctx: HashMap<String, String> =
+                    ctx.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
                 let expected = if *ty == "BOOLEAN_FLAG_TYPE" {
                     let b = evaluate_boolean(flag, entity, &hctx).expect("boolean evaluation");
                     let mut keys: Vec<&str> = b.segment_keys.clone();
                     keys.sort();
                     *stats
-                        .entry(format!("expected boolean {} enabled={}", b.reason.as_str(), b.enabled))
+                        .entry(format!(
+                            "expected boolean {} enabled={}",
+                            b.reason.as_str(),
+                            b.enabled
+                        ))
                         .or_default() += 1;
                     json!({ "match": null, "reason": b.reason.as_str(), "variantKey": null, "variantAttachment": null,
                             "enabled": b.enabled, "segmentKeys": keys })
@@ -930,7 +1174,9 @@ fn main() {
             }
         }
         total_cases += cases.len();
-        sets.push(json!({ "index": index, "yaml": set.yaml, "snapshot": snapshot, "cases": cases }));
+        sets.push(
+            json!({ "index": index, "yaml": set.yaml, "snapshot": snapshot, "cases": cases }),
+        );
     }
 
     let body = serde_json::to_vec(&Value::Array(sets)).expect("serialise corpus");

@@ -263,7 +263,12 @@ impl<'a> Builder<'a, '_> {
                 (Node { value, pos }, anchor)
             }
             Event::SequenceStart(anchor, tag) => {
-                check_collection_tag(tag.as_deref().map(|t| (t.handle.as_str(), t.suffix.as_str())), "seq", pos)?;
+                check_collection_tag(
+                    tag.as_deref()
+                        .map(|t| (t.handle.as_str(), t.suffix.as_str())),
+                    "seq",
+                    pos,
+                )?;
                 self.count(1, pos)?;
                 let mut items = Vec::new();
                 loop {
@@ -282,7 +287,12 @@ impl<'a> Builder<'a, '_> {
                 )
             }
             Event::MappingStart(anchor, tag) => {
-                check_collection_tag(tag.as_deref().map(|t| (t.handle.as_str(), t.suffix.as_str())), "map", pos)?;
+                check_collection_tag(
+                    tag.as_deref()
+                        .map(|t| (t.handle.as_str(), t.suffix.as_str())),
+                    "map",
+                    pos,
+                )?;
                 self.count(1, pos)?;
                 let mut entries: Vec<(Key<'a>, Node<'a>)> = Vec::new();
                 let mut merges: Vec<Node<'a>> = Vec::new();

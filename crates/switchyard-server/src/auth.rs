@@ -24,7 +24,10 @@ pub(crate) enum Need {
 /// The scope of the presented token, compared in constant time.
 fn presented_scope(state: &AppState, req: &Request) -> Option<Scope> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let token = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer "))?.trim();
+    let token = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))?
+        .trim();
     state
         .config()
         .auth
@@ -42,15 +45,25 @@ pub(crate) fn check(state: &AppState, req: &Request, need: Need) -> Result<(), A
     }
     let has_header = req.headers().contains_key(header::AUTHORIZATION);
     match (presented_scope(state, req), need) {
-        (Some(Scope::Admin), _) | (Some(Scope::Evaluation), Need::Evaluation | Need::Read) => Ok(()),
-        (Some(Scope::Evaluation), Need::Admin) => Err(ApiError::forbidden("this token may not trigger a sync; an admin token is needed")),
+        (Some(Scope::Admin), _) | (Some(Scope::Evaluation), Need::Evaluation | Need::Read) => {
+            Ok(())
+        }
+        (Some(Scope::Evaluation), Need::Admin) => Err(ApiError::forbidden(
+            "this token may not trigger a sync; an admin token is needed",
+        )),
         (None, _) if has_header => Err(ApiError::unauthenticated("the bearer token is not valid")),
-        (None, _) => Err(ApiError::unauthenticated("authentication required: send Authorization: Bearer <token>")),
+        (None, _) => Err(ApiError::unauthenticated(
+            "authentication required: send Authorization: Bearer <token>",
+        )),
     }
 }
 
 /// Middleware for evaluation routes.
-pub(crate) async fn evaluation(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn evaluation(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     guard(state, req, next, Need::Evaluation).await
 }
 

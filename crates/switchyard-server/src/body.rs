@@ -16,15 +16,27 @@ pub(crate) async fn read(req: Request, state: &AppState) -> Result<Bytes, ApiErr
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::too_large(limit)
         } else {
-            ApiError::invalid(format!("could not read the request body: {}", e.body_text()))
+            ApiError::invalid(format!(
+                "could not read the request body: {}",
+                e.body_text()
+            ))
         }
     })
 }
 
-/// Parses JSON; an empty body reads as `{}`.
+/// Parses a JSON object; an empty body reads as `{}`.
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) { b"{}".as_slice() } else { bytes };
-    serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON body: {e}"))
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}".as_slice()
+    } else {
+        bytes
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON body: {e}"))?;
+    if !value.is_object() {
+        return Err("invalid JSON body: expected a JSON object".to_string());
+    }
+    serde_json::from_value(value).map_err(|e| format!("invalid JSON body: {e}"))
 }
 
 /// A JSON body in Flipt's API: errors are Flipt errors.

@@ -11,7 +11,16 @@ struct Assets;
 fn file(path: &str) -> Option<Response> {
     let asset = Assets::get(path)?;
     let mime = asset.metadata.mimetype().to_string();
-    Some(([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "no-cache".to_string())], asset.data.into_owned()).into_response())
+    Some(
+        (
+            [
+                (header::CONTENT_TYPE, mime),
+                (header::CACHE_CONTROL, "no-cache".to_string()),
+            ],
+            asset.data.into_owned(),
+        )
+            .into_response(),
+    )
 }
 
 /// `GET /`: the dashboard page.
@@ -23,5 +32,6 @@ pub(crate) async fn index() -> Response {
 
 /// `GET /assets/{*path}`.
 pub(crate) async fn asset(Path(path): Path<String>) -> Response {
-    file(&format!("assets/{path}")).unwrap_or_else(|| (StatusCode::NOT_FOUND, "not found").into_response())
+    file(&format!("assets/{path}"))
+        .unwrap_or_else(|| (StatusCode::NOT_FOUND, "not found").into_response())
 }

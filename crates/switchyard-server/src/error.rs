@@ -19,22 +19,38 @@ pub struct ApiError {
 impl ApiError {
     /// 400, invalid argument.
     pub fn invalid(message: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::BAD_REQUEST, code: 3, message: message.into() }
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            code: 3,
+            message: message.into(),
+        }
     }
 
     /// 404, not found.
     pub fn not_found(message: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::NOT_FOUND, code: 5, message: message.into() }
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: 5,
+            message: message.into(),
+        }
     }
 
     /// 401, unauthenticated.
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::UNAUTHORIZED, code: 16, message: message.into() }
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            code: 16,
+            message: message.into(),
+        }
     }
 
     /// 403, permission denied.
     pub fn forbidden(message: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::FORBIDDEN, code: 7, message: message.into() }
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: 7,
+            message: message.into(),
+        }
     }
 
     /// 413, body too large.
@@ -50,7 +66,9 @@ impl ApiError {
 impl From<EvalError> for ApiError {
     fn from(e: EvalError) -> Self {
         match e {
-            EvalError::NamespaceNotFound(_) | EvalError::FlagNotFound { .. } => ApiError::not_found(e.to_string()),
+            EvalError::NamespaceNotFound(_) | EvalError::FlagNotFound { .. } => {
+                ApiError::not_found(e.to_string())
+            }
             EvalError::WrongType { .. } => ApiError::invalid(e.to_string()),
         }
     }
@@ -61,7 +79,8 @@ impl IntoResponse for ApiError {
         let body = json!({ "code": self.code, "message": self.message, "details": [] });
         let mut resp = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
-            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            resp.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         resp
     }
@@ -83,12 +102,22 @@ pub struct OfrepError {
 impl OfrepError {
     /// 400 with the given code.
     pub fn bad_request(key: Option<&str>, code: &'static str, details: impl Into<String>) -> Self {
-        OfrepError { status: StatusCode::BAD_REQUEST, key: key.map(str::to_string), code, details: details.into() }
+        OfrepError {
+            status: StatusCode::BAD_REQUEST,
+            key: key.map(str::to_string),
+            code,
+            details: details.into(),
+        }
     }
 
     /// 404 `FLAG_NOT_FOUND`.
     pub fn not_found(key: &str, details: impl Into<String>) -> Self {
-        OfrepError { status: StatusCode::NOT_FOUND, key: Some(key.to_string()), code: "FLAG_NOT_FOUND", details: details.into() }
+        OfrepError {
+            status: StatusCode::NOT_FOUND,
+            key: Some(key.to_string()),
+            code: "FLAG_NOT_FOUND",
+            details: details.into(),
+        }
     }
 }
 

@@ -22,7 +22,12 @@ struct Histogram {
 
 impl Histogram {
     fn new(bounds: &'static [f64]) -> Self {
-        Histogram { bounds, counts: vec![0; bounds.len()], sum: 0.0, count: 0 }
+        Histogram {
+            bounds,
+            counts: vec![0; bounds.len()],
+            sum: 0.0,
+            count: 0,
+        }
     }
 
     fn observe(&mut self, v: f64) {
@@ -38,10 +43,22 @@ impl Histogram {
     fn render(&self, out: &mut String, name: &str, labels: &str) {
         let sep = if labels.is_empty() { "" } else { "," };
         for (i, b) in self.bounds.iter().enumerate() {
-            let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {}", self.counts[i]);
+            let _ = writeln!(
+                out,
+                "{name}_bucket{{{labels}{sep}le=\"{b}\"}} {}",
+                self.counts[i]
+            );
         }
-        let _ = writeln!(out, "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}", self.count);
-        let braces = if labels.is_empty() { String::new() } else { format!("{{{labels}}}") };
+        let _ = writeln!(
+            out,
+            "{name}_bucket{{{labels}{sep}le=\"+Inf\"}} {}",
+            self.count
+        );
+        let braces = if labels.is_empty() {
+            String::new()
+        } else {
+            format!("{{{labels}}}")
+        };
         let _ = writeln!(out, "{name}_sum{braces} {}", self.sum);
         let _ = writeln!(out, "{name}_count{braces} {}", self.count);
     }
@@ -69,11 +86,15 @@ pub(crate) struct Metrics {
 }
 
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn unix(t: SystemTime) -> f64 {
-    t.duration_since(UNIX_EPOCH).unwrap_or_default().as_secs_f64()
+    t.duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
 }
 
 impl Metrics {
@@ -83,11 +104,24 @@ impl Metrics {
     }
 
     /// One evaluation of `flag`, with its reason and duration.
-    pub(crate) fn evaluation(&self, env: &str, ns: &str, flag: &str, reason: &'static str, elapsed: Duration) {
+    pub(crate) fn evaluation(
+        &self,
+        env: &str,
+        ns: &str,
+        flag: &str,
+        reason: &'static str,
+        elapsed: Duration,
+    ) {
         self.with(|d| {
-            *d.requests.entry((env.to_string(), ns.to_string(), flag.to_string())).or_default() += 1;
-            *d.results.entry((env.to_string(), ns.to_string(), flag.to_string(), reason)).or_default() += 1;
-            d.latency.get_or_insert_with(|| Histogram::new(&LATENCY_MS_BUCKETS)).observe(elapsed.as_secs_f64() * 1000.0);
+            *d.requests
+                .entry((env.to_string(), ns.to_string(), flag.to_string()))
+                .or_default() += 1;
+            *d.results
+                .entry((env.to_string(), ns.to_string(), flag.to_string(), reason))
+                .or_default() += 1;
+            d.latency
+                .get_or_insert_with(|| Histogram::new(&LATENCY_MS_BUCKETS))
+                .observe(elapsed.as_secs_f64() * 1000.0);
         });
     }
 
@@ -98,7 +132,11 @@ impl Metrics {
 
     /// A client snapshot served.
     pub(crate) fn snapshot_request(&self, env: &str, ns: &str) {
-        self.with(|d| *d.snapshot_requests.entry((env.to_string(), ns.to_string())).or_default() += 1);
+        self.with(|d| {
+            *d.snapshot_requests
+                .entry((env.to_string(), ns.to_string()))
+                .or_default() += 1
+        });
     }
 
     /// A stream opened (`+1`) or closed (`-1`).
@@ -107,14 +145,26 @@ impl Metrics {
     }
 
     /// A sync attempt of `env`.
-    pub(crate) fn sync_attempt(&self, env: &str, outcome: &'static str, class: Option<String>, duration: Duration) {
+    pub(crate) fn sync_attempt(
+        &self,
+        env: &str,
+        outcome: &'static str,
+        class: Option<String>,
+        duration: Duration,
+    ) {
         self.with(|d| {
-            d.sync_latency.entry(env.to_string()).or_insert_with(|| Histogram::new(&SYNC_SECONDS_BUCKETS)).observe(duration.as_secs_f64());
-            *d.sync_attempts.entry((env.to_string(), outcome)).or_default() += 1;
+            d.sync_latency
+                .entry(env.to_string())
+                .or_insert_with(|| Histogram::new(&SYNC_SECONDS_BUCKETS))
+                .observe(duration.as_secs_f64());
+            *d.sync_attempts
+                .entry((env.to_string(), outcome))
+                .or_default() += 1;
             match class {
                 Some(c) => *d.sync_errors.entry((env.to_string(), c)).or_default() += 1,
                 None => {
-                    d.last_success.insert(env.to_string(), unix(SystemTime::now()));
+                    d.last_success
+                        .insert(env.to_string(), unix(SystemTime::now()));
                 }
             }
             if outcome == "applied" {
@@ -126,7 +176,9 @@ impl Metrics {
     /// Marks `env`'s served snapshot as built now if nothing is recorded yet (at start).
     pub(crate) fn snapshot_seen(&self, env: &str) {
         self.with(|d| {
-            d.snapshot_built.entry(env.to_string()).or_insert_with(SystemTime::now);
+            d.snapshot_built
+                .entry(env.to_string())
+                .or_insert_with(SystemTime::now);
         });
     }
 
@@ -178,11 +230,19 @@ impl Metrics {
         });
         out.push_str("# HELP flipt_git_sync_flags Flags in the served snapshot.\n# TYPE flipt_git_sync_flags gauge\n");
         for (e, n, _) in flags {
-            let _ = writeln!(out, "flipt_git_sync_flags{{environment=\"{}\"}} {n}", escape(e));
+            let _ = writeln!(
+                out,
+                "flipt_git_sync_flags{{environment=\"{}\"}} {n}",
+                escape(e)
+            );
         }
         out.push_str("# HELP switchyard_sync_consecutive_failures Failed sync attempts in a row.\n# TYPE switchyard_sync_consecutive_failures gauge\n");
         for (e, _, f) in flags {
-            let _ = writeln!(out, "switchyard_sync_consecutive_failures{{environment=\"{}\"}} {f}", escape(e));
+            let _ = writeln!(
+                out,
+                "switchyard_sync_consecutive_failures{{environment=\"{}\"}} {f}",
+                escape(e)
+            );
         }
         out
     }

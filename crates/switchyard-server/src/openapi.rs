@@ -3,7 +3,8 @@
 use serde_json::{Value, json};
 
 fn op(summary: &str, tag: &str, body: Option<&str>, responses: Value, params: Value) -> Value {
-    let mut o = json!({"summary": summary, "tags": [tag], "parameters": params, "responses": responses});
+    let mut o =
+        json!({"summary": summary, "tags": [tag], "parameters": params, "responses": responses});
     if let Some(schema) = body {
         o["requestBody"] = json!({"required": true, "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}}});
     }

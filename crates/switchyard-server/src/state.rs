@@ -54,10 +54,18 @@ impl AppState {
             .iter()
             .map(|(key, e)| {
                 let storage = sync_config.storage.get(&e.storage);
-                let remote = storage.and_then(|s| s.remote.as_deref()).map(switchyard_sync::redact_url);
+                let remote = storage
+                    .and_then(|s| s.remote.as_deref())
+                    .map(switchyard_sync::redact_url);
                 let (reference, branch) = match storage {
-                    Some(s) if s.commit.is_some() => (format!("commit {}", s.commit.as_deref().unwrap_or_default()), None),
-                    Some(s) if s.tag.is_some() => (format!("tag {}", s.tag.as_deref().unwrap_or_default()), None),
+                    Some(s) if s.commit.is_some() => (
+                        format!("commit {}", s.commit.as_deref().unwrap_or_default()),
+                        None,
+                    ),
+                    Some(s) if s.tag.is_some() => (
+                        format!("tag {}", s.tag.as_deref().unwrap_or_default()),
+                        None,
+                    ),
                     Some(s) if s.remote.is_some() => (s.branch.clone(), Some(s.branch.clone())),
                     _ => (String::new(), None),
                 };
@@ -116,10 +124,17 @@ impl AppState {
                         let (outcome, class) = match &attempt.outcome {
                             Outcome::Unchanged => ("unchanged", None),
                             Outcome::Applied => ("applied", None),
-                            Outcome::Rejected { .. } => ("rejected", Some("validation".to_string())),
+                            Outcome::Rejected { .. } => {
+                                ("rejected", Some("validation".to_string()))
+                            }
                             Outcome::Failed { class, .. } => ("failed", Some(class_name(*class))),
                         };
-                        inner.metrics.sync_attempt(&env, outcome, class, std::time::Duration::from_millis(attempt.duration_ms));
+                        inner.metrics.sync_attempt(
+                            &env,
+                            outcome,
+                            class,
+                            std::time::Duration::from_millis(attempt.duration_ms),
+                        );
                     }
                     Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
                     Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
@@ -187,5 +202,8 @@ impl AppState {
 
 /// The error class as its serialised name (`authentication`, `network`, …).
 fn class_name(class: ErrorClass) -> String {
-    serde_json::to_value(class).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_else(|| "other".to_string())
+    serde_json::to_value(class)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| "other".to_string())
 }

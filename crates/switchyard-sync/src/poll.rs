@@ -647,16 +647,20 @@ impl Worker {
                         Some(rejection_message(sha.as_deref(), &st.validation_errors));
                 }
                 drop(st);
-                self.shared.record(key, slot, Attempt {
-                    time: start_time.clone(),
-                    duration_ms: started.elapsed().as_millis() as u64,
-                    commit: commit.map(|c| c.to_string()),
-                    outcome: Outcome::Unchanged,
-                    diff: Vec::new(),
-                    changes: Diff::default(),
-                    repeats: 0,
-                    last_time: None,
-                });
+                self.shared.record(
+                    key,
+                    slot,
+                    Attempt {
+                        time: start_time.clone(),
+                        duration_ms: started.elapsed().as_millis() as u64,
+                        commit: commit.map(|c| c.to_string()),
+                        outcome: Outcome::Unchanged,
+                        diff: Vec::new(),
+                        changes: Diff::default(),
+                        repeats: 0,
+                        last_time: None,
+                    },
+                );
                 tracing::debug!(environment = %key, "git sync: no change");
             }
             return CycleReport {
@@ -753,16 +757,20 @@ impl Worker {
             st.flags = env.flag_count();
             st.digest = env.digest.clone();
         }
-        self.shared.record(key, slot, Attempt {
-            time: start_time.to_string(),
-            duration_ms: duration.as_millis() as u64,
-            commit: commit.map(|c| c.to_string()),
-            outcome: Outcome::Applied,
-            diff: changes.lines(),
-            changes,
-            repeats: 0,
-            last_time: None,
-        });
+        self.shared.record(
+            key,
+            slot,
+            Attempt {
+                time: start_time.to_string(),
+                duration_ms: duration.as_millis() as u64,
+                commit: commit.map(|c| c.to_string()),
+                outcome: Outcome::Applied,
+                diff: changes.lines(),
+                changes,
+                repeats: 0,
+                last_time: None,
+            },
+        );
         tracing::info!(
             environment = %key,
             commit = %commit.map(|c| c.to_string()).unwrap_or_else(|| "directory".into()),
@@ -813,16 +821,20 @@ impl Worker {
                 error: message.clone(),
             }
         };
-        self.shared.record(key, slot, Attempt {
-            time: start_time.to_string(),
-            duration_ms: started.elapsed().as_millis() as u64,
-            commit: info.map(|i| i.sha),
-            outcome,
-            diff: Vec::new(),
-            changes: Diff::default(),
-            repeats: 0,
-            last_time: None,
-        });
+        self.shared.record(
+            key,
+            slot,
+            Attempt {
+                time: start_time.to_string(),
+                duration_ms: started.elapsed().as_millis() as u64,
+                commit: info.map(|i| i.sha),
+                outcome,
+                diff: Vec::new(),
+                changes: Diff::default(),
+                repeats: 0,
+                last_time: None,
+            },
+        );
         match error.diagnostics() {
             Some(d) => {
                 let first: Vec<String> = d.iter().take(3).map(|x| x.to_string()).collect();

@@ -20,6 +20,38 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Evaluate one flag from a directory of flag files and print Flipt's JSON response.
     Evaluate(EvaluateArgs),
+    /// Sync the configured Git repositories and serve flags over HTTP.
+    Serve(ServeArgs),
+    /// Run a self-contained demo: a local Git repository with the seed's flags, served live.
+    Demo(DemoArgs),
+}
+
+/// Arguments of `serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Configuration file: Flipt v2's, Flipt v1's `storage.type: git`, or the seed's
+    /// `flipt/flipt.yml`. Default: `$SWITCHYARD_CONFIG`, then ./switchyard.yml, ./flipt.yml,
+    /// ./flipt/flipt.yml, /etc/flipt/config/default.yml.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Address to listen on (default: the file's server.host/http_port, else 0.0.0.0:8080).
+    #[arg(long, env = "SWITCHYARD_LISTEN")]
+    pub listen: Option<String>,
+}
+
+/// Arguments of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Directory for the demo's Git repository (created with the seed's flags when empty).
+    /// Default: a new directory under the system's temporary directory.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Poll interval of the demo repository.
+    #[arg(long, default_value = "1s")]
+    pub poll_interval: String,
 }
 
 /// Output format of `validate`.

@@ -2,6 +2,7 @@
 
 mod cli;
 mod commands;
+mod config;
 mod files;
 mod timefmt;
 
@@ -14,6 +15,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Validate(args) => commands::validate::run(&args),
         cli::Command::Evaluate(args) => commands::evaluate::run(&args),
+        cli::Command::Serve(args) => commands::serve::run(&args),
+        cli::Command::Demo(args) => commands::demo::run(&args),
     };
     match result {
         Ok(code) => code,

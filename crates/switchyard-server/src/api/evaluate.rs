@@ -6,13 +6,16 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use switchyard_core::{BatchItem, BatchRequest, EvalError, Evaluation, evaluate_batch, evaluate_boolean, evaluate_variant, export};
+use switchyard_core::{
+    BatchItem, BatchRequest, EvalError, Evaluation, evaluate_batch, evaluate_boolean,
+    evaluate_variant, export,
+};
 
 use crate::body::FliptJson;
 use crate::error::ApiError;
@@ -51,7 +54,11 @@ pub(crate) struct BatchEvaluationRequest {
 }
 
 fn request_id(given: &str) -> String {
-    if given.is_empty() { uuid::Uuid::new_v4().to_string() } else { given.to_string() }
+    if given.is_empty() {
+        uuid::Uuid::new_v4().to_string()
+    } else {
+        given.to_string()
+    }
 }
 
 fn namespace(ns: &str) -> &str {
@@ -85,11 +92,22 @@ pub(crate) async fn variant(
     let env_key = state.environment_key(Some(&req.environment_key), &headers);
     let env = state.snapshot(&env_key)?;
     let ns = namespace(&req.namespace_key);
-    let flag = env.find_flag(ns, &req.flag_key).map_err(|e| eval_error(&state, &env_key, e))?;
-    let eval = evaluate_variant(flag, &req.entity_id, &req.context).map_err(|e| eval_error(&state, &env_key, e))?;
+    let flag = env
+        .find_flag(ns, &req.flag_key)
+        .map_err(|e| eval_error(&state, &env_key, e))?;
+    let eval = evaluate_variant(flag, &req.entity_id, &req.context)
+        .map_err(|e| eval_error(&state, &env_key, e))?;
     let elapsed = started.elapsed();
-    state.metrics().evaluation(&env_key, ns, &flag.key, eval.reason.as_str(), elapsed);
-    let body = export::variant_response(&flag.key, &eval, &request_id(&req.request_id), elapsed.as_secs_f64() * 1000.0, &now_rfc3339());
+    state
+        .metrics()
+        .evaluation(&env_key, ns, &flag.key, eval.reason.as_str(), elapsed);
+    let body = export::variant_response(
+        &flag.key,
+        &eval,
+        &request_id(&req.request_id),
+        elapsed.as_secs_f64() * 1000.0,
+        &now_rfc3339(),
+    );
     Ok(Json(body).into_response())
 }
 
@@ -104,11 +122,22 @@ pub(crate) async fn boolean(
     let env_key = state.environment_key(Some(&req.environment_key), &headers);
     let env = state.snapshot(&env_key)?;
     let ns = namespace(&req.namespace_key);
-    let flag = env.find_flag(ns, &req.flag_key).map_err(|e| eval_error(&state, &env_key, e))?;
-    let eval = evaluate_boolean(flag, &req.entity_id, &req.context).map_err(|e| eval_error(&state, &env_key, e))?;
+    let flag = env
+        .find_flag(ns, &req.flag_key)
+        .map_err(|e| eval_error(&state, &env_key, e))?;
+    let eval = evaluate_boolean(flag, &req.entity_id, &req.context)
+        .map_err(|e| eval_error(&state, &env_key, e))?;
     let elapsed = started.elapsed();
-    state.metrics().evaluation(&env_key, ns, &flag.key, eval.reason.as_str(), elapsed);
-    let body = export::boolean_response(&flag.key, &eval, &request_id(&req.request_id), elapsed.as_secs_f64() * 1000.0, &now_rfc3339());
+    state
+        .metrics()
+        .evaluation(&env_key, ns, &flag.key, eval.reason.as_str(), elapsed);
+    let body = export::boolean_response(
+        &flag.key,
+        &eval,
+        &request_id(&req.request_id),
+        elapsed.as_secs_f64() * 1000.0,
+        &now_rfc3339(),
+    );
     Ok(Json(body).into_response())
 }
 
@@ -120,7 +149,11 @@ pub(crate) async fn batch(
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
     let explicit = if req.environment_key.is_empty() {
-        req.requests.iter().map(|r| r.environment_key.as_str()).find(|k| !k.is_empty()).unwrap_or("")
+        req.requests
+            .iter()
+            .map(|r| r.environment_key.as_str())
+            .find(|k| !k.is_empty())
+            .unwrap_or("")
     } else {
         req.environment_key.as_str()
     };
@@ -129,7 +162,12 @@ pub(crate) async fn batch(
     let items: Vec<BatchRequest<'_, HashMap<String, String>>> = req
         .requests
         .iter()
-        .map(|r| BatchRequest { namespace: &r.namespace_key, flag_key: &r.flag_key, entity_id: &r.entity_id, context: &r.context })
+        .map(|r| BatchRequest {
+            namespace: &r.namespace_key,
+            flag_key: &r.flag_key,
+            entity_id: &r.entity_id,
+            context: &r.context,
+        })
         .collect();
     let results = evaluate_batch(&env, &items);
     let elapsed = started.elapsed();

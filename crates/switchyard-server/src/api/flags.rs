@@ -1,9 +1,9 @@
 //! Read APIs over the served flags: Flipt's `GET /api/v1/namespaces/{ns}/flags` and
 //! `GET /api/v2/environments`, plus namespace listings and documents for the dashboard.
 
+use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::Json;
 use serde_json::{Value, json};
 use switchyard_core::{Flag, export};
 
@@ -36,13 +36,25 @@ fn flag_json(ns: &str, f: &Flag, now: &str) -> Value {
 }
 
 /// `GET /api/v1/namespaces/{ns}/flags` (environment from `X-Flipt-Environment`).
-pub(crate) async fn list_flags(State(state): State<AppState>, Path(ns): Path<String>, headers: HeaderMap) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn list_flags(
+    State(state): State<AppState>,
+    Path(ns): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, ApiError> {
     let env_key = state.environment_key(None, &headers);
     let env = state.snapshot(&env_key)?;
-    let namespace = env.namespace(&ns).ok_or_else(|| ApiError::not_found(format!("namespace \"{ns}\" not found")))?;
+    let namespace = env
+        .namespace(&ns)
+        .ok_or_else(|| ApiError::not_found(format!("namespace \"{ns}\" not found")))?;
     let now = now_rfc3339();
-    let flags: Vec<Value> = namespace.flags.iter().map(|f| flag_json(&ns, f, &now)).collect();
-    Ok(Json(json!({"flags": flags, "nextPageToken": "", "totalCount": namespace.flags.len()})))
+    let flags: Vec<Value> = namespace
+        .flags
+        .iter()
+        .map(|f| flag_json(&ns, f, &now))
+        .collect();
+    Ok(Json(
+        json!({"flags": flags, "nextPageToken": "", "totalCount": namespace.flags.len()}),
+    ))
 }
 
 /// `GET /api/v2/environments`.
@@ -61,7 +73,10 @@ pub(crate) async fn environments(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /api/v1/environments/{env}/namespaces`.
-pub(crate) async fn namespaces(State(state): State<AppState>, Path(env_key): Path<String>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn namespaces(
+    State(state): State<AppState>,
+    Path(env_key): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let env = state.snapshot(&env_key)?;
     let list: Vec<Value> = env
         .namespaces
@@ -71,12 +86,19 @@ pub(crate) async fn namespaces(State(state): State<AppState>, Path(env_key): Pat
                    "digest": n.digest, "flags": n.flags.len(), "segments": n.segments.len()})
         })
         .collect();
-    Ok(Json(json!({"environment": env_key, "digest": env.digest, "namespaces": list})))
+    Ok(Json(
+        json!({"environment": env_key, "digest": env.digest, "namespaces": list}),
+    ))
 }
 
 /// `GET /api/v1/environments/{env}/namespaces/{ns}/document`: the namespace as a Flipt document.
-pub(crate) async fn document(State(state): State<AppState>, Path((env_key, ns)): Path<(String, String)>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn document(
+    State(state): State<AppState>,
+    Path((env_key, ns)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
     let env = state.snapshot(&env_key)?;
-    let namespace = env.namespace(&ns).ok_or_else(|| ApiError::not_found(format!("namespace \"{ns}\" not found")))?;
+    let namespace = env
+        .namespace(&ns)
+        .ok_or_else(|| ApiError::not_found(format!("namespace \"{ns}\" not found")))?;
     Ok(Json(export::document(namespace)))
 }

@@ -10,12 +10,12 @@ mod stream;
 mod sync;
 mod webhook;
 
+use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -50,7 +50,12 @@ fn cors(state: &AppState) -> CorsLayer {
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
-    ApiError { status: axum::http::StatusCode::INTERNAL_SERVER_ERROR, code: 13, message: "internal error".into() }.into_response()
+    ApiError {
+        status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        code: 13,
+        message: "internal error".into(),
+    }
+    .into_response()
 }
 
 async fn not_found() -> ApiError {
@@ -67,16 +72,34 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/ofrep/v1/evaluate/flags/", post(ofrep::evaluate_flags))
         .route("/ofrep/v1/evaluate/flags/{key}", post(ofrep::evaluate_flag))
         .route("/ofrep/v1/_stream/{env}/{ns}/events", get(ofrep::stream))
-        .route("/internal/v1/evaluation/snapshot/namespace/{ns}", get(snapshot::legacy))
-        .route("/client/v2/environments/{env}/namespaces/{ns}/snapshot", get(snapshot::v2))
-        .route("/client/v2/environments/{env}/namespaces/{ns}/stream", get(snapshot::stream))
-        .route_layer(middleware::from_fn_with_state(state.clone(), auth::evaluation))
+        .route(
+            "/internal/v1/evaluation/snapshot/namespace/{ns}",
+            get(snapshot::legacy),
+        )
+        .route(
+            "/client/v2/environments/{env}/namespaces/{ns}/snapshot",
+            get(snapshot::v2),
+        )
+        .route(
+            "/client/v2/environments/{env}/namespaces/{ns}/stream",
+            get(snapshot::stream),
+        )
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::evaluation,
+        ))
         .layer(DefaultBodyLimit::max(state.config().max_body_bytes));
     let read = Router::new()
         .route("/api/v1/namespaces/{ns}/flags", get(flags::list_flags))
         .route("/api/v2/environments", get(flags::environments))
-        .route("/api/v1/environments/{env}/namespaces", get(flags::namespaces))
-        .route("/api/v1/environments/{env}/namespaces/{ns}/document", get(flags::document))
+        .route(
+            "/api/v1/environments/{env}/namespaces",
+            get(flags::namespaces),
+        )
+        .route(
+            "/api/v1/environments/{env}/namespaces/{ns}/document",
+            get(flags::document),
+        )
         .route("/api/v1/sync/status", get(sync::status))
         .route("/api/v1/sync/statuses", get(sync::statuses))
         .route("/api/v1/sync/history", get(sync::history))

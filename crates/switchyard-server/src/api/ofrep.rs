@@ -10,11 +10,11 @@
 
 use std::collections::HashMap;
 
+use axum::Json;
 use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::{Map, Value, json};
 use switchyard_core::{Evaluation, FlagType, Reason, evaluate};
 
@@ -41,13 +41,21 @@ fn reason(r: Reason) -> &'static str {
 }
 
 /// The evaluation context as Flipt's string map, and the entity id.
-fn context(body: &[u8], key: Option<&str>) -> Result<(HashMap<String, String>, String), OfrepError> {
-    let parsed: Value = body::parse(body).map_err(|e| OfrepError::bad_request(key, "PARSE_ERROR", e))?;
+fn context(
+    body: &[u8],
+    key: Option<&str>,
+) -> Result<(HashMap<String, String>, String), OfrepError> {
+    let parsed: Value =
+        body::parse(body).map_err(|e| OfrepError::bad_request(key, "PARSE_ERROR", e))?;
     let ctx = match parsed.get("context") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m.clone(),
         Some(other) => {
-            return Err(OfrepError::bad_request(key, "INVALID_CONTEXT", format!("context must be an object, found {other}")));
+            return Err(OfrepError::bad_request(
+                key,
+                "INVALID_CONTEXT",
+                format!("context must be an object, found {other}"),
+            ));
         }
     };
     let mut out = HashMap::with_capacity(ctx.len());
@@ -59,7 +67,11 @@ fn context(body: &[u8], key: Option<&str>) -> Result<(HashMap<String, String>, S
         };
         out.insert(k, s);
     }
-    let entity = out.get("targetingKey").filter(|s| !s.is_empty()).cloned().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let entity = out
+        .get("targetingKey")
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     Ok((out, entity))
 }
 
@@ -83,11 +95,21 @@ fn success(key: &str, eval: &Evaluation<'_>) -> Value {
 }
 
 /// `POST /ofrep/v1/evaluate/flags/{key}`.
-pub(crate) async fn evaluate_flag(State(state): State<AppState>, Path(key): Path<String>, req: Request) -> Response {
+pub(crate) async fn evaluate_flag(
+    State(state): State<AppState>,
+    Path(key): Path<String>,
+    req: Request,
+) -> Response {
     let headers = req.headers().clone();
     let bytes = match body::read(req, &state).await {
         Ok(b) => b,
-        Err(e) => return (e.status, Json(json!({"key": key, "errorCode": "GENERAL", "errorDetails": e.message}))).into_response(),
+        Err(e) => {
+            return (
+                e.status,
+                Json(json!({"key": key, "errorCode": "GENERAL", "errorDetails": e.message})),
+            )
+                .into_response();
+        }
     };
     match evaluate_one(&state, &headers, &key, &bytes) {
         Ok(v) => Json(v).into_response(),
@@ -95,35 +117,59 @@ pub(crate) async fn evaluate_flag(State(state): State<AppState>, Path(key): Path
     }
 }
 
-fn evaluate_one(state: &AppState, headers: &HeaderMap, key: &str, bytes: &[u8]) -> Result<Value, OfrepError> {
+fn evaluate_one(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+    bytes: &[u8],
+) -> Result<Value, OfrepError> {
     let started = std::time::Instant::now();
     if key.is_empty() {
-        return Err(OfrepError::bad_request(None, "GENERAL", "flag key was not provided"));
+        return Err(OfrepError::bad_request(
+            None,
+            "GENERAL",
+            "flag key was not provided",
+        ));
     }
     let (ctx, entity) = context(bytes, Some(key))?;
     let env_key = state.environment_key(None, headers);
-    let env = state.snapshot(&env_key).map_err(|e| OfrepError::not_found(key, e.message))?;
+    let env = state
+        .snapshot(&env_key)
+        .map_err(|e| OfrepError::not_found(key, e.message))?;
     let ns = namespace(headers);
-    let flag = env.find_flag(&ns, key).map_err(|_| OfrepError::not_found(key, format!("flag was not found {key}")))?;
+    let flag = env
+        .find_flag(&ns, key)
+        .map_err(|_| OfrepError::not_found(key, format!("flag was not found {key}")))?;
     let eval = evaluate(flag, &entity, &ctx);
     let r = match &eval {
         Evaluation::Variant(v) => v.reason,
         Evaluation::Boolean(b) => b.reason,
     };
-    state.metrics().evaluation(&env_key, &ns, key, r.as_str(), started.elapsed());
+    state
+        .metrics()
+        .evaluation(&env_key, &ns, key, r.as_str(), started.elapsed());
     Ok(success(key, &eval))
 }
 
 /// Whether an `If-None-Match` list matches `etag` (weak comparison, `*` matches anything).
 pub(crate) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
-    let strip = |s: &str| s.trim().trim_start_matches("W/").trim_matches('"').to_string();
+    let strip = |s: &str| {
+        s.trim()
+            .trim_start_matches("W/")
+            .trim_matches('"')
+            .to_string()
+    };
     let want = strip(etag);
-    headers.get_all(header::IF_NONE_MATCH).iter().filter_map(|v| v.to_str().ok()).any(|v| {
-        v.split(',').any(|t| {
-            let t = t.trim();
-            t == "*" || strip(t) == want
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            v.split(',').any(|t| {
+                let t = t.trim();
+                t == "*" || strip(t) == want
+            })
         })
-    })
 }
 
 /// `POST /ofrep/v1/evaluate/flags`: every boolean flag and every enabled variant flag (or the
@@ -132,7 +178,13 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
     let headers = req.headers().clone();
     let bytes = match body::read(req, &state).await {
         Ok(b) => b,
-        Err(e) => return (e.status, Json(json!({"errorCode": "GENERAL", "errorDetails": e.message}))).into_response(),
+        Err(e) => {
+            return (
+                e.status,
+                Json(json!({"errorCode": "GENERAL", "errorDetails": e.message})),
+            )
+                .into_response();
+        }
     };
     let (ctx, entity) = match context(&bytes, None) {
         Ok(c) => c,
@@ -141,7 +193,15 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
     let env_key = state.environment_key(None, &headers);
     let env = match state.snapshot(&env_key) {
         Ok(e) => e,
-        Err(e) => return OfrepError { status: e.status, key: None, code: "GENERAL", details: e.message }.into_response(),
+        Err(e) => {
+            return OfrepError {
+                status: e.status,
+                key: None,
+                code: "GENERAL",
+                details: e.message,
+            }
+            .into_response();
+        }
     };
     let ns_key = namespace(&headers);
     let started = std::time::Instant::now();
@@ -151,7 +211,12 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
     h.update(&[0]);
     h.update(ns_key.as_bytes());
     if let Some(ns) = env.namespace(&ns_key) {
-        let wanted: Option<Vec<&str>> = ctx.get("flags").map(|f| f.split(',').map(str::trim).filter(|s| !s.is_empty()).collect());
+        let wanted: Option<Vec<&str>> = ctx.get("flags").map(|f| {
+            f.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect()
+        });
         for flag in &ns.flags {
             let selected = match &wanted {
                 Some(keys) => keys.contains(&flag.key.as_str()),
@@ -170,13 +235,21 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
             h.update(item["metadata"].to_string().as_bytes());
             flags.push(item);
         }
-        state.metrics().evaluation(&env_key, &ns_key, "*bulk*", "BULK", started.elapsed());
+        state
+            .metrics()
+            .evaluation(&env_key, &ns_key, "*bulk*", "BULK", started.elapsed());
     } else if ctx.contains_key("flags") || ns_key != "default" {
-        return OfrepError::bad_request(None, "GENERAL", format!("namespace \"{ns_key}\" not found")).into_response();
+        return OfrepError::bad_request(
+            None,
+            "GENERAL",
+            format!("namespace \"{ns_key}\" not found"),
+        )
+        .into_response();
     }
     h.update(env.digest.as_bytes());
     let etag = format!("W/\"{:08x}\"", h.finalize());
-    let etag_value = HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
+    let etag_value =
+        HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
     if if_none_match(&headers, &etag) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response();
     }
@@ -192,22 +265,45 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
 /// `scheme://host` this request reached, from `Host` (and `X-Forwarded-Proto`).
 fn request_origin(headers: &HeaderMap) -> Option<String> {
     let host = headers.get(header::HOST)?.to_str().ok()?;
-    let proto = headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()).unwrap_or("http");
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("http");
     Some(format!("{proto}://{host}"))
 }
 
 /// `GET /ofrep/v1/_stream/{env}/{ns}/events`: `refetchEvaluation` on every change of the namespace.
-pub(crate) async fn stream(State(state): State<AppState>, Path((env, ns)): Path<(String, String)>, headers: HeaderMap) -> Response {
-    let accepts = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/event-stream") || a.contains("*/*"));
+pub(crate) async fn stream(
+    State(state): State<AppState>,
+    Path((env, ns)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let accepts = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/event-stream") || a.contains("*/*"));
     if !accepts {
         return (StatusCode::NOT_ACCEPTABLE, Json(json!({"errorCode": "GENERAL", "errorDetails": "text/event-stream is the only supported content type for this endpoint"}))).into_response();
     }
     let Some(rx) = state.sync().watch(&env) else {
-        return OfrepError { status: StatusCode::NOT_FOUND, key: None, code: "GENERAL", details: format!("environment \"{env}\" not found") }.into_response();
+        return OfrepError {
+            status: StatusCode::NOT_FOUND,
+            key: None,
+            code: "GENERAL",
+            details: format!("environment \"{env}\" not found"),
+        }
+        .into_response();
     };
-    let events = super::stream::namespace_changes(state.clone(), rx, ns, false)
-        .map(|digest| Ok::<_, std::convert::Infallible>(Event::default().id(digest.chars().take(9).collect::<String>()).data(json!({"type": "refetchEvaluation", "etag": digest}).to_string())));
-    Sse::new(events).keep_alive(KeepAlive::default()).into_response()
+    let events = super::stream::namespace_changes(state.clone(), rx, ns, false).map(|digest| {
+        Ok::<_, std::convert::Infallible>(
+            Event::default()
+                .id(digest.chars().take(9).collect::<String>())
+                .data(json!({"type": "refetchEvaluation", "etag": digest}).to_string()),
+        )
+    });
+    Sse::new(events)
+        .keep_alive(KeepAlive::default())
+        .into_response()
 }
 
 use futures_util::StreamExt as _;

@@ -1,9 +1,9 @@
 //! Operations: health, readiness, Prometheus metrics and the OpenAPI document.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde_json::json;
 use switchyard_sync::SyncState;
 
@@ -25,7 +25,11 @@ pub(crate) async fn ready(State(state): State<AppState>) -> Response {
     if waiting.is_empty() {
         (StatusCode::OK, Json(json!({"status": "READY"}))).into_response()
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"status": "NOT_READY", "waiting": waiting}))).into_response()
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "NOT_READY", "waiting": waiting})),
+        )
+            .into_response()
     }
 }
 
@@ -34,10 +38,23 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let statuses = state.sync().statuses();
     let flags: Vec<(String, usize, u32)> = statuses
         .iter()
-        .map(|(k, s)| (k.clone(), state.sync().environment(k).map_or(0, |e| e.flag_count()), s.consecutive_failures))
+        .map(|(k, s)| {
+            (
+                k.clone(),
+                state.sync().environment(k).map_or(0, |e| e.flag_count()),
+                s.consecutive_failures,
+            )
+        })
         .collect();
     let body = state.metrics().render(&flags);
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body).into_response()
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// `GET /openapi.json`.

@@ -17,13 +17,21 @@ use super::stream::namespace_changes;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-fn snapshot_response(state: &AppState, env_key: &str, ns: &str, headers: &HeaderMap) -> Result<Response, ApiError> {
+fn snapshot_response(
+    state: &AppState,
+    env_key: &str,
+    ns: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     let env = state.snapshot(env_key)?;
-    let namespace = env
-        .namespace(ns)
-        .ok_or_else(|| ApiError::not_found(format!("evaluation snapshot for namespace \"{ns}\" not found")))?;
+    let namespace = env.namespace(ns).ok_or_else(|| {
+        ApiError::not_found(format!(
+            "evaluation snapshot for namespace \"{ns}\" not found"
+        ))
+    })?;
     state.metrics().snapshot_request(env_key, ns);
-    let etag = HeaderValue::from_str(&namespace.digest).map_err(|_| ApiError::invalid("digest is not a header value"))?;
+    let etag = HeaderValue::from_str(&namespace.digest)
+        .map_err(|_| ApiError::invalid("digest is not a header value"))?;
     if if_none_match(headers, &namespace.digest) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
@@ -32,28 +40,52 @@ fn snapshot_response(state: &AppState, env_key: &str, ns: &str, headers: &Header
 }
 
 /// `GET /internal/v1/evaluation/snapshot/namespace/{ns}` (environment from `X-Flipt-Environment`).
-pub(crate) async fn legacy(State(state): State<AppState>, Path(ns): Path<String>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn legacy(
+    State(state): State<AppState>,
+    Path(ns): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let env = state.environment_key(None, &headers);
     snapshot_response(&state, &env, &ns, &headers)
 }
 
 /// `GET /client/v2/environments/{env}/namespaces/{ns}/snapshot`.
-pub(crate) async fn v2(State(state): State<AppState>, Path((env, ns)): Path<(String, String)>, headers: HeaderMap) -> Result<Response, ApiError> {
+pub(crate) async fn v2(
+    State(state): State<AppState>,
+    Path((env, ns)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     snapshot_response(&state, &env, &ns, &headers)
 }
 
 /// `GET /client/v2/environments/{env}/namespaces/{ns}/stream`.
-pub(crate) async fn stream(State(state): State<AppState>, Path((env_key, ns)): Path<(String, String)>, headers: HeaderMap) -> Result<Response, ApiError> {
-    let rx = state.sync().watch(&env_key).ok_or_else(|| ApiError::not_found(format!("environment \"{env_key}\" not found")))?;
-    let sse = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/event-stream"));
+pub(crate) async fn stream(
+    State(state): State<AppState>,
+    Path((env_key, ns)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let rx = state
+        .sync()
+        .watch(&env_key)
+        .ok_or_else(|| ApiError::not_found(format!("environment \"{env_key}\" not found")))?;
+    let sse = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/event-stream"));
     let changes = namespace_changes(state.clone(), rx, ns.clone(), false);
     if sse {
-        let events = changes.filter(|d| std::future::ready(!d.is_empty())).map(|digest| {
-            Ok::<_, std::convert::Infallible>(
-                Event::default().id(digest.chars().take(9).collect::<String>()).data(json!({"type": "refetchEvaluation", "etag": digest}).to_string()),
-            )
-        });
-        return Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response());
+        let events = changes
+            .filter(|d| std::future::ready(!d.is_empty()))
+            .map(|digest| {
+                Ok::<_, std::convert::Infallible>(
+                    Event::default()
+                        .id(digest.chars().take(9).collect::<String>())
+                        .data(json!({"type": "refetchEvaluation", "etag": digest}).to_string()),
+                )
+            });
+        return Ok(Sse::new(events)
+            .keep_alive(KeepAlive::default())
+            .into_response());
     }
     let lines = changes.filter_map(move |digest| {
         let state = state.clone();
@@ -70,5 +102,9 @@ pub(crate) async fn stream(State(state): State<AppState>, Path((env_key, ns)): P
             Some(Ok::<_, std::convert::Infallible>(bytes::Bytes::from(line)))
         }
     });
-    Ok(([(header::CONTENT_TYPE, "application/json")], Body::from_stream(lines)).into_response())
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        Body::from_stream(lines),
+    )
+        .into_response())
 }

@@ -43,7 +43,14 @@ pub(crate) fn namespace_changes(
     skip_current: bool,
 ) -> impl Stream<Item = String> {
     let stop = state.stop_signal();
-    let mut cursor = Cursor { rx, stop, ns, last: None, first: true, _guard: StreamGuard::new(state) };
+    let mut cursor = Cursor {
+        rx,
+        stop,
+        ns,
+        last: None,
+        first: true,
+        _guard: StreamGuard::new(state),
+    };
     if skip_current {
         cursor.last = Some(digest_of(&cursor.rx.borrow(), &cursor.ns));
         cursor.first = false;
@@ -67,5 +74,7 @@ pub(crate) fn namespace_changes(
 }
 
 fn digest_of(env: &Environment, ns: &str) -> String {
-    env.namespace(ns).map(|n| n.digest.clone()).unwrap_or_default()
+    env.namespace(ns)
+        .map(|n| n.digest.clone())
+        .unwrap_or_default()
 }

@@ -4,11 +4,11 @@
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 
+use axum::Json;
 use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use futures_util::Stream;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -27,9 +27,15 @@ pub(crate) struct EnvQuery {
 }
 
 fn env_key(state: &AppState, q: &EnvQuery) -> Result<String, ApiError> {
-    let key = q.environment.clone().filter(|s| !s.is_empty()).unwrap_or_else(|| state.default_environment().to_string());
+    let key = q
+        .environment
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| state.default_environment().to_string());
     if state.sync().status(&key).is_none() {
-        return Err(ApiError::not_found(format!("environment \"{key}\" not found")));
+        return Err(ApiError::not_found(format!(
+            "environment \"{key}\" not found"
+        )));
     }
     Ok(key)
 }
@@ -47,34 +53,56 @@ pub(crate) fn status_json(key: &str, status: &SyncStatus) -> Value {
 }
 
 /// `GET /api/v1/sync/status[?environment=]`.
-pub(crate) async fn status(State(state): State<AppState>, Query(q): Query<EnvQuery>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn status(
+    State(state): State<AppState>,
+    Query(q): Query<EnvQuery>,
+) -> Result<Json<Value>, ApiError> {
     let key = env_key(&state, &q)?;
-    let status = state.sync().status(&key).ok_or_else(|| ApiError::not_found(format!("environment \"{key}\" not found")))?;
+    let status = state
+        .sync()
+        .status(&key)
+        .ok_or_else(|| ApiError::not_found(format!("environment \"{key}\" not found")))?;
     Ok(Json(status_json(&key, &status)))
 }
 
 /// `GET /api/v1/sync/statuses`.
 pub(crate) async fn statuses(State(state): State<AppState>) -> Json<Value> {
-    let list: Vec<Value> = state.sync().statuses().iter().map(|(k, s)| status_json(k, s)).collect();
+    let list: Vec<Value> = state
+        .sync()
+        .statuses()
+        .iter()
+        .map(|(k, s)| status_json(k, s))
+        .collect();
     Json(json!({"statuses": list}))
 }
 
 /// `GET /api/v1/sync/history[?environment=]`, newest last.
-pub(crate) async fn history(State(state): State<AppState>, Query(q): Query<EnvQuery>) -> Result<Json<Value>, ApiError> {
+pub(crate) async fn history(
+    State(state): State<AppState>,
+    Query(q): Query<EnvQuery>,
+) -> Result<Json<Value>, ApiError> {
     let key = env_key(&state, &q)?;
     let entries = state.sync().history(&key).unwrap_or_default();
     Ok(Json(json!({"environment": key, "entries": entries})))
 }
 
 /// `POST /api/v1/sync[?environment=]`: an immediate sync (admin token when authentication is on).
-pub(crate) async fn sync_now(State(state): State<AppState>, Query(q): Query<EnvQuery>, req: Request) -> Response {
+pub(crate) async fn sync_now(
+    State(state): State<AppState>,
+    Query(q): Query<EnvQuery>,
+    req: Request,
+) -> Response {
     if let Err(e) = auth::check(&state, &req, Need::Admin) {
         return e.into_response();
     }
     match env_key(&state, &q) {
         Ok(key) => {
             let triggered = state.sync().trigger(&key);
-            (StatusCode::ACCEPTED, Json(json!({"environment": key, "triggered": triggered}))).into_response()
+            (
+                StatusCode::ACCEPTED,
+                Json(json!({"environment": key, "triggered": triggered})),
+            )
+                .into_response()
         }
         Err(e) => e.into_response(),
     }
@@ -99,7 +127,8 @@ impl EventsCursor {
         for (k, s) in self.state.sync().statuses() {
             let v = status_json(&k, &s);
             if self.sent.get(&k) != Some(&v) {
-                self.queue.push_back(Event::default().event("status").data(v.to_string()));
+                self.queue
+                    .push_back(Event::default().event("status").data(v.to_string()));
                 self.sent.insert(k, v);
             }
         }
@@ -108,7 +137,9 @@ impl EventsCursor {
 
 /// `GET /api/v1/sync/events`: `status` events (every environment on connect, then on change)
 /// and `change` events (a new snapshot served, with its diff).
-pub(crate) async fn events(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+pub(crate) async fn events(
+    State(state): State<AppState>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let mut cursor = EventsCursor {
         status_rx: state.sync().watch_status(),
         changes: state.sync().subscribe(),
@@ -141,7 +172,11 @@ pub(crate) async fn events(State(state): State<AppState>) -> Sse<impl Stream<Ite
             };
             match next {
                 Next::Status | Next::Resync => c.queue_statuses(),
-                Next::Change(e) => c.queue.push_back(Event::default().event("change").data(change_json(&e).to_string())),
+                Next::Change(e) => c.queue.push_back(
+                    Event::default()
+                        .event("change")
+                        .data(change_json(&e).to_string()),
+                ),
                 Next::End => return None,
             }
         }

@@ -5,11 +5,11 @@
 //! `X-Gitea-Signature: <hex>`); GitLab sends a shared token (`X-Gitlab-Token`). Every comparison
 //! is constant-time. A missing or wrong signature is 401; a body over the limit is 413.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -21,7 +21,11 @@ use crate::state::AppState;
 async fn read(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
     let limit = state.config().max_webhook_bytes;
     Bytes::from_request(req, state).await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE { ApiError::too_large(limit) } else { ApiError::invalid(e.body_text()) }
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::too_large(limit)
+        } else {
+            ApiError::invalid(e.body_text())
+        }
     })
 }
 
@@ -62,15 +66,30 @@ pub(crate) fn normalize_repo(url: &str) -> String {
 }
 
 /// Environments following the pushed repository and ref; triggers their sync.
-fn trigger_matching(state: &AppState, urls: &[&str], full_name: Option<&str>, git_ref: &str) -> Vec<String> {
-    let pushed: Vec<String> = urls.iter().filter(|u| !u.is_empty()).map(|u| normalize_repo(u)).collect();
+fn trigger_matching(
+    state: &AppState,
+    urls: &[&str],
+    full_name: Option<&str>,
+    git_ref: &str,
+) -> Vec<String> {
+    let pushed: Vec<String> = urls
+        .iter()
+        .filter(|u| !u.is_empty())
+        .map(|u| normalize_repo(u))
+        .collect();
     let suffix = full_name.map(|n| format!("/{}", n.to_ascii_lowercase()));
     let mut triggered = Vec::new();
     for env in state.environments() {
         let Some(remote) = &env.remote else { continue };
         let remote = normalize_repo(remote);
-        let same_repo = pushed.contains(&remote) || suffix.as_ref().is_some_and(|s| remote.ends_with(s.as_str()));
-        let same_ref = match (git_ref.strip_prefix("refs/heads/"), git_ref.strip_prefix("refs/tags/")) {
+        let same_repo = pushed.contains(&remote)
+            || suffix
+                .as_ref()
+                .is_some_and(|s| remote.ends_with(s.as_str()));
+        let same_ref = match (
+            git_ref.strip_prefix("refs/heads/"),
+            git_ref.strip_prefix("refs/tags/"),
+        ) {
             (Some(branch), _) => env.branch.as_deref() == Some(branch),
             (_, Some(tag)) => env.reference == format!("tag {tag}"),
             _ => false,
@@ -84,11 +103,16 @@ fn trigger_matching(state: &AppState, urls: &[&str], full_name: Option<&str>, gi
 
 fn accepted(event: &str, triggered: Vec<String>) -> Response {
     tracing::info!(event, environments = ?triggered, "webhook received");
-    (StatusCode::ACCEPTED, Json(json!({"event": event, "triggered": triggered}))).into_response()
+    (
+        StatusCode::ACCEPTED,
+        Json(json!({"event": event, "triggered": triggered})),
+    )
+        .into_response()
 }
 
 fn parse(body: &[u8]) -> Result<Value, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::invalid(format!("invalid JSON payload: {e}")))
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::invalid(format!("invalid JSON payload: {e}")))
 }
 
 fn s<'v>(v: &'v Value, path: &[&str]) -> &'v str {
@@ -100,60 +124,114 @@ fn s<'v>(v: &'v Value, path: &[&str]) -> &'v str {
 }
 
 /// `POST /api/v1/webhooks/github`.
-pub(crate) async fn github(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+pub(crate) async fn github(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, ApiError> {
     let Some(secret) = state.config().webhooks.github.clone() else {
-        return Err(ApiError::not_found("the github webhook is not configured (no secret)"));
+        return Err(ApiError::not_found(
+            "the github webhook is not configured (no secret)",
+        ));
     };
     let headers = req.headers().clone();
     let body = read(req, &state).await?;
     let sig = header(&headers, "x-hub-signature-256").and_then(|v| v.strip_prefix("sha256="));
     if !sig.is_some_and(|sig| verify_hmac(&secret, &body, sig)) {
-        return Err(ApiError::unauthenticated("missing or invalid X-Hub-Signature-256"));
+        return Err(ApiError::unauthenticated(
+            "missing or invalid X-Hub-Signature-256",
+        ));
     }
     match header(&headers, "x-github-event").unwrap_or("") {
-        "ping" => Ok((StatusCode::OK, Json(json!({"event": "ping", "pong": true}))).into_response()),
+        "ping" => {
+            Ok((StatusCode::OK, Json(json!({"event": "ping", "pong": true}))).into_response())
+        }
         "push" => {
             let p = parse(&body)?;
-            let urls = [s(&p, &["repository", "clone_url"]), s(&p, &["repository", "ssh_url"]), s(&p, &["repository", "html_url"]), s(&p, &["repository", "git_url"])];
-            let triggered = trigger_matching(&state, &urls, Some(s(&p, &["repository", "full_name"])).filter(|n| !n.is_empty()), s(&p, &["ref"]));
+            let urls = [
+                s(&p, &["repository", "clone_url"]),
+                s(&p, &["repository", "ssh_url"]),
+                s(&p, &["repository", "html_url"]),
+                s(&p, &["repository", "git_url"]),
+            ];
+            let triggered = trigger_matching(
+                &state,
+                &urls,
+                Some(s(&p, &["repository", "full_name"])).filter(|n| !n.is_empty()),
+                s(&p, &["ref"]),
+            );
             Ok(accepted("push", triggered))
         }
-        other => Ok((StatusCode::ACCEPTED, Json(json!({"event": other, "triggered": [], "ignored": true}))).into_response()),
+        other => Ok((
+            StatusCode::ACCEPTED,
+            Json(json!({"event": other, "triggered": [], "ignored": true})),
+        )
+            .into_response()),
     }
 }
 
 /// `POST /api/v1/webhooks/gitlab`.
-pub(crate) async fn gitlab(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+pub(crate) async fn gitlab(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, ApiError> {
     let Some(secret) = state.config().webhooks.gitlab.clone() else {
-        return Err(ApiError::not_found("the gitlab webhook is not configured (no token)"));
+        return Err(ApiError::not_found(
+            "the gitlab webhook is not configured (no token)",
+        ));
     };
     let headers = req.headers().clone();
     let body = read(req, &state).await?;
-    let ok = header(&headers, "x-gitlab-token").is_some_and(|t| bool::from(t.as_bytes().ct_eq(secret.as_bytes())));
+    let ok = header(&headers, "x-gitlab-token")
+        .is_some_and(|t| bool::from(t.as_bytes().ct_eq(secret.as_bytes())));
     if !ok {
-        return Err(ApiError::unauthenticated("missing or invalid X-Gitlab-Token"));
+        return Err(ApiError::unauthenticated(
+            "missing or invalid X-Gitlab-Token",
+        ));
     }
     let p = parse(&body)?;
-    let urls = [s(&p, &["project", "git_http_url"]), s(&p, &["project", "git_ssh_url"]), s(&p, &["project", "web_url"]), s(&p, &["repository", "git_http_url"])];
+    let urls = [
+        s(&p, &["project", "git_http_url"]),
+        s(&p, &["project", "git_ssh_url"]),
+        s(&p, &["project", "web_url"]),
+        s(&p, &["repository", "git_http_url"]),
+    ];
     let name = Some(s(&p, &["project", "path_with_namespace"])).filter(|n| !n.is_empty());
-    Ok(accepted("push", trigger_matching(&state, &urls, name, s(&p, &["ref"]))))
+    Ok(accepted(
+        "push",
+        trigger_matching(&state, &urls, name, s(&p, &["ref"])),
+    ))
 }
 
 /// `POST /api/v1/webhooks/gitea` (also Forgejo).
-pub(crate) async fn gitea(State(state): State<AppState>, req: Request) -> Result<Response, ApiError> {
+pub(crate) async fn gitea(
+    State(state): State<AppState>,
+    req: Request,
+) -> Result<Response, ApiError> {
     let Some(secret) = state.config().webhooks.gitea.clone() else {
-        return Err(ApiError::not_found("the gitea webhook is not configured (no secret)"));
+        return Err(ApiError::not_found(
+            "the gitea webhook is not configured (no secret)",
+        ));
     };
     let headers = req.headers().clone();
     let body = read(req, &state).await?;
-    let sig = header(&headers, "x-gitea-signature").or_else(|| header(&headers, "x-forgejo-signature"));
+    let sig =
+        header(&headers, "x-gitea-signature").or_else(|| header(&headers, "x-forgejo-signature"));
     if !sig.is_some_and(|sig| verify_hmac(&secret, &body, sig)) {
-        return Err(ApiError::unauthenticated("missing or invalid X-Gitea-Signature"));
+        return Err(ApiError::unauthenticated(
+            "missing or invalid X-Gitea-Signature",
+        ));
     }
     let p = parse(&body)?;
-    let urls = [s(&p, &["repository", "clone_url"]), s(&p, &["repository", "ssh_url"]), s(&p, &["repository", "html_url"])];
+    let urls = [
+        s(&p, &["repository", "clone_url"]),
+        s(&p, &["repository", "ssh_url"]),
+        s(&p, &["repository", "html_url"]),
+    ];
     let name = Some(s(&p, &["repository", "full_name"])).filter(|n| !n.is_empty());
-    Ok(accepted("push", trigger_matching(&state, &urls, name, s(&p, &["ref"]))))
+    Ok(accepted(
+        "push",
+        trigger_matching(&state, &urls, name, s(&p, &["ref"])),
+    ))
 }
 
 #[cfg(test)]
@@ -168,7 +246,11 @@ mod tests {
             b"Hello, World!",
             "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
         ));
-        assert!(!verify_hmac("It's a Secret to Everybody", b"Hello, World?", "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"));
+        assert!(!verify_hmac(
+            "It's a Secret to Everybody",
+            b"Hello, World?",
+            "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+        ));
         assert!(!verify_hmac("x", b"y", "not hex"));
     }
 
@@ -184,6 +266,9 @@ mod tests {
         ] {
             assert_eq!(normalize_repo(u), want, "{u}");
         }
-        assert_eq!(normalize_repo("file:///srv/git/flags.git"), "/srv/git/flags");
+        assert_eq!(
+            normalize_repo("file:///srv/git/flags.git"),
+            "/srv/git/flags"
+        );
     }
 }

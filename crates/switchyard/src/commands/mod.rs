@@ -1,4 +1,6 @@
 //! One module per subcommand.
 
+pub mod demo;
 pub mod evaluate;
+pub mod serve;
 pub mod validate;

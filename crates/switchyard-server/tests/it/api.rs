@@ -1,0 +1,714 @@
+//! Endpoint behaviour: shapes, errors, ETags, streams, auth, webhooks, metrics.
+
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use hmac::{Hmac, KeyInit, Mac};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use sha2::Sha256;
+use switchyard_server::{AuthConfig, Scope, ServerConfig, Token, WebhookSecrets};
+
+use crate::support::{FLAGS, Fixture, get, post};
+
+async fn fixture() -> Fixture {
+    Fixture::new(ServerConfig::default()).await
+}
+
+#[tokio::test]
+async fn variant_boolean_and_batch_have_flipt_shapes() {
+    let f = fixture().await;
+    let (s, h, v) = f
+        .call(post(
+            "/evaluate/v1/variant",
+            r#"{"flagKey":"checkout","entityId":"u1","context":{"plan":"pro"}}"#,
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(h.contains_key("x-request-id"));
+    assert_eq!(v["match"], true);
+    assert_eq!(v["reason"], "MATCH_EVALUATION_REASON");
+    assert_eq!(v["variantKey"], "treatment");
+    assert_eq!(v["variantAttachment"], "{\"color\":\"blue\"}");
+    assert_eq!(v["segmentKeys"], json!(["pro"]));
+    assert_eq!(v["flagKey"], "checkout");
+    assert_eq!(v["requestId"].as_str().map(str::len), Some(36));
+    assert!(v["timestamp"].as_str().is_some_and(|t| t.ends_with('Z')));
+    let (_, _, v) = f
+        .call(post(
+            "/evaluate/v1/variant",
+            r#"{"flag_key":"checkout","entity_id":"u1","request_id":"r-1"}"#,
+        ))
+        .await;
+    assert_eq!(
+        (
+            v["reason"].as_str(),
+            v["variantKey"].as_str(),
+            v["requestId"].as_str()
+        ),
+        (
+            Some("DEFAULT_EVALUATION_REASON"),
+            Some("control"),
+            Some("r-1")
+        )
+    );
+    let (_, _, v) = f
+        .call(post(
+            "/evaluate/v1/boolean",
+            r#"{"flagKey":"dark","entityId":"u1","context":{"plan":"pro"}}"#,
+        ))
+        .await;
+    assert_eq!(
+        (v["enabled"].as_bool(), v["reason"].as_str()),
+        (Some(true), Some("MATCH_EVALUATION_REASON"))
+    );
+    let (_, _, v) = f.call(post("/evaluate/v1/batch", r#"{"requests":[{"flagKey":"checkout","entityId":"u"},{"flagKey":"dark","entityId":"u"},{"flagKey":"nope","entityId":"u"}]}"#)).await;
+    let r = &v["responses"];
+    assert_eq!(r[0]["type"], "VARIANT_EVALUATION_RESPONSE_TYPE");
+    assert_eq!(r[0]["variantResponse"]["variantKey"], "control");
+    assert_eq!(r[1]["type"], "BOOLEAN_EVALUATION_RESPONSE_TYPE");
+    assert_eq!(r[1]["booleanResponse"]["enabled"], false);
+    assert_eq!(
+        r[2],
+        json!({"type": "ERROR_EVALUATION_RESPONSE_TYPE", "errorResponse": {"flagKey": "nope", "namespaceKey": "default", "reason": "NOT_FOUND_ERROR_EVALUATION_REASON"}})
+    );
+    assert!(v["requestId"].is_string() && v["requestDurationMillis"].is_number());
+}
+
+#[tokio::test]
+async fn bad_input_gets_clear_errors_never_500() {
+    let f = fixture().await;
+    let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
+        (
+            post(
+                "/evaluate/v1/variant",
+                r#"{"flagKey":"nope","entityId":"u"}"#,
+            ),
+            StatusCode::NOT_FOUND,
+            "flag \"default/nope\" not found",
+        ),
+        (
+            post(
+                "/evaluate/v1/variant",
+                r#"{"flagKey":"dark","entityId":"u"}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+            "flag type BOOLEAN_FLAG_TYPE invalid",
+        ),
+        (
+            post(
+                "/evaluate/v1/variant",
+                r#"{"flagKey":"checkout","namespaceKey":"other","entityId":"u"}"#,
+            ),
+            StatusCode::NOT_FOUND,
+            "namespace \"other\" not found",
+        ),
+        (
+            post(
+                "/evaluate/v1/variant",
+                r#"{"flagKey":"checkout","environmentKey":"prod","entityId":"u"}"#,
+            ),
+            StatusCode::NOT_FOUND,
+            "environment \"prod\" not found",
+        ),
+        (
+            post("/evaluate/v1/variant", r#"{"flagKey":"checkout","#),
+            StatusCode::BAD_REQUEST,
+            "invalid JSON body",
+        ),
+        (
+            post(
+                "/evaluate/v1/variant",
+                r#"{"flagKey":"checkout","context":{"age":3}}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid type: integer `3`, expected a string",
+        ),
+        (
+            post("/evaluate/v1/variant", r#"{"flagKey":42}"#),
+            StatusCode::BAD_REQUEST,
+            "invalid type",
+        ),
+        (
+            post("/evaluate/v1/variant", r#"[]"#),
+            StatusCode::BAD_REQUEST,
+            "invalid JSON body",
+        ),
+        (
+            post("/evaluate/v1/variant", r#"{}"#),
+            StatusCode::BAD_REQUEST,
+            "flagKey must not be empty",
+        ),
+        (
+            post(
+                "/evaluate/v1/variant",
+                &format!("{{\"flagKey\":\"{}\"}}", "x".repeat(2 * 1024 * 1024)),
+            ),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "larger than the limit",
+        ),
+        (
+            get("/no/such/path"),
+            StatusCode::NOT_FOUND,
+            "no such endpoint",
+        ),
+    ];
+    for (req, status, text) in cases {
+        let uri = req.uri().to_string();
+        let (s, _, v) = f.call(req).await;
+        assert_eq!(s, status, "{uri}: {v}");
+        assert!(
+            v["message"].as_str().is_some_and(|m| m.contains(text)),
+            "{uri}: {v}"
+        );
+        assert!(v["code"].is_i64(), "{uri}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn json_sent_as_text_plain_is_accepted() {
+    let f = fixture().await;
+    let req = Request::post("/evaluate/v1/boolean")
+        .header("content-type", "text/plain;charset=UTF-8")
+        .body(Body::from(r#"{"flagKey":"dark","entityId":"u"}"#))
+        .unwrap();
+    let (s, _, v) = f.call(req).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["reason"], "DEFAULT_EVALUATION_REASON");
+}
+
+#[tokio::test]
+async fn client_snapshot_etag_and_304() {
+    let f = fixture().await;
+    let (s, h, v) = f
+        .call(get("/internal/v1/evaluation/snapshot/namespace/default"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let etag = h["etag"].to_str().unwrap().to_string();
+    assert_eq!(etag, v["digest"].as_str().unwrap());
+    assert_eq!(v["flags"][0]["defaultVariant"]["attachment"], "null");
+    for inm in [
+        etag.clone(),
+        format!("\"{etag}\""),
+        format!("\"other\", {etag}"),
+        format!("W/\"{etag}\""),
+    ] {
+        let req = Request::get("/client/v2/environments/default/namespaces/default/snapshot")
+            .header("if-none-match", inm.clone())
+            .body(Body::empty())
+            .unwrap();
+        let (s, h, v) = f.call(req).await;
+        assert_eq!(s, StatusCode::NOT_MODIFIED, "{inm}");
+        assert_eq!(h["etag"].to_str().unwrap(), etag, "304 repeats the ETag");
+        assert!(v.is_null());
+    }
+    let req = Request::get("/internal/v1/evaluation/snapshot/namespace/default")
+        .header("if-none-match", "stale")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(f.call(req).await.0, StatusCode::OK);
+    let (s, _, v) = f
+        .call(get("/internal/v1/evaluation/snapshot/namespace/nope"))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(
+        v["message"],
+        "evaluation snapshot for namespace \"nope\" not found"
+    );
+}
+
+#[tokio::test]
+async fn snapshot_stream_sends_ndjson_on_change() {
+    let f = fixture().await;
+    let resp = f
+        .send(get(
+            "/client/v2/environments/default/namespaces/default/stream",
+        ))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut body = resp.into_body();
+    let first = tokio::time::timeout(Duration::from_secs(5), body.frame())
+        .await
+        .expect("first frame")
+        .expect("frame")
+        .expect("ok");
+    let line: Value = serde_json::from_slice(first.data_ref().expect("data")).expect("json line");
+    assert_eq!(line["result"]["namespace"]["key"], "default");
+    f.rewrite(&FLAGS.replace(
+        "enabled: false\n    rollouts",
+        "enabled: true\n    rollouts",
+    ))
+    .await;
+    let next = tokio::time::timeout(Duration::from_secs(5), body.frame())
+        .await
+        .expect("second frame")
+        .expect("frame")
+        .expect("ok");
+    let line: Value = serde_json::from_slice(next.data_ref().expect("data")).expect("json line");
+    assert_eq!(line["result"]["flags"][1]["enabled"], true);
+}
+
+#[tokio::test]
+async fn ofrep_single_bulk_etag_and_errors() {
+    let f = fixture().await;
+    let (s, _, v) = f
+        .call(post(
+            "/ofrep/v1/evaluate/flags/checkout",
+            r#"{"context":{"targetingKey":"u1","plan":"pro"}}"#,
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        v,
+        json!({"key": "checkout", "reason": "TARGETING_MATCH", "variant": "treatment", "value": "treatment", "metadata": {"segments": "pro", "attachment": "{\"color\":\"blue\"}"}})
+    );
+    let (_, _, v) = f
+        .call(post(
+            "/ofrep/v1/evaluate/flags/dark",
+            r#"{"context":{"targetingKey":"u1","plan":"pro","n":3,"b":true}}"#,
+        ))
+        .await;
+    assert_eq!(
+        (v["value"].as_bool(), v["variant"].as_str()),
+        (Some(true), Some("true"))
+    );
+    let (s, _, v) = f
+        .call(post("/ofrep/v1/evaluate/flags/nope", r#"{"context":{}}"#))
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert_eq!(
+        v,
+        json!({"key": "nope", "errorCode": "FLAG_NOT_FOUND", "errorDetails": "flag was not found nope"})
+    );
+    let (s, _, v) = f
+        .call(post(
+            "/ofrep/v1/evaluate/flags/checkout",
+            r#"{"context": 5}"#,
+        ))
+        .await;
+    assert_eq!(
+        (s, v["errorCode"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("INVALID_CONTEXT"))
+    );
+    let (s, _, v) = f
+        .call(post("/ofrep/v1/evaluate/flags/checkout", r#"{"context":"#))
+        .await;
+    assert_eq!(
+        (s, v["errorCode"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("PARSE_ERROR"))
+    );
+    // Bulk: booleans and enabled variant flags; ETag over the results.
+    let (s, h, v) = f
+        .call(post(
+            "/ofrep/v1/evaluate/flags",
+            r#"{"context":{"targetingKey":"u1"}}"#,
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let keys: Vec<&str> = v["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["checkout", "dark"]);
+    assert_eq!(
+        v["eventStreams"][0]["endpoint"]["requestUri"],
+        "/ofrep/v1/_stream/default/default/events"
+    );
+    let etag = h["etag"].to_str().unwrap().to_string();
+    assert!(etag.starts_with("W/\""));
+    let again = Request::post("/ofrep/v1/evaluate/flags")
+        .header("if-none-match", etag.clone())
+        .body(Body::from(r#"{"context":{"targetingKey":"u1"}}"#))
+        .unwrap();
+    let (s, h, _) = f.call(again).await;
+    assert_eq!(s, StatusCode::NOT_MODIFIED);
+    assert_eq!(h["etag"].to_str().unwrap(), etag);
+    let other_ctx = Request::post("/ofrep/v1/evaluate/flags")
+        .header("if-none-match", etag.clone())
+        .body(Body::from(
+            r#"{"context":{"targetingKey":"u1","plan":"pro"}}"#,
+        ))
+        .unwrap();
+    assert_eq!(
+        f.call(other_ctx).await.0,
+        StatusCode::OK,
+        "the ETag depends on the context"
+    );
+    let (_, _, v) = f
+        .call(post(
+            "/ofrep/v1/evaluate/flags",
+            r#"{"context":{"targetingKey":"u1","flags":"off, dark"}}"#,
+        ))
+        .await;
+    let keys: Vec<&str> = v["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["dark", "off"]);
+    let (s, _, v) = f
+        .call(get("/ofrep/v1/_stream/default/default/events"))
+        .await;
+    assert_eq!(s, StatusCode::NOT_ACCEPTABLE, "{v}");
+}
+
+#[tokio::test]
+async fn sync_status_history_and_sync_now() {
+    let f = fixture().await;
+    let (s, _, v) = f.call(get("/api/v1/sync/status")).await;
+    assert_eq!(s, StatusCode::OK);
+    for field in [
+        "enabled",
+        "repository",
+        "branch",
+        "pollInterval",
+        "syncStatus",
+        "lastSyncTime",
+        "errorMessage",
+        "servingCommit",
+        "consecutiveFailures",
+        "validationErrors",
+    ] {
+        assert!(v.get(field).is_some(), "status lacks {field}: {v}");
+    }
+    assert_eq!(v["environment"], "default");
+    assert_eq!(v["pollInterval"], "1s");
+    let (s, _, _) = f.call(get("/api/v1/sync/status?environment=nope")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (_, _, v) = f.call(get("/api/v1/sync/statuses")).await;
+    assert_eq!(v["statuses"].as_array().map(Vec::len), Some(1));
+    let (s, _, v) = f.call(post("/api/v1/sync", "")).await;
+    assert_eq!(
+        (s, v["triggered"].as_bool()),
+        (StatusCode::ACCEPTED, Some(true))
+    );
+    // An invalid change is rejected with file and line; the last good flags keep answering.
+    std::fs::write(
+        f.dir.path().join("features.yaml"),
+        FLAGS.replace("name: Checkout", "nam: Checkout"),
+    )
+    .unwrap();
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        f.sync.trigger("default");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        status = f.call(get("/api/v1/sync/status")).await.2;
+        if status["syncStatus"] == "error" {
+            break;
+        }
+    }
+    assert_eq!(status["syncStatus"], "error", "{status}");
+    let first = &status["validationErrors"][0];
+    assert_eq!(
+        (first["file"].as_str(), first["line"].as_u64()),
+        (Some("features.yaml"), Some(4)),
+        "{status}"
+    );
+    let (s, _, v) = f
+        .call(post(
+            "/evaluate/v1/variant",
+            r#"{"flagKey":"checkout","entityId":"u1","context":{"plan":"pro"}}"#,
+        ))
+        .await;
+    assert_eq!(
+        (s, v["variantKey"].as_str()),
+        (StatusCode::OK, Some("treatment"))
+    );
+    let (_, _, h) = f.call(get("/api/v1/sync/history")).await;
+    assert!(
+        h["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["outcome"] == "rejected"),
+        "{h}"
+    );
+}
+
+#[tokio::test]
+async fn sync_events_stream_statuses() {
+    let f = fixture().await;
+    let resp = f.send(get("/api/v1/sync/events")).await;
+    assert_eq!(resp.headers()["content-type"], "text/event-stream");
+    let mut body = resp.into_body();
+    let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+        .await
+        .expect("event")
+        .expect("frame")
+        .expect("ok");
+    let text = String::from_utf8_lossy(frame.data_ref().expect("data")).into_owned();
+    assert!(
+        text.starts_with("event: status\ndata: {\"environment\":\"default\""),
+        "{text}"
+    );
+    f.rewrite(&FLAGS.replace(
+        "[{variant: treatment, rollout: 100}]",
+        "[{variant: treatment, rollout: 50}, {variant: control, rollout: 50}]",
+    ))
+    .await;
+    let mut seen = String::new();
+    for _ in 0..20 {
+        let Ok(Some(Ok(frame))) = tokio::time::timeout(Duration::from_secs(5), body.frame()).await
+        else {
+            break;
+        };
+        seen.push_str(&String::from_utf8_lossy(
+            frame.data_ref().map(|b| b.as_ref()).unwrap_or_default(),
+        ));
+        if seen.contains("event: change") {
+            break;
+        }
+    }
+    assert!(
+        seen.contains("event: change") && seen.contains("rollout 100% -> 50%"),
+        "{seen}"
+    );
+}
+
+fn with_auth() -> ServerConfig {
+    ServerConfig {
+        auth: AuthConfig {
+            tokens: vec![
+                Token {
+                    name: "admin".into(),
+                    token: "adm".into(),
+                    scope: Scope::Admin,
+                },
+                Token {
+                    name: "app".into(),
+                    token: "app".into(),
+                    scope: Scope::Evaluation,
+                },
+            ],
+            public_evaluation: false,
+        },
+        ..ServerConfig::default()
+    }
+}
+
+fn bearer(mut req: Request<Body>, token: &str) -> Request<Body> {
+    req.headers_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    req
+}
+
+#[tokio::test]
+async fn tokens_and_scopes() {
+    let f = Fixture::new(with_auth()).await;
+    let eval = || {
+        post(
+            "/evaluate/v1/boolean",
+            r#"{"flagKey":"dark","entityId":"u"}"#,
+        )
+    };
+    let (s, h, v) = f.call(eval()).await;
+    assert_eq!(
+        (s, v["code"].as_i64()),
+        (StatusCode::UNAUTHORIZED, Some(16))
+    );
+    assert_eq!(h["www-authenticate"], "Bearer");
+    assert_eq!(
+        f.call(bearer(eval(), "wrong")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(f.call(bearer(eval(), "app")).await.0, StatusCode::OK);
+    assert_eq!(
+        f.call(get("/api/v1/sync/status")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        f.call(bearer(get("/api/v1/sync/status"), "app")).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        f.call(bearer(post("/api/v1/sync", ""), "app")).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        f.call(post("/api/v1/sync", "")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        f.call(bearer(post("/api/v1/sync", ""), "adm")).await.0,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(f.call(get("/health")).await.0, StatusCode::OK);
+    let public = Fixture::new(ServerConfig {
+        auth: AuthConfig {
+            public_evaluation: true,
+            ..with_auth().auth
+        },
+        ..with_auth()
+    })
+    .await;
+    assert_eq!(public.call(eval()).await.0, StatusCode::OK);
+    assert_eq!(
+        public.call(post("/api/v1/sync", "")).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+fn sign(secret: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+#[tokio::test]
+async fn webhooks_verify_signatures_and_limits() {
+    let config = ServerConfig {
+        webhooks: WebhookSecrets {
+            github: Some("s3".into()),
+            gitlab: Some("tok".into()),
+            gitea: Some("gs".into()),
+        },
+        ..ServerConfig::default()
+    };
+    let f = Fixture::new(config).await;
+    let body = r#"{"ref":"refs/heads/main","repository":{"clone_url":"https://github.com/acme/flags.git","full_name":"acme/flags"}}"#;
+    let hook = |sig: Option<String>, event: &str, body: &str| {
+        let mut b = Request::post("/api/v1/webhooks/github").header("x-github-event", event);
+        if let Some(s) = sig {
+            b = b.header("x-hub-signature-256", s);
+        }
+        b.body(Body::from(body.to_string())).unwrap()
+    };
+    let (s, _, v) = f.call(hook(Some(sign("s3", body)), "push", body)).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{v}");
+    assert_eq!(
+        v["triggered"],
+        json!([]),
+        "a local directory follows no remote"
+    );
+    assert_eq!(
+        f.call(hook(Some(sign("other", body)), "push", body))
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        f.call(hook(None, "push", body)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    let (s, _, v) = f.call(hook(Some(sign("s3", "{}")), "ping", "{}")).await;
+    assert_eq!((s, v["pong"].as_bool()), (StatusCode::OK, Some(true)));
+    let big = "x".repeat(6 * 1024 * 1024);
+    assert_eq!(
+        f.call(hook(Some(sign("s3", &big)), "push", &big)).await.0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    let gl = |t: &str| {
+        Request::post("/api/v1/webhooks/gitlab")
+            .header("x-gitlab-token", t)
+            .body(Body::from(r#"{"ref":"refs/heads/main","project":{}}"#))
+            .unwrap()
+    };
+    assert_eq!(f.call(gl("tok")).await.0, StatusCode::ACCEPTED);
+    assert_eq!(f.call(gl("bad")).await.0, StatusCode::UNAUTHORIZED);
+    let gbody = r#"{"ref":"refs/heads/main","repository":{}}"#;
+    let gt = Request::post("/api/v1/webhooks/gitea")
+        .header(
+            "x-gitea-signature",
+            sign("gs", gbody).trim_start_matches("sha256=").to_string(),
+        )
+        .body(Body::from(gbody))
+        .unwrap();
+    assert_eq!(f.call(gt).await.0, StatusCode::ACCEPTED);
+    let unconfigured = fixture().await;
+    assert_eq!(
+        unconfigured
+            .call(hook(Some(sign("s3", body)), "push", body))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn operations_endpoints() {
+    let f = fixture().await;
+    f.call(post(
+        "/evaluate/v1/variant",
+        r#"{"flagKey":"checkout","entityId":"u1"}"#,
+    ))
+    .await;
+    let resp = f.send(get("/metrics")).await;
+    let text = String::from_utf8(
+        resp.into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec(),
+    )
+    .unwrap();
+    for name in [
+        "flipt_evaluations_requests_total{flipt_environment=\"default\",flipt_namespace=\"default\",flipt_flag=\"checkout\"} 1",
+        "flipt_evaluations_results_total",
+        "flipt_evaluations_latency_milliseconds_bucket",
+        "flipt_git_sync_flags{environment=\"default\"} 3",
+        "switchyard_snapshot_age_seconds{environment=\"default\"}",
+    ] {
+        assert!(text.contains(name), "missing {name} in\n{text}");
+    }
+    assert_eq!(f.call(get("/health")).await.2, json!({"status": "SERVING"}));
+    assert_eq!(f.call(get("/ready")).await.0, StatusCode::OK);
+    let (_, _, doc) = f.call(get("/openapi.json")).await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    for p in [
+        "/evaluate/v1/variant",
+        "/ofrep/v1/evaluate/flags",
+        "/api/v1/sync/status",
+        "/api/v1/webhooks/github",
+        "/metrics",
+    ] {
+        assert!(doc["paths"].get(p).is_some(), "openapi lacks {p}");
+    }
+    let (_, _, envs) = f.call(get("/api/v2/environments")).await;
+    assert_eq!(envs["environments"][0]["key"], "default");
+    assert_eq!(envs["environments"][0]["default"], true);
+    let (_, _, flags) = f.call(get("/api/v1/namespaces/default/flags")).await;
+    assert_eq!(flags["totalCount"], 3);
+    let (_, _, doc) = f
+        .call(get(
+            "/api/v1/environments/default/namespaces/default/document",
+        ))
+        .await;
+    assert_eq!(doc["flags"][0]["key"], "checkout");
+    let pre = Request::options("/ofrep/v1/evaluate/flags")
+        .header("origin", "http://localhost:4200")
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "content-type,if-none-match,authorization,x-flipt-namespace",
+        )
+        .body(Body::empty())
+        .unwrap();
+    let resp = f.send(pre).await;
+    assert!(resp.status().is_success());
+    let allow = resp.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        allow.contains("if-none-match") && allow.contains("x-flipt-namespace"),
+        "{allow}"
+    );
+    let resp = f
+        .send(
+            Request::post("/ofrep/v1/evaluate/flags")
+                .header("origin", "http://localhost:4200")
+                .body(Body::from("{}"))
+                .unwrap(),
+        )
+        .await;
+    let expose = resp.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(expose.contains("etag"), "{expose}");
+}
