@@ -220,6 +220,11 @@ describe('demo app against a real switchyard demo', () => {
     for (const k of ['checkoutExperiment', 'newDashboard', 'newHomeUI', 'newPaymentFlow']) assert.ok(rows.includes(k), `${k} in ${rows}`);
     assert.equal(await attr('git-sync-status', 'role'), 'status');
     assert.equal(await attr('git-sync-status', 'aria-live'), 'polite');
+    assert.equal(await attr('live', 'class'), 'live on');
+    // "Sync now" asks the server (POST /api/v1/sync, public in the demo).
+    await page.click('[data-testid="sync-now"]');
+    await waitFor(() => document.querySelector('[data-testid="sync-message"]')?.textContent === 'Sync requested', null, 3000);
+    await waitFor(() => document.querySelector('[data-testid="git-sync-status"]')?.getAttribute('data-status') === 'success', null, 5000);
   });
 
   it('switching users changes the variants as the server rules say', async () => {
