@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # The whole test suite: formatting, lints, every Rust test (unit, integration, property, real
-# servers), and the differential test against Flipt's own evaluation engine.
-# Installs what it needs on a fresh machine; every install step skips itself when done.
+# servers), the differential test against Flipt's own evaluation engine, and the client and
+# browser suites. Installs what it needs on a fresh machine; every install step skips itself
+# when done. Ends with one summary line: "suite: N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+LOG="$(mktemp)"
+trap 'rm -f "$LOG"' EXIT
 step() { printf '\n==> %s\n' "$*"; }
+# Runs a command, showing and keeping its output for the summary.
+run() { "$@" 2>&1 | tee -a "$LOG"; return "${PIPESTATUS[0]}"; }
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
@@ -17,10 +22,20 @@ step "test servers for the sync tests (lighttpd + git http-backend, sshd)"
 scripts/install-sync-test-deps.sh
 
 step "cargo test --workspace"
-cargo test --workspace --locked
+run cargo test --workspace --locked
 
 step "cargo test --release (property tests with more cases)"
-PROPTEST_CASES=2000 cargo test --release --locked -p switchyard-core --test it properties
+PROPTEST_CASES=2000 run cargo test --release --locked -p switchyard-core --test it properties
 
 step "differential test against Flipt's own engine (flipt-client-js 0.5.1 WASM, PyPI flipt-client 1.4.5)"
-tests/differential/run.sh 1 5000
+run tests/differential/run.sh 1 5000
+
+step "dashboard in real Chromium against a real server and Git repository"
+cargo build -p switchyard --locked
+run tests/browser/run.sh
+
+passed=$(grep -Eo '(^|[ :])[0-9]+ passed' "$LOG" | awk '{s += $(NF-1)} END {print s + 0}')
+failed=$(grep -Eo '[0-9]+ failed' "$LOG" | awk '{s += $1} END {print s + 0}')
+echo
+echo "suite: ${passed:-0} passed, ${failed:-0} failed"
+[ "${failed:-0}" -eq 0 ]

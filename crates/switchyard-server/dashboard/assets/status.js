@@ -1,0 +1,87 @@
+// The sync status panel: one card per environment, with the seed's indicators.
+
+import { authorName, formatValidationError, h, icon, shortSha, timeField } from './dom.js';
+
+export const STATES = {
+  success: { label: 'Success', icon: 'success' },
+  syncing: { label: 'Syncing', icon: 'syncing' },
+  error: { label: 'Error', icon: 'error' },
+  idle: { label: 'Idle', icon: 'idle' },
+};
+
+export const stateOf = (status) => (STATES[status?.syncStatus] ? status.syncStatus : 'idle');
+
+/** The coloured indicator: icon plus word, so colour is never the only cue. */
+export function badge(state) {
+  const s = STATES[state] ?? STATES.idle;
+  return h('span', { class: `badge badge-${state}`, dataset: { testid: 'sync-badge', state } }, icon(s.icon), s.label);
+}
+
+function commitLine(commit) {
+  if (!commit) return h('span', { class: 'muted' }, 'none yet');
+  return h('span', { class: 'commit' },
+    h('code', { class: 'sha', title: commit.sha, dataset: { testid: 'serving-sha' } }, shortSha(commit.sha)),
+    ' ',
+    h('span', { class: 'commit-message', dataset: { testid: 'serving-message' } }, commit.message || '(no message)'),
+    h('span', { class: 'muted' }, ' — ', authorName(commit.author)));
+}
+
+function field(label, ...value) {
+  return h('div', { class: 'field-row' }, h('dt', {}, label), h('dd', {}, ...value));
+}
+
+function errorBlock(status) {
+  const errors = status.validationErrors ?? [];
+  const rejected = status.remoteCommit && status.remoteCommit.sha !== status.servingCommit?.sha ? status.remoteCommit : null;
+  const serving = status.servingCommit;
+  const title = rejected
+    ? ['Commit ', h('code', {}, shortSha(rejected.sha)), ' was rejected']
+    : [status.errorClass === 'validation' ? 'The newest commit was rejected' : 'The last sync failed'];
+  return h('div', { class: 'error-block', role: 'group', 'aria-label': 'Sync error', dataset: { testid: 'sync-error' } },
+    h('p', { class: 'error-title' }, ...title,
+      status.errorClass ? h('span', { class: 'tag' }, status.errorClass.replace('_', ' ')) : null),
+    // With validation errors the list says it all (the server's message repeats the first one).
+    errors.length
+      ? h('p', { class: 'error-message' }, `${errors.length} validation error${errors.length === 1 ? '' : 's'}:`)
+      : status.errorMessage ? h('p', { class: 'error-message' }, status.errorMessage) : null,
+    errors.length
+      ? h('ul', { class: 'validation-errors', dataset: { testid: 'validation-errors' } },
+        errors.map((e) => h('li', {}, h('code', {}, formatValidationError(e)))))
+      : null,
+    h('p', { class: 'still-serving', dataset: { testid: 'still-serving' } },
+      serving
+        ? ['Still serving ', h('code', { title: serving.sha }, shortSha(serving.sha)), ' ', serving.message || '', h('span', { class: 'muted' }, ' — ', authorName(serving.author))]
+        : 'Nothing is served yet: no valid commit has been loaded.'));
+}
+
+/**
+ * One environment's card. `ui` holds per-environment UI state: {message, busy}.
+ * onSync(env) is called by the Sync now button.
+ */
+export function statusCard(status, ui, onSync) {
+  const env = status.environment;
+  const state = stateOf(status);
+  const headingId = `status-${env}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const syncButton = h('button', {
+    // Not disabled while busy: a disabled button would drop the keyboard focus.
+    type: 'button', class: 'button', dataset: { testid: 'sync-now' }, disabled: ui.offline || status.enabled === false, 'aria-busy': ui.busy ? 'true' : null,
+    'aria-describedby': `${headingId}-msg`, onclick: () => onSync(env),
+  }, icon('syncing'), ui.busy ? 'Syncing…' : 'Sync now');
+  return h('article', { class: `status-card state-${state}`, 'aria-labelledby': headingId, dataset: { testid: 'status-card', env } },
+    h('header', { class: 'card-head' },
+      h('h3', { id: headingId, class: 'card-title' }, h('span', { class: 'muted small' }, 'Environment '), env),
+      badge(state)),
+    ui.offline ? h('p', { class: 'stale-note', dataset: { testid: 'stale-note' } }, 'Last known state: the server is not answering.') : null,
+    state === 'error' ? errorBlock(status) : null,
+    h('dl', { class: 'fields' },
+      field('Repository', h('span', { class: 'break', dataset: { testid: 'repository' } }, status.repository || '(local directory)')),
+      field('Branch', h('code', {}, status.branch || '—'), status.directory ? h('span', { class: 'muted' }, ` · directory ${status.directory}`) : null),
+      field('Poll interval', status.pollInterval || '—'),
+      field('Last sync', timeField(status.lastSyncTime)),
+      field('Serving commit', commitLine(status.servingCommit)),
+      field('Next sync', status.enabled === false ? h('span', { class: 'muted' }, 'sync disabled') : timeField(status.nextSyncTime, { future: true })),
+      field('Flags', String(status.flags ?? 0), status.consecutiveFailures ? h('span', { class: 'muted' }, ` · ${status.consecutiveFailures} failed attempt${status.consecutiveFailures === 1 ? '' : 's'} in a row`) : null)),
+    h('div', { class: 'card-actions' },
+      syncButton,
+      h('span', { id: `${headingId}-msg`, class: `sync-message ${ui.messageKind ?? ''}`, dataset: { testid: 'sync-message' } }, ui.message ?? '')));
+}

@@ -1,0 +1,60 @@
+// The dashboard's pure functions, imported straight from its ES modules (no browser needed).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+const dash = (file) => new URL(`../../crates/switchyard-server/dashboard/assets/${file}`, import.meta.url).href;
+const { relativeTime, formatValidationError, formatDuration, shortSha, authorName } = await import(dash('dom.js'));
+const { segmentExpr, ruleSummary, rolloutSummary, constraintSummary, matchesQuery } = await import(dash('flags.js'));
+const { parseBlock } = await import(dash('events.js'));
+
+test('relative times read naturally in both directions', () => {
+  const now = 1_000_000_000;
+  assert.equal(relativeTime(now - 400, now), 'just now');
+  assert.equal(relativeTime(now - 12_000, now), '12 s ago');
+  assert.equal(relativeTime(now + 3_000, now), 'in 3 s');
+  assert.equal(relativeTime(now - 125_000, now), '2 min 5 s ago');
+  assert.equal(relativeTime(now - 120_000, now), '2 min ago');
+  assert.equal(relativeTime(now - 2 * 3600_000 - 60_000, now), '2 h 1 min ago');
+  assert.equal(relativeTime(now - 3 * 86400_000, now), '3 d ago');
+});
+
+test('validation errors print as file:line:column: path: message', () => {
+  assert.equal(formatValidationError({ file: 'flipt/features.yml', line: 26, column: 18, path: 'flags[1].rules[0].segment', message: 'unknown segment "x"' }),
+    'flipt/features.yml:26:18: flags[1].rules[0].segment: unknown segment "x"');
+  assert.equal(formatValidationError({ file: 'a.yml', line: 1, column: 1, path: '', message: 'bad' }), 'a.yml:1:1: bad');
+});
+
+test('small formatters', () => {
+  assert.equal(formatDuration(42), '42 ms');
+  assert.equal(formatDuration(1234), '1.23 s');
+  assert.equal(shortSha('0123456789abcdef'), '0123456');
+  assert.equal(authorName('Ada Lovelace <ada@example.com>'), 'Ada Lovelace');
+});
+
+test('rules, rollouts and constraints are summarised in one line', () => {
+  assert.equal(segmentExpr('premium-users'), 'premium-users');
+  assert.equal(segmentExpr({ keys: ['a', 'b'], operator: 'AND_SEGMENT_OPERATOR' }), 'a AND b');
+  assert.equal(segmentExpr({ keys: ['a', 'b'], operator: 'OR_SEGMENT_OPERATOR' }), 'a OR b');
+  assert.equal(ruleSummary({ segment: 'premium-users', distributions: [{ variant: 'enabled', rollout: 25 }, { variant: 'disabled', rollout: 75 }] }),
+    'premium-users → enabled 25%, disabled 75%');
+  assert.equal(ruleSummary({ segment: 'beta', distributions: [] }), 'beta → match only (no variant)');
+  assert.equal(rolloutSummary({ threshold: { percentage: 50, value: true } }), '50% of entities → true');
+  assert.equal(rolloutSummary({ segment: { key: 'beta', value: false } }), 'segment beta → false');
+  assert.equal(constraintSummary({ property: 'plan', operator: 'eq', value: 'premium' }), 'plan eq "premium"');
+  assert.equal(constraintSummary({ property: 'betaTester', operator: 'true' }), 'betaTester true');
+});
+
+test('search matches key or name, case-insensitively', () => {
+  const flag = { key: 'newPaymentFlow', name: 'New Payment Flow' };
+  assert.ok(matchesQuery(flag, 'payment'));
+  assert.ok(matchesQuery(flag, 'NEW PAYMENT'));
+  assert.ok(matchesQuery(flag, ''));
+  assert.ok(!matchesQuery(flag, 'checkout'));
+});
+
+test('server-sent event blocks are parsed as the browser does', () => {
+  assert.deepEqual(parseBlock('event: status\ndata: {"a":1}'), { event: 'status', data: '{"a":1}' });
+  assert.deepEqual(parseBlock('data: one\ndata: two'), { event: 'message', data: 'one\ntwo' });
+  assert.deepEqual(parseBlock('event: change\r\ndata:{"b":2}'), { event: 'change', data: '{"b":2}' });
+  assert.equal(parseBlock(': keep-alive'), null);
+});
