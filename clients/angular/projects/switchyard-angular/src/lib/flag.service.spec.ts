@@ -1,0 +1,136 @@
+import { provideHttpClient } from '@angular/common/http';
+import { provideHttpClientTesting } from '@angular/common/http/testing';
+import { TestBed } from '@angular/core/testing';
+import { EvaluationContext, InMemoryProvider, OpenFeature, ProviderEvents } from '@openfeature/web-sdk';
+import { firstValueFrom, filter } from 'rxjs';
+import { SWITCHYARD_CONFIG, resolveSwitchyardConfig } from './config';
+import { FlagMap, FlagService } from './flag.service';
+import { GitSyncService } from './git-sync.service';
+import { followChanges } from './provide-switchyard';
+
+/** The seed's flags, with the demo's rules, as an OpenFeature in-memory provider. */
+function seedFlags(overrides: Record<string, any> = {}) {
+  return {
+    newHomeUI: {
+      variants: { enabled: 'enabled', disabled: 'disabled' },
+      defaultVariant: 'disabled',
+      disabled: false,
+      contextEvaluator: (ctx: EvaluationContext) => (ctx['plan'] === 'premium' ? 'enabled' : 'disabled'),
+    },
+    newDashboard: {
+      variants: { enabled: 'enabled', disabled: 'disabled' },
+      defaultVariant: 'disabled',
+      disabled: false,
+      contextEvaluator: (ctx: EvaluationContext) => (ctx['betaTester'] === 'true' ? 'enabled' : 'disabled'),
+    },
+    darkMode: { variants: { on: true, off: false }, defaultVariant: 'off', disabled: false },
+    checkoutExperiment: {
+      variants: { control: 'control', 'variant-a': 'variant-a', 'variant-b': 'variant-b' },
+      defaultVariant: 'control',
+      disabled: false,
+      contextEvaluator: (ctx: EvaluationContext) => (ctx['plan'] === 'enterprise' ? 'variant-b' : 'control'),
+    },
+    ...overrides,
+  };
+}
+
+describe('FlagService', () => {
+  let provider: InMemoryProvider;
+  let flags: FlagService;
+
+  beforeEach(async () => {
+    provider = new InMemoryProvider(seedFlags());
+    await OpenFeature.setContext({});
+    await OpenFeature.setProviderAndWait(provider);
+    TestBed.configureTestingModule({
+      providers: [
+        { provide: SWITCHYARD_CONFIG, useValue: resolveSwitchyardConfig({ url: 'http://sy', flagKeys: ['darkMode', 'newHomeUI'] }) },
+      ],
+    });
+    flags = TestBed.inject(FlagService);
+  });
+
+  afterEach(async () => {
+    await OpenFeature.clearProviders();
+    await OpenFeature.clearContext();
+  });
+
+  it('flags$ reports every known flag with value, variant and reason', async () => {
+    const all = await firstValueFrom(flags.flags$);
+    expect(all).toEqual({
+      darkMode: { value: false, variant: 'off', reason: 'STATIC' },
+      newHomeUI: { value: 'disabled', variant: 'disabled', reason: 'TARGETING_MATCH' },
+    });
+  });
+
+  it('boolean$ reads boolean flags and enabled/disabled variant flags; unknown keys give the fallback', async () => {
+    expect(await firstValueFrom(flags.boolean$('darkMode', true))).toBe(false);
+    expect(await firstValueFrom(flags.boolean$('newHomeUI', true))).toBe(false);
+    expect(await firstValueFrom(flags.boolean$('nope', true))).toBe(true);
+    expect(await firstValueFrom(flags.variant$('nope', 'fallback'))).toBe('fallback');
+  });
+
+  it('setContext re-evaluates: the user switcher changes the variants', async () => {
+    const home: boolean[] = [];
+    const checkout: string[] = [];
+    flags.boolean$('newHomeUI', false).subscribe((v) => home.push(v));
+    flags.variant$('checkoutExperiment', 'control').subscribe((v) => checkout.push(v));
+    await flags.setContext({ targetingKey: 'u1', plan: 'premium' });
+    await flags.setContext({ targetingKey: 'u2', plan: 'enterprise' });
+    await flags.setContext({ targetingKey: 'u3', betaTester: 'true' });
+    expect(home).toEqual([false, true, false]);
+    expect(checkout).toEqual(['control', 'variant-b', 'control']);
+    expect(flags.getContext()).toEqual({ targetingKey: 'u3', betaTester: 'true' });
+    expect((await firstValueFrom(flags.flag$('newDashboard')))?.variant).toBe('enabled');
+    expect(Object.keys(await firstValueFrom(flags.flags$))).toEqual(['checkoutExperiment', 'darkMode', 'newDashboard', 'newHomeUI']);
+  });
+
+  it('a configuration change (a Git push) updates flags$ without any call', async () => {
+    const seen: FlagMap[] = [];
+    flags.flags$.subscribe((f) => seen.push(f));
+    await provider.putConfiguration(seedFlags({ darkMode: { variants: { on: true, off: false }, defaultVariant: 'on', disabled: false } }));
+    const last = await firstValueFrom(flags.flags$.pipe(filter((f) => f['darkMode']?.value === true)));
+    expect(last['darkMode']).toEqual({ value: true, variant: 'on', reason: 'STATIC' });
+    expect(seen.length).toBe(2);
+  });
+
+  it('a disabled flag falls back', async () => {
+    await provider.putConfiguration(seedFlags({ darkMode: { variants: { on: true, off: false }, defaultVariant: 'on', disabled: true } }));
+    expect(await firstValueFrom(flags.boolean$('darkMode', false))).toBe(false);
+    expect((await firstValueFrom(flags.flags$))['darkMode'].reason).toBe('DISABLED');
+  });
+});
+
+describe('followChanges', () => {
+  beforeEach(async () => {
+    await OpenFeature.setProviderAndWait(new InMemoryProvider(seedFlags()));
+    TestBed.configureTestingModule({
+      providers: [
+        provideHttpClient(),
+        provideHttpClientTesting(),
+        { provide: SWITCHYARD_CONFIG, useValue: resolveSwitchyardConfig({ url: 'http://sy' }) },
+      ],
+    });
+  });
+  afterEach(() => OpenFeature.clearProviders());
+
+  it('re-fetches (sets the same context again) when a change event is not followed by a configuration change', async () => {
+    const sync = TestBed.inject(GitSyncService);
+    const contextChanges: number[] = [];
+    const client = OpenFeature.getClient();
+    const h = () => contextChanges.push(Date.now());
+    client.addHandler(ProviderEvents.ContextChanged, h);
+    const stop = followChanges(sync, 20);
+    (sync as any).changes.next({ environment: 'default', newDigest: 'x' });
+    await new Promise((r) => setTimeout(r, 80));
+    expect(contextChanges.length).toBe(1);
+
+    // When the provider's own SSE already delivered the change, nothing more is fetched.
+    (sync as any).changes.next({ environment: 'default', newDigest: 'y' });
+    (OpenFeature.getProvider() as InMemoryProvider).events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: [] });
+    await new Promise((r) => setTimeout(r, 80));
+    expect(contextChanges.length).toBe(1);
+    stop();
+    client.removeHandler(ProviderEvents.ContextChanged, h);
+  });
+});
