@@ -34,6 +34,9 @@ step "dashboard in real Chromium against a real server and Git repository"
 cargo build -p switchyard --locked
 run tests/browser/run.sh
 
+step "Angular library and demo: unit tests in headless Chromium, end-to-end against switchyard demo"
+run clients/angular/test.sh
+
 passed=$(grep -Eo '(^|[ :])[0-9]+ passed' "$LOG" | awk '{s += $(NF-1)} END {print s + 0}')
 failed=$(grep -Eo '[0-9]+ failed' "$LOG" | awk '{s += $1} END {print s + 0}')
 echo
