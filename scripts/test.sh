@@ -37,8 +37,11 @@ run tests/browser/run.sh
 step "Angular library and demo: unit tests in headless Chromium, end-to-end against switchyard demo"
 run clients/angular/test.sh
 
-passed=$(grep -Eo '(^|[ :])[0-9]+ passed' "$LOG" | awk '{s += $(NF-1)} END {print s + 0}')
-failed=$(grep -Eo '[0-9]+ failed' "$LOG" | awk '{s += $1} END {print s + 0}')
+# Count only the runners' own summary lines: cargo's "test result: … N passed; M failed" and the
+# plain "N passed, M failed" closing lines of the differential, browser and Angular suites.
+counts=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p; s/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$LOG")
+passed=$(echo "$counts" | awk '{s += $1} END {print s + 0}')
+failed=$(echo "$counts" | awk '{s += $2} END {print s + 0}')
 echo
 echo "suite: ${passed:-0} passed, ${failed:-0} failed"
 [ "${failed:-0}" -eq 0 ]
