@@ -6,6 +6,13 @@
 //! dropped there, so an unchanged poll costs one round trip and no parsing. Credentials, headers
 //! and the ssh command live in in-memory config overrides and callbacks, never in
 //! `.git/config`. The remote is anonymous, so its URL is not written either.
+//!
+//! Proxies (http and https remotes) come from the environment, read by reqwest each time a fetch
+//! builds its client: `HTTPS_PROXY`/`https_proxy` or `HTTP_PROXY`/`http_proxy`, else
+//! `ALL_PROXY`/`all_proxy`; credentials in the proxy URL are sent as `Proxy-Authorization`.
+//! `NO_PROXY`/`no_proxy` is matched against the remote's host as written, never resolved: IPs and
+//! CIDRs match IP hosts, names match the name and its subdomains, `*` matches everything; ports
+//! are not supported, and loopback gets no automatic exception. git's `http.proxy` is ignored.
 
 use std::io::Write;
 use std::num::NonZeroU32;
@@ -344,9 +351,16 @@ impl GitSource {
                 );
             }
         }
-        let message = scrub(&message, &self.secrets).replace(&self.url, &self.display_url);
+        let mut message = scrub(&message, &self.secrets).replace(&self.url, &self.display_url);
+        let class = classify(&message);
+        if class == ErrorClass::Network
+            && let Some(proxy) = env_proxy(&self.url)
+        {
+            // reqwest's errors name the remote, never the proxy the request went through
+            message.push_str(&format!(" (through the proxy {proxy})"));
+        }
         SyncError::Fetch {
-            class: classify(&message),
+            class,
             remote: self.display_url.clone(),
             message,
         }
@@ -410,6 +424,11 @@ impl GitSource {
                     }
                     if insecure {
                         b = b.tls_danger_accept_invalid_certs(true);
+                    }
+                    if no_proxy_all() {
+                        // reqwest reads HTTP(S)_PROXY / NO_PROXY itself, but its `*` entry
+                        // skips IP-address hosts; `*` means every host, as with curl and git
+                        b = b.no_proxy();
                     }
                     Ok(b)
                 });
@@ -632,6 +651,46 @@ pub fn commit_info(repo: &gix::Repository, commit: ObjectId) -> CommitInfo {
         }
     }
     info
+}
+
+/// Whether `NO_PROXY` (or, when unset, `no_proxy`) has a `*` entry: no proxy for any host.
+fn no_proxy_all() -> bool {
+    std::env::var("NO_PROXY")
+        .or_else(|_| std::env::var("no_proxy"))
+        .is_ok_and(|v| v.split(',').any(|e| e.trim() == "*"))
+}
+
+/// The proxy an http(s) fetch of `url` goes through, from the environment variables reqwest
+/// reads (`HTTPS_PROXY`/`https_proxy` or `HTTP_PROXY`/`http_proxy`, then `ALL_PROXY`/`all_proxy`,
+/// minus `NO_PROXY`/`no_proxy`), with the variable it came from:
+/// `http://proxy:3128 from HTTPS_PROXY`. Proxy credentials are left out.
+fn env_proxy(url: &str) -> Option<String> {
+    use hyper_util::client::proxy::matcher::Matcher;
+    if no_proxy_all() {
+        return None;
+    }
+    let dst: ::http::Uri = url.parse().ok()?;
+    let proxy = Matcher::from_env().intercept(&dst)?;
+    let vars: [&str; 4] = if dst.scheme_str() == Some("https") {
+        ["HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"]
+    } else {
+        ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+    };
+    let uri = proxy.uri().to_string();
+    let uri = uri.strip_suffix('/').unwrap_or(&uri);
+    let from = vars.into_iter().find(|v| {
+        std::env::var(v).is_ok_and(|value| {
+            Matcher::builder()
+                .all(value)
+                .build()
+                .intercept(&dst)
+                .is_some_and(|p| p.uri() == proxy.uri())
+        })
+    });
+    Some(match from {
+        Some(var) => format!("{uri} from {var}"),
+        None => uri.to_string(),
+    })
 }
 
 fn url_password(url: &str) -> Option<String> {
