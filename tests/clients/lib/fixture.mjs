@@ -124,6 +124,8 @@ webhooks:
   });
   let exited = null;
   child.on('exit', (code, signal) => { exited = { code, signal }; });
+  // Never leave the server behind, even when the test process dies.
+  process.on('exit', () => { if (!exited) child.kill('SIGKILL'); });
   const deadline = Date.now() + 15000;
   for (;;) {
     if (exited) throw new Error(`switchyard exited early (${JSON.stringify(exited)}); log:\n${fs.readFileSync(logPath, 'utf8')}`);
