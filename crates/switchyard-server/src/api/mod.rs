@@ -62,6 +62,15 @@ async fn not_found() -> ApiError {
     ApiError::not_found("no such endpoint; see /openapi.json")
 }
 
+/// 405 with a JSON body (axum's default has none); axum still adds the `Allow` header.
+async fn method_not_allowed(method: Method) -> ApiError {
+    ApiError {
+        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        code: 12,
+        message: format!("method {method} not allowed on this endpoint; see /openapi.json"),
+    }
+}
+
 /// All routes and layers.
 pub(crate) fn router(state: AppState) -> Router {
     let evaluation = Router::new()
@@ -126,6 +135,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(admin)
         .merge(webhooks)
         .merge(ops)
+        .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(cors(&state))
