@@ -18,7 +18,9 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
 use tower_http::trace::TraceLayer;
 
 use crate::auth;
@@ -47,6 +49,38 @@ fn cors(state: &AppState) -> CorsLayer {
             HeaderName::from_static("x-request-id"),
         ])
         .expose_headers([header::ETAG, HeaderName::from_static("x-request-id")])
+}
+
+/// A UUID-v4-shaped id, unique within the process: random high bits chosen once and a counter in
+/// the low 62 bits. Request ids need uniqueness, not unpredictability, and `Uuid::new_v4` costs
+/// a `getrandom` system call per request (measured at 3-4% of a single-flag evaluation).
+pub(crate) fn fast_uuid() -> uuid::Uuid {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static BASE: OnceLock<(u64, u64)> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let (hi, start) = *BASE.get_or_init(|| {
+        let r = uuid::Uuid::new_v4().as_u128();
+        ((r >> 64) as u64, r as u64)
+    });
+    let lo = start.wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed)) & ((1 << 62) - 1);
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&hi.to_be_bytes());
+    bytes[8..].copy_from_slice(&lo.to_be_bytes());
+    // Sets the version nibble (in the constant half) and the two variant bits (zero in `lo`).
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+/// `x-request-id` values from [`fast_uuid`].
+#[derive(Clone, Copy, Default)]
+struct FastRequestId;
+
+impl MakeRequestId for FastRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let mut buf = uuid::Uuid::encode_buffer();
+        let id = fast_uuid().hyphenated().encode_lower(&mut buf);
+        HeaderValue::from_str(id).ok().map(RequestId::new)
+    }
 }
 
 fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
@@ -141,6 +175,6 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(cors(&state))
         .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
         .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::new(x_request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(x_request_id, FastRequestId))
         .with_state(state)
 }

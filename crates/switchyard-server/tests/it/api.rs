@@ -1026,3 +1026,32 @@ async fn more_bad_input_gets_clear_errors_never_500() {
     // After all of that the server still answers.
     assert_eq!(f.call(get("/ready")).await.0, StatusCode::OK);
 }
+
+/// Request ids (header and Flipt's `requestId`) are distinct, UUID-v4-shaped strings.
+#[tokio::test]
+async fn request_ids_are_distinct_uuid_v4_strings() {
+    let f = fixture().await;
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..50 {
+        let (_, h, v) = f
+            .call(post(
+                "/evaluate/v1/boolean",
+                r#"{"flagKey":"dark","entityId":"u"}"#,
+            ))
+            .await;
+        for id in [
+            h["x-request-id"].to_str().unwrap().to_string(),
+            v["requestId"].as_str().unwrap().to_string(),
+        ] {
+            let b = id.as_bytes();
+            assert_eq!(id.len(), 36, "{id}");
+            assert_eq!(
+                (b[8], b[13], b[14], b[18], b[23]),
+                (b'-', b'-', b'4', b'-', b'-'),
+                "{id}"
+            );
+            assert!(matches!(b[19], b'8' | b'9' | b'a' | b'b'), "{id}");
+            assert!(seen.insert(id.clone()), "duplicate {id}");
+        }
+    }
+}
