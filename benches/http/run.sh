@@ -65,7 +65,7 @@ cl_port=$(free_port)
 "$ceiling" "127.0.0.1:$cl_port" --layers >"$work/ceiling-layers.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 200); do
-  curl -fsS "http://127.0.0.1:$sy_port/ready" >/dev/null 2>&1 && curl -s -o /dev/null -XPOST "http://127.0.0.1:$ce_port/" && break
+  curl -fsS "http://127.0.0.1:$sy_port/ready" >/dev/null 2>&1 && curl -fs -o /dev/null -XPOST "http://127.0.0.1:$ce_port/" && curl -fs -o /dev/null -XPOST "http://127.0.0.1:$cl_port/" && break
   sleep 0.05
 done
 curl -fsS "http://127.0.0.1:$sy_port/ready" >/dev/null || { cat "$work/server.log"; exit 1; }
