@@ -55,7 +55,7 @@ pub(crate) struct BatchEvaluationRequest {
 
 fn request_id(given: &str) -> String {
     if given.is_empty() {
-        uuid::Uuid::new_v4().to_string()
+        super::fast_uuid().to_string()
     } else {
         given.to_string()
     }

@@ -45,11 +45,11 @@ fn context(
     body: &[u8],
     key: Option<&str>,
 ) -> Result<(HashMap<String, String>, String), OfrepError> {
-    let parsed: Value =
+    let mut parsed: Map<String, Value> =
         body::parse(body).map_err(|e| OfrepError::bad_request(key, "PARSE_ERROR", e))?;
-    let ctx = match parsed.get("context") {
+    let ctx = match parsed.remove("context") {
         None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m.clone(),
+        Some(Value::Object(m)) => m,
         Some(other) => {
             return Err(OfrepError::bad_request(
                 key,

@@ -712,3 +712,346 @@ async fn operations_endpoints() {
         .to_ascii_lowercase();
     assert!(expose.contains("etag"), "{expose}");
 }
+
+fn with_header(mut req: Request<Body>, name: &'static str, value: &str) -> Request<Body> {
+    req.headers_mut().insert(name, value.parse().unwrap());
+    req
+}
+
+/// Issue 4 §5, the cases `bad_input_gets_clear_errors_never_500` does not cover: OFREP bodies,
+/// unknown environments and namespaces on every family, batch types, wrong methods, webhooks.
+#[tokio::test]
+async fn more_bad_input_gets_clear_errors_never_500() {
+    let f = Fixture::new(ServerConfig {
+        webhooks: WebhookSecrets {
+            github: Some("s3".into()),
+            ..WebhookSecrets::default()
+        },
+        ..ServerConfig::default()
+    })
+    .await;
+    let big = format!(
+        "{{\"context\":{{\"a\":\"{}\"}}}}",
+        "x".repeat(2 * 1024 * 1024)
+    );
+    // OFREP: (request, status, errorCode, text in errorDetails).
+    let ofrep: Vec<(Request<Body>, StatusCode, &str, &str)> = vec![
+        (
+            with_header(
+                post("/ofrep/v1/evaluate/flags/checkout", r#"{"context":{}}"#),
+                "x-flipt-environment",
+                "prod",
+            ),
+            StatusCode::NOT_FOUND,
+            "FLAG_NOT_FOUND",
+            "environment \"prod\" not found",
+        ),
+        (
+            with_header(
+                post("/ofrep/v1/evaluate/flags/checkout", r#"{"context":{}}"#),
+                "x-flipt-namespace",
+                "other",
+            ),
+            StatusCode::NOT_FOUND,
+            "FLAG_NOT_FOUND",
+            "flag was not found checkout",
+        ),
+        (
+            with_header(
+                post("/ofrep/v1/evaluate/flags", r#"{"context":{}}"#),
+                "x-flipt-environment",
+                "prod",
+            ),
+            StatusCode::NOT_FOUND,
+            "GENERAL",
+            "environment \"prod\" not found",
+        ),
+        (
+            with_header(
+                post("/ofrep/v1/evaluate/flags", r#"{"context":{}}"#),
+                "x-flipt-namespace",
+                "other",
+            ),
+            StatusCode::BAD_REQUEST,
+            "GENERAL",
+            "namespace \"other\" not found",
+        ),
+        (
+            post("/ofrep/v1/evaluate/flags", r#"{"context":"#),
+            StatusCode::BAD_REQUEST,
+            "PARSE_ERROR",
+            "invalid JSON body",
+        ),
+        (
+            post("/ofrep/v1/evaluate/flags", "[]"),
+            StatusCode::BAD_REQUEST,
+            "PARSE_ERROR",
+            "expected a JSON object",
+        ),
+        (
+            post("/ofrep/v1/evaluate/flags", r#"{"context":[1]}"#),
+            StatusCode::BAD_REQUEST,
+            "INVALID_CONTEXT",
+            "context must be an object",
+        ),
+        (
+            Request::post("/ofrep/v1/evaluate/flags/checkout")
+                .body(Body::from(&b"\xff\xfe{"[..]))
+                .unwrap(),
+            StatusCode::BAD_REQUEST,
+            "PARSE_ERROR",
+            "invalid JSON body",
+        ),
+        (
+            post("/ofrep/v1/evaluate/flags/checkout", &big),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "GENERAL",
+            "larger than the limit",
+        ),
+        (
+            post("/ofrep/v1/evaluate/flags", &big),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "GENERAL",
+            "larger than the limit",
+        ),
+        (
+            with_header(
+                get("/ofrep/v1/_stream/prod/default/events"),
+                "accept",
+                "text/event-stream",
+            ),
+            StatusCode::NOT_FOUND,
+            "GENERAL",
+            "environment \"prod\" not found",
+        ),
+    ];
+    for (req, status, code, text) in ofrep {
+        let what = format!("{} {:?}", req.uri(), req.headers());
+        let (s, h, v) = f.call(req).await;
+        assert_eq!(s, status, "{what}: {v}");
+        assert_eq!(v["errorCode"], code, "{what}: {v}");
+        assert!(
+            v["errorDetails"].as_str().is_some_and(|d| d.contains(text)),
+            "{what}: {v}"
+        );
+        assert!(h.contains_key("x-request-id"), "{what}");
+    }
+    // The OFREP key of a 404 is the path segment, decoded.
+    let (s, _, v) = f
+        .call(post("/ofrep/v1/evaluate/flags/a%2Fb", r#"{"context":{}}"#))
+        .await;
+    assert_eq!((s, v["key"].as_str()), (StatusCode::NOT_FOUND, Some("a/b")));
+    // JSON as text/plain on OFREP too.
+    let (s, _, v) = f
+        .call(
+            Request::post("/ofrep/v1/evaluate/flags/checkout")
+                .header("content-type", "text/plain;charset=UTF-8")
+                .body(Body::from(
+                    r#"{"context":{"targetingKey":"u","plan":"pro"}}"#,
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(
+        (s, v["value"].as_str()),
+        (StatusCode::OK, Some("treatment"))
+    );
+
+    // Flipt-style families: (request, status, text in message).
+    let flipt: Vec<(Request<Body>, StatusCode, &str)> = vec![
+        (
+            post(
+                "/evaluate/v1/boolean",
+                r#"{"flagKey":"checkout","entityId":"u"}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+            "flag type VARIANT_FLAG_TYPE invalid",
+        ),
+        (
+            post("/evaluate/v1/boolean", ""),
+            StatusCode::BAD_REQUEST,
+            "flagKey must not be empty",
+        ),
+        (
+            with_header(
+                post(
+                    "/evaluate/v1/boolean",
+                    r#"{"flagKey":"dark","entityId":"u"}"#,
+                ),
+                "x-flipt-environment",
+                "prod",
+            ),
+            StatusCode::NOT_FOUND,
+            "environment \"prod\" not found",
+        ),
+        (
+            post(
+                "/evaluate/v1/variant",
+                r#"{"flagKey":"checkout","entityId":"u","context":null}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+            "invalid type: null",
+        ),
+        (
+            post("/evaluate/v1/batch", r#"{"requests":"x"}"#),
+            StatusCode::BAD_REQUEST,
+            "expected a sequence",
+        ),
+        (
+            post(
+                "/evaluate/v1/batch",
+                r#"{"requests":[{"flagKey":"checkout","entityId":"u","context":{"n":1}}]}"#,
+            ),
+            StatusCode::BAD_REQUEST,
+            "expected a string",
+        ),
+        (
+            post(
+                "/evaluate/v1/batch",
+                r#"{"requests":[{"flagKey":"checkout","entityId":"u","environmentKey":"prod"}]}"#,
+            ),
+            StatusCode::NOT_FOUND,
+            "environment \"prod\" not found",
+        ),
+        (
+            with_header(
+                get("/internal/v1/evaluation/snapshot/namespace/default"),
+                "x-flipt-environment",
+                "prod",
+            ),
+            StatusCode::NOT_FOUND,
+            "environment \"prod\" not found",
+        ),
+        (
+            get("/client/v2/environments/prod/namespaces/default/snapshot"),
+            StatusCode::NOT_FOUND,
+            "environment \"prod\" not found",
+        ),
+        (
+            get("/client/v2/environments/default/namespaces/other/snapshot"),
+            StatusCode::NOT_FOUND,
+            "namespace \"other\" not found",
+        ),
+        (
+            get("/client/v2/environments/prod/namespaces/default/stream"),
+            StatusCode::NOT_FOUND,
+            "environment \"prod\" not found",
+        ),
+        (
+            get("/api/v1/namespaces/other/flags"),
+            StatusCode::NOT_FOUND,
+            "namespace \"other\" not found",
+        ),
+        (
+            with_header(
+                get("/api/v1/namespaces/default/flags"),
+                "x-flipt-environment",
+                "prod",
+            ),
+            StatusCode::NOT_FOUND,
+            "environment \"prod\" not found",
+        ),
+        (
+            get("/api/v1/environments/prod/namespaces"),
+            StatusCode::NOT_FOUND,
+            "environment \"prod\" not found",
+        ),
+        (
+            get("/api/v1/environments/default/namespaces/other/document"),
+            StatusCode::NOT_FOUND,
+            "namespace \"other\" not found",
+        ),
+        (
+            post("/api/v1/sync?environment=prod", ""),
+            StatusCode::NOT_FOUND,
+            "environment \"prod\" not found",
+        ),
+        (
+            get("/api/v1/sync/history?environment=prod"),
+            StatusCode::NOT_FOUND,
+            "environment \"prod\" not found",
+        ),
+        (
+            Request::put("/evaluate/v1/variant")
+                .body(Body::from("{}"))
+                .unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method PUT not allowed",
+        ),
+        (
+            get("/ofrep/v1/evaluate/flags"),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method GET not allowed",
+        ),
+        (
+            Request::delete("/api/v1/sync/status")
+                .body(Body::empty())
+                .unwrap(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method DELETE not allowed",
+        ),
+    ];
+    for (req, status, text) in flipt {
+        let what = format!("{} {} {:?}", req.method(), req.uri(), req.headers());
+        let (s, h, v) = f.call(req).await;
+        assert_eq!(s, status, "{what}: {v}");
+        assert!(
+            v["message"].as_str().is_some_and(|m| m.contains(text)),
+            "{what}: {v}"
+        );
+        assert!(v["code"].is_i64(), "{what}: {v}");
+        if s == StatusCode::METHOD_NOT_ALLOWED {
+            assert!(
+                h.contains_key("allow"),
+                "{what}: 405 keeps the Allow header"
+            );
+        }
+    }
+
+    // A correctly signed webhook whose body is not JSON is a 400, not a 500.
+    let body = r#"{"ref":"#;
+    let req = Request::post("/api/v1/webhooks/github")
+        .header("x-github-event", "push")
+        .header("x-hub-signature-256", sign("s3", body))
+        .body(Body::from(body))
+        .unwrap();
+    let (s, _, v) = f.call(req).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("invalid JSON payload")),
+        "{v}"
+    );
+    // After all of that the server still answers.
+    assert_eq!(f.call(get("/ready")).await.0, StatusCode::OK);
+}
+
+/// Request ids (header and Flipt's `requestId`) are distinct, UUID-v4-shaped strings.
+#[tokio::test]
+async fn request_ids_are_distinct_uuid_v4_strings() {
+    let f = fixture().await;
+    let mut seen = std::collections::HashSet::new();
+    for _ in 0..50 {
+        let (_, h, v) = f
+            .call(post(
+                "/evaluate/v1/boolean",
+                r#"{"flagKey":"dark","entityId":"u"}"#,
+            ))
+            .await;
+        for id in [
+            h["x-request-id"].to_str().unwrap().to_string(),
+            v["requestId"].as_str().unwrap().to_string(),
+        ] {
+            let b = id.as_bytes();
+            assert_eq!(id.len(), 36, "{id}");
+            assert_eq!(
+                (b[8], b[13], b[14], b[18], b[23]),
+                (b'-', b'-', b'4', b'-', b'-'),
+                "{id}"
+            );
+            assert!(matches!(b[19], b'8' | b'9' | b'a' | b'b'), "{id}");
+            assert!(seen.insert(id.clone()), "duplicate {id}");
+        }
+    }
+}
