@@ -34,6 +34,9 @@ step "dashboard in real Chromium against a real server and Git repository"
 cargo build -p switchyard --locked
 run tests/browser/run.sh
 
+step "real clients: OFREP web and server providers, flipt-client-js, @flipt-io/flipt, PyPI flipt-client"
+run tests/clients/run.sh
+
 step "Angular library and demo: unit tests in headless Chromium, end-to-end against switchyard demo"
 run clients/angular/test.sh
 
