@@ -5,7 +5,7 @@
 //! `cargo run --release -p switchyard-server --example ceiling -- 127.0.0.1:8089 [--layers]`
 //!
 //! With `--layers` the handler sits behind the same tower-http layers as Switchyard's router
-//! (request id, CORS, tracing, panic catching), to tell the cost of the layers from the cost of
+//! (request id, CORS, panic catching), to tell the cost of the layers from the cost of
 //! the handlers.
 
 use axum::Router;
@@ -17,7 +17,6 @@ use axum::routing::post;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 
 const BODY: &str =
     r#"{"key":"ceiling","reason":"STATIC","variant":"true","value":true,"metadata":{}}"#;
@@ -51,7 +50,6 @@ fn main() -> std::io::Result<()> {
                             .expose_headers([axum::http::header::ETAG, id.clone()]),
                     )
                     .layer(PropagateRequestIdLayer::new(id.clone()))
-                    .layer(TraceLayer::new_for_http())
                     .layer(SetRequestIdLayer::new(id, MakeRequestUuid));
             }
             let listener = tokio::net::TcpListener::bind(&addr).await?;

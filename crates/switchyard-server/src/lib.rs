@@ -24,13 +24,15 @@ pub use state::{AppState, EnvironmentInfo};
 
 use std::future::Future;
 
-use axum::Router;
 use tokio::net::TcpListener;
 
-/// Builds the router with every route and layer.
-pub fn app(state: AppState) -> Router {
-    api::router(state)
+/// The whole HTTP service: every route behind the shared layers (request ids, CORS, panics).
+pub fn app(state: AppState) -> App {
+    api::service(state)
 }
+
+/// The service [`app`] returns; answer requests with `tower::ServiceExt::oneshot` or [`serve`].
+pub type App = api::Service;
 
 /// Serves `state` on `listener` until `shutdown` resolves, then drains open requests.
 pub async fn serve(
@@ -39,11 +41,14 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let stop = state.stopping();
-    let router = app(state);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            stop.send_replace(true);
-        })
-        .await
+    let service = app(state);
+    axum::serve(
+        listener,
+        axum::ServiceExt::<axum::extract::Request>::into_make_service(service),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        stop.send_replace(true);
+    })
+    .await
 }

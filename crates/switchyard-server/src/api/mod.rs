@@ -21,7 +21,6 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
-use tower_http::trace::TraceLayer;
 
 use crate::auth;
 use crate::error::ApiError;
@@ -73,7 +72,7 @@ pub(crate) fn fast_uuid() -> uuid::Uuid {
 
 /// `x-request-id` values from [`fast_uuid`].
 #[derive(Clone, Copy, Default)]
-struct FastRequestId;
+pub struct FastRequestId;
 
 impl MakeRequestId for FastRequestId {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
@@ -105,7 +104,7 @@ async fn method_not_allowed(method: Method) -> ApiError {
     }
 }
 
-/// All routes and layers.
+/// All routes, with their per-group guards and body limits.
 pub(crate) fn router(state: AppState) -> Router {
     let evaluation = Router::new()
         .route("/evaluate/v1/variant", post(evaluate::variant))
@@ -174,7 +173,6 @@ pub(crate) fn router(state: AppState) -> Router {
         .route("/openapi.json", get(ops::openapi))
         .route("/", get(crate::dashboard::index))
         .route("/assets/{*path}", get(crate::dashboard::asset));
-    let x_request_id = HeaderName::from_static("x-request-id");
     evaluation
         .merge(read)
         .merge(admin)
@@ -182,10 +180,47 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(ops)
         .method_not_allowed_fallback(method_not_allowed)
         .fallback(not_found)
-        .layer(CatchPanicLayer::custom(panic_response))
-        .layer(cors(&state))
-        .layer(PropagateRequestIdLayer::new(x_request_id.clone()))
-        .layer(TraceLayer::new_for_http())
-        .layer(SetRequestIdLayer::new(x_request_id, FastRequestId))
         .with_state(state)
 }
+
+/// The router behind the shared layers. The layers wrap the whole router once, as one service,
+/// instead of each route (axum's `Router::layer`), which saves a boxed clone per request.
+pub(crate) fn service(state: AppState) -> Service {
+    let x_request_id = HeaderName::from_static("x-request-id");
+    let cors = cors(&state);
+    tower::ServiceBuilder::new()
+        .map_response(into_body as fn(PanicSafeResponse) -> axum::response::Response)
+        .layer(SetRequestIdLayer::new(x_request_id.clone(), FastRequestId))
+        .layer(PropagateRequestIdLayer::new(x_request_id))
+        .layer(cors)
+        .layer(CatchPanicLayer::custom(
+            panic_response
+                as fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response,
+        ))
+        .service(router(state))
+}
+
+/// What the panic-catching layer answers: a boxed body.
+pub type PanicSafeResponse = axum::http::Response<
+    tower_http::body::UnsyncBoxBody<bytes::Bytes, Box<dyn std::error::Error + Send + Sync>>,
+>;
+
+fn into_body(r: PanicSafeResponse) -> axum::response::Response {
+    r.map(axum::body::Body::new)
+}
+
+/// The concrete type of [`service`].
+pub type Service = tower::util::MapResponse<
+    tower_http::request_id::SetRequestId<
+        tower_http::request_id::PropagateRequestId<
+            tower_http::cors::Cors<
+                tower_http::catch_panic::CatchPanic<
+                    Router,
+                    fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response,
+                >,
+            >,
+        >,
+        FastRequestId,
+    >,
+    fn(PanicSafeResponse) -> axum::response::Response,
+>;
