@@ -111,20 +111,7 @@ impl DirSource {
         };
         let chosen = discover(paths.iter().map(String::as_str), index.as_ref(), limits)
             .map_err(SyncError::Invalid)?;
-        if chosen.len() > limits.max_files {
-            let first_over = chosen.get(limits.max_files).cloned().unwrap_or_default();
-            return Err(SyncError::Invalid(Diagnostics::from_vec(vec![
-                Diagnostic::new(
-                    first_over,
-                    Pos::new(1, 1),
-                    "",
-                    format!(
-                        "more than {} flag files (limit); none read",
-                        limits.max_files
-                    ),
-                ),
-            ])));
-        }
+        crate::tree::check_file_count(&chosen, limits)?;
         let mut problems = Vec::new();
         let mut files = Vec::new();
         for rel in chosen {

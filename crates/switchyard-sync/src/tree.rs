@@ -69,20 +69,7 @@ pub fn read_files(
         limits,
     )
     .map_err(SyncError::Invalid)?;
-    if chosen.len() > limits.max_files {
-        let first_over = chosen.get(limits.max_files).cloned().unwrap_or_default();
-        return Err(SyncError::Invalid(Diagnostics::from_vec(vec![
-            Diagnostic::new(
-                first_over,
-                Pos::new(1, 1),
-                "",
-                format!(
-                    "more than {} flag files (limit); none read",
-                    limits.max_files
-                ),
-            ),
-        ])));
-    }
+    check_file_count(&chosen, limits)?;
     let mut problems = Vec::new();
     let mut files = Vec::with_capacity(chosen.len());
     let mut total = 0usize;
@@ -187,6 +174,25 @@ fn points_outside(path: &str, target: &str, env_dir: &str) -> bool {
 
 fn one(file: &str, path: &str, message: String) -> Diagnostics {
     Diagnostics::from_vec(vec![Diagnostic::new(file, Pos::new(1, 1), path, message)])
+}
+
+/// Refuses more flag files than `limits.max_files`, before any is read.
+pub(crate) fn check_file_count(chosen: &[String], limits: &Limits) -> Result<(), SyncError> {
+    if chosen.len() <= limits.max_files {
+        return Ok(());
+    }
+    let first_over = chosen.get(limits.max_files).cloned().unwrap_or_default();
+    Err(SyncError::Invalid(Diagnostics::from_vec(vec![
+        Diagnostic::new(
+            first_over,
+            Pos::new(1, 1),
+            "",
+            format!(
+                "more than {} flag files (limit); none read",
+                limits.max_files
+            ),
+        ),
+    ])))
 }
 
 #[cfg(test)]
