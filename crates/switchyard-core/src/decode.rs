@@ -642,6 +642,22 @@ const SEGMENT_OPERATORS: &[(&str, SegmentOperator)] = &[
     ("AND_SEGMENT_OPERATOR", SegmentOperator::And),
 ];
 
+/// The `operator` of a rule or rollout segment; absent or null means OR.
+fn segment_operator(cx: &mut Ctx<'_>, sf: &Fields<'_, '_>) -> Option<SegmentOperator> {
+    match sf.get("operator") {
+        None
+        | Some(Node {
+            value: Value::Null, ..
+        }) => Some(SegmentOperator::Or),
+        Some(o) => cx.enum_value(
+            o,
+            &sf.child("operator"),
+            "segment operator",
+            SEGMENT_OPERATORS,
+        ),
+    }
+}
+
 fn segment_keys(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<Vec<At<String>>> {
     let Value::Seq(items) = &node.value else {
         cx.err(
@@ -703,18 +719,7 @@ fn decode_rule(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<RuleDoc
                     Some(k) => segment_keys(cx, k, &sf.child("keys"))?,
                     None => return None,
                 };
-                let operator = match sf.get("operator") {
-                    None
-                    | Some(Node {
-                        value: Value::Null, ..
-                    }) => SegmentOperator::Or,
-                    Some(o) => cx.enum_value(
-                        o,
-                        &sf.child("operator"),
-                        "segment operator",
-                        SEGMENT_OPERATORS,
-                    )?,
-                };
+                let operator = segment_operator(cx, &sf)?;
                 Some(SegmentRef {
                     keys,
                     operator,
@@ -856,18 +861,7 @@ fn decode_rollout(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<Roll
                     return None;
                 }
             };
-            let operator = match sf.get("operator") {
-                None
-                | Some(Node {
-                    value: Value::Null, ..
-                }) => SegmentOperator::Or,
-                Some(o) => cx.enum_value(
-                    o,
-                    &sf.child("operator"),
-                    "segment operator",
-                    SEGMENT_OPERATORS,
-                )?,
-            };
+            let operator = segment_operator(cx, &sf)?;
             let value = cx.boolean(&sf, "value").unwrap_or(false);
             RolloutDocKind::Segment {
                 segment: SegmentRef {

@@ -71,6 +71,8 @@ struct Data {
     errors: BTreeMap<(String, &'static str), u64>,
     latency: Option<Histogram>,
     snapshot_requests: BTreeMap<(String, String), u64>,
+    /// OFREP bulk requests and the flags they evaluated, by environment and namespace.
+    bulk: BTreeMap<(String, String), (u64, u64)>,
     streams_in_progress: i64,
     sync_latency: BTreeMap<String, Histogram>,
     sync_attempts: BTreeMap<(String, &'static str), u64>,
@@ -128,6 +130,15 @@ impl Metrics {
     /// An evaluation that failed (`not_found`, `invalid`).
     pub(crate) fn evaluation_error(&self, env: &str, kind: &'static str) {
         self.with(|d| *d.errors.entry((env.to_string(), kind)).or_default() += 1);
+    }
+
+    /// An OFREP bulk request that evaluated `flags` flags.
+    pub(crate) fn bulk_request(&self, env: &str, ns: &str, flags: usize) {
+        self.with(|d| {
+            let e = d.bulk.entry((env.to_string(), ns.to_string())).or_default();
+            e.0 += 1;
+            e.1 += flags as u64;
+        });
     }
 
     /// A client snapshot served.
@@ -200,6 +211,14 @@ impl Metrics {
             }
             out.push_str("# HELP flipt_evaluations_latency_milliseconds Flag evaluation latency.\n# TYPE flipt_evaluations_latency_milliseconds histogram\n");
             d.latency.clone().unwrap_or_else(|| Histogram::new(&LATENCY_MS_BUCKETS)).render(&mut out, "flipt_evaluations_latency_milliseconds", "");
+            out.push_str("# HELP switchyard_ofrep_bulk_requests_total OFREP bulk evaluation requests.\n# TYPE switchyard_ofrep_bulk_requests_total counter\n");
+            for ((e, n), (requests, _)) in &d.bulk {
+                let _ = writeln!(out, "switchyard_ofrep_bulk_requests_total{{flipt_environment=\"{}\",flipt_namespace=\"{}\"}} {requests}", escape(e), escape(n));
+            }
+            out.push_str("# HELP switchyard_ofrep_bulk_flags_total Flags evaluated by OFREP bulk requests.\n# TYPE switchyard_ofrep_bulk_flags_total counter\n");
+            for ((e, n), (_, flags)) in &d.bulk {
+                let _ = writeln!(out, "switchyard_ofrep_bulk_flags_total{{flipt_environment=\"{}\",flipt_namespace=\"{}\"}} {flags}", escape(e), escape(n));
+            }
             out.push_str("# HELP flipt_evaluations_snapshot_requests_total Number of client snapshot requests.\n# TYPE flipt_evaluations_snapshot_requests_total counter\n");
             for ((e, n), v) in &d.snapshot_requests {
                 let _ = writeln!(out, "flipt_evaluations_snapshot_requests_total{{flipt_environment=\"{}\",flipt_namespace=\"{}\"}} {v}", escape(e), escape(n));

@@ -15,6 +15,7 @@ use axum::extract::{Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt as _;
 use serde_json::{Map, Value, json};
 use switchyard_core::{Evaluation, FlagType, Reason, evaluate};
 
@@ -204,7 +205,6 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
         }
     };
     let ns_key = namespace(&headers);
-    let started = std::time::Instant::now();
     let mut flags = Vec::new();
     let mut h = crc32fast::Hasher::new();
     h.update(env_key.as_bytes());
@@ -235,9 +235,7 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
             h.update(item["metadata"].to_string().as_bytes());
             flags.push(item);
         }
-        state
-            .metrics()
-            .evaluation(&env_key, &ns_key, "*bulk*", "BULK", started.elapsed());
+        state.metrics().bulk_request(&env_key, &ns_key, flags.len());
     } else if ctx.contains_key("flags") || ns_key != "default" {
         return OfrepError::bad_request(
             None,
@@ -305,5 +303,3 @@ pub(crate) async fn stream(
         .keep_alive(KeepAlive::default())
         .into_response()
 }
-
-use futures_util::StreamExt as _;
