@@ -13,6 +13,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { serveStatic } from './static-server.mjs';
+import { contrastFailures } from '../../../tests/browser/contrast.mjs';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, '../../..');
@@ -206,6 +207,7 @@ describe('demo app against a real switchyard demo', () => {
       assert.ok(m.scrollWidth <= m.innerWidth, `${name} at ${width} px (${colorScheme}): no horizontal scroll (scrollWidth ${m.scrollWidth} > ${m.innerWidth}; wide: ${m.wide.join(', ')})`);
       assert.equal(m.emoji, '', 'no emoji glyphs on the page');
       assert.ok(m.icons > 0, 'the indicator is an inline SVG');
+      assert.deepEqual(await contrastFailures(p), [], `WCAG AA contrast, ${colorScheme}`);
       await shot(`${name}-${width}-${colorScheme}`, p);
     } finally {
       await p.close();
@@ -279,6 +281,14 @@ describe('demo app against a real switchyard demo', () => {
       // The demo flags' rules, independently of the oracle:
       if (id === 'anonymous') assert.deepEqual({ ...got, color: undefined }, { home: 'disabled', dashboard: 'disabled', payment: 'disabled', checkout: 'control', color: undefined });
       if (id === 'premium') assert.equal(got.home, 'enabled');
+      if (id === 'premium' || id === 'enterprise') {
+        // The new home banner and the coloured buttons stay readable in both schemes.
+        for (const colorScheme of ['light', 'dark']) {
+          await page.emulateMedia({ colorScheme });
+          assert.deepEqual(await contrastFailures(page), [], `WCAG AA contrast for ${id}, ${colorScheme}`);
+        }
+        await page.emulateMedia({ colorScheme: 'light' });
+      }
       if (id === 'premium') assert.ok(['enabled', 'disabled'].includes(got.payment));
       if (id === 'beta') assert.deepEqual([got.dashboard, got.home], ['enabled', 'disabled']);
       if (id === 'enterprise') {
