@@ -187,6 +187,29 @@ describe('FlagService with the OFREP web provider', () => {
     expect(next['newHomeUI'].variant).toBe('disabled');
   });
 
+  it('with local-cache-first, a later page load answered 304 still reports the values', async () => {
+    localStorage.clear();
+    const { fetchFn, calls } = recordingFetch(({ request }) =>
+      request?.headers.get('If-None-Match')
+        ? new Response(null, { status: 304, headers: { ETag: '"e1"' } })
+        : new Response(JSON.stringify(BULK), { status: 200, headers: { 'Content-Type': 'application/json', ETag: '"e1"' } }),
+    );
+    const config = resolveSwitchyardConfig({ url: 'http://sy', cacheMode: 'local-cache-first' });
+    await OpenFeature.setProviderAndWait(createSwitchyardProvider(config, TestBed.inject(OfrepFlagCache), fetchFn), { targetingKey: 'u1' });
+    await OpenFeature.clearProviders();
+
+    // A new page load: a new injector (empty cache); the provider starts from its local cache.
+    TestBed.resetTestingModule();
+    TestBed.configureTestingModule({ providers: [{ provide: SWITCHYARD_CONFIG, useValue: config }] });
+    const cache = TestBed.inject(OfrepFlagCache);
+    await OpenFeature.setProviderAndWait(createSwitchyardProvider(config, cache, fetchFn), { targetingKey: 'u1' });
+    const flags = TestBed.inject(FlagService);
+    await until(() => calls.some((c) => c.request?.headers.get('If-None-Match')));
+    expect(await firstValueFrom(flags.boolean$('newHomeUI', false))).toBe(true);
+    expect((await firstValueFrom(flags.flag$('darkMode')))?.value).toBe(true);
+    localStorage.clear();
+  });
+
   it('keeps the answer to the newest request when an older one arrives late', () => {
     const cache = TestBed.inject(OfrepFlagCache);
     cache.accept({ flags: [{ key: 'b' }] }, 2);
@@ -196,3 +219,11 @@ describe('FlagService with the OFREP web provider', () => {
     expect(cache.keys()).toEqual(['b']);
   });
 });
+
+async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -6,6 +6,7 @@ import {
   JsonValue,
   OpenFeature,
   ProviderEvents,
+  ProviderStatus,
 } from '@openfeature/web-sdk';
 import { BehaviorSubject, Observable, distinctUntilChanged, map, shareReplay } from 'rxjs';
 import { SWITCHYARD_CONFIG } from './config';
@@ -147,9 +148,15 @@ export class FlagService {
     return typeof f.value === 'string' ? f.value : fallback;
   }
 
-  /** The last OFREP bulk response, when the current provider is the one `provideSwitchyard` made. */
+  /**
+   * The last OFREP bulk response, when the current provider is the one `provideSwitchyard` made.
+   * A ready provider whose values came without a recorded body (its local cache, then a 304) is
+   * asked type by type instead, as any other provider.
+   */
   private cache(): OfrepFlagCache | undefined {
-    return this.bulk.followsProvider(OpenFeature.getProvider()) ? this.bulk : undefined;
+    if (!this.bulk.followsProvider(OpenFeature.getProvider())) return undefined;
+    if (!this.bulk.loaded && this.client.providerStatus === ProviderStatus.READY) return undefined;
+    return this.bulk;
   }
 
   /** The keys of the last bulk response plus the keys asked for. */

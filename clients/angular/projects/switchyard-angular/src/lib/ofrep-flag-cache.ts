@@ -43,6 +43,11 @@ export class OfrepFlagCache {
     return !!provider && provider === this.provider;
   }
 
+  /** Whether a bulk response body was recorded (a 304 or the provider's local cache gives none). */
+  get loaded(): boolean {
+    return this.applied > 0;
+  }
+
   /** Declares the provider whose bulk responses pass through this cache. */
   attach(provider: Provider): void {
     this.provider = provider;
