@@ -321,6 +321,7 @@ describe('dashboard', () => {
     assert.equal(await phone.getAttribute('#theme-toggle', 'aria-pressed'), 'true');
     assert.deepEqual(await contrastFailures(phone), [], 'WCAG AA contrast, dark theme');
     await phone.screenshot({ path: join(ARTIFACTS, '08-phone-dark.png') });
+    await phone.screenshot({ path: join(ARTIFACTS, '08-phone-dark-full-page.png'), fullPage: true });
     // The toggle switches to light and back.
     await phone.click('#theme-toggle');
     assert.equal(await phone.getAttribute('html', 'data-theme'), 'light');
