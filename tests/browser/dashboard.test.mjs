@@ -214,7 +214,7 @@ describe('dashboard', () => {
     assert.equal(await history.getAttribute('data-outcome'), 'rejected');
     // The next polls find the same rejected commit: they are folded into its row, which stays on top.
     await until(async () => Number(await history.locator('[data-testid="later-polls"]').getAttribute('data-count').catch(() => 0)) >= 2,
-      5000, 'two later polls folded into the rejected row');
+      8000, 'two later polls folded into the rejected row');
     assert.equal(await history.getAttribute('data-outcome'), 'rejected', 'the rejected row is still the newest');
     assert.match(await history.locator('[data-testid="later-polls"]').textContent(), /later polls: still this commit/);
     assert.equal(await page.locator('[data-testid="history-entry"][data-outcome="unchanged"]').count(), 0, 'no "No new commit" rows');
