@@ -29,6 +29,21 @@ export CHROME_BIN CI=true
 echo "== build library"; npx ng build switchyard-angular || fail_step "library build"
 echo "== build demo";    npx ng build demo || fail_step "demo build"
 
+# 3b. The installable tarball (README: build, npm pack, npm install <tgz>).
+echo "== pack library"
+pack_dir=$(mktemp -d)
+if (cd dist/switchyard-angular && npm pack --pack-destination "$pack_dir" >/dev/null 2>&1) \
+  && tgz=$(ls "$pack_dir"/switchyard-angular-*.tgz 2>/dev/null | head -1) && [ -n "$tgz" ] \
+  && files=$(tar -tzf "$tgz") \
+  && grep -qx 'package/fesm2022/switchyard-angular.mjs' <<< "$files" \
+  && grep -q '^package/types/' <<< "$files" \
+  && ! grep -q 'testing' <<< "$files"; then
+  echo "ok: $(basename "$tgz")"; passed=$((passed + 1))
+else
+  fail_step "npm pack of dist/switchyard-angular"
+fi
+rm -rf "$pack_dir"
+
 # 4. Unit tests (each project); counts from Vitest's "Tests  N passed | M failed" line.
 for project in switchyard-angular demo; do
   echo "== unit tests: $project"

@@ -10,7 +10,29 @@ import {
 } from './lib.mjs';
 import { serverArgs, setupRepo } from './server.mjs';
 
-const ctx = { errors: [] };
+const ctx = { errors: [], eventsRequests: 0 };
+
+/** Collects the page's Content-Security-Policy violations in window.__cspViolations. */
+async function watchCsp(page) {
+  await page.addInitScript(() => {
+    window.__cspViolations = [];
+    document.addEventListener('securitypolicyviolation', (e) => {
+      window.__cspViolations.push(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sourceFile}:${e.lineNumber})`);
+    });
+  });
+}
+
+/** Counts the page's requests of the sync event stream into counter.eventsRequests. */
+function countEventsRequests(page, counter) {
+  page.on('request', (r) => { if (new URL(r.url()).pathname.endsWith('/api/v1/sync/events')) counter.eventsRequests += 1; });
+}
+
+/** How many requests of the event stream the page makes within ms (a measurement window). */
+async function eventsRequestsDuring(counter, ms) {
+  const before = counter.eventsRequests;
+  await sleep(ms);
+  return counter.eventsRequests - before;
+}
 
 // A boolean flag added by the second commit (the seed has only variant flags).
 const DARK_MODE = `  - key: darkMode
@@ -84,6 +106,9 @@ describe('dashboard', () => {
     ctx.page = await ctx.browser.newPage({ viewport: { width: 1280, height: 900 } });
     ctx.page.on('pageerror', (e) => ctx.errors.push(String(e)));
     ctx.page.on('console', (m) => { if (m.type() === 'error' && !/Failed to load resource|ERR_CONNECTION_REFUSED|EventSource/.test(m.text())) ctx.errors.push(m.text()); });
+    await watchCsp(ctx.page);
+    countEventsRequests(ctx.page, ctx);
+    ctx.pageResponse = ctx.page.waitForResponse((r) => r.url() === ctx.base);
     await ctx.page.goto(ctx.base);
     await ctx.page.locator('body[data-loaded="true"]').waitFor({ timeout: 10000 });
   });
@@ -110,6 +135,34 @@ describe('dashboard', () => {
     const t2 = await rel.textContent();
     assert.ok(t1 !== t2 || (await badgeState()) === 'success', `relative time ticks (${t1} -> ${t2})`);
     await shot('01-success');
+  });
+
+  test('the dashboard is served with a strict CSP, nosniff, no framing and no referrer', async () => {
+    for (const response of [await ctx.pageResponse, await fetch(new URL('assets/app.js', ctx.base))]) {
+      const get = (name) => (typeof response.headerValue === 'function' ? response.headers()[name] : response.headers.get(name));
+      const csp = get('content-security-policy') ?? '';
+      for (const directive of ["default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-ancestors 'none'", "base-uri 'none'"]) {
+        assert.ok(csp.includes(directive), `CSP has ${directive}: ${csp}`);
+      }
+      assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+      assert.equal(get('x-content-type-options'), 'nosniff');
+      assert.equal(get('x-frame-options'), 'DENY');
+      assert.equal(get('referrer-policy'), 'no-referrer');
+    }
+    // Chromium enforces it: another page cannot frame the dashboard.
+    const framer = await ctx.browser.newPage();
+    const refusals = [];
+    framer.on('console', (m) => { if (/frame-ancestors|X-Frame-Options/.test(m.text())) refusals.push(m.text()); });
+    await framer.setContent(`<iframe src="${ctx.base}" width="400" height="300"></iframe>`);
+    await until(() => refusals.length > 0, 5000, 'Chromium refusing to frame the dashboard');
+    const framed = framer.frames().slice(1);
+    for (const frame of framed) {
+      const loaded = await frame.evaluate(() => document.body?.dataset.loaded ?? null).catch(() => null);
+      assert.notEqual(loaded, 'true', `the framed dashboard did not run (frame at ${frame.url()})`);
+    }
+    await framer.close();
+    // The page works under that policy (it loaded, above) and broke none of it.
+    assert.deepEqual(await ctx.page.evaluate(() => window.__cspViolations), []);
   });
 
   test('a committed change appears with its diff without reload within 2 s', async () => {
@@ -159,6 +212,14 @@ describe('dashboard', () => {
     assert.equal(direct.body.variantKey, 'enabled');
     const history = await page.locator('[data-testid="history-entry"]').first();
     assert.equal(await history.getAttribute('data-outcome'), 'rejected');
+    // The next polls find the same rejected commit: they are folded into its row, which stays on top.
+    await until(async () => Number(await history.locator('[data-testid="later-polls"]').getAttribute('data-count').catch(() => 0)) >= 2,
+      8000, 'two later polls folded into the rejected row');
+    assert.equal(await history.getAttribute('data-outcome'), 'rejected', 'the rejected row is still the newest');
+    assert.match(await history.locator('[data-testid="later-polls"]').textContent(), /later polls: still this commit/);
+    assert.equal(await page.locator('[data-testid="history-entry"][data-outcome="unchanged"]').count(), 0, 'no "No new commit" rows');
+    const api = (await getJson(ctx.base, `api/v1/sync/history?environment=${ctx.env}`)).body.entries;
+    assert.ok(api.some((e) => e.outcome === 'unchanged'), 'the API does record unchanged polls');
     for (const scheme of ['light', 'dark']) {
       await page.emulateMedia({ colorScheme: scheme });
       assert.deepEqual(await contrastFailures(page), [], `WCAG AA contrast in the ${scheme} theme, error state`);
@@ -244,6 +305,9 @@ describe('dashboard', () => {
     await page.locator('[data-testid="offline-banner"]').waitFor({ state: 'hidden', timeout: 8000 });
     await until(async () => (await badgeState()) === 'success' && (await servingSha()) === sha.slice(0, 7), 8000, 'the new commit after the restart');
     assert.equal(await page.evaluate(() => window.__noReload), 'still-here', 'the page did not reload');
+    await until(async () => (await page.textContent('#connection')).includes('Live'), 8000, 'the live stream again');
+    // No retry timer left from the outage restarts the healthy stream.
+    assert.equal(await eventsRequestsDuring(ctx, 4500), 0, 'the reconnected stream stays open');
     await shot('07-reconnected');
   });
 
@@ -257,6 +321,7 @@ describe('dashboard', () => {
     assert.equal(await phone.getAttribute('#theme-toggle', 'aria-pressed'), 'true');
     assert.deepEqual(await contrastFailures(phone), [], 'WCAG AA contrast, dark theme');
     await phone.screenshot({ path: join(ARTIFACTS, '08-phone-dark.png') });
+    await phone.screenshot({ path: join(ARTIFACTS, '08-phone-dark-full-page.png'), fullPage: true });
     // The toggle switches to light and back.
     await phone.click('#theme-toggle');
     assert.equal(await phone.getAttribute('html', 'data-theme'), 'light');
@@ -296,14 +361,15 @@ describe('dashboard', () => {
     await page.close();
   });
 
-  test('no script errors on the page', () => {
+  test('no script errors and no CSP violations on the page', async () => {
     assert.deepEqual(ctx.errors, []);
+    assert.deepEqual(await ctx.page.evaluate(() => window.__cspViolations), []);
   });
 });
 
 describe('dashboard with authentication on and two environments', () => {
   const TOKEN = 's3cret-admin-token';
-  const auth = { errors: [] };
+  const auth = { errors: [], eventsRequests: 0 };
 
   before(async () => {
     auth.port = await freePort();
@@ -314,6 +380,8 @@ describe('dashboard with authentication on and two environments', () => {
     auth.browser = await launchBrowser();
     auth.page = await auth.browser.newPage({ viewport: { width: 1000, height: 760 } });
     auth.page.on('pageerror', (e) => auth.errors.push(String(e)));
+    await watchCsp(auth.page);
+    countEventsRequests(auth.page, auth);
   });
 
   after(async () => {
@@ -327,6 +395,10 @@ describe('dashboard with authentication on and two environments', () => {
     await page.locator('#token-dialog[open]').waitFor({ timeout: 5000 });
     assert.match(await page.textContent('#token-reason'), /needs a token/);
     await page.screenshot({ path: join(ARTIFACTS, '10-token-dialog.png') });
+    // Without a token the refused stream is not retried (it was retried every 2 s forever).
+    await until(() => auth.eventsRequests >= 1, 5000, 'the first request of the event stream');
+    assert.equal(await eventsRequestsDuring(auth, 5000), 0, 'no retry of a 401 stream while no token is given');
+    assert.match(await page.textContent('#connection'), /Token needed/);
     await page.fill('#token-input', 'wrong-token');
     await page.keyboard.press('Enter');
     await until(async () => /refused/.test(await page.textContent('#token-reason')) && await page.locator('#token-dialog[open]').count(), 5000, 'the refused-token prompt');
@@ -335,6 +407,8 @@ describe('dashboard with authentication on and two environments', () => {
     await page.locator('body[data-loaded="true"]').waitFor({ timeout: 5000 });
     await until(async () => (await page.textContent('#connection')).includes('Live'), 5000, 'the live event stream');
     assert.equal(await page.evaluate(() => sessionStorage.getItem('switchyard.token')), TOKEN);
+    assert.equal(await eventsRequestsDuring(auth, 3000), 0, 'the authorised stream stays open');
+    assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
   });
 
   test('Sync now fetches a new commit at once (30 s poll) and it arrives through the stream', async () => {

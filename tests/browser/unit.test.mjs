@@ -58,3 +58,35 @@ test('server-sent event blocks are parsed as the browser does', () => {
   assert.deepEqual(parseBlock('event: change\r\ndata:{"b":2}'), { event: 'change', data: '{"b":2}' });
   assert.equal(parseBlock(': keep-alive'), null);
 });
+
+const { foldHistory } = await import(dash('history.js'));
+
+test('history: unchanged polls fold into the row they follow; a rejected commit stays on top', () => {
+  const entries = [
+    { time: 't1', commit: 'a', outcome: 'applied', diff: ['x'], repeats: 0 },
+    { time: 't2', commit: 'a', outcome: 'unchanged', repeats: 4, lastTime: 't6' },
+    { time: 't7', commit: 'b', outcome: 'rejected', errors: [{ file: 'f.yml', line: 1, column: 1, message: 'bad' }], repeats: 0 },
+    { time: 't8', commit: 'b', outcome: 'unchanged', repeats: 2, lastTime: 't10' },
+  ];
+  const rows = foldHistory(entries);
+  assert.deepEqual(rows.map((r) => [r.outcome, r.commit, r.laterPolls, r.lastPoll]), [
+    ['rejected', 'b', 3, 't10'],
+    ['applied', 'a', 5, 't6'],
+  ]);
+  assert.equal(rows.some((r) => r.outcome === 'unchanged'), false);
+});
+
+test('history: repeated identical failures are counted in one row', () => {
+  const fail = (time, error) => ({ time, commit: null, outcome: 'failed', class: 'network', error, repeats: 0 });
+  const rows = foldHistory([fail('t1', 'refused'), fail('t2', 'refused'), fail('t3', 'refused'), fail('t4', 'timeout')]);
+  assert.deepEqual(rows.map((r) => [r.error, r.attempts, r.lastAttempt ?? null]), [['timeout', 1, null], ['refused', 3, 't3']]);
+});
+
+test('history: an unchanged poll with nothing before it is shown as rejected when its commit is', () => {
+  const entries = [{ time: 't1', commit: 'c', outcome: 'unchanged', repeats: 9, lastTime: 't10' }];
+  assert.equal(foldHistory(entries)[0].outcome, 'unchanged');
+  const [row] = foldHistory(entries, { rejectedSha: 'c' });
+  assert.equal(row.outcome, 'rejected');
+  assert.equal(row.stillRejected, true);
+  assert.equal(row.laterPolls, 9);
+});

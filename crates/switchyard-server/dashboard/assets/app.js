@@ -21,6 +21,7 @@ const state = {
   ns: 'default',
   online: null, // null until known
   eventsOpened: false,
+  streamRefused: false, // the event stream was answered 401/403 and waits for a token
   needsToken: false, // the server answered 401 to a read
   doc: null, // the flags browser's namespace document
   consoleApi: null,
@@ -191,6 +192,7 @@ async function syncNow(env) {
       focusSyncButton(env);
       if (token) {
         setToken(token);
+        if (state.streamRefused) reconnectEvents();
         return syncNow(env);
       }
       return;
@@ -232,7 +234,7 @@ async function loadHistory() {
   const seq = ++historySeq;
   try {
     const history = await guard(api.history(env));
-    if (seq === historySeq) renderHistory($('history-list'), history);
+    if (seq === historySeq) renderHistory($('history-list'), history, state.statuses.get(env));
   } catch (err) {
     if (seq === historySeq && !(err instanceof NetworkError)) replace($('history-list'), h('li', { class: 'form-error' }, `History unavailable: ${err.message}`));
   }
@@ -294,6 +296,7 @@ async function loadHealth() {
 }
 
 let loading = null;
+let reloadTimer = 0;
 async function loadAll() {
   if (loading) return loading;
   loading = (async () => {
@@ -321,7 +324,11 @@ async function loadAll() {
         setTimeout(() => needToken(reason), 0);
       } else if (!(err instanceof NetworkError)) {
         replace($('status-list'), h('p', { class: 'form-error', role: 'alert' }, `Could not load the status: ${err.message}`));
-      } else setTimeout(() => { if (!state.online) loadAll(); }, 3000);
+      } else {
+        // One retry timer at a time; the event stream's reconnect also reloads everything.
+        clearTimeout(reloadTimer);
+        reloadTimer = setTimeout(() => { if (!state.online) loadAll(); }, 3000);
+      }
     } finally {
       loading = null;
     }
@@ -343,6 +350,7 @@ function startEvents() {
       // Anything may have changed while the stream was down: refetch it all.
       if (state.eventsOpened || state.online === false) loadAll();
       state.eventsOpened = true;
+      state.streamRefused = false;
       setOnline(true);
     },
     event(name, data) {
@@ -357,6 +365,7 @@ function startEvents() {
         .catch(() => setOnline(false));
     },
     unauthorized() {
+      state.streamRefused = true; // it stays closed until a token is given
       $('connection').querySelector('.connection-text').textContent = 'Token needed';
     },
   });
@@ -364,6 +373,7 @@ function startEvents() {
 
 /** The server wants a token even to read: say so, and ask for one. */
 async function needToken(reason) {
+  if (state.needsToken && $('token-dialog').open) return; // already asking
   state.needsToken = true;
   $('connection').querySelector('.connection-text').textContent = 'Token needed';
   replace($('status-list'), h('div', { class: 'form-error', role: 'alert' },

@@ -100,6 +100,6 @@ describe('demo helpers', () => {
   it('colours the checkout button from the attachment, else by variant', () => {
     expect(checkoutColor({ value: 'variant-a', metadata: { attachment: '{"buttonColor":"purple"}' } }, 'variant-a')).toBe('purple');
     expect(checkoutColor({ value: 'variant-b' }, 'variant-b')).toBe('blue');
-    expect(checkoutColor(undefined, 'control')).toBe('gray');
+    expect(checkoutColor(undefined, 'control')).toBe('dimgray');
   });
 });

@@ -16,7 +16,7 @@ export function checkoutColor(flag: EvaluatedFlag | undefined, variant: string):
       if (/^[a-z]+$|^#[0-9a-f]{3,8}$/i.test(raw)) return raw;
     }
   }
-  return COLORS[variant] ?? 'gray';
+  return COLORS[variant] ?? 'dimgray';
 }
 
 @Component({

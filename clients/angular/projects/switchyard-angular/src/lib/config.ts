@@ -1,5 +1,6 @@
 import { InjectionToken } from '@angular/core';
 import type { EvaluationContext, Provider } from '@openfeature/web-sdk';
+import type { FetchFn } from './sse';
 
 /** Options of {@link provideSwitchyard}. */
 export interface SwitchyardConfig {
@@ -46,6 +47,15 @@ export interface ResolvedSwitchyardConfig extends SwitchyardConfig {
 }
 
 export const SWITCHYARD_CONFIG = new InjectionToken<ResolvedSwitchyardConfig>('SWITCHYARD_CONFIG');
+
+/**
+ * The `fetch` the library uses for `/api/v1/sync/events` and the OFREP provider's requests
+ * (default `globalThis.fetch`); provide another to add transport concerns or in tests.
+ */
+export const SWITCHYARD_FETCH = new InjectionToken<FetchFn>('SWITCHYARD_FETCH', {
+  providedIn: 'root',
+  factory: () => (input, init) => globalThis.fetch(input, init),
+});
 
 /** Normalises user options: trims the URL and derives the headers. */
 export function resolveSwitchyardConfig(config: SwitchyardConfig): ResolvedSwitchyardConfig {

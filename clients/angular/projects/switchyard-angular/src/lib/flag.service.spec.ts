@@ -6,7 +6,9 @@ import { firstValueFrom, filter } from 'rxjs';
 import { SWITCHYARD_CONFIG, resolveSwitchyardConfig } from './config';
 import { FlagMap, FlagService } from './flag.service';
 import { GitSyncService } from './git-sync.service';
-import { followChanges } from './provide-switchyard';
+import { OfrepFlagCache } from './ofrep-flag-cache';
+import { createSwitchyardProvider, followChanges } from './provide-switchyard';
+import { recordingFetch } from './testing/fetch';
 
 /** The seed's flags, with the demo's rules, as an OpenFeature in-memory provider. */
 function seedFlags(overrides: Record<string, any> = {}) {
@@ -134,3 +136,94 @@ describe('followChanges', () => {
     client.removeHandler(ProviderEvents.ContextChanged, h);
   });
 });
+
+describe('FlagService with the OFREP web provider', () => {
+  const BULK = {
+    flags: [
+      { key: 'newHomeUI', value: 'enabled', variant: 'enabled', reason: 'TARGETING_MATCH', metadata: {} },
+      { key: 'darkMode', value: true, variant: 'true', reason: 'DEFAULT', metadata: {} },
+      { key: 'gone', errorCode: 'FLAG_NOT_FOUND', errorDetails: 'no such flag' },
+    ],
+  };
+
+  beforeEach(() => {
+    TestBed.configureTestingModule({
+      providers: [{ provide: SWITCHYARD_CONFIG, useValue: resolveSwitchyardConfig({ url: 'http://sy' }) }],
+    });
+  });
+  afterEach(async () => {
+    await OpenFeature.clearProviders();
+    await OpenFeature.clearContext();
+  });
+
+  it('lists the flags of the bulk responses it saw, never reading the provider\'s private flagCache', async () => {
+    let body: object = BULK;
+    const { fetchFn, calls } = recordingFetch(
+      () => new Response(JSON.stringify(body), { status: 200, headers: { 'Content-Type': 'application/json' } }),
+    );
+    const cache = TestBed.inject(OfrepFlagCache);
+    const provider = createSwitchyardProvider(TestBed.inject(SWITCHYARD_CONFIG), cache, fetchFn);
+    Object.defineProperty(provider, 'flagCache', {
+      get: () => {
+        throw new Error('the private flagCache was read');
+      },
+    });
+    await OpenFeature.setProviderAndWait(provider, { targetingKey: 'u1' });
+    const flags = TestBed.inject(FlagService);
+    const all = await firstValueFrom(flags.flags$.pipe(filter((f) => 'newHomeUI' in f)));
+    expect(all).toEqual({
+      darkMode: { value: true, variant: 'true', reason: 'DEFAULT' },
+      gone: { value: null, errorCode: 'FLAG_NOT_FOUND', reason: 'ERROR' },
+      newHomeUI: { value: 'enabled', variant: 'enabled', reason: 'TARGETING_MATCH' },
+    });
+    expect(calls[0].url).toBe('http://sy/ofrep/v1/evaluate/flags');
+    expect(await firstValueFrom(flags.boolean$('newHomeUI', false))).toBe(true);
+
+    // The next bulk response (a new context) replaces the list.
+    body = { flags: [{ key: 'newHomeUI', value: 'disabled', variant: 'disabled', reason: 'DEFAULT' }] };
+    await flags.setContext({ targetingKey: 'u2' });
+    const next = await firstValueFrom(flags.flags$.pipe(filter((f) => !('darkMode' in f))));
+    expect(Object.keys(next)).toEqual(['newHomeUI']);
+    expect(next['newHomeUI'].variant).toBe('disabled');
+  });
+
+  it('with local-cache-first, a later page load answered 304 still reports the values', async () => {
+    localStorage.clear();
+    const { fetchFn, calls } = recordingFetch(({ request }) =>
+      request?.headers.get('If-None-Match')
+        ? new Response(null, { status: 304, headers: { ETag: '"e1"' } })
+        : new Response(JSON.stringify(BULK), { status: 200, headers: { 'Content-Type': 'application/json', ETag: '"e1"' } }),
+    );
+    const config = resolveSwitchyardConfig({ url: 'http://sy', cacheMode: 'local-cache-first' });
+    await OpenFeature.setProviderAndWait(createSwitchyardProvider(config, TestBed.inject(OfrepFlagCache), fetchFn), { targetingKey: 'u1' });
+    await OpenFeature.clearProviders();
+
+    // A new page load: a new injector (empty cache); the provider starts from its local cache.
+    TestBed.resetTestingModule();
+    TestBed.configureTestingModule({ providers: [{ provide: SWITCHYARD_CONFIG, useValue: config }] });
+    const cache = TestBed.inject(OfrepFlagCache);
+    await OpenFeature.setProviderAndWait(createSwitchyardProvider(config, cache, fetchFn), { targetingKey: 'u1' });
+    const flags = TestBed.inject(FlagService);
+    await until(() => calls.some((c) => c.request?.headers.get('If-None-Match')));
+    expect(await firstValueFrom(flags.boolean$('newHomeUI', false))).toBe(true);
+    expect((await firstValueFrom(flags.flag$('darkMode')))?.value).toBe(true);
+    localStorage.clear();
+  });
+
+  it('keeps the answer to the newest request when an older one arrives late', () => {
+    const cache = TestBed.inject(OfrepFlagCache);
+    cache.accept({ flags: [{ key: 'b' }] }, 2);
+    cache.accept({ flags: [{ key: 'a' }] }, 1);
+    expect(cache.keys()).toEqual(['b']);
+    cache.accept({ nonsense: true }, 3);
+    expect(cache.keys()).toEqual(['b']);
+  });
+});
+
+async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -6,9 +6,11 @@ import {
   JsonValue,
   OpenFeature,
   ProviderEvents,
+  ProviderStatus,
 } from '@openfeature/web-sdk';
 import { BehaviorSubject, Observable, distinctUntilChanged, map, shareReplay } from 'rxjs';
 import { SWITCHYARD_CONFIG } from './config';
+import { OfrepFlagCache, OfrepFlagResult } from './ofrep-flag-cache';
 
 /** One evaluated flag as {@link FlagService.flags$} reports it. */
 export interface EvaluatedFlag {
@@ -41,6 +43,7 @@ function sameJson<T>(a: T, b: T): boolean {
 export class FlagService {
   private readonly config = inject(SWITCHYARD_CONFIG, { optional: true });
   private readonly client = OpenFeature.getClient();
+  private readonly bulk = inject(OfrepFlagCache);
   private readonly knownKeys = new Set<string>(this.config?.flagKeys ?? []);
   private readonly tick = new BehaviorSubject<number>(0);
   private readonly handlers: Array<[ProviderEvents, () => void]> = [];
@@ -145,17 +148,21 @@ export class FlagService {
     return typeof f.value === 'string' ? f.value : fallback;
   }
 
-  /** The OFREP provider's bulk cache (key → server result), when the provider has one. */
-  private cache(): Record<string, { value?: unknown; variant?: string; reason?: string; metadata?: FlagMetadata; errorCode?: string }> | undefined {
-    const provider = OpenFeature.getProvider() as { flagCache?: unknown };
-    const cache = provider.flagCache;
-    return cache && typeof cache === 'object' ? (cache as any) : undefined;
+  /**
+   * The last OFREP bulk response, when the current provider is the one `provideSwitchyard` made.
+   * A ready provider whose values came without a recorded body (its local cache, then a 304) is
+   * asked type by type instead, as any other provider.
+   */
+  private cache(): OfrepFlagCache | undefined {
+    if (!this.bulk.followsProvider(OpenFeature.getProvider())) return undefined;
+    if (!this.bulk.loaded && this.client.providerStatus === ProviderStatus.READY) return undefined;
+    return this.bulk;
   }
 
-  /** The keys the provider knows (OFREP's bulk cache) plus the keys asked for. */
+  /** The keys of the last bulk response plus the keys asked for. */
   private keys(): string[] {
     const keys = new Set(this.knownKeys);
-    for (const k of Object.keys(this.cache() ?? {})) keys.add(k);
+    for (const k of this.cache()?.keys() ?? []) keys.add(k);
     return [...keys].sort();
   }
 
@@ -179,7 +186,7 @@ export class FlagService {
     const cache = this.cache();
     if (cache) {
       // OFREP: the server's result tells the type; no value means "use the code default".
-      const item = cache[key];
+      const item: OfrepFlagResult | undefined = cache.get(key);
       if (!item) return undefined;
       if (item.errorCode) return { value: null, errorCode: item.errorCode, reason: 'ERROR' };
       const type = typeof item.value;

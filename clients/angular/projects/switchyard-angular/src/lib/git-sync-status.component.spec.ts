@@ -30,8 +30,29 @@ describe('GitSyncStatusComponent', () => {
   it('is an accessible live region and starts idle', () => {
     const region = el.querySelector('[role="status"]')!;
     expect(region.getAttribute('aria-live')).toBe('polite');
-    expect(text('sync-indicator')).toBe('⏸️ Idle');
+    expect(text('sync-indicator')).toBe('Idle');
     expect(text('sync-last')).toBe('never');
+  });
+
+  it('draws each indicator as an inline SVG icon, with no emoji anywhere', async () => {
+    const emoji = /\p{Extended_Pictographic}/u;
+    for (const syncStatus of ['idle', 'syncing', 'success', 'error'] as const) {
+      sync.updateStatus({ enabled: true, syncStatus, errorMessage: 'x' });
+      await fixture.whenStable();
+      const indicator = el.querySelector('[data-testid="sync-indicator"]')!;
+      const paths = indicator.querySelectorAll('svg.sy-icon path');
+      expect(paths.length).toBeGreaterThan(0);
+      expect(indicator.querySelector('svg')!.getBoundingClientRect().width).toBeGreaterThan(0);
+      expect(emoji.test(el.textContent ?? '')).toBe(false);
+    }
+    // Each state has its own colour.
+    const colours = new Set<string>();
+    for (const syncStatus of ['idle', 'syncing', 'success', 'error'] as const) {
+      sync.updateStatus({ syncStatus });
+      await fixture.whenStable();
+      colours.add(getComputedStyle(el.querySelector('[data-testid="sync-indicator"]')!).color);
+    }
+    expect(colours.size).toBe(4);
   });
 
   it('shows the seed fields and follows the service: syncing, success, error', async () => {
@@ -44,7 +65,7 @@ describe('GitSyncStatusComponent', () => {
     });
     sync.startSync();
     await fixture.whenStable();
-    expect(text('sync-indicator')).toBe('🟡 Syncing');
+    expect(text('sync-indicator')).toBe('Syncing');
     expect(text('sync-repository')).toBe('https://github.com/flipt-io/example.git');
     expect(text('sync-branch')).toBe('main');
     expect(text('sync-poll-interval')).toBe('30s');
@@ -52,7 +73,7 @@ describe('GitSyncStatusComponent', () => {
 
     sync.updateStatus({ syncStatus: 'success', lastSyncTime: new Date(2026, 0, 21, 14, 45) });
     await fixture.whenStable();
-    expect(text('sync-indicator')).toBe('🟢 Success');
+    expect(text('sync-indicator')).toBe('Success');
     expect(text('sync-last')).toContain('Jan 21, 2026');
     expect(el.querySelector('[data-testid="sync-error"]')).toBeNull();
 
@@ -62,7 +83,7 @@ describe('GitSyncStatusComponent', () => {
       validationErrors: [{ file: 'flipt/features.yml', line: 12, column: 7, message: 'unknown segment "vip"' }],
     });
     await fixture.whenStable();
-    expect(text('sync-indicator')).toBe('🔴 Error');
+    expect(text('sync-indicator')).toBe('Error');
     expect(text('sync-error')).toBe('commit 9f8e7d6 rejected: 1 validation error');
     expect(el.querySelector('[role="alert"]')).not.toBeNull();
     expect(text('sync-validation-errors')).toBe('flipt/features.yml:12:7 unknown segment "vip"');
@@ -72,7 +93,7 @@ describe('GitSyncStatusComponent', () => {
   it('shows a status given as input instead of the live one', async () => {
     fixture.componentRef.setInput('status', { enabled: true, syncStatus: 'error', errorMessage: 'x' });
     await fixture.whenStable();
-    expect(text('sync-indicator')).toBe('🔴 Error');
+    expect(text('sync-indicator')).toBe('Error');
     expect(text('sync-error')).toBe('x');
   });
 });

@@ -1,8 +1,9 @@
-import { HttpEventType, provideHttpClient } from '@angular/common/http';
-import { HttpTestingController, TestRequest, provideHttpClientTesting } from '@angular/common/http/testing';
+import { provideHttpClient } from '@angular/common/http';
+import { HttpTestingController, provideHttpClientTesting } from '@angular/common/http/testing';
 import { TestBed } from '@angular/core/testing';
-import { SWITCHYARD_CONFIG, resolveSwitchyardConfig } from './config';
+import { SWITCHYARD_CONFIG, SWITCHYARD_FETCH, resolveSwitchyardConfig } from './config';
 import { GitSyncService, GitSyncStatus, SyncChangeEvent, parseGitSyncStatus } from './git-sync.service';
+import { FetchCall, StreamBody, recordingFetch } from './testing/fetch';
 
 const STATUS = {
   environment: 'production',
@@ -25,16 +26,26 @@ const STATUS = {
   digest: 'd1',
 };
 
-function push(req: TestRequest, state: { text: string }, chunk: string) {
-  state.text += chunk;
-  req.event({ type: HttpEventType.DownloadProgress, loaded: state.text.length, partialText: state.text });
+/** Writes a chunk to the event stream (the service reads it asynchronously). */
+function push(body: StreamBody, chunk: string) {
+  body.write(chunk);
 }
 
 describe('GitSyncService', () => {
   let service: GitSyncService;
   let ctl: HttpTestingController;
+  let streams: StreamBody[];
+  let streamCalls: FetchCall[];
 
-  function setup(env?: string) {
+  function setup(env?: string, answer?: () => Response) {
+    streams = [];
+    const recorder = recordingFetch(() => {
+      if (answer) return answer();
+      const body = new StreamBody();
+      streams.push(body);
+      return body.response();
+    });
+    streamCalls = recorder.calls;
     TestBed.configureTestingModule({
       providers: [
         provideHttpClient(),
@@ -43,6 +54,7 @@ describe('GitSyncService', () => {
           provide: SWITCHYARD_CONFIG,
           useValue: resolveSwitchyardConfig({ url: 'http://sy:8080/', environment: env, token: 'tok' }),
         },
+        { provide: SWITCHYARD_FETCH, useValue: recorder.fetchFn },
       ],
     });
     service = TestBed.inject(GitSyncService);
@@ -94,28 +106,32 @@ describe('GitSyncService', () => {
     expect(service.getStatus().syncStatus).toBe('success');
     expect(service.getStatus().repository).toBe('https://git.example/flags.git');
 
-    const sse = ctl.expectOne('http://sy:8080/api/v1/sync/events');
-    expect(sse.request.headers.get('Accept')).toBe('text/event-stream');
-    const state = { text: '' };
+    await until(() => streams.length === 1);
+    const sse = streams[0];
+    expect(streamCalls[0].url).toBe('http://sy:8080/api/v1/sync/events');
+    const sent = new Headers(streamCalls[0].init?.headers);
+    expect(sent.get('Accept')).toBe('text/event-stream');
+    expect(sent.get('Authorization')).toBe('Bearer tok');
     const changes: SyncChangeEvent[] = [];
     service.changes$.subscribe((c) => changes.push(c));
 
     // Another environment's status is ignored; ours is taken.
-    push(sse, state, `event: status\ndata: ${JSON.stringify({ ...STATUS, environment: 'staging', syncStatus: 'error' })}\n\n`);
-    expect(service.getStatus().syncStatus).toBe('success');
+    push(sse, `event: status\ndata: ${JSON.stringify({ ...STATUS, environment: 'staging', syncStatus: 'error', branch: 'x' })}\n\n`);
     const bad = {
       ...STATUS,
       syncStatus: 'error',
       errorMessage: 'features.yml: invalid',
       validationErrors: [{ file: 'features.yml', line: 12, column: 7, path: 'flags[0]', message: 'unknown segment' }],
     };
-    push(sse, state, `event: status\ndata: ${JSON.stringify(bad)}\n\n`);
-    expect(service.getStatus().syncStatus).toBe('error');
+    push(sse, `event: status\ndata: ${JSON.stringify(bad)}\n\n`);
+    await until(() => service.getStatus().syncStatus === 'error');
+    expect(seen.some((st) => st.branch === 'x')).toBe(false);
     expect(service.getStatus().validationErrors?.[0].line).toBe(12);
     expect(service.getStatus().servingCommit?.sha).toBe('abc1234def');
 
-    push(sse, state, `: keep-alive\n\nevent: change\ndata: {"environment":"staging","diff":[]}\n\n`);
-    push(sse, state, `event: change\ndata: {"environment":"production","oldDigest":"a","newDigest":"b","diff":["flag x enabled"]}\n\n`);
+    push(sse, `: keep-alive\n\nevent: change\ndata: {"environment":"staging","diff":[]}\n\n`);
+    push(sse, `event: change\ndata: {"environment":"production","oldDigest":"a","newDigest":"b","diff":["flag x enabled"]}\n\n`);
+    await until(() => changes.length > 0);
     expect(changes.map((c) => c.newDigest)).toEqual(['b']);
     ctl.verify();
   });
@@ -124,12 +140,27 @@ describe('GitSyncService', () => {
     setup();
     service.connect();
     ctl.expectOne('http://sy:8080/api/v1/sync/status').flush({ ...STATUS, environment: 'default' });
-    await settle();
-    const sse = ctl.expectOne('http://sy:8080/api/v1/sync/events');
-    const state = { text: '' };
-    push(sse, state, `event: status\ndata: ${JSON.stringify({ ...STATUS, environment: 'other', branch: 'x' })}\n\n`);
-    push(sse, state, `event: status\ndata: ${JSON.stringify({ ...STATUS, environment: 'default', branch: 'dev' })}\n\n`);
-    expect(service.getStatus().branch).toBe('dev');
+    await until(() => streams.length === 1);
+    const sse = streams[0];
+    const seen: GitSyncStatus[] = [];
+    service.status$.subscribe((st) => seen.push(st));
+    push(sse, `event: status\ndata: ${JSON.stringify({ ...STATUS, environment: 'other', branch: 'x' })}\n\n`);
+    push(sse, `event: status\ndata: ${JSON.stringify({ ...STATUS, environment: 'default', branch: 'dev' })}\n\n`);
+    await until(() => service.getStatus().branch === 'dev');
+    expect(seen.some((st) => st.branch === 'x')).toBe(false);
+  });
+
+  it('a refused event stream (401) is not retried and shows as an error', async () => {
+    setup('production', () => new Response('{"message":"token refused"}', { status: 401, statusText: 'Unauthorized' }));
+    const connected: boolean[] = [];
+    service.connected$.subscribe((c) => connected.push(c));
+    service.connect();
+    ctl.expectOne('http://sy:8080/api/v1/sync/status?environment=production').flush(STATUS);
+    await until(() => service.getStatus().syncStatus === 'error');
+    expect(service.getStatus().errorMessage).toMatch(/HTTP 401.*check the token/);
+    await new Promise((r) => setTimeout(r, 1500)); // a window in which a retry would have happened
+    expect(streamCalls.length).toBe(1);
+    expect(connected.at(-1)).toBe(false);
   });
 
   it('requestSync POSTs /api/v1/sync and marks the status as syncing', async () => {
@@ -161,4 +192,12 @@ function partial(o: object) {
 
 function settle() {
   return new Promise((r) => setTimeout(r, 0));
+}
+
+async function until(cond: () => boolean, timeoutMs = 2000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }

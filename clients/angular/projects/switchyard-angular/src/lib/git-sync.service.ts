@@ -1,8 +1,8 @@
-import { HttpBackend, HttpClient, HttpHeaders } from '@angular/common/http';
+import { HttpClient, HttpHeaders } from '@angular/common/http';
 import { DestroyRef, Injectable, inject } from '@angular/core';
 import { BehaviorSubject, Observable, Subject, Subscription, firstValueFrom } from 'rxjs';
-import { SWITCHYARD_CONFIG } from './config';
-import { SseMessage, sseStream } from './sse';
+import { SWITCHYARD_CONFIG, SWITCHYARD_FETCH } from './config';
+import { SseMessage, isAuthError, sseStream } from './sse';
 
 /** A commit as Switchyard reports it. */
 export interface SyncCommit {
@@ -108,7 +108,7 @@ export function parseGitSyncStatus(json: Record<string, any>): GitSyncStatus {
 export class GitSyncService {
   private readonly config = inject(SWITCHYARD_CONFIG, { optional: true });
   private readonly http = inject(HttpClient);
-  private readonly backend = inject(HttpBackend);
+  private readonly fetchFn = inject(SWITCHYARD_FETCH);
   private readonly state = new BehaviorSubject<GitSyncStatus>({ ...INITIAL_STATUS });
   private readonly changes = new Subject<SyncChangeEvent>();
   private readonly connected = new BehaviorSubject<boolean>(false);
@@ -170,11 +170,18 @@ export class GitSyncService {
         if (stream.closed) return;
         stream.add(
           sseStream(
-            this.backend,
             () => `${this.config!.url}/api/v1/sync/events`,
             this.config!.headers,
             () => this.connected.next(false),
-          ).subscribe((m) => this.onEvent(m)),
+            this.fetchFn,
+          ).subscribe({
+            next: (m) => this.onEvent(m),
+            // Only a refused token ends the stream (other errors are retried): say so.
+            error: (e) => {
+              this.connected.next(false);
+              if (isAuthError(e)) this.syncError(`${e.message}: check the token given to provideSwitchyard`);
+            },
+          }),
         );
       });
   }

@@ -9,19 +9,38 @@ import { OPEN_FEATURE_CONFIG_TOKEN } from '@openfeature/angular-sdk';
 import { OFREPWebProvider } from '@openfeature/ofrep-web-provider';
 import { OpenFeature, Provider, ProviderEvents } from '@openfeature/web-sdk';
 import { Subscription } from 'rxjs';
-import { ResolvedSwitchyardConfig, SWITCHYARD_CONFIG, SwitchyardConfig, resolveSwitchyardConfig } from './config';
+import {
+  ResolvedSwitchyardConfig,
+  SWITCHYARD_CONFIG,
+  SWITCHYARD_FETCH,
+  SwitchyardConfig,
+  resolveSwitchyardConfig,
+} from './config';
 import { GitSyncService } from './git-sync.service';
+import { OfrepFlagCache } from './ofrep-flag-cache';
+import type { FetchFn } from './sse';
 
-/** Builds the OFREP web provider for a Switchyard server: SSE change detection, no polling. */
-export function createSwitchyardProvider(config: ResolvedSwitchyardConfig): OFREPWebProvider {
-  return new OFREPWebProvider({
+/**
+ * Builds the OFREP web provider for a Switchyard server: SSE change detection, no polling. With
+ * a `cache`, its bulk responses are recorded there (through the provider's `fetchImplementation`)
+ * for `FlagService.flags$`.
+ */
+export function createSwitchyardProvider(
+  config: ResolvedSwitchyardConfig,
+  cache?: OfrepFlagCache,
+  fetchFn?: FetchFn,
+): OFREPWebProvider {
+  const provider = new OFREPWebProvider({
     // Absolute URL: the provider derives the SSE origin of `eventStreams[].endpoint` from it.
     baseUrl: new URL(config.url, globalThis.location?.href).toString().replace(/\/+$/, ''),
     headers: Object.entries(config.headers) as [string, string][],
     pollInterval: config.pollInterval,
     changeDetection: config.pollInterval > 0 ? 'polling' : 'sse',
     cacheMode: config.cacheMode,
+    ...(cache ? { fetchImplementation: cache.fetchFor(fetchFn) } : fetchFn ? { fetchImplementation: fetchFn } : {}),
   });
+  cache?.attach(provider);
+  return provider;
 }
 
 /**
@@ -45,7 +64,8 @@ export function provideSwitchyard(options: SwitchyardConfig): EnvironmentProvide
       useFactory: () => ({ provider: OpenFeature.getProvider(), context: config.context }),
     },
     provideEnvironmentInitializer(() => {
-      const provider: Provider = config.provider ?? createSwitchyardProvider(config);
+      const provider: Provider =
+        config.provider ?? createSwitchyardProvider(config, inject(OfrepFlagCache), inject(SWITCHYARD_FETCH));
       OpenFeature.setProvider(provider, config.context ?? {});
       const destroyRef = inject(DestroyRef);
       if (!config.syncEvents) return;
