@@ -87,11 +87,72 @@ fn go_parse_float_accepts_what_go_accepts() {
         None,
         "hex mantissa needs a p exponent"
     );
-    assert_eq!(parse_go_float("1_000"), None);
+    assert_eq!(
+        parse_go_float("1_000"),
+        Some(1000.0),
+        "Go allows _ between digits"
+    );
+    assert_eq!(parse_go_float("1__0"), None);
+    assert_eq!(parse_go_float("0x_1p0"), Some(1.0), "_ after a base prefix");
     assert_eq!(parse_go_float("1e400"), None, "out of range is an error");
     assert_eq!(parse_go_float("+-1"), None);
     assert_eq!(parse_go_float(""), None);
     assert_eq!(parse_go_float(" 1"), None);
+}
+
+/// Every vector of `tests/vectors/go_parse_float.jsonl`, decided by Go's `strconv.ParseFloat(s, 64)`.
+#[test]
+fn go_parse_float_matches_go_on_every_vector() {
+    let vectors = include_str!("../../tests/vectors/go_parse_float.jsonl");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for line in vectors.lines().filter(|l| !l.starts_with('#')) {
+        let row: std::collections::HashMap<String, String> =
+            serde_json::from_str(line).expect("vector line is JSON");
+        let (s, want) = (&row["s"], row["r"].as_str());
+        let got = parse_go_float(s);
+        let ok = match (want, got) {
+            ("syntax" | "range", None) => true,
+            ("nan", Some(v)) => v.is_nan(),
+            (bits, Some(v)) => u64::from_str_radix(bits, 16).ok() == Some(v.to_bits()),
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "{s:?}: Go {want}, got {:?}",
+                got.map(|v| format!("{:016x}", v.to_bits()))
+            ));
+        }
+        checked += 1;
+    }
+    assert!(checked > 3000, "only {checked} vectors");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn number_constraints_read_underscored_context_values_like_go() {
+    assert!(c(T::Number, O::Eq, "18").matches("1_8"));
+    assert!(c(T::Number, O::Gte, "1_000").matches("1_000.5"));
+    assert!(
+        !c(T::Number, O::Eq, "18").matches("1__8"),
+        "Go rejects a double underscore"
+    );
+    assert!(
+        !c(T::Number, O::Neq, "18").matches("_18"),
+        "a parse error is no match, even for neq"
+    );
+    assert!(c(T::Number, O::Lt, "25").matches("0x1_8p0"));
+    assert!(c(T::Number, O::Gt, "1e9").matches("iNfInItY"));
+    assert!(
+        c(T::Number, O::Neq, "1").matches("nan"),
+        "NaN equals nothing"
+    );
+    assert!(!c(T::Number, O::Eq, "1").matches("+nan"));
 }
 
 #[test]
