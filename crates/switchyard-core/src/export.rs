@@ -122,7 +122,7 @@ fn flag_json(ns: &Namespace, f: &Flag, timestamp: &str) -> Value {
     if let Some(d) = f.default_variant() {
         o.insert(
             "defaultVariant".into(),
-            json!({ "id": format!("{}/{}", f.key, d.key), "key": d.key, "attachment": d.attachment_json }),
+            json!({ "id": format!("{}/{}", f.key, d.key), "key": d.key, "attachment": d.snapshot_attachment_json }),
         );
     }
     Value::Object(o)

@@ -99,7 +99,13 @@ var yamlAttachments = []string{
 	`{quote: "say \"hi\"", back: 'a\b', slash: "a/b"}`,
 	`[1, "two", {b: 2, a: 1}, [], {}]`,
 	`{"": 1, "A": 2, "a": 3, "_": 4, "0": 5, "é": 6, "~": 7}`,
-	`{date: 2024-01-02, ts: 2024-01-02T03:04:05Z, yes: yes, no: no, on: on, tilde: ~}`,
+	`{date: 2024-01-02}`,
+	`{ts: 2024-01-02T03:04:05Z}`,
+	`{yes: yes, no: no, on: on, tilde: ~, empty: , quoted: "1", t: True, f: FALSE}`,
+	`{c: "\b\f\u0000\u001b\u007f\u0080"}`,
+	`{oct: 010, bin: 0b101, neghex: -0x1F, under: 1_000, uf: 1_0.5, exp: 1E3, dot: .5, plusf: +1.5}`,
+	`{inf: .inf}`,
+	`{nested: {list: [{z: 1, y: [true, null]}, "x"], "k w": 'v'}}`,
 	`{n: [0.1, 0.2, 0.30000000000000004, 100, 1e100, 5e-324, 1.7976931348623157e308]}`,
 	`[]`,
 	`{}`,
@@ -108,7 +114,8 @@ var yamlAttachments = []string{
 var jsonAttachments = []string{
 	`{"b": 1, "a": 2}`,
 	`{"big": 12345678901234567890, "f": 1.0, "e": 1e21, "s": "<&>", "n": null}`,
-	`{"i": 9007199254740993, "neg": -0, "small": 1e-7, "x": [1.5, true, "\u2028"]}`,
+	`{"i": 9007199254740993, "small": 1e-7, "x": [1.5, true, "\u2028"]}`,
+	`{"neg": -0}`,
 	`[{"b": [], "a": {}}]`,
 }
 
@@ -127,7 +134,8 @@ func attachmentVectors() ([]map[string]string, error) {
 		}
 		pj, err := pv.MarshalJSON()
 		if err != nil {
-			return fmt.Errorf("%s: %w", src, err)
+			out = append(out, map[string]string{"format": format, "src": src, "error": err.Error()})
+			return nil
 		}
 		// protojson may add a space after a comma (its output is deliberately unstable across
 		// binaries); Flipt v2.11.0's binary answers compact JSON, so compact it.
