@@ -93,7 +93,8 @@ fn client_snapshot_has_every_field_flipt_sdks_require() {
     );
     assert_eq!(
         dark["rollouts"][1],
-        json!({"type": "THRESHOLD_ROLLOUT_TYPE", "rank": 2, "threshold": {"percentage": 10.5, "value": true}, "description": ""})
+        json!({"type": "THRESHOLD_ROLLOUT_TYPE", "rank": 2, "threshold": {"percentage": 10.5, "value": true}}),
+        "a rollout has only the proto's type, rank, segment and threshold"
     );
     // Stable: the same input exports the same bytes (ETags depend on it).
     assert_eq!(snap, export::client_snapshot(ns, "2026-01-01T00:00:00Z"));
