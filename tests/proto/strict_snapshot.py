@@ -6,7 +6,10 @@ every construct the snapshot carries, and decodes every snapshot it serves with 
 `json_format.Parse` in strict mode (unknown fields and unknown enum spellings are errors, as in
 protojson's default `DiscardUnknown: false`). Each decoded message is written back with every
 field (protojson `EmitDefaultValues`) and must equal what Switchyard sent: no field more, none
-missing. A control case checks that the decoder does reject an extra field.
+missing. A control case checks that the decoder does reject an extra field. The attachment of the
+default variant must come out as Flipt writes it in every API that carries it (evaluation, OFREP
+metadata, snapshot distributions and default variant), as Go decided in
+crates/switchyard-core/tests/vectors/go_attachment.jsonl.
 
 Usage: strict_snapshot.py SWITCHYARD_BIN. Ends with "proto-strict: N passed, M failed".
 """
@@ -38,7 +41,7 @@ flags:
     variants:
       - key: control
         default: true
-        attachment: {z: 1.0, a: [12345678901234567890, "<&>"]}
+        attachment: {z: 1.0, a: [1e21, "<&>", 1.5e-7], m: 5}
       - key: treatment
         attachment: {color: blue, size: 2}
       - key: bare
@@ -46,7 +49,7 @@ flags:
       - segment: {keys: [pro, staff], operator: AND_SEGMENT_OPERATOR}
         distributions: [{variant: treatment, rollout: 40.5}, {variant: control, rollout: 59.5}]
       - segment: everyone
-        distributions: [{variant: bare, rollout: 100}]
+        distributions: [{variant: control, rollout: 100}]
       - segment: {keys: [pro, staff], operator: OR_SEGMENT_OPERATOR}
   - key: dark-mode
     name: Dark mode
@@ -116,6 +119,28 @@ def free_port():
 def get(url, timeout=10):
     with urllib.request.urlopen(url, timeout=timeout) as r:
         return r.status, r.read()
+
+
+def post(url, body, timeout=10):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as r:
+        return json.loads(r.read())
+
+
+ATTACHMENT_SRC = '{z: 1.0, a: [1e21, "<&>", 1.5e-7], m: 5}'
+
+
+def go_attachment(src):
+    """The row of Go's attachment vectors for this YAML source."""
+    path = os.path.join(HERE, "..", "..", "crates", "switchyard-core", "tests", "vectors", "go_attachment.jsonl")
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            if not line.startswith("#"):
+                row = json.loads(line)
+                if row["format"] == "yaml" and row["src"] == src:
+                    return row
+    raise SystemExit(f"no Go vector for {src}")
 
 
 def start_server(binary, root):
@@ -224,6 +249,25 @@ def main():
                     and len(flags["dark-mode"]["rollouts"]) == 3
                     and "defaultVariant" in flags["checkout"] and "defaultVariant" not in flags["retired"]
                 ) else ["the fixture's flags are not all in the snapshot"])
+
+            # The attachment, as Flipt writes it, in every API that carries it.
+            want = go_attachment(ATTACHMENT_SRC)
+            problems = []
+            v = post(url + "/evaluate/v1/variant",
+                     {"namespaceKey": "default", "flagKey": "checkout", "entityId": "nobody", "context": {}})
+            if (v.get("variantKey"), v.get("variantAttachment")) != ("control", want["structpb"]):
+                problems.append(f"evaluation: {v}")
+            o = post(url + "/ofrep/v1/evaluate/flags/checkout", {"context": {"targetingKey": "nobody"}})
+            if o.get("metadata", {}).get("attachment") != want["structpb"]:
+                problems.append(f"OFREP: {o}")
+            snap = json.loads(bodies["/client/v2/environments/default/namespaces/default/snapshot"] or b"{}")
+            checkout = next((f for f in snap.get("flags", []) if f["key"] == "checkout"), {})
+            if checkout.get("defaultVariant", {}).get("attachment") != want["json"]:
+                problems.append(f"snapshot defaultVariant: {checkout.get('defaultVariant')}")
+            dist = checkout.get("rules", [{}, {}])[1].get("distributions", [{}])[0]
+            if dist.get("variantAttachment") != want["structpb"]:
+                problems.append(f"snapshot distribution: {dist}")
+            check("attachment strings are Flipt's (evaluation, OFREP, snapshot)", problems)
 
             # Control: the decoder is strict (Flipt's old rollout `description` is refused).
             body = json.loads(bodies["/client/v2/environments/default/namespaces/default/snapshot"] or b"{}")
