@@ -134,6 +134,37 @@ fn go_parse_float_matches_go_on_every_vector() {
     );
 }
 
+/// Every vector of `tests/vectors/go_parse_datetime.jsonl`, decided by Flipt v2's `tryParseDateTime`
+/// (Go's `time.Parse(time.RFC3339, s)`, else `time.Parse(time.DateOnly, s)`).
+#[test]
+fn parse_datetime_matches_go_on_every_vector() {
+    let vectors = include_str!("../../tests/vectors/go_parse_datetime.jsonl");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for line in vectors.lines().filter(|l| !l.starts_with('#')) {
+        let row: std::collections::HashMap<String, String> =
+            serde_json::from_str(line).expect("vector line is JSON");
+        let (s, want) = (&row["s"], row["r"].as_str());
+        let want = want.split_once('.').map(|(secs, nanos)| {
+            let secs: i128 = secs.parse().expect("seconds");
+            let nanos: i128 = nanos.parse().expect("nanoseconds");
+            secs * 1_000_000_000 + nanos
+        });
+        let got = parse_datetime(s);
+        if got != want {
+            failures.push(format!("{s:?}: Go {want:?}, got {got:?}"));
+        }
+        checked += 1;
+    }
+    assert!(checked > 2000, "only {checked} vectors");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
 #[test]
 fn number_constraints_read_underscored_context_values_like_go() {
     assert!(c(T::Number, O::Eq, "18").matches("1_8"));
