@@ -263,3 +263,20 @@ fn operators_per_type_follow_the_schema() {
         assert_eq!(Operator::parse(op.as_str()), Some(op));
     }
 }
+
+proptest::proptest! {
+    /// Any text, and especially text made of the characters ParseFloat treats specially, is
+    /// answered without a panic.
+    #[test]
+    fn parse_go_float_never_panics(s in "[0-9_.eEpPxXoObB+inINfFaAtTyY -]{0,40}", t in proptest::prelude::any::<String>()) {
+        let _ = parse_go_float(&s);
+        let _ = parse_go_float(&t);
+    }
+
+    /// Plain decimals (no underscores, no hex) are the correctly rounded float64, as in Go.
+    #[test]
+    fn plain_decimals_are_correctly_rounded(s in "[+-]?[0-9]{1,25}(\\.[0-9]{0,25})?([eE][+-]?[0-9]{1,3})?") {
+        let rust: f64 = s.parse().expect("a plain decimal");
+        proptest::prop_assert_eq!(parse_go_float(&s), rust.is_finite().then_some(rust));
+    }
+}
