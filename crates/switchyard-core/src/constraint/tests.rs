@@ -184,6 +184,10 @@ fn number_constraints_read_underscored_context_values_like_go() {
         "NaN equals nothing"
     );
     assert!(!c(T::Number, O::Eq, "1").matches("+nan"));
+    // Constraint values are read the same way (Flipt parses them with ParseFloat too).
+    assert!(c(T::Number, O::Eq, "1_0").matches("10"));
+    assert!(c(T::Number, O::Lt, "0x1p4").matches("15.5"));
+    assert!(Constraint::compile(T::Number, "p".into(), O::Eq, "1__0".into(), None).is_err());
 }
 
 #[test]
