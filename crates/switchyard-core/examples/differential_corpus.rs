@@ -1028,8 +1028,16 @@ fn gen_flag_set(rng: &mut Rng, index: usize, stats: &mut BTreeMap<String, u64>) 
                 } else {
                     let mut s = Map::new();
                     s.insert("keys".into(), json!(refs));
-                    if let Some(op) = g.operator() {
+                    let op = g.operator();
+                    if let Some(op) = op {
                         s.insert("operator".into(), json!(op));
+                    }
+                    if refs.len() > 1 {
+                        g.stat(format!(
+                            "rule with {} segments {}",
+                            refs.len(),
+                            op.unwrap_or("(operator omitted)")
+                        ));
                     }
                     r.insert("segment".into(), Value::Object(s));
                 }
@@ -1192,6 +1200,22 @@ fn main() {
                 }
             }
         }
+        for (_, ctx) in &entities {
+            for p in &set.props {
+                if !ctx.contains_key(p) {
+                    *stats.entry("context key absent".into()).or_default() += 1;
+                }
+            }
+            for p in NUMBER_PROPS {
+                if ctx.get(*p).is_some_and(|v| {
+                    !v.is_empty() && switchyard_core::constraint::parse_go_float(v).is_none()
+                }) {
+                    *stats
+                        .entry("context number spelling Go refuses".into())
+                        .or_default() += 1;
+                }
+            }
+        }
         let mut cases = Vec::new();
         for (flag_key, ty) in &set.flags {
             let flag = ns.flag(flag_key).expect("flag compiled");
@@ -1250,4 +1274,44 @@ fn main() {
     for (k, v) in &stats {
         eprintln!("  {v:>8}  {k}");
     }
+    // The constructs the oracle must keep seeing (issue 11, item 2): a run large enough to
+    // contain each of them fails if the generator stopped producing one.
+    if n >= 1000 {
+        let missing: Vec<&str> = REQUIRED_CONSTRUCTS
+            .iter()
+            .copied()
+            .filter(|c| !stats.keys().any(|k| k.starts_with(c)))
+            .collect();
+        if !missing.is_empty() {
+            eprintln!("the corpus lacks required constructs: {missing:?}");
+            std::process::exit(4);
+        }
+    }
 }
+
+/// Prefixes of coverage statistics that every corpus of 1000 sets or more must contain.
+const REQUIRED_CONSTRUCTS: &[&str] = &[
+    "rule with 2 segments AND_SEGMENT_OPERATOR",
+    "rule with 3 segments OR_SEGMENT_OPERATOR",
+    "rule with 2 segments (operator omitted)",
+    "rollout segment x2",
+    "rollout segment x3",
+    "rollout threshold",
+    "rollout empty",
+    "segment ALL_MATCH_TYPE with 0 constraints",
+    "segment ANY_MATCH_TYPE with 0 constraints",
+    "segment ALL_MATCH_TYPE with 5 constraints",
+    "segment ANY_MATCH_TYPE with 5 constraints",
+    "constraint ENTITY_ID ",
+    "outcome ENTITY_ID_COMPARISON_TYPE eq -> true",
+    "boolean flag enabled=false",
+    "variant flag enabled=false",
+    "rule without distributions",
+    "rule with 2 distributions summing to 1..99",
+    "rule with 1 distributions summing to 0",
+    "datetime constraint value with an offset",
+    "outcome DATETIME_COMPARISON_TYPE eq -> true",
+    "attachment re-serialised by Go",
+    "context key absent",
+    "context number spelling Go refuses",
+];
