@@ -1,6 +1,6 @@
 """Strict schema test of Switchyard's client snapshots against Flipt v2's own proto.
 
-Compiles Flipt v2.11.0's `evaluationv2.proto` (vendored beside this file) with grpcio-tools'
+Compiles Flipt v2.11.0's `evaluationv2.proto` (path in $FLIPT_EVALUATION_PROTO; see README.md) with grpcio-tools'
 protoc, starts a real `switchyard serve` on 127.0.0.1 over a real Git repository whose flags use
 every construct the snapshot carries, and decodes every snapshot it serves with protobuf's
 `json_format.Parse` in strict mode (unknown fields and unknown enum spellings are errors, as in
@@ -88,7 +88,7 @@ segments:
 
 def compile_proto(out_dir):
     """The vendored proto without its HTTP/OpenAPI annotations (imports not shipped with protoc)."""
-    with open(os.path.join(HERE, "evaluationv2.proto"), encoding="utf-8") as f:
+    with open(os.environ["FLIPT_EVALUATION_PROTO"], encoding="utf-8") as f:
         text = f.read()
     text = re.sub(r'^import "(gnostic|google/api)/[^"]+";\n', "", text, flags=re.M)
     text = re.sub(r"^service \w+ \{.*?^\}\n", "", text, flags=re.M | re.S)

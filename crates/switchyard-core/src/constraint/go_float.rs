@@ -2,6 +2,9 @@
 //! `readFloat`, `underscoreOK`, `atofHex`): the same syntax, the same underscore rules and the
 //! same rounding. Decimal mantissas are rounded by Rust's correctly rounded parser, which gives
 //! the same float64 as Go's; hexadecimal ones by the port of `atofHex`.
+//!
+//! Go's `strconv` is Copyright The Go Authors, under Go's BSD-style licence; this port keeps its
+//! logic and names.
 
 /// Go's `strconv.ParseFloat(s, 64)`; `None` where Go returns an error (syntax or range).
 ///
