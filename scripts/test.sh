@@ -34,6 +34,10 @@ step "dashboard in real Chromium against a real server and Git repository"
 cargo build -p switchyard --locked
 run tests/browser/run.sh
 
+step "client snapshots decoded strictly (PyPI protobuf json_format) against Flipt v2's evaluationv2.proto"
+cargo build -p switchyard --locked
+run tests/proto/run.sh
+
 step "real clients: OFREP web and server providers, flipt-client-js, @flipt-io/flipt, PyPI flipt-client"
 run tests/clients/run.sh
 

@@ -12,9 +12,10 @@
 //!
 //! Only inputs on which Flipt's Go server and Flipt's Rust engine agree are generated (reference
 //! `flipt.md` §3.7): integer rollouts (summing to 100, or less for one rule in ten, or all 0)
-//! whose truncated and rounded float32 bucket boundaries coincide, i32 integers, second-precision
-//! RFC 3339 `Z` datetimes, context booleans spelled `true`/`false`, no whitespace anywhere in
-//! values, no unparsable values, no `"` or `\` inside `isoneof`/`isnotoneof` list elements (the
+//! whose truncated and rounded float32 bucket boundaries coincide, i32 integers (and context
+//! spellings both refuse, like `1__8`), second-precision RFC 3339 datetimes in `Z` or at a UTC
+//! offset, context booleans spelled `true`/`false`, no whitespace anywhere in values, no
+//! unparsable constraint values, no `"` or `\` inside `isoneof`/`isnotoneof` list elements (the
 //! Rust engine cannot parse those lists; see tests/differential/README.md).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -231,16 +232,36 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 fn fmt_datetime(secs: i64) -> String {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
+    fmt_datetime_at(secs, None)
+}
+
+/// The instant `secs` as local time at UTC offset `offset_min` (`+HH:MM`/`-HH:MM`), or `Z`.
+fn fmt_datetime_at(secs: i64, offset_min: Option<i64>) -> String {
+    let local = secs + offset_min.unwrap_or(0) * 60;
+    let days = local.div_euclid(86_400);
+    let rem = local.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
+    let zone = match offset_min {
+        None => "Z".to_string(),
+        Some(o) => format!(
+            "{}{:02}:{:02}",
+            if o < 0 { '-' } else { '+' },
+            o.abs() / 60,
+            o.abs() % 60
+        ),
+    };
     format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}{zone}",
         rem / 3600,
         (rem / 60) % 60,
         rem % 60
     )
 }
+
+/// UTC offsets in minutes, as real zones use them (both engines convert to the instant).
+const OFFSETS: &[i64] = &[
+    0, 60, 120, 330, 345, 540, 600, 840, -60, -210, -300, -480, -600, -720,
+];
 
 // ---------------------------------------------------------------------------------------------
 // YAML emitter. Block style for the document structure, with some variety so the YAML reader is
@@ -672,8 +693,19 @@ impl Gen<'_> {
                 for d in [0, -1, 1, -86_400, 86_400, -3600] {
                     self.hints.add(prop, fmt_datetime(t + d));
                 }
+                // The same instants (and their neighbours) written at other UTC offsets.
+                for d in [0, -1, 1] {
+                    let off = *self.rng.pick(OFFSETS);
+                    self.hints.add(prop, fmt_datetime_at(t + d, Some(off)));
+                }
                 if !matches!(op, "present" | "notpresent") {
-                    c.insert("value".into(), json!(fmt_datetime(t)));
+                    let value = if self.rng.chance(30) {
+                        self.stat("datetime constraint value with an offset".into());
+                        fmt_datetime_at(t, Some(*self.rng.pick(OFFSETS)))
+                    } else {
+                        fmt_datetime(t)
+                    };
+                    c.insert("value".into(), json!(value));
                 }
                 self.stat(format!("constraint DATETIME {op}"));
             }
@@ -730,6 +762,22 @@ impl Gen<'_> {
         if n == 0 {
             self.hints.add(prop, "-0");
         }
+        // Spellings that Go's ParseFloat refuses (misplaced underscores, a hex mantissa without
+        // a `p` exponent) and the engine's i32 parser refuses too: no match on both sides. The
+        // underscore spellings Go accepts (`1_8`) are pinned by tests/vectors/go_parse_float.jsonl
+        // instead: the engine reads no underscores at all.
+        if self.rng.chance(30) {
+            let digits = n.unsigned_abs().to_string();
+            let sign = if n < 0 { "-" } else { "" };
+            let spelled = match self.rng.below(5) {
+                0 => format!("{sign}_{digits}"),
+                1 => format!("{sign}{digits}_"),
+                2 if digits.len() > 1 => format!("{sign}{}__{}", &digits[..1], &digits[1..]),
+                3 => format!("{sign}0x{:x}", n.unsigned_abs()),
+                _ => format!("{sign}{digits}_e1"),
+            };
+            self.hints.add(prop, spelled);
+        }
     }
 
     /// A constraint value spelling of `n`, usually canonical.
@@ -748,7 +796,12 @@ impl Gen<'_> {
     }
 
     fn segment(&mut self, key: &str) -> Value {
-        let n = self.rng.below(4);
+        // Zero to many constraints: mostly 0..=3, sometimes 4 or 5.
+        let n = if self.rng.chance(15) {
+            self.rng.range(4, 5) as usize
+        } else {
+            self.rng.below(4)
+        };
         let constraints: Vec<Value> = (0..n).map(|_| self.constraint()).collect();
         let mt = if self.rng.chance(50) {
             "ALL_MATCH_TYPE"
@@ -948,6 +1001,15 @@ fn gen_flag_set(rng: &mut Rng, index: usize, stats: &mut BTreeMap<String, u64>) 
                     1 => {
                         v.insert("attachment".into(), json!([1, "two", { "three": 3 }]));
                     }
+                    2 if g.rng.chance(50) => {
+                        // Keys out of order, floats Go prints differently from Rust (1.0 -> 1,
+                        // 1e21 -> 1e+21, 1.5e-7), escapes and non-ASCII text.
+                        v.insert(
+                            "attachment".into(),
+                            json!({ "z": 1.0, "b": [0.5, 1e21, 1.5e-7, 100.0], "a": { "y": "é \"q\"\n", "x": null } }),
+                        );
+                        g.stat("attachment re-serialised by Go".into());
+                    }
                     _ => {}
                 }
                 if default == Some(vi) {
@@ -966,8 +1028,16 @@ fn gen_flag_set(rng: &mut Rng, index: usize, stats: &mut BTreeMap<String, u64>) 
                 } else {
                     let mut s = Map::new();
                     s.insert("keys".into(), json!(refs));
-                    if let Some(op) = g.operator() {
+                    let op = g.operator();
+                    if let Some(op) = op {
                         s.insert("operator".into(), json!(op));
+                    }
+                    if refs.len() > 1 {
+                        g.stat(format!(
+                            "rule with {} segments {}",
+                            refs.len(),
+                            op.unwrap_or("(operator omitted)")
+                        ));
                     }
                     r.insert("segment".into(), Value::Object(s));
                 }
@@ -1130,6 +1200,22 @@ fn main() {
                 }
             }
         }
+        for (_, ctx) in &entities {
+            for p in &set.props {
+                if !ctx.contains_key(p) {
+                    *stats.entry("context key absent".into()).or_default() += 1;
+                }
+            }
+            for p in NUMBER_PROPS {
+                if ctx.get(*p).is_some_and(|v| {
+                    !v.is_empty() && switchyard_core::constraint::parse_go_float(v).is_none()
+                }) {
+                    *stats
+                        .entry("context number spelling Go refuses".into())
+                        .or_default() += 1;
+                }
+            }
+        }
         let mut cases = Vec::new();
         for (flag_key, ty) in &set.flags {
             let flag = ns.flag(flag_key).expect("flag compiled");
@@ -1188,4 +1274,44 @@ fn main() {
     for (k, v) in &stats {
         eprintln!("  {v:>8}  {k}");
     }
+    // The constructs the oracle must keep seeing (issue 11, item 2): a run large enough to
+    // contain each of them fails if the generator stopped producing one.
+    if n >= 1000 {
+        let missing: Vec<&str> = REQUIRED_CONSTRUCTS
+            .iter()
+            .copied()
+            .filter(|c| !stats.keys().any(|k| k.starts_with(c)))
+            .collect();
+        if !missing.is_empty() {
+            eprintln!("the corpus lacks required constructs: {missing:?}");
+            std::process::exit(4);
+        }
+    }
 }
+
+/// Prefixes of coverage statistics that every corpus of 1000 sets or more must contain.
+const REQUIRED_CONSTRUCTS: &[&str] = &[
+    "rule with 2 segments AND_SEGMENT_OPERATOR",
+    "rule with 3 segments OR_SEGMENT_OPERATOR",
+    "rule with 2 segments (operator omitted)",
+    "rollout segment x2",
+    "rollout segment x3",
+    "rollout threshold",
+    "rollout empty",
+    "segment ALL_MATCH_TYPE with 0 constraints",
+    "segment ANY_MATCH_TYPE with 0 constraints",
+    "segment ALL_MATCH_TYPE with 5 constraints",
+    "segment ANY_MATCH_TYPE with 5 constraints",
+    "constraint ENTITY_ID ",
+    "outcome ENTITY_ID_COMPARISON_TYPE eq -> true",
+    "boolean flag enabled=false",
+    "variant flag enabled=false",
+    "rule without distributions",
+    "rule with 2 distributions summing to 1..99",
+    "rule with 1 distributions summing to 0",
+    "datetime constraint value with an offset",
+    "outcome DATETIME_COMPARISON_TYPE eq -> true",
+    "attachment re-serialised by Go",
+    "context key absent",
+    "context number spelling Go refuses",
+];

@@ -15,6 +15,7 @@ use crate::constraint::Constraint;
 use crate::diagnostic::{Diagnostics, Location, Pos, Sink};
 use crate::document::paths;
 use crate::document::*;
+use crate::gojson::{self, GoEncoder};
 use crate::limits::Limits;
 use crate::snapshot::*;
 use crate::source::SourceFile;
@@ -350,10 +351,21 @@ fn resolve_segments(
     out
 }
 
-fn attachment_json(a: &Option<serde_json::Value>) -> String {
+/// The attachment as Flipt writes it for evaluation (`structpb`) and for the client snapshot's
+/// default variant (`json.Marshal`); `"null"` for none. `from_json`: the file is JSON, which
+/// Flipt decodes with encoding/json (every number a float64) instead of yaml.v3.
+fn attachment_json(a: &Option<serde_json::Value>, from_json: bool) -> (String, String) {
     match a {
-        Some(v) => v.to_string(),
-        None => "null".to_string(),
+        Some(v) => (
+            gojson::marshal(v, GoEncoder::Structpb),
+            gojson::marshal(
+                v,
+                GoEncoder::EncodingJson {
+                    ints_as_floats: from_json,
+                },
+            ),
+        ),
+        None => ("null".to_string(), "null".to_string()),
     }
 }
 
@@ -389,11 +401,14 @@ fn compile_flag(scope: &Scope<'_>, f: &FlagDoc, location: Location, sink: &mut S
                 default_variant = Some(variants.len());
             }
         }
+        let from_json = !(file.ends_with(".yaml") || file.ends_with(".yml"));
+        let (attachment_json, snapshot_attachment_json) = attachment_json(&v.attachment, from_json);
         variants.push(Variant {
             key: v.key.value.clone(),
             name: v.name.clone(),
             description: v.description.clone(),
-            attachment_json: attachment_json(&v.attachment),
+            attachment_json,
+            snapshot_attachment_json,
             attachment: v.attachment.clone(),
             is_default: is_default && default_variant == Some(variants.len()),
         });

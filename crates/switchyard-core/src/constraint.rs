@@ -9,6 +9,10 @@
 
 use std::collections::HashSet;
 
+mod go_float;
+
+pub use go_float::parse_go_float;
+
 /// What a constraint compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ComparisonType {
@@ -361,78 +365,6 @@ pub fn parse_go_bool(s: &str) -> Option<bool> {
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
         _ => None,
     }
-}
-
-/// Go's `strconv.ParseFloat(s, 64)`: decimal and hexadecimal floats, `inf`/`infinity`/`nan` in
-/// any case, underscores only after a base prefix; out-of-range values are errors.
-pub fn parse_go_float(s: &str) -> Option<f64> {
-    let (neg, body) = match s.as_bytes().first() {
-        Some(b'+') => (false, &s[1..]),
-        Some(b'-') => (true, &s[1..]),
-        _ => (false, s),
-    };
-    if body.starts_with(['+', '-']) {
-        return None;
-    }
-    let lower = body.to_ascii_lowercase();
-    let sign = if neg { -1.0 } else { 1.0 };
-    match lower.as_str() {
-        "inf" | "infinity" => return Some(sign * f64::INFINITY),
-        "nan" if s.len() == 3 => return Some(f64::NAN),
-        _ => {}
-    }
-    if let Some(hex) = lower.strip_prefix("0x") {
-        return parse_hex_float(hex).map(|v| sign * v);
-    }
-    // Decimal: digits, optional '.', optional exponent; no underscores without a base prefix.
-    let b = lower.as_bytes();
-    if b.is_empty()
-        || !b
-            .iter()
-            .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'+' | b'-'))
-    {
-        return None;
-    }
-    let v: f64 = lower.parse().ok()?;
-    if v.is_infinite() {
-        return None; // ErrRange
-    }
-    Some(sign * v)
-}
-
-fn parse_hex_float(s: &str) -> Option<f64> {
-    // mantissa: hex digits with optional '.', underscores allowed between digits; exponent 'p'.
-    let (mant, exp) = match s.find('p') {
-        Some(i) => (&s[..i], Some(&s[i + 1..])),
-        None => (s, None),
-    };
-    let mant: String = mant.chars().filter(|c| *c != '_').collect();
-    let (int_part, frac_part) = match mant.find('.') {
-        Some(i) => (&mant[..i], &mant[i + 1..]),
-        None => (mant.as_str(), ""),
-    };
-    if int_part.is_empty() && frac_part.is_empty() {
-        return None;
-    }
-    if frac_part.contains('.') {
-        return None;
-    }
-    let mut value = 0f64;
-    for c in int_part.chars() {
-        value = value * 16.0 + f64::from(c.to_digit(16)?);
-    }
-    let mut scale = 1.0 / 16.0;
-    for c in frac_part.chars() {
-        value += f64::from(c.to_digit(16)?) * scale;
-        scale /= 16.0;
-    }
-    let e: i32 = match exp {
-        // Go requires the 'p' exponent for hexadecimal mantissas that have a fraction or not.
-        None => return None,
-        Some(e) => e.parse().ok()?,
-    };
-    let v = value * 2f64.powi(e);
-    if v.is_infinite() { None } else { Some(v) }
 }
 
 /// RFC 3339 (as Go's `time.Parse(time.RFC3339, …)` accepts it) or `YYYY-MM-DD`, in UTC,

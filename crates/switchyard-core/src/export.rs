@@ -4,7 +4,9 @@
 //! and `/client/v2/.../snapshot` (reference §4.4) and what Flipt's SDK engine deserialises: every
 //! required field is present (protojson `EmitDefaultValues`), enums use the snapshot spellings
 //! (`ALL_SEGMENT_MATCH_TYPE`, `STRING_CONSTRAINT_COMPARISON_TYPE`, `THRESHOLD_ROLLOUT_TYPE`) and a
-//! variant without attachment carries the string `"null"`, as Flipt writes it.
+//! variant without attachment carries the string `"null"`, as Flipt writes it. It has exactly
+//! the fields of Flipt v2's `EvaluationNamespaceSnapshot` proto (`rpc/v2/evaluation/evaluationv2.proto`)
+//! and no others, so protojson's strict decoder accepts it (`tests/proto` checks that).
 
 use serde_json::{Map, Value, json};
 use sha1::{Digest, Sha1};
@@ -114,7 +116,6 @@ fn flag_json(ns: &Namespace, f: &Flag, timestamp: &str) -> Value {
                     ro.insert("rank".into(), json!(r.rank));
                 }
             }
-            ro.insert("description".into(), json!(r.description.clone().unwrap_or_default()));
             Value::Object(ro)
         })
         .collect();
@@ -122,7 +123,7 @@ fn flag_json(ns: &Namespace, f: &Flag, timestamp: &str) -> Value {
     if let Some(d) = f.default_variant() {
         o.insert(
             "defaultVariant".into(),
-            json!({ "id": format!("{}/{}", f.key, d.key), "key": d.key, "attachment": d.attachment_json }),
+            json!({ "id": format!("{}/{}", f.key, d.key), "key": d.key, "attachment": d.snapshot_attachment_json }),
         );
     }
     Value::Object(o)

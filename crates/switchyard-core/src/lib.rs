@@ -15,6 +15,7 @@ mod diagnostic;
 mod document;
 pub mod eval;
 pub mod export;
+mod gojson;
 mod limits;
 mod path;
 mod snapshot;

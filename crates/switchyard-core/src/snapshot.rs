@@ -210,8 +210,14 @@ pub struct Variant {
     pub description: Option<String>,
     /// The attachment (an object or an array), if any.
     pub attachment: Option<serde_json::Value>,
-    /// The attachment as compact JSON, `"null"` when absent, exactly as Flipt serialises it.
+    /// The attachment as Flipt's evaluation responses, OFREP metadata and snapshot distributions
+    /// carry it (`structpb.NewValue(v).MarshalJSON()`: compact, keys sorted, every number a Go
+    /// float64); `"null"` when absent.
     pub attachment_json: String,
+    /// The attachment as Flipt's client snapshot carries it in `defaultVariant.attachment`
+    /// (`json.Marshal(v)`: like `attachment_json`, but YAML integers stay integers and `<`, `>`,
+    /// `&`, U+2028, U+2029 are escaped); `"null"` when absent.
+    pub snapshot_attachment_json: String,
     /// Whether this is the default variant.
     pub is_default: bool,
 }

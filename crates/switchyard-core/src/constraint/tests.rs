@@ -87,11 +87,107 @@ fn go_parse_float_accepts_what_go_accepts() {
         None,
         "hex mantissa needs a p exponent"
     );
-    assert_eq!(parse_go_float("1_000"), None);
+    assert_eq!(
+        parse_go_float("1_000"),
+        Some(1000.0),
+        "Go allows _ between digits"
+    );
+    assert_eq!(parse_go_float("1__0"), None);
+    assert_eq!(parse_go_float("0x_1p0"), Some(1.0), "_ after a base prefix");
     assert_eq!(parse_go_float("1e400"), None, "out of range is an error");
     assert_eq!(parse_go_float("+-1"), None);
     assert_eq!(parse_go_float(""), None);
     assert_eq!(parse_go_float(" 1"), None);
+}
+
+/// Every vector of `tests/vectors/go_parse_float.jsonl`, decided by Go's `strconv.ParseFloat(s, 64)`.
+#[test]
+fn go_parse_float_matches_go_on_every_vector() {
+    let vectors = include_str!("../../tests/vectors/go_parse_float.jsonl");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for line in vectors.lines().filter(|l| !l.starts_with('#')) {
+        let row: std::collections::HashMap<String, String> =
+            serde_json::from_str(line).expect("vector line is JSON");
+        let (s, want) = (&row["s"], row["r"].as_str());
+        let got = parse_go_float(s);
+        let ok = match (want, got) {
+            ("syntax" | "range", None) => true,
+            ("nan", Some(v)) => v.is_nan(),
+            (bits, Some(v)) => u64::from_str_radix(bits, 16).ok() == Some(v.to_bits()),
+            _ => false,
+        };
+        if !ok {
+            failures.push(format!(
+                "{s:?}: Go {want}, got {:?}",
+                got.map(|v| format!("{:016x}", v.to_bits()))
+            ));
+        }
+        checked += 1;
+    }
+    assert!(checked > 3000, "only {checked} vectors");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// Every vector of `tests/vectors/go_parse_datetime.jsonl`, decided by Flipt v2's `tryParseDateTime`
+/// (Go's `time.Parse(time.RFC3339, s)`, else `time.Parse(time.DateOnly, s)`).
+#[test]
+fn parse_datetime_matches_go_on_every_vector() {
+    let vectors = include_str!("../../tests/vectors/go_parse_datetime.jsonl");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for line in vectors.lines().filter(|l| !l.starts_with('#')) {
+        let row: std::collections::HashMap<String, String> =
+            serde_json::from_str(line).expect("vector line is JSON");
+        let (s, want) = (&row["s"], row["r"].as_str());
+        let want = want.split_once('.').map(|(secs, nanos)| {
+            let secs: i128 = secs.parse().expect("seconds");
+            let nanos: i128 = nanos.parse().expect("nanoseconds");
+            secs * 1_000_000_000 + nanos
+        });
+        let got = parse_datetime(s);
+        if got != want {
+            failures.push(format!("{s:?}: Go {want:?}, got {got:?}"));
+        }
+        checked += 1;
+    }
+    assert!(checked > 2000, "only {checked} vectors");
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} differ:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn number_constraints_read_underscored_context_values_like_go() {
+    assert!(c(T::Number, O::Eq, "18").matches("1_8"));
+    assert!(c(T::Number, O::Gte, "1_000").matches("1_000.5"));
+    assert!(
+        !c(T::Number, O::Eq, "18").matches("1__8"),
+        "Go rejects a double underscore"
+    );
+    assert!(
+        !c(T::Number, O::Neq, "18").matches("_18"),
+        "a parse error is no match, even for neq"
+    );
+    assert!(c(T::Number, O::Lt, "25").matches("0x1_8p0"));
+    assert!(c(T::Number, O::Gt, "1e9").matches("iNfInItY"));
+    assert!(
+        c(T::Number, O::Neq, "1").matches("nan"),
+        "NaN equals nothing"
+    );
+    assert!(!c(T::Number, O::Eq, "1").matches("+nan"));
+    // Constraint values are read the same way (Flipt parses them with ParseFloat too).
+    assert!(c(T::Number, O::Eq, "1_0").matches("10"));
+    assert!(c(T::Number, O::Lt, "0x1p4").matches("15.5"));
+    assert!(Constraint::compile(T::Number, "p".into(), O::Eq, "1__0".into(), None).is_err());
 }
 
 #[test]
@@ -169,5 +265,22 @@ fn operators_per_type_follow_the_schema() {
     assert_eq!(Operator::parse("le"), None);
     for op in Operator::ALL {
         assert_eq!(Operator::parse(op.as_str()), Some(op));
+    }
+}
+
+proptest::proptest! {
+    /// Any text, and especially text made of the characters ParseFloat treats specially, is
+    /// answered without a panic.
+    #[test]
+    fn parse_go_float_never_panics(s in "[0-9_.eEpPxXoObB+inINfFaAtTyY -]{0,40}", t in proptest::prelude::any::<String>()) {
+        let _ = parse_go_float(&s);
+        let _ = parse_go_float(&t);
+    }
+
+    /// Plain decimals (no underscores, no hex) are the correctly rounded float64, as in Go.
+    #[test]
+    fn plain_decimals_are_correctly_rounded(s in "[+-]?[0-9]{1,25}(\\.[0-9]{0,25})?([eE][+-]?[0-9]{1,3})?") {
+        let rust: f64 = s.parse().expect("a plain decimal");
+        proptest::prop_assert_eq!(parse_go_float(&s), rust.is_finite().then_some(rust));
     }
 }
