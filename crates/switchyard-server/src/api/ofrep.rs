@@ -292,15 +292,15 @@ pub(crate) async fn stream(
         }
         .into_response();
     };
-    let skip_current = super::stream::client_has_current(&rx, &ns, &headers);
-    let events =
-        super::stream::namespace_changes(state.clone(), rx, ns, skip_current).map(|digest| {
-            Ok::<_, std::convert::Infallible>(
-                Event::default()
-                    .id(digest.chars().take(9).collect::<String>())
-                    .data(json!({"type": "refetchEvaluation", "etag": digest}).to_string()),
-            )
-        });
+    // No announcement of the digest the client already has: only real changes (issue 9).
+    let skip = super::stream::client_has_current(&rx, &ns, &headers);
+    let events = super::stream::namespace_changes(state.clone(), rx, ns, skip).map(|digest| {
+        Ok::<_, std::convert::Infallible>(
+            Event::default()
+                .id(digest.chars().take(9).collect::<String>())
+                .data(json!({"type": "refetchEvaluation", "etag": digest}).to_string()),
+        )
+    });
     Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response()
