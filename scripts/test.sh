@@ -4,8 +4,7 @@
 # browser suites. Installs what it needs on a fresh machine; every install step skips itself
 # when done.
 #
-#   ./scripts/test.sh           # every step; property and differential tests at their quick size
-#   ./scripts/test.sh --full    # the same steps, more property cases and differential flag sets (CI)
+#   ./scripts/test.sh      (CI runs the same through .ci/run)
 #
 # Every step runs even when an earlier one failed. The end is a table (step, status, duration,
 # tests), the differential test's generated cases on their own line, and exactly one closing line
@@ -16,15 +15,13 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 2
 
-full=0
 for arg in "$@"; do
   case "$arg" in
-    --full) full=1 ;;
-    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "test.sh: unknown argument '$arg' (use --full or --help)" >&2; exit 2 ;;
+    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "test.sh: unknown argument '$arg' (only --help)" >&2; exit 2 ;;
   esac
 done
-if [[ $full -eq 1 ]]; then proptest_cases=2000 diff_sets=5000; else proptest_cases=500 diff_sets=1000; fi
+proptest_cases=2000 diff_sets=5000
 step_timeout="${STEP_TIMEOUT:-2400}"
 # On a terminal the steps stay in the foreground process group, so that Ctrl-C reaches them;
 # otherwise (CI) a timeout stops a step's whole process group.
@@ -99,7 +96,7 @@ run_step "Angular library and demo: unit tests in headless Chromium, end-to-end 
 
 total=$((SECONDS - suite_start))
 echo
-echo "==> summary ($([[ $full -eq 1 ]] && echo --full || echo quick), $((total / 60))m $((total % 60))s)"
+echo "==> summary ($((total / 60))m $((total % 60))s)"
 printf '%-10s %7s %7s %7s  %s\n' "status" "time" "passed" "failed" "step"
 for i in "${!names[@]}"; do
   printf '%-10s %6ss %7s %7s  %s\n' "${statuses[$i]}" "${times[$i]}" "${step_passed[$i]}" "${step_failed[$i]}" "${names[$i]}"
