@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the switchyard-sync integration tests start on 127.0.0.1:
 # lighttpd + lighttpd-mod-openssl (smart HTTP over HTTPS via git http-backend), openssh-server
-# (sshd) and openssh-client (ssh).
-# Idempotent: a fast no-op when every binary is already present.
+# (sshd) and openssh-client (ssh), git and openssl.
+# Idempotent: a fast no-op when every binary is already present. The tests start their own
+# lighttpd and sshd on their own ports with their own configuration, so this script never
+# starts, stops or disables a system service. Installing needs root or passwordless sudo;
+# without either it names the missing packages and exits 1.
 set -euo pipefail
 
 missing=()
@@ -21,15 +24,16 @@ fi
 
 # dedupe
 mapfile -t pkgs < <(printf '%s\n' "${missing[@]}" | sort -u)
-echo "install-sync-test-deps: installing ${pkgs[*]}" >&2
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null
-# the packaged services are not needed: the tests run their own instances
-if command -v systemctl >/dev/null 2>&1; then
-  $SUDO systemctl disable --now lighttpd ssh >/dev/null 2>&1 || true
+if [ "$(id -u)" -eq 0 ]; then
+  as_root=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+  as_root=(sudo -n)
+else
+  echo "install-sync-test-deps: missing ${pkgs[*]}; installing them needs root (no passwordless sudo)." >&2
+  echo "  Debian/Ubuntu: sudo apt-get install --no-install-recommends ${pkgs[*]}" >&2
+  exit 1
 fi
-$SUDO service lighttpd stop >/dev/null 2>&1 || true
-$SUDO service ssh stop >/dev/null 2>&1 || true
+echo "install-sync-test-deps: installing ${pkgs[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${as_root[@]}" apt-get update -qq
+"${as_root[@]}" apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null

@@ -2,53 +2,107 @@
 # The whole test suite: formatting, lints, every Rust test (unit, integration, property, real
 # servers), the differential test against Flipt's own evaluation engine, and the client and
 # browser suites. Installs what it needs on a fresh machine; every install step skips itself
-# when done. Ends with one summary line: "suite: N passed, M failed".
-set -euo pipefail
-cd "$(dirname "$0")/.."
+# when done.
+#
+#   ./scripts/test.sh      (CI runs the same through .ci/run)
+#
+# Every step runs even when an earlier one failed. The end is a table (step, status, duration,
+# tests), the differential test's generated cases on their own line, and exactly one closing line
+# "suite: N passed, M failed" counting tests: cargo's `test result:` lines, each JS/Python suite's
+# closing "N passed, M failed" line (the differential test counts each engine comparison as one
+# test). A step that fails without reporting a failed test counts as one failed test. Exits
+# non-zero when anything failed. Each step is stopped after STEP_TIMEOUT seconds (default 2400).
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 2
 
-LOG="$(mktemp)"
-trap 'rm -f "$LOG"' EXIT
-step() { printf '\n==> %s\n' "$*"; }
-# Runs a command, showing and keeping its output for the summary.
-run() { "$@" 2>&1 | tee -a "$LOG"; return "${PIPESTATUS[0]}"; }
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "test.sh: unknown argument '$arg' (only --help)" >&2; exit 2 ;;
+  esac
+done
+proptest_cases=2000 diff_sets=5000
+step_timeout="${STEP_TIMEOUT:-2400}"
+# On a terminal the steps stay in the foreground process group, so that Ctrl-C reaches them;
+# otherwise (CI) a timeout stops a step's whole process group.
+timeout_opts=()
+[[ -t 0 ]] && timeout_opts=(--foreground)
 
-step "cargo fmt --check"
-cargo fmt --all -- --check
+LOGDIR="$(mktemp -d)"
+trap 'rm -rf "$LOGDIR"' EXIT
+names=() statuses=() times=() step_passed=() step_failed=()
+passed=0 failed=0 cases_agreed=0 cases_differed=0
+suite_start=$SECONDS
 
-step "cargo clippy --all-targets -D warnings"
-cargo clippy --workspace --all-targets --locked -- -D warnings
+# run_step NAME KIND COMMAND...: runs COMMAND (output shown and kept), records its status and
+# duration, and counts its tests by KIND:
+#   check   reports no tests (fmt, clippy, installs, builds)
+#   cargo   cargo's "test result: … N passed; M failed" lines
+#   suite   the step's last "N passed, M failed" line; a "differential cases: A agreed, D
+#           differed" line adds to the cases line of the summary
+run_step() {
+  local name=$1 kind=$2
+  shift 2
+  local log="$LOGDIR/step-${#names[@]}.log" start=$SECONDS rc p=0 f=0 a=0 d=0
+  printf '\n==> %s\n' "$name"
+  timeout "${timeout_opts[@]}" --kill-after=30 "$step_timeout" "$@" 2>&1 | tee "$log"
+  rc=${PIPESTATUS[0]}
+  [[ $rc -eq 124 ]] && echo "test.sh: '$name' stopped after ${step_timeout}s (STEP_TIMEOUT)"
+  case "$kind" in
+    cargo)
+      read -r p f < <(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' "$log" |
+        awk '{p += $1; f += $2} END {print p + 0, f + 0}')
+      ;;
+    suite)
+      read -r p f < <(sed -nE 's/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$log" | tail -n 1 |
+        awk '{p += $1; f += $2} END {print p + 0, f + 0}')
+      ;;
+  esac
+  read -r a d < <(sed -nE 's/^differential cases: ([0-9]+) agreed, ([0-9]+) differed.*/\1 \2/p' "$log" |
+    awk '{a += $1; d += $2} END {print a + 0, d + 0}')
+  cases_agreed=$((cases_agreed + a))
+  cases_differed=$((cases_differed + d))
+  # A failing step always shows up in the count, even when it reported no failed test.
+  if [[ $rc -ne 0 && $f -eq 0 ]]; then f=1; fi
+  passed=$((passed + p))
+  failed=$((failed + f))
+  names+=("$name")
+  statuses+=("$([[ $rc -eq 0 ]] && echo ok || echo "FAILED:$rc")")
+  times+=("$((SECONDS - start))")
+  step_passed+=("$p")
+  step_failed+=("$f")
+}
 
-step "test servers for the sync tests (lighttpd + git http-backend, sshd)"
-scripts/install-sync-test-deps.sh
+run_step "cargo fmt --check" check \
+  cargo fmt --all -- --check
+run_step "cargo clippy --all-targets -D warnings" check \
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+run_step "test servers for the sync tests (lighttpd + git http-backend, sshd)" check \
+  scripts/install-sync-test-deps.sh
+run_step "cargo test --workspace" cargo \
+  cargo test --workspace --locked
+run_step "property tests, release, PROPTEST_CASES=$proptest_cases" cargo \
+  env PROPTEST_CASES="$proptest_cases" cargo test --release --locked -p switchyard-core --test it properties
+run_step "differential test against Flipt's own engine, $diff_sets flag sets (flipt-client-js 0.5.1 WASM, PyPI flipt-client 1.4.5)" suite \
+  tests/differential/run.sh 1 "$diff_sets"
+run_step "cargo build -p switchyard (for the browser, client and Angular suites)" check \
+  cargo build -p switchyard --locked
+run_step "dashboard in real Chromium against a real server and Git repository" suite \
+  tests/browser/run.sh
+run_step "client snapshots decoded strictly (PyPI protobuf json_format) against Flipt v2's evaluationv2.proto" suite \
+  tests/proto/run.sh
+run_step "real clients: OFREP web and server providers, flipt-client-js, @flipt-io/flipt, PyPI flipt-client" suite \
+  tests/clients/run.sh
+run_step "Angular library and demo: unit tests in headless Chromium, end-to-end against switchyard demo" suite \
+  clients/angular/test.sh
 
-step "cargo test --workspace"
-run cargo test --workspace --locked
-
-step "cargo test --release (property tests with more cases)"
-PROPTEST_CASES=2000 run cargo test --release --locked -p switchyard-core --test it properties
-
-step "differential test against Flipt's own engine (flipt-client-js 0.5.1 WASM, PyPI flipt-client 1.4.5)"
-run tests/differential/run.sh 1 5000
-
-step "dashboard in real Chromium against a real server and Git repository"
-cargo build -p switchyard --locked
-run tests/browser/run.sh
-
-step "client snapshots decoded strictly (PyPI protobuf json_format) against Flipt v2's evaluationv2.proto"
-cargo build -p switchyard --locked
-run tests/proto/run.sh
-
-step "real clients: OFREP web and server providers, flipt-client-js, @flipt-io/flipt, PyPI flipt-client"
-run tests/clients/run.sh
-
-step "Angular library and demo: unit tests in headless Chromium, end-to-end against switchyard demo"
-run clients/angular/test.sh
-
-# Count only the runners' own summary lines: cargo's "test result: … N passed; M failed" and the
-# plain "N passed, M failed" closing lines of the differential, browser and Angular suites.
-counts=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p; s/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$LOG")
-passed=$(echo "$counts" | awk '{s += $1} END {print s + 0}')
-failed=$(echo "$counts" | awk '{s += $2} END {print s + 0}')
+total=$((SECONDS - suite_start))
 echo
-echo "suite: ${passed:-0} passed, ${failed:-0} failed"
-[ "${failed:-0}" -eq 0 ]
+echo "==> summary ($((total / 60))m $((total % 60))s)"
+printf '%-10s %7s %7s %7s  %s\n' "status" "time" "passed" "failed" "step"
+for i in "${!names[@]}"; do
+  printf '%-10s %6ss %7s %7s  %s\n' "${statuses[$i]}" "${times[$i]}" "${step_passed[$i]}" "${step_failed[$i]}" "${names[$i]}"
+done
+echo "differential cases: $cases_agreed agreed, $cases_differed differed"
+echo "suite: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]

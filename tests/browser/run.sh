@@ -19,7 +19,8 @@ if [[ ! -f "$STAMP" || package-lock.json -nt "$STAMP" || package.json -nt "$STAM
   touch "$STAMP"
 fi
 
-"$ROOT/scripts/install-chromium.sh" >/dev/null
+CHROMIUM_BIN="$("$ROOT/scripts/install-chromium.sh")"  # $CHROMIUM, PATH, or installed
+export CHROMIUM_BIN
 
 export SWITCHYARD_BIN="${SWITCHYARD_BIN:-$ROOT/target/debug/switchyard}"
 [[ "$SWITCHYARD_BIN" = /* ]] || SWITCHYARD_BIN="$ROOT/$SWITCHYARD_BIN"

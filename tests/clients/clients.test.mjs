@@ -1,9 +1,11 @@
 // Real clients against a real Switchyard syncing a real Git repository (issue 4, "Tests with
 // real clients"). Run through ./run.sh, which installs the packages and sets SWITCHYARD_BIN.
 //
-// Order matters: the tests of one file run one after another. Phase 1 checks the known flag
-// set with every client; phase 2 commits a change, sends a signed GitHub webhook and checks that
-// each client sees it; phase 3 measures commit-to-client latency over webhook + SSE.
+// The tests of one file run one after another and share their clients, but none relies on the
+// timing of another: each waits for what it checks (a value served, an event seen, a stream
+// open) with a timeout. Phase 1 checks the known flag set with every client; phase 2 commits a
+// change once (`pushed()`, whichever test needs it first), sends a signed GitHub webhook and
+// checks that each client sees it; phase 3 measures commit-to-client latency over webhook + SSE.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -28,7 +30,20 @@ const BIN = process.env.SWITCHYARD_BIN;
 if (!BIN) throw new Error('SWITCHYARD_BIN is not set (use ./run.sh)');
 
 // The web provider only connects to SSE when a global EventSource exists (Node 20 has none).
-globalThis.EventSource = EventSource;
+// Every instance is kept so that the tests can wait until the stream is open and count messages.
+const sseSources = [];
+let sseMessages = 0;
+class RecordingEventSource extends EventSource {
+  constructor(url, init) {
+    super(url, init);
+    sseSources.push(this);
+    this.addEventListener('message', () => { sseMessages++; });
+  }
+}
+globalThis.EventSource = RecordingEventSource;
+const sseOpen = () => sseSources.some((es) => es.readyState === EventSource.OPEN);
+// A bulk request made because of an SSE refetchEvaluation event carries flagConfigEtag.
+const sseTriggered = (f) => /[?&]flagConfigEtag=/.test(f.url);
 
 let srv;            // the running server (lib/fixture.mjs)
 let engineProxy;    // recording proxy in front of flipt-client-js
@@ -122,6 +137,32 @@ function startPython() {
 
 const pick = (v) => ({ newHomeUI: v.newHomeUI, checkoutExperiment: v.checkoutExperiment });
 
+/** newHomeUI for a free user, asked of the server directly (OFREP single flag, no client). */
+async function servedNewHomeUI() {
+  const r = await fetch(`${srv.url}/ofrep/v1/evaluate/flags/newHomeUI`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ context: { targetingKey: 'user-1', plan: 'free' } }),
+  });
+  return (await r.json()).value;
+}
+
+let pushing; // the one push of phase 2, made by whichever test needs it first
+/** Commits FLAGS_AFTER, sends the webhook and waits until the server serves the change. */
+function pushed() {
+  pushing ??= (async () => {
+    const tCommit = performance.now();
+    srv.commit(FLAGS_AFTER, 'turn newHomeUI on; checkoutExperiment defaults to variant-a');
+    const tWebhook = performance.now();
+    const hook = await srv.pushWebhook();
+    assert.equal(hook.status, 202, JSON.stringify(hook.body));
+    assert.deepEqual(hook.body.triggered, ['default']);
+    await waitFor('the server to serve the pushed commit', async () => (await servedNewHomeUI()) === EXPECT.after.free.newHomeUI, 10000, 10);
+    return { tCommit, tWebhook };
+  })();
+  return pushing;
+}
+
 // ---------- setup ----------
 
 before(async () => {
@@ -172,18 +213,23 @@ test('ofrep-web-provider 0.4.3: bulk evaluation with web-sdk', async () => {
 
 test('ofrep-web-provider: a context-identical refresh gets 304 and changes nothing', async () => {
   const first = webFetches.at(-1);
+  const n = webFetches.length;
   await WebOpenFeature.setContext({ targetingKey: 'user-1', plan: 'free' });
-  const last = webFetches.at(-1);
-  assert.notEqual(last, first, 'a refetch happened');
+  const mine = webFetches.slice(n).filter((f) => !sseTriggered(f));
+  assert.equal(mine.length, 1, `one refetch for the context change: ${JSON.stringify(webFetches.slice(n))}`);
+  const last = mine[0];
   assert.equal(last.ifNoneMatch, first.etag, 'sent the stored ETag');
   assert.equal(last.status, 304);
   assert.equal(last.etag, first.etag, '304 repeats the ETag');
   assert.deepEqual(webValues(), EXPECT.before.free);
   assert.equal(webChanges.length, 0, 'no ConfigurationChanged after a 304');
   // Same targetingKey, other attributes: the old ETag is sent, the result differs, so 200.
+  const m = webFetches.length;
   await WebOpenFeature.setContext({ targetingKey: 'user-1', plan: 'premium' });
-  assert.equal(webFetches.at(-1).ifNoneMatch, first.etag);
-  assert.equal(webFetches.at(-1).status, 200, 'the ETag depends on the context');
+  const premium = webFetches.slice(m).filter((f) => !sseTriggered(f));
+  assert.equal(premium.length, 1, JSON.stringify(webFetches.slice(m)));
+  assert.equal(premium[0].ifNoneMatch, first.etag);
+  assert.equal(premium[0].status, 200, 'the ETag depends on the context');
   assert.deepEqual(webValues(), EXPECT.before.premium);
   await WebOpenFeature.setContext({ targetingKey: 'user-1', plan: 'free' });
   assert.deepEqual(webValues(), EXPECT.before.free);
@@ -308,19 +354,21 @@ test('bad input through clients: unknown namespace/environment give clear errors
 
 // ---------- phase 2: a push reaches every client ----------
 
-let push; // {tCommit, tWebhook, tEvent}
+test('ofrep-web-provider: its SSE stream is open and announces nothing while nothing changed', async () => {
+  await waitFor('the web provider\'s SSE stream to open', sseOpen, 10000, 10);
+  // The stream must not announce the digest the client already has (issue 9).
+  assert.equal(sseMessages, 0, 'no refetchEvaluation without a change');
+  assert.deepEqual(webFetches.filter(sseTriggered), [], 'no SSE-triggered refetch without a change');
+  assert.equal(webChanges.length, 0, 'no ConfigurationChanged without a change');
+});
 
 test('push: git commit + signed GitHub webhook; the web provider refetches over SSE', async () => {
-  assert.equal(webChanges.length, 0);
+  await waitFor('the web provider\'s SSE stream to open', sseOpen, 10000, 10);
+  const n = webChanges.length;
   const fetchesBefore = webFetches.length;
-  const tCommit = performance.now();
-  srv.commit(FLAGS_AFTER, 'turn newHomeUI on; checkoutExperiment defaults to variant-a');
-  const tWebhook = performance.now();
-  const hook = await srv.pushWebhook();
-  assert.equal(hook.status, 202, JSON.stringify(hook.body));
-  assert.deepEqual(hook.body.triggered, ['default']);
-  const ev = await waitFor('ConfigurationChanged', () => webChanges[0], 3000, 5);
-  push = { tCommit, tWebhook, tEvent: ev.t };
+  const { tCommit, tWebhook } = await pushed();
+  const ev = await waitFor('ConfigurationChanged', () => webChanges[n], 5000, 5);
+  const push = { tCommit, tWebhook, tEvent: ev.t };
   assert.deepEqual([...ev.flagsChanged].sort(), ['checkoutExperiment', 'newHomeUI']);
   assert.deepEqual(webValues(), EXPECT.after.free);
   // Exactly one refetch, triggered by the SSE refetchEvaluation event (no polling configured).
@@ -334,11 +382,13 @@ test('push: git commit + signed GitHub webhook; the web provider refetches over 
 });
 
 test('push: ofrep-provider sees the change on its next call', async () => {
+  await pushed();
   assert.deepEqual(await serverValues('free'), EXPECT.after.free);
   assert.deepEqual(await serverValues('premium'), EXPECT.after.premium);
 });
 
 test('push: flipt-client-js refresh() is true once, then false (304)', async () => {
+  await pushed();
   assert.equal(await engine.refresh(), true);
   assert.equal(engineProxy.log.at(-1).status, 200);
   assert.deepEqual(engineValues('free'), EXPECT.after.free);
@@ -348,16 +398,18 @@ test('push: flipt-client-js refresh() is true once, then false (304)', async () 
 });
 
 test('push: @flipt-io/flipt sees the change on its next call', async () => {
+  await pushed();
   assert.deepEqual(await restValues('free'), EXPECT.after.free);
   assert.deepEqual(await restValues('premium'), EXPECT.after.premium);
 });
 
 test('push: Python streaming and polling clients see the change', async () => {
+  await pushed();
   for (const name of ['stream', 'poll']) {
     const r = await waitFor(`python ${name} client`, async () => {
       const v = await py.call({ cmd: 'eval', name });
       return pick(v.free).newHomeUI === EXPECT.after.free.newHomeUI ? v : null;
-    }, 5000, 50);
+    }, 10000, 50);
     assert.deepEqual(pick(r.free), EXPECT.after.free, name);
     assert.deepEqual(pick(r.premium), EXPECT.after.premium, name);
   }
@@ -370,17 +422,19 @@ test('push: Python streaming and polling clients see the change', async () => {
 // ---------- phase 3: commit-to-client latency, several rounds ----------
 
 test('latency: commit -> webhook -> SSE -> web provider, 10 rounds, each <= 1 s', async () => {
+  await waitFor('the web provider\'s SSE stream to open', sseOpen, 10000, 10);
   const rounds = [];
   for (let i = 0; i < 10; i++) {
     const n = webChanges.length;
-    const text = i % 2 === 0 ? FLAGS_BEFORE : FLAGS_AFTER;
+    // Alternate from whatever is committed now, so that every round is a real change.
+    const [text, want] = srv.flags === FLAGS_AFTER ? [FLAGS_BEFORE, EXPECT.before.free] : [FLAGS_AFTER, EXPECT.after.free];
     const t0 = performance.now();
     srv.commit(text, `latency round ${i + 1}`);
     const hook = await srv.pushWebhook();
     assert.equal(hook.status, 202);
-    const ev = await waitFor('ConfigurationChanged', () => webChanges[n], 3000, 2);
+    const ev = await waitFor(`ConfigurationChanged of round ${i + 1}`, () => webChanges[n], 5000, 2);
     rounds.push(ev.t - t0);
-    assert.deepEqual(webValues(), i % 2 === 0 ? EXPECT.before.free : EXPECT.after.free);
+    assert.deepEqual(webValues(), want, `round ${i + 1}`);
   }
   const sorted = [...rounds].sort((a, b) => a - b);
   const med = (sorted[4] + sorted[5]) / 2;

@@ -9,7 +9,14 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
-export SWITCHYARD_BIN="${SWITCHYARD_BIN:-$root/target/debug/switchyard}"
+SWITCHYARD_BIN="${SWITCHYARD_BIN:-$root/target/debug/switchyard}"
+# A relative path means relative to where the script was started (it changes directory below);
+# a bare name is looked up on PATH.
+if [[ "$SWITCHYARD_BIN" != */* ]]; then
+  SWITCHYARD_BIN="$(command -v "$SWITCHYARD_BIN" || echo "$SWITCHYARD_BIN")"
+fi
+[[ "$SWITCHYARD_BIN" == /* ]] || SWITCHYARD_BIN="$PWD/$SWITCHYARD_BIN"
+export SWITCHYARD_BIN
 if [[ ! -x "$SWITCHYARD_BIN" ]]; then
   echo "error: switchyard binary not found at $SWITCHYARD_BIN" >&2
   echo "       build it with 'cargo build -p switchyard' (or set SWITCHYARD_BIN)" >&2

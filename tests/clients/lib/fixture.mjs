@@ -141,9 +141,13 @@ webhooks:
   }
   return {
     url, port, repo, remote, root, logPath, child,
+    /** The flag file as last committed. */
+    flags: FLAGS_BEFORE,
     /** Writes the flag file and commits it (a real `git commit`); returns the new sha. */
     commit(text, message) {
+      if (text === this.flags) throw new Error(`fixture: commit "${message}" would change nothing`);
       fs.writeFileSync(path.join(repo, 'features.yml'), text);
+      this.flags = text;
       git(repo, 'commit', '-q', '-am', message);
       return git(repo, 'rev-parse', 'HEAD');
     },

@@ -292,7 +292,9 @@ pub(crate) async fn stream(
         }
         .into_response();
     };
-    let events = super::stream::namespace_changes(state.clone(), rx, ns, false).map(|digest| {
+    // No announcement of the digest the client already has: only real changes (issue 9).
+    let skip = super::stream::client_has_current(&rx, &ns, &headers);
+    let events = super::stream::namespace_changes(state.clone(), rx, ns, skip).map(|digest| {
         Ok::<_, std::convert::Infallible>(
             Event::default()
                 .id(digest.chars().take(9).collect::<String>())

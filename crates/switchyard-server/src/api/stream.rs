@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use axum::http::HeaderMap;
 use futures_util::Stream;
 use switchyard_core::Environment;
 use tokio::sync::watch;
@@ -71,6 +72,25 @@ pub(crate) fn namespace_changes(
             }
         }
     })
+}
+
+/// Whether a client opening a change stream already has the namespace's current digest, so the
+/// stream must not announce it: a first connection has just fetched it (the bulk response that
+/// named the stream); a reconnection (`Last-Event-ID`, the first nine characters of the digest of
+/// the last event it received) has it unless the digest moved while it was away.
+pub(crate) fn client_has_current(
+    rx: &watch::Receiver<Arc<Environment>>,
+    ns: &str,
+    headers: &HeaderMap,
+) -> bool {
+    match headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|id| !id.is_empty())
+    {
+        None => true,
+        Some(id) => digest_of(&rx.borrow(), ns).starts_with(id),
+    }
 }
 
 fn digest_of(env: &Environment, ns: &str) -> String {

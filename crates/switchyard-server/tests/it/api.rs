@@ -356,6 +356,86 @@ async fn ofrep_single_bulk_etag_and_errors() {
     assert_eq!(s, StatusCode::NOT_ACCEPTABLE, "{v}");
 }
 
+/// The next SSE frame of an OFREP stream as (id, data JSON), within five seconds.
+async fn next_sse_event(body: &mut Body) -> (String, Value) {
+    let frame = tokio::time::timeout(Duration::from_secs(5), body.frame())
+        .await
+        .expect("an event within 5 s")
+        .expect("frame")
+        .expect("ok");
+    let text = String::from_utf8(frame.into_data().expect("data").to_vec()).expect("utf-8");
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .unwrap_or_default()
+            .trim()
+            .to_string()
+    };
+    let data = serde_json::from_str(&field("data:")).expect("json data");
+    (field("id:"), data)
+}
+
+fn ns_digest(f: &Fixture) -> String {
+    let env = f.sync.environment("default").expect("env");
+    env.namespace("default").expect("namespace").digest.clone()
+}
+
+const STREAM: &str = "/ofrep/v1/_stream/default/default/events";
+
+#[tokio::test]
+async fn ofrep_stream_announces_only_real_changes() {
+    let f = fixture().await;
+    let before = ns_digest(&f);
+    let resp = f
+        .send(with_header(get(STREAM), "accept", "text/event-stream"))
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut body = resp.into_body();
+    f.rewrite(&FLAGS.replace(
+        "enabled: false\n    rollouts",
+        "enabled: true\n    rollouts",
+    ))
+    .await;
+    let after = ns_digest(&f);
+    assert_ne!(before, after);
+    // The first event a new client gets is the change, not the digest it already had.
+    let (id, data) = next_sse_event(&mut body).await;
+    assert_eq!(data, json!({"type": "refetchEvaluation", "etag": after}));
+    assert_eq!(id, after[..9]);
+}
+
+#[tokio::test]
+async fn ofrep_stream_reconnect_gets_a_change_it_missed() {
+    let f = fixture().await;
+    let seen = ns_digest(&f);
+    // Reconnecting with the id of the current digest: nothing to announce until a change.
+    let resp = f
+        .send(with_header(
+            with_header(get(STREAM), "accept", "text/event-stream"),
+            "last-event-id",
+            &seen[..9],
+        ))
+        .await;
+    let mut current = resp.into_body();
+    f.rewrite(&FLAGS.replace(
+        "enabled: false\n    rollouts",
+        "enabled: true\n    rollouts",
+    ))
+    .await;
+    let now = ns_digest(&f);
+    assert_eq!(next_sse_event(&mut current).await.1["etag"], now);
+    // Reconnecting with the id of an older digest: the change made while away comes at once.
+    let resp = f
+        .send(with_header(
+            with_header(get(STREAM), "accept", "text/event-stream"),
+            "last-event-id",
+            &seen[..9],
+        ))
+        .await;
+    let (id, data) = next_sse_event(&mut resp.into_body()).await;
+    assert_eq!((id.as_str(), &data["etag"]), (&now[..9], &json!(now)));
+}
+
 #[tokio::test]
 async fn sync_status_history_and_sync_now() {
     let f = fixture().await;
