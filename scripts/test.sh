@@ -40,6 +40,9 @@ run tests/clients/run.sh
 step "Angular library and demo: unit tests in headless Chromium, end-to-end against switchyard demo"
 run clients/angular/test.sh
 
+step "deployment: image build stage, Dockerfile, Compose example, Helm chart"
+run scripts/test-deploy.sh
+
 # Count only the runners' own summary lines: cargo's "test result: … N passed; M failed" and the
 # plain "N passed, M failed" closing lines of the differential, browser and Angular suites.
 counts=$(sed -nE 's/^test result: [A-Za-z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p; s/^([A-Za-z-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$LOG")
