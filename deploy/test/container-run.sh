@@ -62,6 +62,27 @@ mount -t tmpfs -o size=256m,mode=1777 tmpfs "$root/tmp"
 mount --bind "$data" "$root/var/lib/switchyard"
 config_src=$(get "$project_json" '[v["source"] for v in d["services"]["switchyard"]["volumes"] if v["target"]=="/etc/switchyard/switchyard.yml"][0]')
 mount --bind -o ro "$config_src" "$root/etc/switchyard/switchyard.yml"
+# an SSH remote (default image only): a real sshd, the key mounted as the chart mounts it
+# (0440, owned by root, group-readable through the pod's fsGroup), a config of its own
+ssh_ok=0
+if [ "$with_ssh" = 1 ] && [ -x /usr/sbin/sshd ]; then
+  keys="$work/ssh"
+  mkdir -p "$keys" "$root/etc/switchyard/ssh"
+  ssh-keygen -q -t ed25519 -N "" -C host -f "$keys/host_ed25519"
+  ssh-keygen -q -t ed25519 -N "" -C client -f "$keys/client_ed25519"
+  cp "$keys/client_ed25519.pub" "$keys/authorized_keys"
+  printf '[127.0.0.1]:2222 %s\n' "$(cut -d' ' -f1,2 "$keys/host_ed25519.pub")" >"$keys/known_hosts"
+  printf 'ListenAddress 127.0.0.1\nPort 2222\nHostKey %s/host_ed25519\nPidFile %s/sshd.pid\nAuthorizedKeysFile %s/authorized_keys\nPasswordAuthentication no\nKbdInteractiveAuthentication no\nPermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\n' \
+    "$keys" "$keys" "$keys" >"$keys/sshd_config"
+  mkdir -p /run/sshd
+  /usr/sbin/sshd -D -f "$keys/sshd_config" -E "$keys/sshd.log" &
+  pids+=($!)
+  install -m 0440 -o 0 -g "$gid" "$keys/client_ed25519" "$root/etc/switchyard/ssh/id_ed25519"
+  install -m 0444 "$keys/known_hosts" "$root/etc/switchyard/ssh/known_hosts"
+  printf 'storage:\n  flags:\n    remote: ssh://root@127.0.0.1:2222%s/flags.git\n    branch: main\n    credentials: key\n    poll_interval: 2s\n    fetch_policy: lenient\ncredentials:\n  key:\n    type: ssh\n    ssh:\n      private_key_path: /etc/switchyard/ssh/id_ed25519\n      known_hosts_path: /etc/switchyard/ssh/known_hosts\nenvironments:\n  default:\n    storage: flags\n    default: true\n' \
+    "$srv" >"$root/etc/switchyard/ssh.yml"
+  ssh_ok=1
+fi
 mount -o remount,bind,ro "$root"
 
 if touch "$root/probe" 2>/dev/null; then
@@ -140,6 +161,22 @@ elif [ -z "$(ls -A "$data")" ] && compgen -G "$root/tmp/switchyard-git-*" >/dev/
   pass "the memory backend keeps its repository under TMPDIR (/tmp/switchyard-git-*), the volume untouched"
 else
   fail "memory backend: volume $(ls -A "$data"), /tmp $(ls -A "$root/tmp")"
+fi
+
+if [ $ssh_ok = 1 ]; then
+  (exec env -i "${env_args[@]}" "$chroot" --userspec="$uid:$gid" "$root" "${entry[@]}" \
+    serve --config /etc/switchyard/ssh.yml --listen 127.0.0.1:8081) >"$work/switchyard-ssh.log" 2>&1 &
+  ssh_server=$!
+  pids+=($ssh_server)
+  ready=0
+  for _ in $(seq 1 300); do
+    if in_image /usr/local/bin/switchyard health --url http://127.0.0.1:8081/ready >/dev/null 2>&1; then ready=1; break; fi
+    sleep 0.1
+  done
+  [ $ready = 1 ] && pass "an ssh:// remote is served (the image's ssh client as $uid, key 0440 root:$gid, read-only root)" \
+    || fail "ssh:// remote not served; log: $(tail -n 5 "$work/switchyard-ssh.log"); sshd: $(tail -n 5 "$work/ssh/sshd.log")"
+  kill -TERM "$ssh_server"
+  wait "$ssh_server" 2>/dev/null
 fi
 
 kill -TERM "$server"
