@@ -56,7 +56,7 @@ refuses() {
 
 echo "==> tools (cached in $tools)"
 if ! command -v go >/dev/null; then
-  fail "Go is needed to build helm and the checkers (https://go.dev/dl/, 1.24 or later)"
+  fail "Go is needed to build helm and the checkers (https://go.dev/dl/, 1.26 or later: deploy/test/go.mod)"
   echo "deploy: $passed passed, $failed failed"
   exit 1
 fi
