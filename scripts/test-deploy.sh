@@ -69,6 +69,7 @@ if [ "$(cat "$tools/checkers.stamp" 2>/dev/null)" != "$stamp" ] || [ ! -x "$tool
     && echo "$stamp" >"$tools/checkers.stamp" || fail "building deploy/test's checkers"
 fi
 helm=$tools/helm k8scheck=$tools/k8scheck composecheck=$tools/composecheck
+check "gofmt: deploy/test" sh -c '! gofmt -l deploy/test | grep .'
 
 echo "==> image: the build stage's commands (deploy/docker/build.sh) and the Dockerfile"
 check "build stage: release build, stripped, link check" deploy/docker/build.sh target/deploy-image
@@ -83,9 +84,11 @@ check "the binary's --help lists health" sh -c "'$bin' --help | grep -q '^  heal
 
 echo "==> Docker Compose example"
 check "compose-go loads deploy/compose/docker-compose.yml" sh -c "'$composecheck' deploy/compose/docker-compose.yml >'$work/project.json'"
-sed 's/read_only: true/read_only: yes-please/' deploy/compose/docker-compose.yml >deploy/compose/.bad-compose.yml
-refuses "read_only" "compose-go refuses a schema violation" "$composecheck" deploy/compose/.bad-compose.yml
-rm -f deploy/compose/.bad-compose.yml
+sed 's/^  git:$/  git:\n    restart_policy: always/' deploy/compose/docker-compose.yml >"$work/bad-compose.yml"
+refuses "additional properties 'restart_policy' not allowed" "compose-go refuses a key outside the Compose schema" \
+  "$composecheck" "$work/bad-compose.yml"
+sed 's/read_only: true/read_only: yes-please/' deploy/compose/docker-compose.yml >"$work/bad-compose.yml"
+refuses "invalid boolean: yes-please" "compose-go refuses a value of the wrong type" "$composecheck" "$work/bad-compose.yml"
 if [ "$(id -u)" = 0 ] && unshare --mount --net true 2>/dev/null && [ -x "$bin" ]; then
   for variant in "runtime 1 local" "minimal 0 memory"; do
     set -- $variant

@@ -19,7 +19,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -157,6 +156,7 @@ func consistency(objects []runtime.Object) []string {
 	configMaps := map[string]bool{}
 	services := map[string]*corev1.Service{}
 	workloads := map[string]string{} // name -> kind
+	claims := map[string]bool{}      // a StatefulSet's volumeClaimTemplates
 	var pods []struct {
 		owner    string
 		selector map[string]string
@@ -177,6 +177,9 @@ func consistency(objects []runtime.Object) []string {
 			}{"Deployment/" + v.Name, v.Spec.Selector.MatchLabels, &v.Spec.Template})
 		case *appsv1.StatefulSet:
 			workloads[v.Name] = "StatefulSet"
+			for _, c := range v.Spec.VolumeClaimTemplates {
+				claims[c.Name] = true
+			}
 			if _, ok := findService(objects, v.Spec.ServiceName); !ok {
 				bad("StatefulSet/%s: serviceName %q is not a rendered Service", v.Name, v.Spec.ServiceName)
 			}
@@ -196,7 +199,7 @@ func consistency(objects []runtime.Object) []string {
 	if !subset(pod.selector, labels) || len(pod.selector) == 0 {
 		bad("%s: selector %v does not select its pod labels %v", pod.owner, pod.selector, labels)
 	}
-	problems = append(problems, podProblems(pod.owner, &pod.spec.Spec, configMaps)...)
+	problems = append(problems, podProblems(pod.owner, &pod.spec.Spec, configMaps, claims)...)
 	ports := map[string]bool{}
 	for _, c := range pod.spec.Spec.Containers {
 		for _, p := range c.Ports {
@@ -221,9 +224,13 @@ func consistency(objects []runtime.Object) []string {
 					continue
 				}
 				for _, p := range r.HTTP.Paths {
+					if p.Backend.Service == nil {
+						bad("Ingress/%s: a path without a Service backend", v.Name)
+						continue
+					}
 					s, ok := services[p.Backend.Service.Name]
-					if p.Backend.Service == nil || !ok {
-						bad("Ingress/%s: backend %v is not a rendered Service", v.Name, p.Backend.Service)
+					if !ok {
+						bad("Ingress/%s: backend %q is not a rendered Service", v.Name, p.Backend.Service.Name)
 					} else if !hasPort(s, p.Backend.Service.Port.Name, p.Backend.Service.Port.Number) {
 						bad("Ingress/%s: Service/%s has no port %v", v.Name, s.Name, p.Backend.Service.Port)
 					}
@@ -268,7 +275,7 @@ func consistency(objects []runtime.Object) []string {
 }
 
 // podProblems checks probes, hardening and volumes of the pod.
-func podProblems(owner string, spec *corev1.PodSpec, configMaps map[string]bool) []string {
+func podProblems(owner string, spec *corev1.PodSpec, configMaps, claims map[string]bool) []string {
 	var problems []string
 	bad := func(format string, a ...any) { problems = append(problems, owner+": "+fmt.Sprintf(format, a...)) }
 	psc := spec.SecurityContext
@@ -319,7 +326,7 @@ func podProblems(owner string, spec *corev1.PodSpec, configMaps map[string]bool)
 		tmp := false
 		for _, m := range c.VolumeMounts {
 			v, ok := volumes[m.Name]
-			if !ok && !strings.HasPrefix(m.Name, "data") {
+			if !ok && !claims[m.Name] {
 				bad("container %s: mount %q has no volume", c.Name, m.Name)
 			}
 			if m.MountPath == "/tmp" && ok && v.EmptyDir != nil {
