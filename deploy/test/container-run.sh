@@ -25,6 +25,7 @@ words() { python3 -c 'import json,sys; sys.stdout.write("".join(w+"\0" for w in 
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 ip link set lo up
 
