@@ -111,6 +111,12 @@ refuses "unknown field \"spec.replica\"" "k8scheck refuses an unknown field" sh 
   "'$helm' template t $chart | sed 's/^  replicas:/  replica:/' | '$k8scheck' -"
 refuses "unknown field \"spec.endpoints[0].pathh\"" "k8scheck refuses an unknown ServiceMonitor field" sh -c \
   "'$helm' template t $chart --set metrics.serviceMonitor.enabled=true | sed 's/^      path: \/metrics/      pathh: \/metrics/' | '$k8scheck' -"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n  name: b\n' >"$work/dup.yaml"
+refuses 'key "name" already set' "k8scheck refuses a duplicated field" "$k8scheck" "$work/dup.yaml"
+printf 'apiVersion: v1\nkind: Widget\nmetadata:\n  name: a\n' >"$work/kind.yaml"
+refuses 'no kind "Widget" is registered' "k8scheck refuses an unknown kind" "$k8scheck" "$work/kind.yaml"
+printf 'apiVersion: v1\nkind: Service\nmetadata:\n  name: a\nspec:\n  ports: 3\n' >"$work/type.yaml"
+refuses 'cannot unmarshal number' "k8scheck refuses a value of the wrong type" "$k8scheck" "$work/type.yaml"
 refuses "readiness probe /health" "k8scheck refuses a readiness probe on /health" sh -c \
   "'$helm' template t $chart | sed 's#path: /ready#path: /health#' | '$k8scheck' -"
 refuses "backend must be memory or local" "the chart refuses an unknown backend" "$helm" template t $chart --set backend=disk
