@@ -96,6 +96,9 @@ run_step "real clients: OFREP web and server providers, flipt-client-js, @flipt-
 run_step "Angular library and demo: unit tests in headless Chromium, end-to-end against switchyard demo" suite \
   clients/angular/test.sh
 
+run_step "deployment: image build stage, Dockerfile, Compose example, Helm chart" suite \
+  scripts/test-deploy.sh
+
 total=$((SECONDS - suite_start))
 echo
 echo "==> summary ($((total / 60))m $((total % 60))s)"

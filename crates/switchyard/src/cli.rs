@@ -24,6 +24,8 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run a self-contained demo: a local Git repository with the seed's flags, served live.
     Demo(DemoArgs),
+    /// Check a running server once (for container health checks); exits 0 on a 2xx, else 1.
+    Health(HealthArgs),
 }
 
 /// Arguments of `serve`.
@@ -52,6 +54,18 @@ pub struct DemoArgs {
     /// Poll interval of the demo repository.
     #[arg(long, default_value = "1s")]
     pub poll_interval: String,
+}
+
+/// Arguments of `health`.
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    /// URL to request. Default: `/health` on 127.0.0.1 at the port of `$SWITCHYARD_LISTEN`, else
+    /// 8080. `/ready` checks that every environment serves a valid commit.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Give up after this long, connecting and answering included.
+    #[arg(long, default_value = "3s")]
+    pub timeout: String,
 }
 
 /// Output format of `validate`.

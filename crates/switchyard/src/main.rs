@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         cli::Command::Evaluate(args) => commands::evaluate::run(&args),
         cli::Command::Serve(args) => commands::serve::run(&args),
         cli::Command::Demo(args) => commands::demo::run(&args),
+        cli::Command::Health(args) => commands::health::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -2,5 +2,6 @@
 
 pub mod demo;
 pub mod evaluate;
+pub mod health;
 pub mod serve;
 pub mod validate;
