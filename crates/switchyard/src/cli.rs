@@ -22,7 +22,7 @@ pub enum Command {
     Evaluate(EvaluateArgs),
     /// Sync the configured Git repositories and serve flags over HTTP.
     Serve(ServeArgs),
-    /// Run a self-contained demo: a local Git repository with the seed's flags, served live.
+    /// Run a self-contained demo: a local Git repository (new, with the seed's flags, or yours), served live.
     Demo(DemoArgs),
 }
 
@@ -42,10 +42,16 @@ pub struct ServeArgs {
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Directory for the demo's Git repository (created with the seed's flags when empty).
-    /// Default: a new directory under the system's temporary directory.
+    /// Directory of the demo's Git repository. An empty or new directory gets a repository with
+    /// the seed's flags; an existing Git repository is served as it is (nothing in it is changed;
+    /// the demo's commit hook is added only if it has none, and removed on exit); any other
+    /// non-empty directory is refused. Default: a new directory under the system's temporary
+    /// directory.
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Branch of an existing repository to serve (default: its current branch).
+    #[arg(long)]
+    pub branch: Option<String>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
