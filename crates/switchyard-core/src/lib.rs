@@ -20,6 +20,7 @@ mod path;
 mod snapshot;
 mod source;
 mod suggest;
+mod tree;
 mod yaml;
 
 pub use compile::compile_environment;
@@ -35,3 +36,4 @@ pub use snapshot::{
     Segment, SegmentOperator, Snapshot, Variant,
 };
 pub use source::{DEFAULT_INCLUDE, FileSelector, INDEX_FILE, SourceFile, discover};
+pub use tree::{TreeError, TreeNode, TreeValue, closest_name, parse_tree};

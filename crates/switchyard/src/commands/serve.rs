@@ -45,7 +45,7 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     let env: Vec<(String, String)> = std::env::vars().collect();
     let settings = config::load(&path, &env)?;
     for w in &settings.warnings {
-        tracing::warn!("{}: {w}", path.display());
+        tracing::warn!("{w}");
     }
     let listen =
         config::listen_address(args.listen.as_deref(), settings.listen).map_err(|e| anyhow!(e))?;

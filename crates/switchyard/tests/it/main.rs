@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod demo;
+mod serve;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_switchyard"))
