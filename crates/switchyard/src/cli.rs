@@ -16,7 +16,7 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check flag files; exits 0 when valid, 1 when not, 2 when they cannot be read.
+    /// Check flag files; exits 0 when valid, 1 when not (or none found), 2 when they cannot be read.
     Validate(ValidateArgs),
     /// Evaluate one flag from a directory of flag files and print Flipt's JSON response.
     Evaluate(EvaluateArgs),
@@ -72,8 +72,12 @@ pub enum Format {
 /// Arguments of `validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Flag files or directories (a directory is searched like an environment root). Default: `.`.
+    /// Flag files or directories (a directory is searched like an environment root, skipping
+    /// `target/`, `node_modules/` and what Git ignores). Default: `.`.
     pub paths: Vec<PathBuf>,
+    /// Succeed when no flag file is found (by default that is an error: exit 1).
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

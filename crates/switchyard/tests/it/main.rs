@@ -5,6 +5,7 @@ use std::process::{Command, Output};
 
 mod demo;
 mod serve;
+mod validate;
 
 fn bin() -> Command {
     Command::new(env!("CARGO_BIN_EXE_switchyard"))
