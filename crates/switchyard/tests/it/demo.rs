@@ -126,13 +126,18 @@ impl Demo {
 
     /// POSTs JSON to `path` and returns the status code and body.
     fn post(&self, path: &str, body: &str) -> (u16, String) {
+        self.request("POST", path, body)
+    }
+
+    /// Sends one request and returns the status code and the whole response.
+    fn request(&self, method: &str, path: &str, body: &str) -> (u16, String) {
         let hostport = self.url.trim_start_matches("http://");
         let mut s = TcpStream::connect(hostport).expect("connect");
         s.set_read_timeout(Some(Duration::from_secs(10)))
             .expect("timeout");
         write!(
             s,
-            "POST {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {hostport}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )
         .expect("write");
@@ -279,6 +284,19 @@ fn demo_creates_a_new_directory_whose_printed_commit_works_without_an_identity()
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    // `--version` and the served OpenAPI document name the same version.
+    let (_, version, _) = run(bin().arg("--version"));
+    let version = version
+        .trim()
+        .strip_prefix("switchyard ")
+        .expect("name")
+        .to_string();
+    let (code, openapi) = demo.request("GET", "/openapi.json", "");
+    assert_eq!(code, 200);
+    assert!(
+        openapi.contains(&format!("\"version\":\"{version}\"")),
+        "{version}: {openapi}"
     );
     demo.stop("TERM");
     assert!(!dir.join(".git/hooks/post-commit").exists());
