@@ -34,8 +34,7 @@ struct Written {
 }
 
 /// Converts a parsed configuration file.
-pub(super) fn convert(root: &Node) -> Result<Converted, Problem> {
-    let mut warnings = Vec::new();
+pub(super) fn convert(root: &Node, mut warnings: Vec<Problem>) -> Result<Converted, Problem> {
     keys::check(root, &mut warnings)?;
     let mut written = Written::default();
     let storage = root.get("storage");

@@ -7,7 +7,7 @@ use switchyard_core::closest_name;
 use super::node::{Node, Problem, join};
 
 /// Top-level keys of Flipt v1 and v2 configuration files, and Switchyard's `webhooks`.
-const TOP: &[&str] = &[
+pub(super) const TOP: &[&str] = &[
     "version",
     "storage",
     "environments",

@@ -162,9 +162,10 @@ pub fn parse(file: &str, text: &str, env: &[(String, String)]) -> Result<Setting
             ),
         )));
     }
-    node::apply_env_overrides(&mut root, env);
+    let mut warnings = Vec::new();
+    node::apply_env_overrides(&mut root, env, keys::TOP, &mut warnings);
     node::substitute_env_refs(&mut root, "", env).map_err(fail)?;
-    let c = flipt::convert(&root).map_err(fail)?;
+    let c = flipt::convert(&root, warnings).map_err(fail)?;
     Ok(Settings {
         listen: c.listen,
         sync: c.sync,

@@ -188,7 +188,14 @@ impl Node {
 }
 
 /// `SWITCHYARD_A__B__C=v` sets `a.b.c` (lower-cased); `true`/`false` and integers keep their type.
-pub(super) fn apply_env_overrides(root: &mut Node, env: &[(String, String)]) {
+/// Variables whose first segment is not one of the `sections` are not configuration (e.g. a
+/// test's `SWITCHYARD_BIN`) and are skipped; one that looks like a misspelt section is reported.
+pub(super) fn apply_env_overrides(
+    root: &mut Node,
+    env: &[(String, String)],
+    sections: &[&str],
+    warnings: &mut Vec<Problem>,
+) {
     for (k, v) in env {
         let Some(path) = k.strip_prefix("SWITCHYARD_") else {
             continue;
@@ -197,6 +204,17 @@ pub(super) fn apply_env_overrides(root: &mut Node, env: &[(String, String)]) {
             continue;
         }
         let origin = Origin::Env(k.clone());
+        let first = path.split("__").next().unwrap_or("").to_ascii_lowercase();
+        if !sections.contains(&first.as_str()) {
+            if let Some(s) = switchyard_core::closest_name(&first, sections) {
+                warnings.push(Problem::new(
+                    &origin,
+                    &first,
+                    format!("not a configuration section, so this variable is ignored; did you mean `{s}`?"),
+                ));
+            }
+            continue;
+        }
         let value = match v.as_str() {
             "true" => Val::Bool(true),
             "false" => Val::Bool(false),

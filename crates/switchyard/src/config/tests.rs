@@ -134,6 +134,24 @@ fn flipt_v1_config() {
 }
 
 #[test]
+fn variables_that_are_not_configuration_are_skipped() {
+    let env = [
+        (
+            "SWITCHYARD_BIN".to_string(),
+            "target/release/switchyard".to_string(),
+        ),
+        ("SWITCHYARD_STORGE__X".to_string(), "1".to_string()),
+    ];
+    let s = parse("f.yml", SEED, &env).expect("valid");
+    let w: Vec<String> = s.warnings.iter().map(ToString::to_string).collect();
+    assert!(
+        w.contains(&"SWITCHYARD_STORGE__X (overriding f.yml): storge: not a configuration section, so this variable is ignored; did you mean `storage`?".to_string()),
+        "{w:?}"
+    );
+    assert!(!w.iter().any(|x| x.contains("SWITCHYARD_BIN")), "{w:?}");
+}
+
+#[test]
 fn env_overrides() {
     let env = [(
         "SWITCHYARD_STORAGE__REMOTE__GIT__BRANCH".to_string(),
