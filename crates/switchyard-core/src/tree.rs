@@ -90,3 +90,6 @@ fn own(n: yaml::Node<'_>) -> TreeNode {
     };
     TreeNode { value, pos: n.pos }
 }
+
+#[cfg(test)]
+mod tests;
