@@ -390,3 +390,21 @@ fn weak_secrets_are_refused_at_their_key() {
         "flipt.yml:9:29: authentication.methods.token.storage.tokens.ci.credential: a static token must be at least 16 bytes (this one has 5); generate one with `openssl rand -hex 32`"
     );
 }
+
+#[test]
+fn tokens_may_be_a_list_with_names_as_in_flipts_schema() {
+    let text = format!(
+        "{BASE}authentication:\n  methods:\n    token:\n      storage:\n        tokens:\n          - name: ci\n            credential: 0123456789abcdef0123\n            metadata: {{ scope: evaluation }}\n"
+    );
+    let s = parse("flipt.yml", &text, &[]).expect("valid");
+    let t = &s.server.auth.tokens;
+    assert_eq!(t.len(), 1);
+    assert_eq!(
+        (t[0].name.as_str(), t[0].scope),
+        ("ci", switchyard_server::Scope::Evaluation)
+    );
+    assert_eq!(
+        error(&text.replace("0123456789abcdef0123", "short"), &[]),
+        "flipt.yml:10:25: authentication.methods.token.storage.tokens[0].credential: a static token must be at least 16 bytes (this one has 5); generate one with `openssl rand -hex 32`"
+    );
+}
