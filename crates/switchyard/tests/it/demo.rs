@@ -58,8 +58,12 @@ impl Drop for Demo {
 }
 
 impl Demo {
-    #[allow(clippy::zombie_processes)] // the child is waited for in `stop` or `drop`
     fn start(dir: &Path) -> Demo {
+        Demo::start_with(dir, &[])
+    }
+
+    #[allow(clippy::zombie_processes)] // the child is waited for in `stop` or `drop`
+    fn start_with(dir: &Path, extra: &[&str]) -> Demo {
         let mut child = bin()
             .args([
                 "demo",
@@ -70,6 +74,7 @@ impl Demo {
                 "--dir",
             ])
             .arg(dir)
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -339,4 +344,37 @@ fn a_taken_port_names_the_listen_option_and_logs_have_no_colour_escapes() {
         !err.contains('\u{1b}'),
         "no colour escapes in a pipe: {err:?}"
     );
+}
+
+#[test]
+fn demo_serves_the_branch_it_is_given() {
+    let t = tempdir();
+    let dir = t.path();
+    repo_on_master(dir);
+    git(dir, &["checkout", "-q", "-b", "flags-dev"]);
+    std::fs::write(
+        dir.join("flipt/features.yml"),
+        FLAGS.replace("enabled: true", "enabled: false"),
+    )
+    .expect("write");
+    git(
+        dir,
+        &["-c", "commit.gpgsign=false", "commit", "-qam", "dev"],
+    );
+    git(dir, &["checkout", "-q", "master"]);
+    let mut demo = Demo::start_with(dir, &["--branch", "flags-dev"]);
+    demo.wait_for_flag("userFlag", false);
+    demo.stop("TERM");
+    let (code, _, err) = run(bin()
+        .args([
+            "demo",
+            "--listen",
+            "127.0.0.1:0",
+            "--branch",
+            "nope",
+            "--dir",
+        ])
+        .arg(dir));
+    assert_eq!(code, 2);
+    assert!(err.contains("has no commit on branch \"nope\""), "{err}");
 }
