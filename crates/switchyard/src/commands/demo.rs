@@ -69,6 +69,13 @@ fn prepare(dir: &Path, branch: Option<&str>) -> Result<Repo> {
                 dir.display()
             );
         }
+        let dirty = git(dir, &["status", "--porcelain"]).is_ok_and(|s| !s.is_empty());
+        if dirty {
+            tracing::warn!(
+                "{} has uncommitted changes; only committed flag files are served (commit to publish them)",
+                dir.display()
+            );
+        }
         return Ok(Repo::Existing(branch));
     }
     if dir.exists() {
