@@ -21,6 +21,7 @@ mod path;
 mod snapshot;
 mod source;
 mod suggest;
+mod tree;
 mod yaml;
 
 pub use compile::compile_environment;
@@ -36,3 +37,4 @@ pub use snapshot::{
     Segment, SegmentOperator, Snapshot, Variant,
 };
 pub use source::{DEFAULT_INCLUDE, FileSelector, INDEX_FILE, SourceFile, discover};
+pub use tree::{TreeError, TreeNode, TreeValue, closest_name, parse_tree};

@@ -1,5 +1,7 @@
 //! Server settings: authentication tokens and scopes, CORS origins, webhook secrets, body limits.
 
+use std::path::PathBuf;
+
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -79,6 +81,17 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Largest accepted webhook body, in bytes.
     pub max_webhook_bytes: usize,
+    /// HTTPS instead of plain HTTP (Flipt's `server.protocol: https`, `cert_file`, `cert_key`).
+    pub tls: Option<TlsConfig>,
+}
+
+/// The certificate and key the HTTPS listener presents.
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    /// PEM certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
 }
 
 impl Default for ServerConfig {
@@ -89,6 +102,7 @@ impl Default for ServerConfig {
             webhooks: WebhookSecrets::default(),
             max_body_bytes: 1024 * 1024,
             max_webhook_bytes: 5 * 1024 * 1024,
+            tls: None,
         }
     }
 }

@@ -19,7 +19,7 @@ mod openapi;
 mod state;
 mod time;
 
-pub use config::{AuthConfig, Scope, ServerConfig, Token, WebhookSecrets};
+pub use config::{AuthConfig, Scope, ServerConfig, TlsConfig, Token, WebhookSecrets};
 pub use state::{AppState, EnvironmentInfo};
 
 use std::future::Future;

@@ -72,6 +72,17 @@ impl DirSource {
         directory: &str,
         limits: &Limits,
     ) -> Result<Vec<SourceFile>, SyncError> {
+        self.read_files_where(directory, limits, &|_, _| true)
+    }
+
+    /// [`read_files`](Self::read_files), skipping every path (relative to the environment
+    /// root, with `/`; `true` for a directory) for which `keep` is false.
+    pub fn read_files_where(
+        &self,
+        directory: &str,
+        limits: &Limits,
+        keep: &dyn Fn(&str, bool) -> bool,
+    ) -> Result<Vec<SourceFile>, SyncError> {
         let env_root = self.root.join(directory.trim_matches('/'));
         if !env_root.is_dir() {
             return Ok(Vec::new());
@@ -91,10 +102,18 @@ impl DirSource {
                 }
                 let path = e.path();
                 let is_link = e.file_type().map(|t| t.is_symlink()).unwrap_or(false);
-                if !is_link && path.is_dir() {
+                let is_dir = !is_link && path.is_dir();
+                let Ok(rel) = path.strip_prefix(&env_root) else {
+                    continue;
+                };
+                let rel = rel.to_string_lossy().replace('\\', "/");
+                if !keep(&rel, is_dir) {
+                    continue;
+                }
+                if is_dir {
                     stack.push(path);
-                } else if let Ok(rel) = path.strip_prefix(&env_root) {
-                    paths.push(rel.to_string_lossy().replace('\\', "/"));
+                } else {
+                    paths.push(rel);
                 }
             }
         }

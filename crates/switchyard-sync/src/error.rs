@@ -48,7 +48,7 @@ impl fmt::Display for ErrorClass {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SyncError {
     /// Fetching from the remote failed.
-    #[error("{class} error fetching {remote}: {message}")]
+    #[error("fetching {remote} failed: {message}")]
     Fetch {
         /// Failure class.
         class: ErrorClass,

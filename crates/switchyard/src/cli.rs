@@ -16,13 +16,13 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check flag files; exits 0 when valid, 1 when not, 2 when they cannot be read.
+    /// Check flag files; exits 0 when valid, 1 when not (or none found), 2 when they cannot be read.
     Validate(ValidateArgs),
     /// Evaluate one flag from a directory of flag files and print Flipt's JSON response.
     Evaluate(EvaluateArgs),
     /// Sync the configured Git repositories and serve flags over HTTP.
     Serve(ServeArgs),
-    /// Run a self-contained demo: a local Git repository with the seed's flags, served live.
+    /// Run a self-contained demo: a local Git repository (new, with the seed's flags, or yours), served live.
     Demo(DemoArgs),
     /// Check a running server once (for container health checks); exits 0 on a 2xx, else 1.
     Health(HealthArgs),
@@ -44,10 +44,16 @@ pub struct ServeArgs {
 /// Arguments of `demo`.
 #[derive(Debug, Args)]
 pub struct DemoArgs {
-    /// Directory for the demo's Git repository (created with the seed's flags when empty).
-    /// Default: a new directory under the system's temporary directory.
+    /// Directory of the demo's Git repository. An empty or new directory gets a repository with
+    /// the seed's flags; an existing Git repository is served as it is (nothing in it is changed;
+    /// the demo's commit hook is added only if it has none, and removed on exit); any other
+    /// non-empty directory is refused. Default: a new directory under the system's temporary
+    /// directory.
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Branch of an existing repository to serve (default: its current branch).
+    #[arg(long)]
+    pub branch: Option<String>,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: String,
@@ -80,8 +86,12 @@ pub enum Format {
 /// Arguments of `validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
-    /// Flag files or directories (a directory is searched like an environment root). Default: `.`.
+    /// Flag files or directories (a directory is searched like an environment root, skipping
+    /// `target/`, `node_modules/` and what Git ignores). Default: `.`.
     pub paths: Vec<PathBuf>,
+    /// Succeed when no flag file is found (by default that is an error: exit 1).
+    #[arg(long)]
+    pub allow_empty: bool,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -1,94 +1,99 @@
-//! Reading flag files from the local file system into `SourceFile`s.
+//! Reading flag files from the local file system with the sync's directory loader (the one
+//! `serve` uses for `local_path`: symlinks inside the root followed, others refused), skipping
+//! build output (`target/`, `node_modules/`) and whatever Git ignores there.
 
-use std::fs;
+use std::collections::HashSet;
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result, bail};
-use switchyard_core::{INDEX_FILE, Limits, SourceFile, discover};
+use anyhow::{Result, anyhow};
+use switchyard_core::{Diagnostics, Limits, SourceFile};
+use switchyard_sync::dir::DirSource;
+use switchyard_sync::error::SyncError;
 
-/// The flag files of one root directory, with paths relative to it, or diagnostics from a bad index.
+/// Directory names never searched: build output and installed packages.
+const SKIPPED_DIRS: &[&str] = &["target", "node_modules"];
+
+/// How long `git ls-files` may take to list the ignored paths.
+const GIT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The flag files of one root directory, with paths relative to it, or their problems.
 pub enum Loaded {
     /// The selected files.
     Files(Vec<SourceFile>),
-    /// The `.flipt.yml` index is invalid.
-    BadIndex(switchyard_core::Diagnostics),
-}
-
-/// Lists regular files below `root` (relative paths with `/`), skipping `.git`; symlinks are refused.
-fn walk(root: &Path, rel: &str, out: &mut Vec<String>) -> Result<()> {
-    let dir = if rel.is_empty() {
-        root.to_path_buf()
-    } else {
-        root.join(rel)
-    };
-    let mut entries: Vec<_> = fs::read_dir(&dir)
-        .with_context(|| format!("reading directory {}", dir.display()))?
-        .collect::<Result<_, _>>()
-        .with_context(|| format!("reading directory {}", dir.display()))?;
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let name = e.file_name().to_string_lossy().into_owned();
-        if name == ".git" {
-            continue;
-        }
-        let path = if rel.is_empty() {
-            name.clone()
-        } else {
-            format!("{rel}/{name}")
-        };
-        let ft = e
-            .file_type()
-            .with_context(|| format!("reading {}", e.path().display()))?;
-        if ft.is_dir() {
-            walk(root, &path, out)?;
-        } else if ft.is_file() || ft.is_symlink() {
-            out.push(path);
-        }
-    }
-    Ok(())
-}
-
-fn read_limited(path: &Path, limits: &Limits) -> Result<Vec<u8>> {
-    let meta = fs::symlink_metadata(path).with_context(|| format!("reading {}", path.display()))?;
-    if meta.file_type().is_symlink() {
-        bail!(
-            "{} is a symbolic link; flag files must be regular files",
-            path.display()
-        );
-    }
-    if meta.len() > limits.max_file_bytes as u64 {
-        bail!(
-            "{} is {} bytes; the limit is {} bytes",
-            path.display(),
-            meta.len(),
-            limits.max_file_bytes
-        );
-    }
-    fs::read(path).with_context(|| format!("reading {}", path.display()))
+    /// A bad `.flipt.yml` index, a symlink leaving the root, a file over the size limit.
+    Invalid(Diagnostics),
 }
 
 /// Loads the flag files below `root` as Flipt would discover them.
 pub fn load_dir(root: &Path, limits: &Limits) -> Result<Loaded> {
-    let mut all = Vec::new();
-    walk(root, "", &mut all)?;
-    let index = if all.iter().any(|p| p == INDEX_FILE) {
-        Some(SourceFile::new(
-            INDEX_FILE,
-            read_limited(&root.join(INDEX_FILE), limits)?,
-        ))
-    } else {
-        None
+    let ignored = git_ignored(root);
+    let keep = |rel: &str, is_dir: bool| {
+        let name = rel.rsplit('/').next().unwrap_or(rel);
+        if is_dir {
+            !SKIPPED_DIRS.contains(&name) && !ignored.contains(&format!("{rel}/"))
+        } else {
+            !ignored.contains(rel)
+        }
     };
-    let chosen = match discover(all.iter().map(String::as_str), index.as_ref(), limits) {
-        Ok(c) => c,
-        Err(d) => return Ok(Loaded::BadIndex(d)),
-    };
-    let mut files = Vec::with_capacity(chosen.len());
-    for rel in chosen {
-        let contents = read_limited(&root.join(&rel), limits)?;
-        files.push(SourceFile::new(rel, contents));
+    match DirSource::new(root).read_files_where("", limits, &keep) {
+        Ok(files) => Ok(Loaded::Files(files)),
+        Err(SyncError::Invalid(d)) => Ok(Loaded::Invalid(d)),
+        Err(e) => Err(anyhow!("{e}")),
     }
-    Ok(Loaded::Files(files))
+}
+
+/// Paths below `root` that Git ignores (directories end with `/`); none outside a repository
+/// or without `git`.
+fn git_ignored(root: &Path) -> HashSet<String> {
+    let child = Command::new("git")
+        .arg("-C")
+        .arg(root)
+        .args([
+            "ls-files",
+            "-z",
+            "--others",
+            "--ignored",
+            "--exclude-standard",
+            "--directory",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn();
+    let Ok(mut child) = child else {
+        return HashSet::new();
+    };
+    let Some(mut stdout) = child.stdout.take() else {
+        return HashSet::new();
+    };
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        let _ = stdout.read_to_end(&mut out);
+        out
+    });
+    let deadline = Instant::now() + GIT_TIMEOUT;
+    let ok = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status.success(),
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            _ => {
+                let _ = child.kill();
+                let _ = child.wait();
+                break false;
+            }
+        }
+    };
+    let out = reader.join().unwrap_or_default();
+    if !ok {
+        return HashSet::new();
+    }
+    out.split(|b| *b == 0)
+        .filter(|p| !p.is_empty())
+        .map(|p| String::from_utf8_lossy(p).into_owned())
+        .collect()
 }
 
 /// Display form of a file path below `root`.

@@ -19,7 +19,7 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
     }
     let files = match load_dir(&args.dir, &limits)? {
         Loaded::Files(f) => f,
-        Loaded::BadIndex(d) => return Ok(report(d, &args.dir)),
+        Loaded::Invalid(d) => return Ok(report(d, &args.dir)),
     };
     let env = match compile_environment(&args.environment, &files, &limits) {
         Ok(e) => e,

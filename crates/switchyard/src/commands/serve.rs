@@ -13,12 +13,17 @@ use tokio::net::TcpListener;
 use crate::cli::ServeArgs;
 use crate::config;
 
-/// Sets up logging to stderr; `RUST_LOG` overrides the default level.
+/// Sets up logging to stderr; `RUST_LOG` overrides the default level. Colours only on a
+/// terminal, and never with `NO_COLOR` set.
 pub fn init_tracing() {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .try_init();
 }
@@ -40,25 +45,43 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     let env: Vec<(String, String)> = std::env::vars().collect();
     let settings = config::load(&path, &env)?;
     for w in &settings.warnings {
-        tracing::warn!("{}: {w}", path.display());
+        tracing::warn!("{w}");
     }
     let listen =
         config::listen_address(args.listen.as_deref(), settings.listen).map_err(|e| anyhow!(e))?;
     tracing::info!(config = %path.display(), format = ?settings.format, "configuration loaded");
-    runtime()?.block_on(serve(settings.sync, settings.server, listen, |_| {}))?;
+    runtime()?.block_on(serve(
+        settings.sync,
+        settings.server,
+        listen,
+        "--listen (or SWITCHYARD_LISTEN)",
+        |_| {},
+    ))?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Starts the sync and serves until Ctrl-C or SIGTERM; `on_listening` gets the bound address.
+/// `listen_option` names the option that chooses another address, for the error when `listen`
+/// is taken.
 pub async fn serve(
     sync: SyncConfig,
     server: ServerConfig,
     listen: SocketAddr,
+    listen_option: &str,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<()> {
-    let listener = TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = TcpListener::bind(listen).await.map_err(|e| {
+        let hint = match e.kind() {
+            std::io::ErrorKind::AddrInUse => format!(
+                "; another program uses that port: choose another address with {listen_option}, e.g. 127.0.0.1:8081"
+            ),
+            std::io::ErrorKind::PermissionDenied => {
+                format!("; ports below 1024 need privileges: choose another with {listen_option}")
+            }
+            _ => String::new(),
+        };
+        anyhow!("cannot listen on {listen}: {e}{hint}")
+    })?;
     let local = listener.local_addr().context("reading the bound address")?;
     let handle = Arc::new(
         SyncHandle::start(sync.clone(), Limits::default())

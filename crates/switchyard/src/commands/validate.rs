@@ -10,7 +10,7 @@ use switchyard_core::{Diagnostic, Limits, SourceFile, compile_environment};
 use crate::cli::{Format, ValidateArgs};
 use crate::files::{Loaded, display_path, load_dir};
 
-/// Runs `validate`; exit code 0 when valid, 1 when not.
+/// Runs `validate`; exit code 0 when valid, 1 when not or when no flag file is found.
 pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     let limits = Limits::default();
     let paths = if args.paths.is_empty() {
@@ -24,7 +24,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     for p in &paths {
         if p.is_dir() {
             match load_dir(p, &limits)? {
-                Loaded::BadIndex(d) => diagnostics.extend(relocate(d, p)),
+                Loaded::Invalid(d) => diagnostics.extend(relocate(d, p)),
                 Loaded::Files(files) => {
                     files_checked += files.len();
                     if let Err(d) = compile_environment("default", &files, &limits) {
@@ -42,6 +42,18 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
         if let Err(d) = compile_environment("default", &loose, &limits) {
             diagnostics.extend(d);
         }
+    }
+    let none = files_checked == 0 && diagnostics.is_empty();
+    if none && !args.allow_empty {
+        let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        eprintln!(
+            "switchyard: no flag files found in {}: Flipt reads files named features.yml, features.yaml or features.json (also *.features.yml), or those a .flipt.yml index includes; target/, node_modules/ and Git-ignored paths are skipped. Pass --allow-empty to accept none",
+            shown.join(", ")
+        );
+        if args.format == Format::Json {
+            println!("[]");
+        }
+        return Ok(ExitCode::from(1));
     }
     match args.format {
         Format::Text => {

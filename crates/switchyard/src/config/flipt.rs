@@ -1,77 +1,69 @@
-//! Conversion of the three supported file shapes into [`Settings`](super::Settings).
+//! Conversion of the three supported file shapes into settings, every problem located.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
-use serde::de::DeserializeOwned;
-use serde_json::{Map, Value, json};
-use switchyard_server::{AuthConfig, Scope, ServerConfig, Token, WebhookSecrets};
+use switchyard_server::{AuthConfig, Scope, ServerConfig, TlsConfig, Token, WebhookSecrets};
+use switchyard_sync::config::ConfigError as SyncConfigError;
 use switchyard_sync::{CredentialsConfig, EnvironmentConfig, SyncConfig};
 
-use super::{Format, Settings};
+use super::Format;
+use super::de::from_node;
+use super::keys;
+use super::node::{Entry, Node, Origin, Problem, Val, join};
 
-/// A problem at a key path.
-#[derive(Debug)]
-pub(super) struct PathError {
-    pub(super) path: Vec<String>,
-    message: String,
+/// The shortest static token accepted, in bytes.
+const MIN_TOKEN_BYTES: usize = 16;
+
+/// What a file converts to.
+pub(super) struct Converted {
+    pub(super) listen: SocketAddr,
+    pub(super) sync: SyncConfig,
+    pub(super) server: ServerConfig,
+    pub(super) format: Format,
+    pub(super) warnings: Vec<Problem>,
 }
 
-impl fmt::Display for PathError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.path.is_empty() {
-            f.write_str(&self.message)
-        } else {
-            write!(f, "{}: {}", self.path.join("."), self.message)
-        }
-    }
-}
-
-fn err(path: &[&str], message: impl Into<String>) -> PathError {
-    PathError {
-        path: path.iter().map(|s| s.to_string()).collect(),
-        message: message.into(),
-    }
-}
-
-fn typed<T: DeserializeOwned>(v: &Value, path: &[&str]) -> Result<T, PathError> {
-    serde_json::from_value(v.clone()).map_err(|e| err(path, e.to_string()))
-}
-
-fn obj<'v>(v: &'v Value, path: &[&str]) -> Result<Option<&'v Map<String, Value>>, PathError> {
-    match v {
-        Value::Null => Ok(None),
-        Value::Object(m) => Ok(Some(m)),
-        other => Err(err(path, format!("expected a mapping, found {other}"))),
-    }
+/// Where the storages, environments and credentials were written, for the sync's own checks.
+#[derive(Default)]
+struct Written {
+    storage: BTreeMap<String, (Node, String)>,
+    environments: BTreeMap<String, (Node, String)>,
+    credentials: BTreeMap<String, (Node, String)>,
 }
 
 /// Converts a parsed configuration file.
-pub(super) fn convert(root: &Value) -> Result<Settings, PathError> {
-    let mut warnings = Vec::new();
-    let storage = root.get("storage").cloned().unwrap_or(Value::Null);
-    let storage_type = storage.get("type").and_then(Value::as_str);
+pub(super) fn convert(root: &Node, mut warnings: Vec<Problem>) -> Result<Converted, Problem> {
+    keys::check(root, &mut warnings)?;
+    let mut written = Written::default();
+    let storage = root.get("storage");
+    let storage_type = storage.and_then(|s| s.get("type"));
     let (format, sync) = match storage_type {
-        Some("git") if storage.get("git").is_some() => (Format::FliptV1, v1(&storage)?),
-        Some(_) if storage.get("remote").is_some() => {
-            (Format::Seed, seed(root, &storage, &mut warnings)?)
+        Some(t) if t.as_str() == Some("git") && storage.and_then(|s| s.get("git")).is_some() => {
+            (Format::FliptV1, v1(storage.unwrap_or(root), &mut written)?)
         }
+        Some(_) if storage.and_then(|s| s.get("remote")).is_some() => (
+            Format::Seed,
+            seed(root, storage.unwrap_or(root), &mut warnings, &mut written)?,
+        ),
         Some(t) => {
-            return Err(err(
-                &["storage", "type"],
+            let shown = t.as_str().unwrap_or(t.kind());
+            return Err(Problem::new(
+                &t.origin,
+                "storage.type",
                 format!(
-                    "storage type {t:?} has no git repository to follow: Flipt v1 uses `storage.type: git` with `storage.git.repository`; Flipt v2 uses `storage.<id>.remote`"
+                    "storage type {shown:?} has no git repository to follow: Flipt v1 uses `storage.type: git` with `storage.git.repository`; Flipt v2 uses `storage.<id>.remote`"
                 ),
             ));
         }
-        None => (Format::FliptV2, v2(root, &mut warnings)?),
+        None => (Format::FliptV2, v2(root, &mut warnings, &mut written)?),
     };
     sync.validate()
-        .map_err(|e| err(&["storage"], e.to_string()))?;
-    let server = server(root)?;
-    let listen = listen(root)?;
-    Ok(Settings {
+        .map_err(|e| locate_sync_error(&e, &written, root))?;
+    let server = server(root, &mut warnings)?;
+    let listen = listen(root, server.tls.is_some())?;
+    Ok(Converted {
         listen,
         sync,
         server,
@@ -80,187 +72,306 @@ pub(super) fn convert(root: &Value) -> Result<Settings, PathError> {
     })
 }
 
-fn credentials(
-    root: &Value,
-    warnings: &mut Vec<String>,
-) -> Result<BTreeMap<String, CredentialsConfig>, PathError> {
-    let mut out = BTreeMap::new();
-    if let Some(map) = obj(
-        root.get("credentials").unwrap_or(&Value::Null),
-        &["credentials"],
-    )? {
-        for (id, c) in map {
-            if c.get("type").and_then(Value::as_str) == Some("github_app") {
-                warnings.push(format!("credentials.{id}: github_app credentials are not supported; use an access_token"));
-                return Err(err(
-                    &["credentials", id, "type"],
-                    "github_app credentials are not supported yet; use type: access_token with an installation or personal token",
-                ));
+/// The sync's own check failed: point at the key it is about.
+fn locate_sync_error(e: &SyncConfigError, w: &Written, root: &Node) -> Problem {
+    let msg = e.to_string();
+    let at = |m: &BTreeMap<String, (Node, String)>, id: &str, keys: &[&str]| -> Problem {
+        let Some((node, path)) = m.get(id) else {
+            return Problem::new(&root.origin, "", msg.clone());
+        };
+        for k in keys {
+            if let Some(e) = node.entry(k) {
+                return Problem::new(&e.origin, &join(path, &e.written), msg.clone());
             }
-            out.insert(id.clone(), typed(c, &["credentials", id])?);
         }
+        Problem::new(&node.origin, path, msg.clone())
+    };
+    match e {
+        SyncConfigError::NoEnvironments => Problem::new(&root.origin, "environments", msg),
+        SyncConfigError::Source(id) => at(&w.storage, id, &["local_path", "remote"]),
+        SyncConfigError::PollInterval(id) => at(&w.storage, id, &["poll_interval"]),
+        SyncConfigError::CaCert(id) => at(&w.storage, id, &["ca_cert_bytes"]),
+        SyncConfigError::Reference(id, _) => at(&w.storage, id, &["commit", "tag"]),
+        SyncConfigError::BackendPath(id) => at(&w.storage, id, &["backend"]),
+        SyncConfigError::MissingCredentials(name) => {
+            let id = w
+                .storage
+                .iter()
+                .find(|(_, (n, _))| n.get("credentials").and_then(Node::as_str) == Some(name))
+                .map(|(id, _)| id.clone())
+                .unwrap_or_default();
+            at(&w.storage, &id, &["credentials"])
+        }
+        SyncConfigError::SshKey(name) => at(&w.credentials, name, &["ssh"]),
+        SyncConfigError::MissingStorage { environment, .. } => {
+            at(&w.environments, environment, &["storage"])
+        }
+        SyncConfigError::SharedDirectory(_, second, ..) => {
+            at(&w.environments, second, &["directory", "storage"])
+        }
+        SyncConfigError::SeveralDefaults => {
+            let second = w
+                .environments
+                .iter()
+                .filter(|(_, (n, _))| n.get("default").and_then(Node::as_bool) == Some(true))
+                .nth(1)
+                .map(|(id, _)| id.clone())
+                .unwrap_or_default();
+            at(&w.environments, &second, &["default"])
+        }
+    }
+}
+
+fn credentials(
+    root: &Node,
+    written: &mut Written,
+) -> Result<BTreeMap<String, CredentialsConfig>, Problem> {
+    let mut out = BTreeMap::new();
+    let Some(node) = root.get("credentials") else {
+        return Ok(out);
+    };
+    for e in node.mapping("credentials")? {
+        let path = join("credentials", &e.written);
+        if let Some(t) = e.value.entry("type")
+            && t.value.as_str() == Some("github_app")
+        {
+            return Err(Problem::new(
+                &t.value.origin,
+                &join(&path, "type"),
+                "github_app credentials are not supported yet; use type: access_token with an installation or personal token",
+            ));
+        }
+        out.insert(e.key.clone(), from_node(&e.value, &path)?);
+        written
+            .credentials
+            .insert(e.key.clone(), (e.value.clone(), path));
     }
     Ok(out)
 }
 
-fn strip(
-    m: &Map<String, Value>,
-    ignored: &[&str],
-    prefix: &str,
-    warnings: &mut Vec<String>,
-) -> Value {
-    let mut m = m.clone();
+/// A copy of `m` without Flipt's write-back keys, each one found reported as ignored.
+fn strip(m: &Node, ignored: &[&str], path: &str, warnings: &mut Vec<Problem>) -> Node {
     for k in ignored {
-        if m.remove(*k).is_some() {
-            warnings.push(format!(
-                "{prefix}.{k} is a Flipt write-back setting and is ignored (Switchyard only reads)"
+        if let Some(e) = m.entry(k) {
+            warnings.push(Problem::new(
+                &e.origin,
+                &join(path, &e.written),
+                "a Flipt write-back setting; ignored (Switchyard only reads)",
             ));
         }
     }
-    Value::Object(m)
+    m.without(ignored)
 }
 
-fn v2(root: &Value, warnings: &mut Vec<String>) -> Result<SyncConfig, PathError> {
+fn v2(
+    root: &Node,
+    warnings: &mut Vec<Problem>,
+    written: &mut Written,
+) -> Result<SyncConfig, Problem> {
     let mut sync = SyncConfig {
-        credentials: credentials(root, warnings)?,
+        credentials: credentials(root, written)?,
         ..SyncConfig::default()
     };
-    let storage = obj(root.get("storage").unwrap_or(&Value::Null), &["storage"])?;
-    let Some(storage) = storage.filter(|m| !m.is_empty()) else {
-        return Err(err(
-            &["storage"],
+    let storage = root.get("storage");
+    let entries = match storage {
+        Some(s) => s.mapping("storage")?,
+        None => &[],
+    };
+    if entries.is_empty() {
+        let origin = storage.map_or(&root.origin, |s| &s.origin);
+        return Err(Problem::new(
+            origin,
+            "storage",
             "no storage configured: add `storage: { default: { remote: <git URL>, branch: main } }`",
         ));
+    }
+    for e in entries {
+        let path = join("storage", &e.written);
+        if !matches!(e.value.value, Val::Map(_)) {
+            return Err(Problem::new(
+                &e.value.origin,
+                &path,
+                format!(
+                    "expected a mapping with `remote`, `branch`, …, found {}",
+                    e.value.kind()
+                ),
+            ));
+        }
+        let cleaned = strip(&e.value, &["name", "signature"], &path, warnings);
+        sync.storage
+            .insert(e.key.clone(), from_node(&cleaned, &path)?);
+        written.storage.insert(e.key.clone(), (cleaned, path));
+    }
+    let envs = match root.get("environments") {
+        Some(n) => n.mapping("environments")?,
+        None => &[],
     };
-    for (id, s) in storage {
-        let Some(m) = obj(s, &["storage", id])? else {
-            return Err(err(
-                &["storage", id],
-                "expected a mapping with `remote`, `branch`, …",
+    if envs.is_empty() {
+        let storage_id = if sync.storage.contains_key("default") {
+            "default".to_string()
+        } else if sync.storage.len() == 1 {
+            sync.storage.keys().next().cloned().unwrap_or_default()
+        } else {
+            let origin = root.get("environments").map_or(&root.origin, |n| &n.origin);
+            return Err(Problem::new(
+                origin,
+                "environments",
+                "several storages but no environments: add `environments: { <name>: { storage: <id> } }`",
             ));
         };
-        let cleaned = strip(
-            m,
-            &["name", "signature"],
-            &format!("storage.{id}"),
-            warnings,
+        sync.environments.insert(
+            "default".into(),
+            EnvironmentConfig {
+                default: true,
+                ..EnvironmentConfig::new(storage_id, "")
+            },
         );
-        sync.storage
-            .insert(id.clone(), typed(&cleaned, &["storage", id])?);
     }
-    match obj(
-        root.get("environments").unwrap_or(&Value::Null),
-        &["environments"],
-    )? {
-        Some(envs) if !envs.is_empty() => {
-            for (id, e) in envs {
-                let m = obj(e, &["environments", id])?.cloned().unwrap_or_default();
-                let cleaned = strip(
-                    &m,
-                    &["name", "scm"],
-                    &format!("environments.{id}"),
-                    warnings,
-                );
-                sync.environments
-                    .insert(id.clone(), typed(&cleaned, &["environments", id])?);
-            }
-        }
-        _ => {
-            let storage_id = if sync.storage.contains_key("default") {
-                "default".to_string()
-            } else if sync.storage.len() == 1 {
-                sync.storage.keys().next().cloned().unwrap_or_default()
-            } else {
-                return Err(err(
-                    &["environments"],
-                    "several storages but no environments: add `environments: { <name>: { storage: <id> } }`",
-                ));
-            };
-            sync.environments.insert(
-                "default".into(),
-                EnvironmentConfig {
-                    default: true,
-                    ..EnvironmentConfig::new(storage_id, "")
-                },
-            );
-        }
+    for e in envs {
+        let path = join("environments", &e.written);
+        e.value.mapping(&path)?;
+        let cleaned = strip(&e.value, &["name", "scm"], &path, warnings);
+        sync.environments
+            .insert(e.key.clone(), from_node(&cleaned, &path)?);
+        written.environments.insert(e.key.clone(), (cleaned, path));
     }
     Ok(sync)
 }
 
-fn v1(storage: &Value) -> Result<SyncConfig, PathError> {
-    let git = obj(&storage["git"], &["storage", "git"])?
-        .cloned()
-        .unwrap_or_default();
-    let get = |k: &str| git.get(k).cloned().unwrap_or(Value::Null);
-    let repository = get("repository")
-        .as_str()
-        .map(str::to_string)
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| {
-            err(
-                &["storage", "git", "repository"],
-                "git repository must be specified",
-            )
-        })?;
-    let reference = get("ref").as_str().unwrap_or("main").to_string();
-    match get("ref_type").as_str().unwrap_or("static") {
-        "static" => {}
-        "semver" => {
-            return Err(err(
-                &["storage", "git", "ref_type"],
-                "ref_type semver is not supported yet; pin a tag or a commit, or follow a branch",
-            ));
+/// An entry built by the conversion: read as `key`, shown as the key the user wrote.
+fn renamed(e: &Entry, key: &str) -> Entry {
+    Entry {
+        key: key.to_string(),
+        ..e.clone()
+    }
+}
+
+/// An entry the conversion adds (a credential's `type`), placed at `origin`.
+fn added(key: &str, value: &str, origin: &Origin) -> Entry {
+    Entry {
+        key: key.to_string(),
+        written: key.to_string(),
+        origin: origin.clone(),
+        value: Node {
+            value: Val::Str(value.to_string()),
+            origin: origin.clone(),
+        },
+    }
+}
+
+fn v1(storage: &Node, written: &mut Written) -> Result<SyncConfig, Problem> {
+    const PATH: &str = "storage.git";
+    let git = storage.get("git").unwrap_or(storage);
+    let entries = git.mapping(PATH)?;
+    keys::known(
+        git,
+        PATH,
+        &[
+            "repository",
+            "ref",
+            "ref_type",
+            "directory",
+            "poll_interval",
+            "authentication",
+            "backend",
+            "ca_cert_path",
+            "ca_cert_bytes",
+            "insecure_skip_tls",
+        ],
+    )?;
+    let mut s: Vec<Entry> = Vec::new();
+    match git.entry("repository") {
+        Some(e) if e.value.as_str().is_some_and(|r| !r.is_empty()) => {
+            s.push(renamed(e, "remote"));
         }
         other => {
-            return Err(err(
-                &["storage", "git", "ref_type"],
-                format!("invalid git storage reference type {other:?} (static or semver)"),
+            let origin = other.map_or(&git.origin, |e| &e.origin);
+            return Err(Problem::new(
+                origin,
+                &join(PATH, "repository"),
+                "git repository must be specified",
             ));
         }
     }
-    let mut s = json!({"remote": repository});
-    if reference.len() == 40 && reference.bytes().all(|b| b.is_ascii_hexdigit()) {
-        s["commit"] = json!(reference);
-    } else {
-        s["branch"] = json!(reference);
+    if let Some(e) = git.entry("ref") {
+        let r = e.value.as_str().unwrap_or_default();
+        let commit = r.len() == 40 && r.bytes().all(|b| b.is_ascii_hexdigit());
+        s.push(renamed(e, if commit { "commit" } else { "branch" }));
     }
-    for k in [
-        "poll_interval",
-        "backend",
-        "ca_cert_path",
-        "ca_cert_bytes",
-        "insecure_skip_tls",
-    ] {
-        if !get(k).is_null() {
-            s[k] = get(k);
+    if let Some(e) = git.entry("ref_type") {
+        let path = join(PATH, "ref_type");
+        match e.value.as_str() {
+            Some("static") => {}
+            Some("semver") => {
+                return Err(Problem::new(
+                    &e.value.origin,
+                    &path,
+                    "ref_type semver is not supported yet; pin a tag or a commit, or follow a branch",
+                ));
+            }
+            _ => {
+                return Err(Problem::new(
+                    &e.value.origin,
+                    &path,
+                    "invalid git storage reference type (static or semver)",
+                ));
+            }
+        }
+    }
+    for e in entries {
+        if matches!(
+            e.key.as_str(),
+            "poll_interval" | "backend" | "ca_cert_path" | "ca_cert_bytes" | "insecure_skip_tls"
+        ) {
+            s.push(e.clone());
         }
     }
     let mut sync = SyncConfig::default();
-    let auth = get("authentication");
-    if let Some(a) = obj(&auth, &["storage", "git", "authentication"])? {
+    if let Some(auth) = git.entry("authentication") {
+        let apath = join(PATH, "authentication");
+        auth.value.mapping(&apath)?;
+        keys::known(&auth.value, &apath, &["basic", "token", "ssh"])?;
         // v1 applies one method, in the order basic, token, ssh.
-        let cred = if let Some(b) = a.get("basic") {
-            json!({"type": "basic", "basic": b})
-        } else if let Some(t) = a.get("token") {
-            let token = t.get("access_token").cloned().unwrap_or(Value::Null);
-            json!({"type": "bearer", "bearer_token": token})
-        } else if let Some(ssh) = a.get("ssh") {
-            json!({"type": "ssh", "ssh": ssh})
+        let cred = if let Some(b) = auth.value.entry("basic") {
+            Some((
+                vec![added("type", "basic", &b.origin), b.clone()],
+                join(&apath, "basic"),
+            ))
+        } else if let Some(t) = auth.value.entry("token") {
+            let tpath = join(&apath, "token");
+            keys::known(&t.value, &tpath, &["access_token"])?;
+            let mut v = vec![added("type", "bearer", &t.origin)];
+            if let Some(a) = t.value.entry("access_token") {
+                v.push(renamed(a, "bearer_token"));
+            }
+            Some((v, tpath))
         } else {
-            Value::Null
+            auth.value.entry("ssh").map(|ssh| {
+                (
+                    vec![added("type", "ssh", &ssh.origin), ssh.clone()],
+                    join(&apath, "ssh"),
+                )
+            })
         };
-        if !cred.is_null() {
-            sync.credentials.insert(
-                "git".into(),
-                typed(&cred, &["storage", "git", "authentication"])?,
-            );
-            s["credentials"] = json!("git");
+        if let Some((entries, path)) = cred {
+            let node = Node::map(entries, auth.origin.clone());
+            sync.credentials
+                .insert("git".into(), from_node(&node, &path)?);
+            written.credentials.insert("git".into(), (node, path));
+            s.push(added("credentials", "git", &auth.origin));
         }
     }
+    let node = Node::map(s, git.origin.clone());
     sync.storage
-        .insert("default".into(), typed(&s, &["storage", "git"])?);
-    let directory = get("directory").as_str().unwrap_or("").to_string();
+        .insert("default".into(), from_node(&node, PATH)?);
+    written
+        .storage
+        .insert("default".into(), (node, PATH.to_string()));
+    let directory = git
+        .get("directory")
+        .and_then(Node::as_str)
+        .unwrap_or("")
+        .to_string();
     sync.environments.insert(
         "default".into(),
         EnvironmentConfig {
@@ -272,59 +383,69 @@ fn v1(storage: &Value) -> Result<SyncConfig, PathError> {
 }
 
 fn seed(
-    root: &Value,
-    storage: &Value,
-    warnings: &mut Vec<String>,
-) -> Result<SyncConfig, PathError> {
-    let remote = &storage["remote"];
-    match remote.get("type").and_then(Value::as_str) {
-        Some("git") | None => {}
-        Some(other) => {
-            return Err(err(
-                &["storage", "remote", "type"],
-                format!("remote type {other:?} is not supported; only git"),
-            ));
+    root: &Node,
+    storage: &Node,
+    warnings: &mut Vec<Problem>,
+    written: &mut Written,
+) -> Result<SyncConfig, Problem> {
+    const PATH: &str = "storage.remote.git";
+    let remote = storage.get("remote").unwrap_or(storage);
+    remote.mapping("storage.remote")?;
+    keys::known(remote, "storage.remote", &["type", "git"])?;
+    if let Some(t) = remote.get("type")
+        && t.as_str() != Some("git")
+    {
+        return Err(Problem::new(
+            &t.origin,
+            "storage.remote.type",
+            "this remote type is not supported; only git",
+        ));
+    }
+    let Some(git) = remote.get("git") else {
+        return Err(Problem::new(
+            &remote.origin,
+            PATH,
+            "git repository must be specified (storage.remote.git.repository)",
+        ));
+    };
+    let mut s: Vec<Entry> = Vec::new();
+    for e in git.mapping(PATH)? {
+        if e.key == "repository" {
+            s.push(renamed(e, "remote"));
+        } else {
+            s.push(e.clone());
         }
     }
-    let git = obj(&remote["git"], &["storage", "remote", "git"])?
-        .cloned()
-        .unwrap_or_default();
-    let mut s = Map::new();
-    for (k, v) in &git {
-        match k.as_str() {
-            "repository" => {
-                s.insert("remote".into(), v.clone());
-            }
-            _ => {
-                s.insert(k.clone(), v.clone());
-            }
-        }
-    }
-    if !s.contains_key("remote") {
-        return Err(err(
-            &["storage", "remote", "git", "repository"],
+    if !s.iter().any(|e| e.key == "remote") {
+        return Err(Problem::new(
+            &git.origin,
+            &join(PATH, "repository"),
             "git repository must be specified",
         ));
     }
     let mut sync = SyncConfig {
-        credentials: credentials(root, warnings)?,
+        credentials: credentials(root, written)?,
         ..SyncConfig::default()
     };
-    if let Some(name) = s
-        .get("credentials")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        && !sync.credentials.contains_key(&name)
+    if let Some(i) = s.iter().position(|e| e.key == "credentials")
+        && let Some(name) = s[i].value.as_str()
+        && !sync.credentials.contains_key(name)
     {
-        warnings.push(format!(
+        warnings.push(Problem::new(
+            &s[i].value.origin,
+            &join(PATH, "credentials"),
+            format!(
                 "credentials {name:?} are not defined in `credentials:`; fetching without credentials (define credentials.{name} with type access_token, basic or ssh, e.g. access_token: ${{env:GITHUB_TOKEN}})"
-            ));
-        s.remove("credentials");
+            ),
+        ));
+        s.remove(i);
     }
-    sync.storage.insert(
-        "default".into(),
-        typed(&Value::Object(s), &["storage", "remote", "git"])?,
-    );
+    let node = Node::map(s, git.origin.clone());
+    sync.storage
+        .insert("default".into(), from_node(&node, PATH)?);
+    written
+        .storage
+        .insert("default".into(), (node, PATH.to_string()));
     sync.environments.insert(
         "default".into(),
         EnvironmentConfig {
@@ -335,120 +456,269 @@ fn seed(
     Ok(sync)
 }
 
-fn server(root: &Value) -> Result<ServerConfig, PathError> {
+fn server(root: &Node, warnings: &mut Vec<Problem>) -> Result<ServerConfig, Problem> {
     let mut cfg = ServerConfig::default();
-    if let Some(origins) = root.pointer("/cors/allowed_origins") {
-        cfg.cors_allowed_origins = typed(origins, &["cors", "allowed_origins"])?;
-    }
-    if let Some(auth) = obj(
-        root.get("authentication").unwrap_or(&Value::Null),
-        &["authentication"],
-    )? {
-        let mut a = AuthConfig::default();
-        let exclude = auth.get("exclude").cloned().unwrap_or(Value::Null);
-        a.public_evaluation = exclude
-            .get("evaluation")
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
-            || exclude
-                .get("ofrep")
-                .and_then(Value::as_bool)
-                .unwrap_or(false);
-        let tokens = auth
-            .get("methods")
-            .and_then(|m| m.get("token"))
-            .cloned()
-            .unwrap_or(Value::Null);
-        let enabled = tokens
-            .get("enabled")
-            .and_then(Value::as_bool)
-            .unwrap_or(true);
-        if enabled
-            && let Some(map) = obj(
-                tokens.pointer("/storage/tokens").unwrap_or(&Value::Null),
-                &["authentication", "methods", "token", "storage", "tokens"],
-            )?
-        {
-            for (name, t) in map {
-                let path = [
-                    "authentication",
-                    "methods",
-                    "token",
-                    "storage",
-                    "tokens",
-                    name.as_str(),
-                ];
-                let Some(credential) = t
-                    .get("credential")
-                    .and_then(Value::as_str)
-                    .filter(|c| !c.is_empty())
-                else {
-                    return Err(err(&path, "a token needs a non-empty `credential`"));
-                };
-                let scope = match t
-                    .pointer("/metadata/scope")
-                    .and_then(Value::as_str)
-                    .unwrap_or("admin")
-                {
-                    "admin" => Scope::Admin,
-                    "evaluation" | "read" => Scope::Evaluation,
-                    other => {
-                        return Err(err(
-                            &path,
-                            format!("unknown token scope {other:?}: use admin or evaluation"),
-                        ));
-                    }
-                };
-                a.tokens.push(Token {
-                    name: name.clone(),
-                    token: credential.to_string(),
-                    scope,
-                });
-            }
+    if let Some(cors) = root.get("cors") {
+        cors.mapping("cors")?;
+        if cors.get("enabled").and_then(Node::as_bool) == Some(false) {
+            cfg.cors_allowed_origins = Vec::new();
+        } else if let Some(o) = cors.get("allowed_origins") {
+            cfg.cors_allowed_origins = match o.as_str() {
+                Some(one) => vec![one.to_string()],
+                None => from_node(o, "cors.allowed_origins")?,
+            };
         }
-        if auth.get("required").and_then(Value::as_bool) == Some(true) && a.tokens.is_empty() {
-            return Err(err(
-                &["authentication", "required"],
-                "authentication is required but no token is configured under authentication.methods.token.storage.tokens",
-            ));
-        }
-        cfg.auth = a;
     }
-    if let Some(w) = obj(root.get("webhooks").unwrap_or(&Value::Null), &["webhooks"])? {
-        let secret = |provider: &str, key: &str| {
-            w.get(provider)
-                .and_then(|p| p.get(key))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
-        cfg.webhooks = WebhookSecrets {
-            github: secret("github", "secret"),
-            gitlab: secret("gitlab", "token"),
-            gitea: secret("gitea", "secret"),
-        };
+    if let Some(auth) = root.get("authentication") {
+        cfg.auth = authentication(auth)?;
     }
+    if let Some(w) = root.get("webhooks") {
+        cfg.webhooks = webhooks(w)?;
+    }
+    cfg.tls = tls(root, warnings)?;
     Ok(cfg)
 }
 
-fn listen(root: &Value) -> Result<SocketAddr, PathError> {
-    let host = root
-        .pointer("/server/host")
-        .and_then(Value::as_str)
+fn authentication(auth: &Node) -> Result<AuthConfig, Problem> {
+    const PATH: &str = "authentication";
+    auth.mapping(PATH)?;
+    let mut a = AuthConfig::default();
+    if let Some(exclude) = auth.get("exclude") {
+        let flag = |k: &str| exclude.get(k).and_then(Node::as_bool).unwrap_or(false);
+        a.public_evaluation = flag("evaluation") || flag("ofrep");
+    }
+    let tokens = auth
+        .get("methods")
+        .and_then(|m| m.get("token"))
+        .filter(|t| t.get("enabled").and_then(Node::as_bool) != Some(false));
+    let tokens_path = "authentication.methods.token.storage.tokens";
+    if let Some(list) = tokens
+        .and_then(|t| t.get("storage"))
+        .and_then(|s| s.get("tokens"))
+    {
+        // Flipt's documents show a mapping of names; its schema a list with `name`.
+        let items: Vec<(String, String, &Node)> = match &list.value {
+            Val::Seq(items) => items
+                .iter()
+                .enumerate()
+                .map(|(i, n)| {
+                    let name = n.get("name").and_then(Node::as_str).unwrap_or_default();
+                    (name.to_string(), format!("{tokens_path}[{i}]"), n)
+                })
+                .collect(),
+            _ => list
+                .mapping(tokens_path)?
+                .iter()
+                .map(|e| (e.key.clone(), join(tokens_path, &e.written), &e.value))
+                .collect(),
+        };
+        for (name, path, t) in items {
+            a.tokens.push(token(name, &path, t)?);
+        }
+    }
+    if let Some(r) = auth.entry("required")
+        && r.value.as_bool() == Some(true)
+        && a.tokens.is_empty()
+    {
+        return Err(Problem::new(
+            &r.value.origin,
+            &join(PATH, "required"),
+            "authentication is required but no token is configured under authentication.methods.token.storage.tokens",
+        ));
+    }
+    Ok(a)
+}
+
+fn token(name: String, path: &str, t: &Node) -> Result<Token, Problem> {
+    t.mapping(path)?;
+    keys::known(t, path, &["name", "credential", "metadata"])?;
+    let Some(c) = t.entry("credential") else {
+        return Err(Problem::new(
+            &t.origin,
+            path,
+            "a token needs a non-empty `credential`",
+        ));
+    };
+    let cpath = join(path, "credential");
+    let credential = c.value.as_str().unwrap_or_default();
+    if credential.trim().len() < MIN_TOKEN_BYTES {
+        return Err(Problem::new(
+            &c.value.origin,
+            &cpath,
+            format!(
+                "a static token must be at least {MIN_TOKEN_BYTES} bytes (this one has {}); generate one with `openssl rand -hex 32`",
+                credential.trim().len()
+            ),
+        ));
+    }
+    let scope_node = t.get("metadata").and_then(|m| m.get("scope"));
+    let scope = match scope_node.map(|s| (s, s.as_str())) {
+        None | Some((_, Some("admin"))) => Scope::Admin,
+        Some((_, Some("evaluation" | "read"))) => Scope::Evaluation,
+        Some((s, _)) => {
+            return Err(Problem::new(
+                &s.origin,
+                &join(path, "metadata.scope"),
+                "unknown token scope: use admin or evaluation",
+            ));
+        }
+    };
+    Ok(Token {
+        name,
+        token: credential.to_string(),
+        scope,
+    })
+}
+
+fn webhooks(w: &Node) -> Result<WebhookSecrets, Problem> {
+    w.mapping("webhooks")?;
+    keys::known(w, "webhooks", &["github", "gitlab", "gitea"])?;
+    let secret = |provider: &str, key: &str| -> Result<Option<String>, Problem> {
+        let Some(p) = w.get(provider) else {
+            return Ok(None);
+        };
+        let ppath = join("webhooks", provider);
+        p.mapping(&ppath)?;
+        keys::known(p, &ppath, &[key])?;
+        let Some(e) = p.entry(key) else {
+            return Ok(None);
+        };
+        let path = join(&ppath, key);
+        match e.value.as_str() {
+            Some(s) if !s.trim().is_empty() => Ok(Some(s.to_string())),
+            _ => Err(Problem::new(
+                &e.value.origin,
+                &path,
+                "an empty webhook secret would accept any request: set a long random value (e.g. `openssl rand -hex 32`), or remove the key to turn this endpoint off",
+            )),
+        }
+    };
+    Ok(WebhookSecrets {
+        github: secret("github", "secret")?,
+        gitlab: secret("gitlab", "token")?,
+        gitea: secret("gitea", "secret")?,
+    })
+}
+
+/// Flipt's `server.protocol: https` with `cert_file` and `cert_key`.
+fn tls(root: &Node, warnings: &mut Vec<Problem>) -> Result<Option<TlsConfig>, Problem> {
+    let Some(server) = root.get("server") else {
+        return Ok(None);
+    };
+    let protocol = server.entry("protocol");
+    let https = match protocol {
+        None => false,
+        Some(p) => match p.value.as_str() {
+            Some("http") => false,
+            Some("https") => true,
+            _ => {
+                return Err(Problem::new(
+                    &p.value.origin,
+                    "server.protocol",
+                    "expected `http` or `https`",
+                ));
+            }
+        },
+    };
+    let file = |key: &str| -> Result<Option<PathBuf>, Problem> {
+        let Some(e) = server.entry(key) else {
+            return Ok(None);
+        };
+        let path = join("server", key);
+        let Some(s) = e.value.as_str().filter(|s| !s.trim().is_empty()) else {
+            return Err(Problem::new(
+                &e.value.origin,
+                &path,
+                "expected the path of a PEM file",
+            ));
+        };
+        if https && let Err(err) = std::fs::metadata(s) {
+            return Err(Problem::new(
+                &e.value.origin,
+                &path,
+                format!("cannot read {s}: {err}"),
+            ));
+        }
+        Ok(Some(PathBuf::from(s)))
+    };
+    let cert = file("cert_file")?;
+    let key = file("cert_key")?;
+    match (https, cert, key) {
+        (true, Some(cert_file), Some(key_file)) => Ok(Some(TlsConfig {
+            cert_file,
+            key_file,
+        })),
+        (true, cert, _) => {
+            let missing = if cert.is_none() {
+                "server.cert_file"
+            } else {
+                "server.cert_key"
+            };
+            let origin = protocol.map_or(&server.origin, |p| &p.value.origin);
+            Err(Problem::new(
+                origin,
+                "server.protocol",
+                format!(
+                    "https needs both server.cert_file and server.cert_key (PEM files); {missing} is not set"
+                ),
+            ))
+        }
+        (false, cert, key) => {
+            if cert.is_some() || key.is_some() {
+                let e = server
+                    .entry("cert_file")
+                    .or_else(|| server.entry("cert_key"));
+                if let Some(e) = e {
+                    warnings.push(Problem::new(
+                        &e.origin,
+                        &join("server", &e.written),
+                        "ignored: server.protocol is http, so the server listens without TLS (set `protocol: https` to use the certificate)",
+                    ));
+                }
+            }
+            Ok(None)
+        }
+    }
+}
+
+fn port(server: &Node, key: &str, default: u16) -> Result<u16, Problem> {
+    let Some(e) = server.entry(key) else {
+        return Ok(default);
+    };
+    let p = match &e.value.value {
+        Val::Int(i) => u16::try_from(*i).ok(),
+        Val::Str(s) => s.parse().ok(),
+        _ => None,
+    };
+    p.ok_or_else(|| {
+        Problem::new(
+            &e.value.origin,
+            &join("server", key),
+            "expected a port number (0 to 65535)",
+        )
+    })
+}
+
+fn listen(root: &Node, https: bool) -> Result<SocketAddr, Problem> {
+    let empty = Node::empty_map(root.origin.clone());
+    let server = root.get("server").unwrap_or(&empty);
+    let host_entry = server.entry("host");
+    let host = host_entry
+        .and_then(|e| e.value.as_str())
         .unwrap_or("0.0.0.0");
-    let port = match root.pointer("/server/http_port") {
-        None => 8080,
-        Some(v) => v
-            .as_u64()
-            .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
-            .filter(|p| *p <= 65535)
-            .ok_or_else(|| err(&["server", "http_port"], format!("invalid port {v}")))?,
+    let port = if https {
+        port(server, "https_port", 443)?
+    } else {
+        port(server, "http_port", 8080)?
     };
     format!("{host}:{port}")
         .parse()
         .or_else(|_| format!("[{host}]:{port}").parse())
         .map_err(|e| {
-            err(
-                &["server", "host"],
+            let origin = host_entry.map_or(&server.origin, |h| &h.value.origin);
+            Problem::new(
+                origin,
+                "server.host",
                 format!("invalid listen address {host}:{port}: {e}"),
             )
         })

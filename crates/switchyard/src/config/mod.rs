@@ -2,16 +2,24 @@
 //! Flipt v1's `storage.type: git`, and the seed's `storage.type: memory` with a `remote.git`
 //! block, all read into one [`Settings`]. Environment variables override any key
 //! (`SWITCHYARD_STORAGE__DEFAULT__BRANCH=dev`, path segments joined by `__`), and values may
-//! refer to the environment as Flipt v2 does (`${env:GITHUB_TOKEN}`).
+//! refer to the environment as Flipt v2 does (`${env:GITHUB_TOKEN}`). The file is read with the
+//! core's positioned YAML reader, so every error and warning says
+//! `file:line:column: path.to.key: message`.
 
+mod de;
 mod flipt;
+mod keys;
+mod node;
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use switchyard_core::{Limits, parse_tree};
 use switchyard_server::ServerConfig;
 use switchyard_sync::SyncConfig;
+
+use node::{Node, Origin, Problem};
 
 /// Everything `serve` needs.
 #[derive(Debug, Clone)]
@@ -20,12 +28,12 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Storages, environments and credentials.
     pub sync: SyncConfig,
-    /// Authentication, CORS, webhooks, limits.
+    /// Authentication, CORS, webhooks, TLS, limits.
     pub server: ServerConfig,
     /// Which of the supported shapes the file had.
     pub format: Format,
-    /// Non-fatal remarks (ignored Flipt keys, undefined credentials), for the log.
-    pub warnings: Vec<String>,
+    /// Non-fatal remarks (ignored Flipt keys, undefined credentials), each located.
+    pub warnings: Vec<ConfigError>,
 }
 
 /// The shape of the configuration file.
@@ -39,16 +47,51 @@ pub enum Format {
     Seed,
 }
 
-/// A configuration problem, located in the file where possible.
-#[derive(Debug, thiserror::Error)]
-#[error("{file}:{line}: {message}")]
+/// A configuration problem (or warning) at a key of the file or an overriding variable.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub struct ConfigError {
     /// The file.
     pub file: String,
-    /// 1-based line (1 when unknown).
-    pub line: usize,
+    /// 1-based line; 0 when the value came from an environment variable.
+    pub line: u32,
+    /// 1-based column; 0 when the value came from an environment variable.
+    pub column: u32,
+    /// The `SWITCHYARD_…` variable that set the value, if one did.
+    pub variable: Option<String>,
+    /// The key path, e.g. `storage.default.poll_interval` (empty for the whole file).
+    pub path: String,
     /// What is wrong and how to fix it.
     pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.variable {
+            Some(v) => write!(f, "{} (overriding {})", v, self.file)?,
+            None => write!(f, "{}:{}:{}", self.file, self.line, self.column)?,
+        }
+        if !self.path.is_empty() {
+            write!(f, ": {}", self.path)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl ConfigError {
+    fn new(file: &str, p: Problem) -> ConfigError {
+        let (line, column, variable) = match p.origin {
+            Origin::File(pos) => (pos.line, pos.column, None),
+            Origin::Env(v) => (0, 0, Some(v)),
+        };
+        ConfigError {
+            file: file.to_string(),
+            line,
+            column,
+            variable,
+            path: p.path,
+            message: p.message,
+        }
+    }
 }
 
 /// Files tried, in order, when `--config` is not given.
@@ -81,6 +124,9 @@ pub fn load(path: &Path, env: &[(String, String)]) -> Result<Settings, ConfigErr
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         file: file.clone(),
         line: 1,
+        column: 1,
+        variable: None,
+        path: String::new(),
         message: format!("cannot read the configuration: {e}"),
     })?;
     parse(&file, &text, env)
@@ -88,154 +134,45 @@ pub fn load(path: &Path, env: &[(String, String)]) -> Result<Settings, ConfigErr
 
 /// Parses configuration text (see [`load`]).
 pub fn parse(file: &str, text: &str, env: &[(String, String)]) -> Result<Settings, ConfigError> {
-    let mut value: Value = if text.trim().is_empty() {
-        Value::Object(Default::default())
-    } else {
-        serde_saphyr::from_str(text).map_err(|e| syntax_error(file, &e.to_string()))?
+    let fail = |p: Problem| ConfigError::new(file, p);
+    let start = Origin::File(switchyard_core::Pos::new(1, 1));
+    let mut docs = parse_tree(text, &Limits::default())
+        .map_err(|e| fail(Problem::new(&Origin::File(e.pos), "", e.message)))?;
+    if docs.len() > 1 {
+        return Err(fail(Problem::new(
+            &Origin::File(docs[1].pos),
+            "",
+            "the configuration must be one YAML document (found a second one here)",
+        )));
+    }
+    let mut root = match docs.pop() {
+        Some(t) => Node::from_tree(t),
+        None => Node::empty_map(start.clone()),
     };
-    if value.is_null() {
-        value = Value::Object(Default::default());
+    if matches!(root.value, node::Val::Null) {
+        root = Node::empty_map(start);
     }
-    if !value.is_object() {
-        return Err(ConfigError {
-            file: file.into(),
-            line: 1,
-            message: "the configuration must be a mapping of sections (storage, environments, …)"
-                .into(),
-        });
+    if !matches!(root.value, node::Val::Map(_)) {
+        return Err(fail(Problem::new(
+            &root.origin,
+            "",
+            format!(
+                "the configuration must be a mapping of sections (storage, environments, …), found {}",
+                root.kind()
+            ),
+        )));
     }
-    apply_env_overrides(&mut value, env);
-    substitute_env_refs(&mut value, env).map_err(|m| ConfigError {
-        file: file.into(),
-        line: 1,
-        message: m,
-    })?;
-    flipt::convert(&value).map_err(|e| ConfigError {
-        file: file.into(),
-        line: line_of(text, &e.path),
-        message: e.to_string(),
+    let mut warnings = Vec::new();
+    node::apply_env_overrides(&mut root, env, keys::TOP, &mut warnings);
+    node::substitute_env_refs(&mut root, "", env).map_err(fail)?;
+    let c = flipt::convert(&root, warnings).map_err(fail)?;
+    Ok(Settings {
+        listen: c.listen,
+        sync: c.sync,
+        server: c.server,
+        format: c.format,
+        warnings: c.warnings.into_iter().map(fail).collect(),
     })
-}
-
-fn syntax_error(file: &str, msg: &str) -> ConfigError {
-    // serde-saphyr says "line L column C: …"
-    let line = msg
-        .split("line ")
-        .nth(1)
-        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1);
-    let first = msg.lines().next().unwrap_or(msg);
-    ConfigError {
-        file: file.into(),
-        line,
-        message: format!("invalid YAML: {first}"),
-    }
-}
-
-/// `SWITCHYARD_A__B__C=v` sets `a.b.c` (lower-cased); `true`/`false` and integers keep their type.
-fn apply_env_overrides(root: &mut Value, env: &[(String, String)]) {
-    for (k, v) in env {
-        let Some(path) = k.strip_prefix("SWITCHYARD_") else {
-            continue;
-        };
-        if path == "CONFIG" || path == "LISTEN" || path.is_empty() {
-            continue;
-        }
-        let segments: Vec<String> = path.split("__").map(|s| s.to_ascii_lowercase()).collect();
-        let value = match v.as_str() {
-            "true" => Value::Bool(true),
-            "false" => Value::Bool(false),
-            _ => v
-                .parse::<i64>()
-                .map(Value::from)
-                .unwrap_or_else(|_| Value::String(v.clone())),
-        };
-        let mut cur = &mut *root;
-        for (i, seg) in segments.iter().enumerate() {
-            if !cur.is_object() {
-                *cur = Value::Object(Default::default());
-            }
-            let Value::Object(map) = cur else { break };
-            if i + 1 == segments.len() {
-                map.insert(seg.clone(), value.clone());
-                break;
-            }
-            cur = map
-                .entry(seg.clone())
-                .or_insert_with(|| Value::Object(Default::default()));
-        }
-    }
-}
-
-/// Replaces `${env:NAME}` in string values; an unset variable is an error naming it.
-fn substitute_env_refs(v: &mut Value, env: &[(String, String)]) -> Result<(), String> {
-    match v {
-        Value::String(s) if s.contains("${env:") => {
-            let mut out = String::new();
-            let mut rest = s.as_str();
-            while let Some(i) = rest.find("${env:") {
-                out.push_str(&rest[..i]);
-                let after = &rest[i + 6..];
-                let Some(end) = after.find('}') else {
-                    return Err(format!("unterminated ${{env:…}} in {s:?}"));
-                };
-                let name = &after[..end];
-                let val = env
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map(|(_, v)| v.clone())
-                    .ok_or_else(|| {
-                        format!(
-                            "environment variable {name} is not set (referenced as ${{env:{name}}})"
-                        )
-                    })?;
-                out.push_str(&val);
-                rest = &after[end + 1..];
-            }
-            out.push_str(rest);
-            *s = out;
-            Ok(())
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .try_for_each(|i| substitute_env_refs(i, env)),
-        Value::Object(map) => map
-            .values_mut()
-            .try_for_each(|i| substitute_env_refs(i, env)),
-        _ => Ok(()),
-    }
-}
-
-/// The line where the key path (`storage.flags.branch`) is written, found by indentation.
-fn line_of(text: &str, path: &[String]) -> usize {
-    let mut line_no = 1;
-    let mut depth_indent: Option<usize> = None;
-    let mut idx = 0;
-    for (n, line) in text.lines().enumerate() {
-        if idx >= path.len() {
-            break;
-        }
-        let trimmed = line.trim_start();
-        let indent = line.len() - trimmed.len();
-        if trimmed.starts_with('#') || trimmed.is_empty() {
-            continue;
-        }
-        let key = trimmed
-            .trim_start_matches("- ")
-            .split(':')
-            .next()
-            .unwrap_or("")
-            .trim()
-            .trim_matches('"')
-            .trim_matches('\'');
-        if key == path[idx] && depth_indent.is_none_or(|d| indent > d) {
-            line_no = n + 1;
-            depth_indent = Some(indent);
-            idx += 1;
-        }
-    }
-    line_no
 }
 
 /// The listen address: `--listen`, else `SWITCHYARD_LISTEN`, else `server.host`/`server.http_port`.

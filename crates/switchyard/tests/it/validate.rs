@@ -1,0 +1,95 @@
+//! `switchyard validate` on directories: build output and Git-ignored paths are skipped, a
+//! directory without flag files is an error unless `--allow-empty`, symlinks follow `serve`'s rule.
+
+use std::path::Path;
+use std::process::Command;
+
+use super::{bin, run};
+
+const VALID: &str = "flags:\n  - key: a\n    name: A\n    enabled: true\n";
+const INVALID: &str = "flags:\n  - key: a\n    nme: A\n";
+
+fn write(dir: &Path, rel: &str, text: &str) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().expect("parent")).expect("mkdir");
+    std::fs::write(p, text).expect("write");
+}
+
+#[test]
+fn validate_skips_build_output_and_git_ignored_paths() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let dir = t.path();
+    let git = Command::new("git")
+        .args(["init", "-q"])
+        .current_dir(dir)
+        .status()
+        .expect("git runs");
+    assert!(git.success());
+    write(dir, ".gitignore", "/build-out/\ngenerated.features.yml\n");
+    write(dir, "flags/features.yml", VALID);
+    write(
+        dir,
+        "target/debug/build/x/out/features.json",
+        "{\"flags\": [{\"nope\": 1}]}",
+    );
+    write(dir, "node_modules/pkg/features.yml", INVALID);
+    write(dir, "build-out/features.yml", INVALID);
+    write(dir, "other/generated.features.yml", INVALID);
+    let (code, out, err) = run(bin().arg("validate").current_dir(dir));
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    assert!(err.contains("1 flag file(s) valid"), "{err}");
+    // Not ignored: still found and reported.
+    write(dir, "more/features.yml", INVALID);
+    let (code, out, _) = run(bin().arg("validate").current_dir(dir));
+    assert_eq!(code, 1);
+    assert!(
+        out.starts_with("more/features.yml:2:5: flags[0]: "),
+        "{out}"
+    );
+}
+
+#[test]
+fn validate_outside_a_repository_still_skips_target_and_node_modules() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let dir = t.path();
+    write(dir, "prod/features.yml", VALID);
+    write(dir, "target/features.yml", INVALID);
+    write(dir, "web/node_modules/features.yml", INVALID);
+    let (code, out, err) = run(bin().arg("validate").arg(dir));
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+}
+
+#[test]
+fn validate_without_flag_files_fails_unless_allowed() {
+    let t = tempfile::tempdir().expect("tempdir");
+    write(t.path(), "README.md", "no flags here\n");
+    let (code, out, err) = run(bin().arg("validate").arg(t.path()));
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert!(err.contains("no flag files found in"), "{err}");
+    assert!(err.contains("--allow-empty"), "{err}");
+    let (code, _, err) = run(bin().args(["validate", "--allow-empty"]).arg(t.path()));
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("0 flag file(s) valid"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn validate_follows_symlinks_inside_the_directory_as_serve_does() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let dir = t.path().join("root");
+    write(&dir, "shared/flags.yml", VALID);
+    std::fs::create_dir_all(dir.join("prod")).expect("mkdir");
+    std::os::unix::fs::symlink("../shared/flags.yml", dir.join("prod/features.yml"))
+        .expect("symlink");
+    let (code, out, err) = run(bin().arg("validate").arg(&dir));
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    write(t.path(), "outside.yml", VALID);
+    std::os::unix::fs::symlink("../../outside.yml", dir.join("prod/more.features.yml"))
+        .expect("symlink");
+    let (code, out, _) = run(bin().arg("validate").arg(&dir));
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("points outside the directory; refused"),
+        "{out}"
+    );
+}
