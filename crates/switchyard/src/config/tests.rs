@@ -408,3 +408,37 @@ fn tokens_may_be_a_list_with_names_as_in_flipts_schema() {
         "flipt.yml:10:25: authentication.methods.token.storage.tokens[0].credential: a static token must be at least 16 bytes (this one has 5); generate one with `openssl rand -hex 32`"
     );
 }
+
+#[test]
+fn the_github_example_loads_without_warnings() {
+    let text = include_str!("../../../../examples/github/switchyard.yml");
+    let env = [
+        ("GITHUB_TOKEN".to_string(), "github_pat_example".to_string()),
+        (
+            "WEBHOOK_SECRET".to_string(),
+            "0123456789abcdef0123".to_string(),
+        ),
+        (
+            "SWITCHYARD_ADMIN_TOKEN".to_string(),
+            "0123456789abcdef0123456789abcdef".to_string(),
+        ),
+    ];
+    let s = parse("examples/github/switchyard.yml", text, &env).expect("the example is valid");
+    assert_eq!(s.format, Format::FliptV2);
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    assert_eq!(
+        s.sync.environments.keys().collect::<Vec<_>>(),
+        ["production", "staging"]
+    );
+    assert!(s.sync.environments["production"].default);
+    let storage = &s.sync.storage["flags"];
+    assert_eq!(storage.branch, "main");
+    assert_eq!(storage.credentials.as_deref(), Some("github"));
+    assert_eq!(s.server.auth.tokens.len(), 1);
+    assert!(s.server.auth.public_evaluation);
+    assert_eq!(
+        s.server.webhooks.github.as_deref(),
+        Some("0123456789abcdef0123")
+    );
+    assert_eq!(s.listen.port(), 8080);
+}
