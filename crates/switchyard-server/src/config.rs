@@ -1,4 +1,8 @@
-//! Server settings: authentication tokens and scopes, CORS origins, webhook secrets, body limits.
+//! Server settings: authentication tokens and scopes, CORS origins, webhook secrets, body limits,
+//! TLS and connection limits.
+
+use std::path::PathBuf;
+use std::time::Duration;
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +83,46 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Largest accepted webhook body, in bytes.
     pub max_webhook_bytes: usize,
+    /// HTTPS instead of plain HTTP (Flipt's `server.protocol: https`, `cert_file`, `cert_key`).
+    pub tls: Option<TlsConfig>,
+    /// Connection limits and timeouts.
+    pub limits: ConnectionLimits,
+    /// The public origin clients reach the server at (e.g. `https://flags.example.com`), used for
+    /// absolute URLs in responses; without it those URLs are relative.
+    pub public_url: Option<String>,
+}
+
+/// The certificate and key the HTTPS listener presents.
+#[derive(Debug, Clone)]
+pub struct TlsConfig {
+    /// PEM certificate chain, leaf first.
+    pub cert_file: PathBuf,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
+}
+
+/// Bounds on what connections may hold: how many, and for how long without progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Open connections at most (lowered to fit the process's open-file limit).
+    pub max_connections: usize,
+    /// A keep-alive connection with no request in flight is closed after this long.
+    pub idle_timeout: Duration,
+    /// A request's head (and a new connection's TLS handshake) must arrive within this long.
+    pub header_read_timeout: Duration,
+    /// A request's body must arrive within this long.
+    pub body_read_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            max_connections: 4096,
+            idle_timeout: Duration::from_secs(60),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -89,6 +133,9 @@ impl Default for ServerConfig {
             webhooks: WebhookSecrets::default(),
             max_body_bytes: 1024 * 1024,
             max_webhook_bytes: 5 * 1024 * 1024,
+            tls: None,
+            limits: ConnectionLimits::default(),
+            public_url: None,
         }
     }
 }

@@ -53,6 +53,18 @@ impl ApiError {
         }
     }
 
+    /// 408, the body did not arrive in time; the connection is closed after the answer.
+    pub fn body_timeout(limit: std::time::Duration) -> Self {
+        ApiError {
+            status: StatusCode::REQUEST_TIMEOUT,
+            code: 4,
+            message: format!(
+                "the request body did not arrive within {} ms (shorter than its Content-Length, or too slow)",
+                limit.as_millis()
+            ),
+        }
+    }
+
     /// 413, body too large.
     pub fn too_large(limit: usize) -> Self {
         ApiError {
@@ -82,7 +94,7 @@ impl IntoResponse for ApiError {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        resp
+        close_after_timeout(self.status, resp)
     }
 }
 
@@ -127,6 +139,15 @@ impl IntoResponse for OfrepError {
             Some(k) => json!({ "key": k, "errorCode": self.code, "errorDetails": self.details }),
             None => json!({ "errorCode": self.code, "errorDetails": self.details }),
         };
-        (self.status, axum::Json(body)).into_response()
+        close_after_timeout(self.status, (self.status, axum::Json(body)).into_response())
     }
+}
+
+/// A 408 leaves an unread body behind: the connection cannot carry another request.
+fn close_after_timeout(status: StatusCode, mut resp: Response) -> Response {
+    if status == StatusCode::REQUEST_TIMEOUT {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
 }

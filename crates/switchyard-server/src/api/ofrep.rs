@@ -105,11 +105,13 @@ pub(crate) async fn evaluate_flag(
     let bytes = match body::read(req, &state).await {
         Ok(b) => b,
         Err(e) => {
-            return (
-                e.status,
-                Json(json!({"key": key, "errorCode": "GENERAL", "errorDetails": e.message})),
-            )
-                .into_response();
+            return OfrepError {
+                status: e.status,
+                key: Some(key),
+                code: "GENERAL",
+                details: e.message,
+            }
+            .into_response();
         }
     };
     match evaluate_one(&state, &headers, &key, &bytes) {
@@ -180,11 +182,13 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
     let bytes = match body::read(req, &state).await {
         Ok(b) => b,
         Err(e) => {
-            return (
-                e.status,
-                Json(json!({"errorCode": "GENERAL", "errorDetails": e.message})),
-            )
-                .into_response();
+            return OfrepError {
+                status: e.status,
+                key: None,
+                code: "GENERAL",
+                details: e.message,
+            }
+            .into_response();
         }
     };
     let (ctx, entity) = match context(&bytes, None) {

@@ -125,3 +125,56 @@ pub fn post(uri: &str, body: &str) -> Request<Body> {
 pub fn get(uri: &str) -> Request<Body> {
     Request::get(uri).body(Body::empty()).expect("request")
 }
+
+/// The server on a loopback port, stopped on drop.
+pub struct Running {
+    pub fixture: Fixture,
+    pub addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), switchyard_server::ServeError>>>,
+}
+
+impl Running {
+    /// Starts a fixture with `config` and serves it on 127.0.0.1 (any port).
+    pub async fn start(config: ServerConfig) -> Running {
+        let fixture = Fixture::new(config).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(switchyard_server::serve(
+            listener,
+            fixture.state.clone(),
+            async move {
+                let _ = rx.await;
+            },
+        ));
+        Running {
+            fixture,
+            addr,
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server and waits (at most 15 s) until `serve` returns.
+    pub async fn stop(mut self) -> Result<(), switchyard_server::ServeError> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let task = self.task.take().expect("task");
+        tokio::time::timeout(Duration::from_secs(15), task)
+            .await
+            .expect("serve returns after shutdown")
+            .expect("serve task")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}

@@ -56,6 +56,15 @@ pub async fn serve(
     listen: SocketAddr,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<()> {
+    // An unusable certificate or key stops the start before anything listens or syncs.
+    if let Some(tls) = &server.tls {
+        switchyard_server::tls::acceptor(tls)?;
+    }
+    let scheme = if server.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -66,7 +75,7 @@ pub async fn serve(
             .map_err(|e| anyhow!("{e}"))?,
     );
     let state = AppState::new(handle.clone(), &sync, server);
-    tracing::info!(address = %local, "listening");
+    tracing::info!(address = %local, "listening on {scheme}://{local}");
     on_listening(local);
     switchyard_server::serve(listener, state, shutdown_signal())
         .await
