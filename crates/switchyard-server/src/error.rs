@@ -5,6 +5,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use switchyard_core::EvalError;
 
+/// What a 503 for an environment without a valid snapshot asks clients to wait.
+const RETRY_AFTER_SECS: &str = "5";
+
 /// An error in Flipt's grpc-gateway shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -65,6 +68,15 @@ impl ApiError {
         }
     }
 
+    /// 503, unavailable: the environment has no valid snapshot yet (the message says why).
+    pub fn not_ready(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: 14,
+            message: message.into(),
+        }
+    }
+
     /// 413, body too large.
     pub fn too_large(limit: usize) -> Self {
         ApiError {
@@ -94,6 +106,12 @@ impl IntoResponse for ApiError {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
         close_after_timeout(self.status, resp)
     }
 }
@@ -105,7 +123,8 @@ pub struct OfrepError {
     pub status: StatusCode,
     /// Flag key, for single-flag errors.
     pub key: Option<String>,
-    /// `FLAG_NOT_FOUND`, `INVALID_CONTEXT`, `PARSE_ERROR`, `TARGETING_KEY_MISSING` or `GENERAL`.
+    /// `FLAG_NOT_FOUND`, `INVALID_CONTEXT`, `PARSE_ERROR`, `TARGETING_KEY_MISSING`,
+    /// `PROVIDER_NOT_READY` or `GENERAL`.
     pub code: &'static str,
     /// What went wrong.
     pub details: String,
@@ -119,6 +138,22 @@ impl OfrepError {
             key: key.map(str::to_string),
             code,
             details: details.into(),
+        }
+    }
+
+    /// The OFREP form of an API error: 503 becomes `PROVIDER_NOT_READY`, 404 `FLAG_NOT_FOUND`
+    /// for a single flag, anything else `GENERAL`.
+    pub fn from_api(key: Option<&str>, e: ApiError) -> Self {
+        let code = match e.status {
+            StatusCode::SERVICE_UNAVAILABLE => "PROVIDER_NOT_READY",
+            StatusCode::NOT_FOUND if key.is_some() => "FLAG_NOT_FOUND",
+            _ => "GENERAL",
+        };
+        OfrepError {
+            status: e.status,
+            key: key.map(str::to_string),
+            code,
+            details: e.message,
         }
     }
 
@@ -139,7 +174,14 @@ impl IntoResponse for OfrepError {
             Some(k) => json!({ "key": k, "errorCode": self.code, "errorDetails": self.details }),
             None => json!({ "errorCode": self.code, "errorDetails": self.details }),
         };
-        close_after_timeout(self.status, (self.status, axum::Json(body)).into_response())
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
+        close_after_timeout(self.status, resp)
     }
 }
 

@@ -18,6 +18,7 @@ mod error;
 mod listener;
 mod metrics;
 mod openapi;
+mod readiness;
 mod state;
 mod time;
 pub mod tls;

@@ -104,15 +104,7 @@ pub(crate) async fn evaluate_flag(
     let headers = req.headers().clone();
     let bytes = match body::read(req, &state).await {
         Ok(b) => b,
-        Err(e) => {
-            return OfrepError {
-                status: e.status,
-                key: Some(key),
-                code: "GENERAL",
-                details: e.message,
-            }
-            .into_response();
-        }
+        Err(e) => return OfrepError::from_api(Some(&key), e).into_response(),
     };
     match evaluate_one(&state, &headers, &key, &bytes) {
         Ok(v) => Json(v).into_response(),
@@ -138,7 +130,7 @@ fn evaluate_one(
     let env_key = state.environment_key(None, headers);
     let env = state
         .snapshot(&env_key)
-        .map_err(|e| OfrepError::not_found(key, e.message))?;
+        .map_err(|e| OfrepError::from_api(Some(key), e))?;
     let ns = namespace(headers);
     let flag = env
         .find_flag(&ns, key)
@@ -181,15 +173,7 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
     let headers = req.headers().clone();
     let bytes = match body::read(req, &state).await {
         Ok(b) => b,
-        Err(e) => {
-            return OfrepError {
-                status: e.status,
-                key: None,
-                code: "GENERAL",
-                details: e.message,
-            }
-            .into_response();
-        }
+        Err(e) => return OfrepError::from_api(None, e).into_response(),
     };
     let (ctx, entity) = match context(&bytes, None) {
         Ok(c) => c,
@@ -198,15 +182,7 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
     let env_key = state.environment_key(None, &headers);
     let env = match state.snapshot(&env_key) {
         Ok(e) => e,
-        Err(e) => {
-            return OfrepError {
-                status: e.status,
-                key: None,
-                code: "GENERAL",
-                details: e.message,
-            }
-            .into_response();
-        }
+        Err(e) => return OfrepError::from_api(None, e).into_response(),
     };
     let ns_key = namespace(&headers);
     let mut flags = Vec::new();

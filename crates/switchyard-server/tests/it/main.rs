@@ -3,5 +3,6 @@
 
 mod api;
 mod limits;
+mod readiness;
 mod support;
 mod tls;

@@ -51,8 +51,13 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new(config: ServerConfig) -> Fixture {
+        Fixture::with_flags(config, FLAGS).await
+    }
+
+    /// A fixture whose directory starts with `flags` as its only flag file.
+    pub async fn with_flags(config: ServerConfig, flags: &str) -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("features.yaml"), FLAGS).expect("write");
+        std::fs::write(dir.path().join("features.yaml"), flags).expect("write");
         let mut storage = StorageConfig::local_directory(dir.path());
         storage.poll_interval = Duration::from_secs(1);
         let mut sync_config = SyncConfig::default();
@@ -112,6 +117,20 @@ impl Fixture {
             }
         }
         panic!("the new content was not served within 5 s");
+    }
+
+    /// Rewrites the flag file with invalid content and waits until the sync has rejected it.
+    pub async fn rewrite_unchecked(&self, text: &str) {
+        std::fs::write(self.dir.path().join("features.yaml"), text).expect("write");
+        for _ in 0..100 {
+            self.sync.trigger("default");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let status = self.sync.status("default").expect("status");
+            if !status.validation_errors.is_empty() {
+                return;
+            }
+        }
+        panic!("the invalid content was not rejected within 5 s");
     }
 }
 
