@@ -75,7 +75,7 @@ impl std::fmt::Debug for WebhookSecrets {
 pub struct ServerConfig {
     /// Tokens and public endpoints.
     pub auth: AuthConfig,
-    /// Origins allowed by CORS; `*` allows any.
+    /// Origins allowed by CORS; `*` allows any; empty turns CORS off (no CORS headers at all).
     pub cors_allowed_origins: Vec<String>,
     /// Webhook secrets.
     pub webhooks: WebhookSecrets,
@@ -123,6 +123,52 @@ impl Default for ConnectionLimits {
             body_read_timeout: Duration::from_secs(10),
         }
     }
+}
+
+/// A server setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// `public_url` is not an origin.
+    #[error(
+        "public_url {0:?} must be an origin such as https://flags.example.com (http or https, a host and an optional port; no path, query or credentials)"
+    )]
+    PublicUrl(String),
+    /// The TLS certificate or key is unusable.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+}
+
+impl ServerConfig {
+    /// Checks what can be checked before listening: the public URL, the TLS files.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.public_url
+            && origin(url).is_none()
+        {
+            return Err(ConfigError::PublicUrl(url.clone()));
+        }
+        if let Some(tls) = &self.tls {
+            crate::tls::acceptor(tls)?;
+        }
+        Ok(())
+    }
+
+    /// The configured public origin (`scheme://host[:port]`), if it is one.
+    pub fn public_origin(&self) -> Option<&str> {
+        self.public_url.as_deref().and_then(origin)
+    }
+}
+
+/// `url` without a trailing `/` when it is `http(s)://host[:port]`.
+fn origin(url: &str) -> Option<&str> {
+    let trimmed = url.strip_suffix('/').unwrap_or(url);
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))?;
+    let ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    ok.then_some(trimmed)
 }
 
 impl Default for ServerConfig {

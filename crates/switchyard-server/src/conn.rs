@@ -252,12 +252,16 @@ impl Future for ResponseFuture {
     }
 }
 
-/// A stream that records reads and blocked writes, after replaying bytes already read from it.
+/// A stream that records reads and blocked writes, after replaying bytes already read from it,
+/// and gives hyper's own HTTP/1 error answers (a malformed request, a path or headers too
+/// large) a JSON body.
 pub(crate) struct Tracked<S> {
     inner: S,
     prefix: Vec<u8>,
     pos: usize,
     activity: Arc<Activity>,
+    /// A replacement answer being written, and how much of it is out.
+    rewrite: Option<(Vec<u8>, usize)>,
 }
 
 impl<S> Tracked<S> {
@@ -267,6 +271,80 @@ impl<S> Tracked<S> {
             prefix,
             pos: 0,
             activity,
+            rewrite: None,
+        }
+    }
+}
+
+/// hyper's bodiless answer to a request it could not parse, as a JSON answer in Flipt's error
+/// shape; `None` for anything else (every answer of the router carries `x-request-id`).
+fn json_parse_error(buf: &[u8]) -> Option<Vec<u8>> {
+    let status = buf
+        .strip_prefix(b"HTTP/1.1 ")
+        .or_else(|| buf.strip_prefix(b"HTTP/1.0 "))?;
+    let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
+    if head_end != buf.len() || !status.starts_with(b"4") {
+        return None;
+    }
+    let head = std::str::from_utf8(buf).ok()?.to_ascii_lowercase();
+    if head.contains("\r\nx-request-id:") || !head.contains("\r\ncontent-length: 0\r\n") {
+        return None;
+    }
+    let line = head.lines().next()?;
+    let (code, message) = match line.get(9..12)? {
+        "400" => (
+            3,
+            "malformed HTTP request: the request line or a header is invalid",
+        ),
+        "414" => (3, "the request path is too long"),
+        "431" => (8, "the request headers are too large"),
+        _ => (3, "the HTTP request was refused"),
+    };
+    let body = serde_json::json!({"code": code, "message": message, "details": []}).to_string();
+    let status_line = std::str::from_utf8(buf).ok()?.lines().next()?;
+    Some(
+        format!(
+            "{status_line}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes(),
+    )
+}
+
+impl<S: AsyncWrite + Unpin> Tracked<S> {
+    /// Writes the replacement answer; `Ready(Ok(len))` reports hyper's `len` bytes as written.
+    fn poll_rewrite(&mut self, cx: &mut Context<'_>, len: usize) -> Poll<std::io::Result<usize>> {
+        while let Some((bytes, done)) = &mut self.rewrite {
+            if *done == bytes.len() {
+                self.rewrite = None;
+                return Poll::Ready(Ok(len));
+            }
+            match Pin::new(&mut self.inner).poll_write(cx, &bytes[*done..]) {
+                Poll::Ready(Ok(0)) => {
+                    return Poll::Ready(Err(std::io::ErrorKind::WriteZero.into()));
+                }
+                Poll::Ready(Ok(n)) => *done += n,
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+        Poll::Ready(Ok(len))
+    }
+
+    /// Whether `buf` is a parse-error answer to replace (HTTP/1 only, no request running).
+    fn start_rewrite(&mut self, buf: &[u8]) -> bool {
+        if self.rewrite.is_some() {
+            return true;
+        }
+        if !self.activity.track_head.load(Ordering::Relaxed) {
+            return false;
+        }
+        match json_parse_error(buf) {
+            Some(bytes) => {
+                self.rewrite = Some((bytes, 0));
+                true
+            }
+            None => false,
         }
     }
 }
@@ -304,6 +382,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
+        if buf.starts_with(b"HTTP/1.") && this.start_rewrite(buf) {
+            return this.poll_rewrite(cx, buf.len());
+        }
         let r = Pin::new(&mut this.inner).poll_write(cx, buf);
         this.activity.on_write(r.is_pending());
         r
@@ -315,6 +396,14 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
         bufs: &[std::io::IoSlice<'_>],
     ) -> Poll<std::io::Result<usize>> {
         let this = self.get_mut();
+        let first = bufs.iter().find(|b| !b.is_empty());
+        if let Some(first) = first
+            && first.starts_with(b"HTTP/1.")
+            && bufs.iter().filter(|b| !b.is_empty()).count() == 1
+            && this.start_rewrite(first)
+        {
+            return this.poll_rewrite(cx, first.len());
+        }
         let r = Pin::new(&mut this.inner).poll_write_vectored(cx, bufs);
         this.activity.on_write(r.is_pending());
         r

@@ -24,7 +24,8 @@ mod time;
 pub mod tls;
 
 pub use config::{
-    AuthConfig, ConnectionLimits, Scope, ServerConfig, TlsConfig, Token, WebhookSecrets,
+    AuthConfig, ConfigError, ConnectionLimits, Scope, ServerConfig, TlsConfig, Token,
+    WebhookSecrets,
 };
 pub use listener::{ServeError, serve};
 pub use state::{AppState, EnvironmentInfo};

@@ -15,9 +15,9 @@ use tokio::sync::watch;
 use tokio_rustls::TlsAcceptor;
 
 use crate::App;
+use crate::config::ConfigError;
 use crate::conn::{self, Activity, Millis, Tracked};
 use crate::state::AppState;
-use crate::tls::TlsError;
 
 /// File descriptors kept for everything but connections (git packs, sync threads, logs, …).
 const RESERVED_FDS: usize = 64;
@@ -34,9 +34,9 @@ const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// Why the server cannot serve.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
-    /// The TLS certificate or key is unusable.
+    /// A setting is unusable (the public URL, the TLS certificate or key).
     #[error(transparent)]
-    Tls(#[from] TlsError),
+    Config(#[from] ConfigError),
     /// The listener failed.
     #[error("listener: {0}")]
     Io(#[from] std::io::Error),
@@ -163,12 +163,14 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    state.config().validate()?;
     let tls = state
         .config()
         .tls
         .as_ref()
         .map(crate::tls::acceptor)
-        .transpose()?;
+        .transpose()
+        .map_err(ConfigError::from)?;
     let limits = state.config().limits;
     let max = connection_limit(limits.max_connections);
     let millis = Millis::from(&limits);

@@ -5,8 +5,8 @@
 //! environment from `X-Flipt-Environment`, entity id from `context.targetingKey` (a random UUID
 //! when absent, as Flipt does), variant flags answer their variant key as a string value, boolean
 //! flags a bool with variant `"true"`/`"false"`. Unlike Flipt, context values of any JSON type are
-//! accepted (numbers and booleans become their JSON text) and every bulk response carries an
-//! absolute stream URL when the request says which host it reached.
+//! accepted (numbers and booleans become their JSON text), and the bulk response's stream URL
+//! carries the configured public origin (`ServerConfig::public_url`) when there is one.
 
 use std::collections::HashMap;
 
@@ -233,21 +233,13 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
     }
     let stream_path = format!("/ofrep/v1/_stream/{}/{}/events", env_key, ns_key);
     let mut stream = json!({"type": "sse", "endpoint": {"requestUri": stream_path}});
-    if let Some(origin) = request_origin(&headers) {
+    // Never from the request's Host header (a forged one would be echoed as the stream's
+    // origin): the configured public URL, else no origin (clients use their base URL's).
+    if let Some(origin) = state.config().public_origin() {
         stream["endpoint"]["origin"] = json!(origin);
     }
     let body = json!({"flags": flags, "eventStreams": [stream]});
     (StatusCode::OK, [(header::ETAG, etag_value)], Json(body)).into_response()
-}
-
-/// `scheme://host` this request reached, from `Host` (and `X-Forwarded-Proto`).
-fn request_origin(headers: &HeaderMap) -> Option<String> {
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("http");
-    Some(format!("{proto}://{host}"))
 }
 
 /// `GET /ofrep/v1/_stream/{env}/{ns}/events`: `refetchEvaluation` on every change of the namespace.

@@ -56,10 +56,8 @@ pub async fn serve(
     listen: SocketAddr,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<()> {
-    // An unusable certificate or key stops the start before anything listens or syncs.
-    if let Some(tls) = &server.tls {
-        switchyard_server::tls::acceptor(tls)?;
-    }
+    // An unusable certificate, key or public URL stops the start before anything listens.
+    server.validate()?;
     let scheme = if server.tls.is_some() {
         "https"
     } else {

@@ -340,6 +340,11 @@ fn server(root: &Value) -> Result<ServerConfig, PathError> {
     if let Some(origins) = root.pointer("/cors/allowed_origins") {
         cfg.cors_allowed_origins = typed(origins, &["cors", "allowed_origins"])?;
     }
+    if root.pointer("/cors/enabled").and_then(Value::as_bool) == Some(false) {
+        // CORS off: no CORS headers at all
+        cfg.cors_allowed_origins = Vec::new();
+    }
+    connection_limits(root, &mut cfg)?;
     if let Some(auth) = obj(
         root.get("authentication").unwrap_or(&Value::Null),
         &["authentication"],
@@ -428,6 +433,40 @@ fn server(root: &Value) -> Result<ServerConfig, PathError> {
         };
     }
     Ok(cfg)
+}
+
+/// `server.public_url`, `server.max_connections`, `server.idle_timeout`,
+/// `server.read_header_timeout`, `server.body_read_timeout` (Switchyard's own keys).
+fn connection_limits(root: &Value, cfg: &mut ServerConfig) -> Result<(), PathError> {
+    if let Some(v) = root.pointer("/server/public_url") {
+        cfg.public_url = Some(typed(v, &["server", "public_url"])?);
+    }
+    if let Some(v) = root.pointer("/server/max_connections") {
+        let n: usize = typed(v, &["server", "max_connections"])?;
+        if n == 0 {
+            return Err(err(&["server", "max_connections"], "must be at least 1"));
+        }
+        cfg.limits.max_connections = n;
+    }
+    let limits = &mut cfg.limits;
+    for (key, slot) in [
+        ("idle_timeout", &mut limits.idle_timeout),
+        ("read_header_timeout", &mut limits.header_read_timeout),
+        ("body_read_timeout", &mut limits.body_read_timeout),
+    ] {
+        if let Some(v) = root.pointer(&format!("/server/{key}")) {
+            let text: String = typed(v, &["server", key])?;
+            *slot = switchyard_sync::config::parse_duration(&text)
+                .filter(|d| !d.is_zero())
+                .ok_or_else(|| {
+                    err(
+                        &["server", key],
+                        format!("invalid duration {text:?} (e.g. \"10s\", \"1m\")"),
+                    )
+                })?;
+        }
+    }
+    Ok(())
 }
 
 fn listen(root: &Value) -> Result<SocketAddr, PathError> {
