@@ -1055,3 +1055,40 @@ async fn request_ids_are_distinct_uuid_v4_strings() {
         }
     }
 }
+
+#[tokio::test]
+async fn durations_have_no_float_noise_and_openapi_has_the_release_version() {
+    let f = fixture().await;
+    for _ in 0..20 {
+        let (_, _, v) = f
+            .call(post(
+                "/evaluate/v1/boolean",
+                r#"{"flagKey":"dark","entityId":"u1"}"#,
+            ))
+            .await;
+        let text = v["requestDurationMillis"].to_string();
+        let decimals = text.split('.').nth(1).map_or(0, str::len);
+        assert!(decimals <= 3, "{text}");
+    }
+    let (_, _, v) = f
+        .call(post(
+            "/evaluate/v1/batch",
+            r#"{"requests":[{"flagKey":"dark","entityId":"u1"}]}"#,
+        ))
+        .await;
+    let text = v["requestDurationMillis"].to_string();
+    assert!(text.split('.').nth(1).map_or(0, str::len) <= 3, "{text}");
+    // the binary's version (what `switchyard --version` prints)
+    let manifest = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../switchyard/Cargo.toml"
+    ))
+    .expect("binary manifest");
+    let version = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .map(|v| v.trim_matches('"'))
+        .expect("version line");
+    let (_, _, v) = f.call(get("/openapi.json")).await;
+    assert_eq!(v["info"]["version"], version);
+}
