@@ -77,6 +77,15 @@ impl ApiError {
         }
     }
 
+    /// 500, internal.
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: 13,
+            message: message.into(),
+        }
+    }
+
     /// 413, body too large.
     pub fn too_large(limit: usize) -> Self {
         ApiError {

@@ -10,6 +10,7 @@
 
 pub mod api;
 mod auth;
+mod bodies;
 mod body;
 pub mod config;
 mod conn;

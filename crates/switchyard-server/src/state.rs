@@ -11,6 +11,7 @@ use switchyard_core::Environment;
 use switchyard_sync::{ErrorClass, Outcome, SyncConfig, SyncHandle};
 use tokio::sync::watch;
 
+use crate::bodies::SnapshotBodies;
 use crate::config::ServerConfig;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -51,6 +52,7 @@ struct Inner {
     started: Instant,
     /// Latched once an environment serves a valid snapshot (it never goes back).
     serving: HashMap<String, AtomicBool>,
+    bodies: SnapshotBodies,
 }
 
 impl AppState {
@@ -109,6 +111,7 @@ impl AppState {
                 stopping: watch::channel(false).0,
                 started: Instant::now(),
                 serving,
+                bodies: SnapshotBodies::default(),
             }),
         };
         state.record_sync_metrics();
@@ -175,6 +178,11 @@ impl AppState {
     /// Server settings.
     pub fn config(&self) -> &ServerConfig {
         &self.inner.config
+    }
+
+    /// Serialised client snapshots, shared by requests and streams.
+    pub(crate) fn bodies(&self) -> &SnapshotBodies {
+        &self.inner.bodies
     }
 
     pub(crate) fn metrics(&self) -> &Metrics {
