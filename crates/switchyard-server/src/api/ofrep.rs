@@ -17,7 +17,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use serde_json::{Map, Value, json};
-use switchyard_core::{Evaluation, FlagType, Reason, evaluate};
+use switchyard_core::{Environment, Evaluation, FlagType, Reason, evaluate};
 
 use crate::body;
 use crate::error::OfrepError;
@@ -185,12 +185,47 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
         Err(e) => return OfrepError::from_api(None, e).into_response(),
     };
     let ns_key = namespace(&headers);
+    let large = env
+        .namespace(&ns_key)
+        .is_some_and(|n| n.flags.len() > BLOCKING_BULK_FLAGS);
+    if !large {
+        return bulk(&state, &headers, &env, &env_key, &ns_key, &ctx, &entity);
+    }
+    // thousands of evaluations and a body of megabytes: not on an async worker
+    tokio::task::spawn_blocking(move || {
+        bulk(&state, &headers, &env, &env_key, &ns_key, &ctx, &entity)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        OfrepError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            key: None,
+            code: "GENERAL",
+            details: format!("bulk evaluation failed: {e}"),
+        }
+        .into_response()
+    })
+}
+
+/// Namespaces with more flags than this are bulk-evaluated on a blocking thread.
+const BLOCKING_BULK_FLAGS: usize = 1000;
+
+/// The bulk answer: every selected flag evaluated, the ETag, 304 on a match.
+fn bulk(
+    state: &AppState,
+    headers: &HeaderMap,
+    env: &Environment,
+    env_key: &str,
+    ns_key: &str,
+    ctx: &HashMap<String, String>,
+    entity: &str,
+) -> Response {
     let mut flags = Vec::new();
     let mut h = crc32fast::Hasher::new();
     h.update(env_key.as_bytes());
     h.update(&[0]);
     h.update(ns_key.as_bytes());
-    if let Some(ns) = env.namespace(&ns_key) {
+    if let Some(ns) = env.namespace(ns_key) {
         let wanted: Option<Vec<&str>> = ctx.get("flags").map(|f| {
             f.split(',')
                 .map(str::trim)
@@ -205,7 +240,7 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
             if !selected {
                 continue;
             }
-            let eval = evaluate(flag, &entity, &ctx);
+            let eval = evaluate(flag, entity, ctx);
             let item = success(&flag.key, &eval);
             h.update(&[0]);
             h.update(flag.key.as_bytes());
@@ -215,7 +250,7 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
             h.update(item["metadata"].to_string().as_bytes());
             flags.push(item);
         }
-        state.metrics().bulk_request(&env_key, &ns_key, flags.len());
+        state.metrics().bulk_request(env_key, ns_key, flags.len());
     } else if ctx.contains_key("flags") || ns_key != "default" {
         return OfrepError::bad_request(
             None,
@@ -228,7 +263,7 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
     let etag = format!("W/\"{:08x}\"", h.finalize());
     let etag_value =
         HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
-    if if_none_match(&headers, &etag) {
+    if if_none_match(headers, &etag) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response();
     }
     let stream_path = format!("/ofrep/v1/_stream/{}/{}/events", env_key, ns_key);

@@ -1162,3 +1162,43 @@ async fn client_snapshot_bodies_are_shared_until_the_namespace_changes() {
         .unwrap();
     assert_eq!(dark["enabled"], true, "{dark}");
 }
+
+#[tokio::test]
+async fn a_large_namespace_is_bulk_evaluated_and_listed_in_pages() {
+    let mut text = String::from("version: \"1.4\"\nnamespace: default\nflags:\n");
+    for i in 0..1500 {
+        text.push_str(&format!(
+            "  - {{key: f{i}, name: F{i}, type: BOOLEAN_FLAG_TYPE, enabled: true}}\n"
+        ));
+    }
+    let f = Fixture::with_flags(ServerConfig::default(), &text).await;
+    let (s, h, v) = f
+        .call(post(
+            "/ofrep/v1/evaluate/flags",
+            r#"{"context":{"targetingKey":"u1"}}"#,
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["flags"].as_array().map(Vec::len), Some(1500));
+    let etag = h["etag"].to_str().unwrap().to_string();
+    let again = Request::post("/ofrep/v1/evaluate/flags")
+        .header("if-none-match", etag)
+        .body(Body::from(r#"{"context":{"targetingKey":"u1"}}"#))
+        .unwrap();
+    assert_eq!(f.call(again).await.0, StatusCode::NOT_MODIFIED);
+    let mut seen = 0;
+    let mut token = String::new();
+    loop {
+        let (_, _, v) = f
+            .call(get(&format!(
+                "/api/v1/namespaces/default/flags?limit=400&pageToken={token}"
+            )))
+            .await;
+        seen += v["flags"].as_array().map_or(0, Vec::len);
+        token = v["nextPageToken"].as_str().unwrap().to_string();
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen, 1500);
+}
