@@ -43,11 +43,12 @@ pub enum ServeError {
 }
 
 /// The open connections, for the limit and for shedding.
-#[derive(Default)]
 struct Registry {
     conns: Mutex<HashMap<u64, Arc<Activity>>>,
     next: AtomicU64,
     open: watch::Sender<usize>,
+    /// For the connection counters of `/metrics`.
+    state: AppState,
 }
 
 /// A connection's entry, removed when the connection's task ends.
@@ -60,6 +61,8 @@ impl Drop for Registered {
     fn drop(&mut self) {
         lock(&self.registry.conns).remove(&self.id);
         self.registry.open.send_modify(|n| *n = n.saturating_sub(1));
+        let open = &self.registry.state.metrics().connections.open;
+        let _ = open.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1));
     }
 }
 
@@ -68,6 +71,15 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Registry {
+    fn new(state: AppState) -> Registry {
+        Registry {
+            conns: Mutex::new(HashMap::new()),
+            next: AtomicU64::new(0),
+            open: watch::Sender::new(0),
+            state,
+        }
+    }
+
     fn open(&self) -> usize {
         *self.open.borrow()
     }
@@ -77,6 +89,8 @@ impl Registry {
         let activity = Arc::new(Activity::new(overflow));
         lock(&self.conns).insert(id, activity.clone());
         self.open.send_modify(|n| *n += 1);
+        let open = &self.state.metrics().connections.open;
+        open.fetch_add(1, Ordering::Relaxed);
         (
             Registered {
                 registry: self.clone(),
@@ -103,6 +117,8 @@ impl Registry {
         for a in &idle[..n] {
             a.request_shed();
         }
+        let shed = &self.state.metrics().connections.shed;
+        shed.fetch_add(n as u64, Ordering::Relaxed);
         n
     }
 
@@ -175,8 +191,10 @@ pub async fn serve(
     let max = connection_limit(limits.max_connections);
     let millis = Millis::from(&limits);
     let stopping = state.stopping();
+    let registry = Arc::new(Registry::new(state.clone()));
+    let counters = &registry.state.metrics().connections;
+    counters.limit.store(max as u64, Ordering::Relaxed);
     let app = crate::app(state);
-    let registry = Arc::new(Registry::default());
     let mut backoff = MIN_BACKOFF;
     let mut refused_logged = false;
     tokio::pin!(shutdown);
@@ -192,6 +210,7 @@ pub async fn serve(
             }
             Err(e) if is_connection_error(&e) => continue,
             Err(e) => {
+                counters.accept_errors.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(error = %e, open = registry.open(), "accept failed; closing idle connections");
                 let made_room = tokio::select! {
                     r = registry.make_room(SHED_ON_ERROR) => r,
@@ -232,6 +251,7 @@ pub async fn serve(
                 );
                 refused_logged = true;
             }
+            counters.refused.fetch_add(1, Ordering::Relaxed);
             drop(stream);
             continue;
         }

@@ -185,6 +185,7 @@ impl AppState {
         &self.inner.bodies
     }
 
+    /// Counters and histograms for `/metrics`.
     pub(crate) fn metrics(&self) -> &Metrics {
         &self.inner.metrics
     }

@@ -279,6 +279,28 @@ fn with_fd_limit(hog: usize) {
         assert!(took < Duration::from_secs(1), "round {round}: {took:?}");
         idle.push(TcpStream::connect(addr).expect("connect"));
     }
+    let (metrics, _) = request(
+        addr,
+        "GET /metrics HTTP/1.1\r\nHost: t\r\n\r\n",
+        Duration::from_secs(5),
+    );
+    let value = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing in {metrics}"))
+    };
+    let limit = value("switchyard_http_connections_limit");
+    assert!(limit <= 1024 - 96, "fitted to ulimit -n 1024: {limit}");
+    assert!(value("switchyard_http_connections_open") <= limit + 32);
+    assert!(value("switchyard_http_connections_shed_total") > 0);
+    if hog > 0 {
+        assert!(
+            value("switchyard_http_accept_errors_total") > 0,
+            "EMFILE seen"
+        );
+    }
     drop(idle);
     drop(child.stdin.take());
     let started = Instant::now();
