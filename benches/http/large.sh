@@ -7,7 +7,9 @@
 #     clients download the whole snapshot in a loop
 #   - the server's peak and current RSS
 #
-#   benches/http/large.sh          # FLAGS=50000 DOWNLOADS=10 DURATION=10s
+#   benches/http/large.sh          # FLAGS=50000 DOWNLOADS=10 DURATION=10s RATE_MBPS=0
+# RATE_MBPS > 0 makes each downloader read at most that many MB/s (a client on a real network);
+# 0 reads as fast as loopback allows (the downloaders then compete with the server for the CPU).
 # Needs wrk, git, curl and python3. Binds 127.0.0.1 only.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -15,6 +17,7 @@ root="$(cd "$here/../.." && pwd)"
 FLAGS="${FLAGS:-50000}"
 DOWNLOADS="${DOWNLOADS:-10}"
 DURATION="${DURATION:-10s}"
+RATE_MBPS="${RATE_MBPS:-0}"
 command -v wrk >/dev/null || { echo "error: wrk not found (apt-get install -y wrk)" >&2; exit 2; }
 cd "$root"
 [[ "${SKIP_BUILD:-0}" == 1 ]] || cargo build --release -p switchyard
@@ -57,22 +60,30 @@ body='{"flagKey":"flag-1","entityId":"user-1","context":{"plan":"plan-1"}}'
 alone=$(BODY="$body" wrk -t1 -c4 -d"$DURATION" --latency -s "$here/post.lua" "$sy/evaluate/v1/boolean" | grep '^RESULT')
 echo "small evaluation alone:  $alone"
 secs=${DURATION%s}
-python3 - "$snap" "$DOWNLOADS" "$((secs + 2))" > "$work/downloads.txt" <<'PY' &
+python3 - "$snap" "$DOWNLOADS" "$((secs + 2))" "$RATE_MBPS" > "$work/downloads.txt" <<'PY' &
 import sys, threading, time, urllib.request
-url, n, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+url, n, secs, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4])
 stop = time.time() + secs
 times = []
 def run():
     while time.time() < stop:
         t = time.time()
+        got = 0
         with urllib.request.urlopen(url) as r:
-            while r.read(1 << 20):
-                pass
+            while True:
+                chunk = r.read(1 << 18)
+                if not chunk:
+                    break
+                got += len(chunk)
+                if rate > 0:
+                    ahead = got / (rate * 1e6) - (time.time() - t)
+                    if ahead > 0:
+                        time.sleep(ahead)
         times.append(time.time() - t)
 ts = [threading.Thread(target=run) for _ in range(n)]
 [t.start() for t in ts]; [t.join() for t in ts]
 times.sort()
-print(f"{len(times)} downloads by {n} clients, median {times[len(times)//2]:.2f} s, max {times[-1]:.2f} s")
+print(f"{len(times)} downloads by {n} clients (rate limit {rate or 'none'} MB/s each), median {times[len(times)//2]:.2f} s, max {times[-1]:.2f} s")
 PY
 dl=$!
 sleep 1

@@ -91,17 +91,24 @@ pub(crate) async fn list_flags(
         };
         let end = start.saturating_add(take).min(total);
         let now = now_rfc3339();
-        let flags: Vec<Value> = namespace.flags[start..end]
-            .iter()
-            .map(|f| flag_json(&ns, f, &now))
-            .collect();
+        // one flag's JSON tree at a time, not the whole page's
+        let mut out = Vec::with_capacity(64 + (end - start) * 512);
+        out.extend_from_slice(b"{\"flags\":[");
+        for (i, f) in namespace.flags[start..end].iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, &flag_json(&ns, f, &now)).ok()?;
+        }
         let next = if end < total {
             end.to_string()
         } else {
             String::new()
         };
-        serde_json::to_vec(&json!({"flags": flags, "nextPageToken": next, "totalCount": total}))
-            .ok()
+        let tail = json!({"nextPageToken": next, "totalCount": total}).to_string();
+        out.extend_from_slice(b"],");
+        out.extend_from_slice(tail.trim_start_matches('{').as_bytes());
+        Some(out)
     })
     .await
     .ok()
