@@ -155,14 +155,27 @@ pub(crate) async fn namespaces(
     ))
 }
 
-/// `GET /api/v1/environments/{env}/namespaces/{ns}/document`: the namespace as a Flipt document.
+/// `GET /api/v1/environments/{env}/namespaces/{ns}/document`: the namespace as a Flipt document,
+/// built on a blocking thread (a large namespace is megabytes of JSON).
 pub(crate) async fn document(
     State(state): State<AppState>,
     Path((env_key, ns)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let env = state.snapshot(&env_key)?;
-    let namespace = env
-        .namespace(&ns)
-        .ok_or_else(|| ApiError::not_found(format!("namespace \"{ns}\" not found")))?;
-    Ok(Json(export::document(namespace)))
+    if env.namespace(&ns).is_none() {
+        return Err(ApiError::not_found(format!("namespace \"{ns}\" not found")));
+    }
+    let body = tokio::task::spawn_blocking(move || {
+        let namespace = env.namespace(&ns)?;
+        serde_json::to_vec(&export::document(namespace)).ok()
+    })
+    .await
+    .ok()
+    .flatten()
+    .ok_or_else(|| ApiError::internal("building the document failed"))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from(body),
+    )
+        .into_response())
 }
