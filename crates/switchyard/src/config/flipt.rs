@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
-use switchyard_server::{AuthConfig, Scope, ServerConfig, Token, WebhookSecrets};
+use switchyard_server::{AuthConfig, Scope, ServerConfig, TlsConfig, Token, WebhookSecrets};
 use switchyard_sync::{CredentialsConfig, EnvironmentConfig, SyncConfig};
 
 use super::{Format, Settings};
@@ -345,6 +345,7 @@ fn server(root: &Value) -> Result<ServerConfig, PathError> {
         cfg.cors_allowed_origins = Vec::new();
     }
     connection_limits(root, &mut cfg)?;
+    cfg.tls = tls(root)?;
     if let Some(auth) = obj(
         root.get("authentication").unwrap_or(&Value::Null),
         &["authentication"],
@@ -469,18 +470,54 @@ fn connection_limits(root: &Value, cfg: &mut ServerConfig) -> Result<(), PathErr
     Ok(())
 }
 
+/// Flipt's `server.protocol: https` with `cert_file` and `cert_key`.
+fn tls(root: &Value) -> Result<Option<TlsConfig>, PathError> {
+    match root.pointer("/server/protocol").and_then(Value::as_str) {
+        None | Some("http") => Ok(None),
+        Some("https") => {
+            let file = |key: &str| -> Result<std::path::PathBuf, PathError> {
+                root.pointer(&format!("/server/{key}"))
+                    .and_then(Value::as_str)
+                    .filter(|s| !s.trim().is_empty())
+                    .map(std::path::PathBuf::from)
+                    .ok_or_else(|| {
+                        err(
+                            &["server", key],
+                            "server.protocol is https: set cert_file (PEM certificate chain) and cert_key (PEM private key)",
+                        )
+                    })
+            };
+            Ok(Some(TlsConfig {
+                cert_file: file("cert_file")?,
+                key_file: file("cert_key")?,
+            }))
+        }
+        Some(other) => Err(err(
+            &["server", "protocol"],
+            format!("unknown protocol {other:?}: use http or https"),
+        )),
+    }
+}
+
 fn listen(root: &Value) -> Result<SocketAddr, PathError> {
     let host = root
         .pointer("/server/host")
         .and_then(Value::as_str)
         .unwrap_or("0.0.0.0");
-    let port = match root.pointer("/server/http_port") {
-        None => 8080,
+    // as Flipt: HTTPS listens on https_port (default 443) instead of http_port
+    let https = root.pointer("/server/protocol").and_then(Value::as_str) == Some("https");
+    let (key, default) = if https {
+        ("https_port", 443)
+    } else {
+        ("http_port", 8080)
+    };
+    let port = match root.pointer(&format!("/server/{key}")) {
+        None => default,
         Some(v) => v
             .as_u64()
             .or_else(|| v.as_str().and_then(|s| s.parse().ok()))
             .filter(|p| *p <= 65535)
-            .ok_or_else(|| err(&["server", "http_port"], format!("invalid port {v}")))?,
+            .ok_or_else(|| err(&["server", key], format!("invalid port {v}")))?,
     };
     format!("{host}:{port}")
         .parse()

@@ -201,3 +201,32 @@ fn server_connection_limits_public_url_and_cors_off() {
     .unwrap_err();
     assert!(e.message.contains("server.idle_timeout"), "{e}");
 }
+
+#[test]
+fn flipt_https_keys_map_to_tls_and_the_https_port() {
+    let base = "storage:\n  flags:\n    remote: https://x/y.git\n";
+    let text = format!(
+        "{base}server:\n  protocol: https\n  https_port: 8443\n  cert_file: /etc/tls/server.crt\n  cert_key: /etc/tls/server.key\n"
+    );
+    let s = parse("flipt.yml", &text, &[]).expect("valid");
+    let tls = s.server.tls.expect("TLS on");
+    assert_eq!(tls.cert_file, std::path::Path::new("/etc/tls/server.crt"));
+    assert_eq!(tls.key_file, std::path::Path::new("/etc/tls/server.key"));
+    assert_eq!(s.listen.port(), 8443);
+    let s = parse("flipt.yml", base, &[]).expect("valid");
+    assert!(s.server.tls.is_none());
+    let e = parse(
+        "flipt.yml",
+        &format!("{base}server:\n  protocol: https\n  cert_file: a.crt\n"),
+        &[],
+    )
+    .unwrap_err();
+    assert!(e.message.contains("server.cert_key"), "{e}");
+    let e = parse(
+        "flipt.yml",
+        &format!("{base}server:\n  protocol: grpc\n"),
+        &[],
+    )
+    .unwrap_err();
+    assert!(e.message.contains("use http or https"), "{e}");
+}
