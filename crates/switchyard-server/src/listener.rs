@@ -37,9 +37,6 @@ pub enum ServeError {
     /// A setting is unusable (the public URL, the TLS certificate or key).
     #[error(transparent)]
     Config(#[from] ConfigError),
-    /// The listener failed.
-    #[error("listener: {0}")]
-    Io(#[from] std::io::Error),
 }
 
 /// The open connections, for the limit and for shedding.
