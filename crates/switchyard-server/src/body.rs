@@ -9,19 +9,30 @@ use serde::de::DeserializeOwned;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Reads the whole body within the configured limit.
+/// Reads the whole body within the configured size limit and body-read timeout.
 pub(crate) async fn read(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
-    let limit = state.config().max_body_bytes;
-    Bytes::from_request(req, state).await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::too_large(limit)
-        } else {
-            ApiError::invalid(format!(
-                "could not read the request body: {}",
-                e.body_text()
-            ))
+    read_limited(req, state, state.config().max_body_bytes).await
+}
+
+/// Reads the whole body within `limit` bytes (as set by the route's `DefaultBodyLimit`) and the
+/// body-read timeout; a body that stalls or is shorter than its `Content-Length` gets a 408.
+pub(crate) async fn read_limited(
+    req: Request,
+    state: &AppState,
+    limit: usize,
+) -> Result<Bytes, ApiError> {
+    let timeout = state.config().limits.body_read_timeout;
+    match tokio::time::timeout(timeout, Bytes::from_request(req, state)).await {
+        Err(_) => Err(ApiError::body_timeout(timeout)),
+        Ok(Ok(b)) => Ok(b),
+        Ok(Err(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            Err(ApiError::too_large(limit))
         }
-    })
+        Ok(Err(e)) => Err(ApiError::invalid(format!(
+            "could not read the request body: {}",
+            e.body_text()
+        ))),
+    }
 }
 
 /// Parses a JSON object; an empty body reads as `{}`.

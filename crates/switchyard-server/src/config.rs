@@ -1,6 +1,8 @@
-//! Server settings: authentication tokens and scopes, CORS origins, webhook secrets, body limits.
+//! Server settings: authentication tokens and scopes, CORS origins, webhook secrets, body limits,
+//! TLS and connection limits.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,7 +75,7 @@ impl std::fmt::Debug for WebhookSecrets {
 pub struct ServerConfig {
     /// Tokens and public endpoints.
     pub auth: AuthConfig,
-    /// Origins allowed by CORS; `*` allows any.
+    /// Origins allowed by CORS; `*` allows any; empty turns CORS off (no CORS headers at all).
     pub cors_allowed_origins: Vec<String>,
     /// Webhook secrets.
     pub webhooks: WebhookSecrets,
@@ -83,6 +85,11 @@ pub struct ServerConfig {
     pub max_webhook_bytes: usize,
     /// HTTPS instead of plain HTTP (Flipt's `server.protocol: https`, `cert_file`, `cert_key`).
     pub tls: Option<TlsConfig>,
+    /// Connection limits and timeouts.
+    pub limits: ConnectionLimits,
+    /// The public origin clients reach the server at (e.g. `https://flags.example.com`), used for
+    /// absolute URLs in responses; without it those URLs are relative.
+    pub public_url: Option<String>,
 }
 
 /// The certificate and key the HTTPS listener presents.
@@ -94,6 +101,76 @@ pub struct TlsConfig {
     pub key_file: PathBuf,
 }
 
+/// Bounds on what connections may hold: how many, and for how long without progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Open connections at most (lowered to fit the process's open-file limit).
+    pub max_connections: usize,
+    /// A keep-alive connection with no request in flight is closed after this long.
+    pub idle_timeout: Duration,
+    /// A request's head (and a new connection's TLS handshake) must arrive within this long.
+    pub header_read_timeout: Duration,
+    /// A request's body must arrive within this long.
+    pub body_read_timeout: Duration,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            max_connections: 4096,
+            idle_timeout: Duration::from_secs(60),
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A server setting that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// `public_url` is not an origin.
+    #[error(
+        "public_url {0:?} must be an origin such as https://flags.example.com (http or https, a host and an optional port; no path, query or credentials)"
+    )]
+    PublicUrl(String),
+    /// The TLS certificate or key is unusable.
+    #[error(transparent)]
+    Tls(#[from] crate::tls::TlsError),
+}
+
+impl ServerConfig {
+    /// Checks what can be checked before listening: the public URL, the TLS files.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.public_url
+            && origin(url).is_none()
+        {
+            return Err(ConfigError::PublicUrl(url.clone()));
+        }
+        if let Some(tls) = &self.tls {
+            crate::tls::acceptor(tls)?;
+        }
+        Ok(())
+    }
+
+    /// The configured public origin (`scheme://host[:port]`), if it is one.
+    pub fn public_origin(&self) -> Option<&str> {
+        self.public_url.as_deref().and_then(origin)
+    }
+}
+
+/// `url` without a trailing `/` when it is `http(s)://host[:port]`.
+fn origin(url: &str) -> Option<&str> {
+    let trimmed = url.strip_suffix('/').unwrap_or(url);
+    let rest = trimmed
+        .strip_prefix("https://")
+        .or_else(|| trimmed.strip_prefix("http://"))?;
+    let ok = !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '[' | ']'));
+    ok.then_some(trimmed)
+}
+
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
@@ -103,6 +180,8 @@ impl Default for ServerConfig {
             max_body_bytes: 1024 * 1024,
             max_webhook_bytes: 5 * 1024 * 1024,
             tls: None,
+            limits: ConnectionLimits::default(),
+            public_url: None,
         }
     }
 }

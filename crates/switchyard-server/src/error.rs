@@ -5,6 +5,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use switchyard_core::EvalError;
 
+/// What a 503 for an environment without a valid snapshot asks clients to wait.
+const RETRY_AFTER_SECS: &str = "5";
+
 /// An error in Flipt's grpc-gateway shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -53,6 +56,36 @@ impl ApiError {
         }
     }
 
+    /// 408, the body did not arrive in time; the connection is closed after the answer.
+    pub fn body_timeout(limit: std::time::Duration) -> Self {
+        ApiError {
+            status: StatusCode::REQUEST_TIMEOUT,
+            code: 4,
+            message: format!(
+                "the request body did not arrive within {} ms (shorter than its Content-Length, or too slow)",
+                limit.as_millis()
+            ),
+        }
+    }
+
+    /// 503, unavailable: the environment has no valid snapshot yet (the message says why).
+    pub fn not_ready(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            code: 14,
+            message: message.into(),
+        }
+    }
+
+    /// 500, internal.
+    pub fn internal(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: 13,
+            message: message.into(),
+        }
+    }
+
     /// 413, body too large.
     pub fn too_large(limit: usize) -> Self {
         ApiError {
@@ -82,7 +115,13 @@ impl IntoResponse for ApiError {
             resp.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
-        resp
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
+        close_after_timeout(self.status, resp)
     }
 }
 
@@ -93,7 +132,8 @@ pub struct OfrepError {
     pub status: StatusCode,
     /// Flag key, for single-flag errors.
     pub key: Option<String>,
-    /// `FLAG_NOT_FOUND`, `INVALID_CONTEXT`, `PARSE_ERROR`, `TARGETING_KEY_MISSING` or `GENERAL`.
+    /// `FLAG_NOT_FOUND`, `INVALID_CONTEXT`, `PARSE_ERROR`, `TARGETING_KEY_MISSING`,
+    /// `PROVIDER_NOT_READY` or `GENERAL`.
     pub code: &'static str,
     /// What went wrong.
     pub details: String,
@@ -107,6 +147,22 @@ impl OfrepError {
             key: key.map(str::to_string),
             code,
             details: details.into(),
+        }
+    }
+
+    /// The OFREP form of an API error: 503 becomes `PROVIDER_NOT_READY`, 404 `FLAG_NOT_FOUND`
+    /// for a single flag, anything else `GENERAL`.
+    pub fn from_api(key: Option<&str>, e: ApiError) -> Self {
+        let code = match e.status {
+            StatusCode::SERVICE_UNAVAILABLE => "PROVIDER_NOT_READY",
+            StatusCode::NOT_FOUND if key.is_some() => "FLAG_NOT_FOUND",
+            _ => "GENERAL",
+        };
+        OfrepError {
+            status: e.status,
+            key: key.map(str::to_string),
+            code,
+            details: e.message,
         }
     }
 
@@ -127,6 +183,22 @@ impl IntoResponse for OfrepError {
             Some(k) => json!({ "key": k, "errorCode": self.code, "errorDetails": self.details }),
             None => json!({ "errorCode": self.code, "errorDetails": self.details }),
         };
-        (self.status, axum::Json(body)).into_response()
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(RETRY_AFTER_SECS),
+            );
+        }
+        close_after_timeout(self.status, resp)
     }
+}
+
+/// A 408 leaves an unread body behind: the connection cannot carry another request.
+fn close_after_timeout(status: StatusCode, mut resp: Response) -> Response {
+    if status == StatusCode::REQUEST_TIMEOUT {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    resp
 }

@@ -10,21 +10,27 @@
 
 pub mod api;
 mod auth;
+mod bodies;
 mod body;
 pub mod config;
+mod conn;
 mod dashboard;
 mod error;
+mod listener;
 mod metrics;
 mod openapi;
+mod readiness;
 mod state;
 mod time;
+pub mod tls;
 
-pub use config::{AuthConfig, Scope, ServerConfig, TlsConfig, Token, WebhookSecrets};
+pub use config::{
+    AuthConfig, ConfigError, ConnectionLimits, Scope, ServerConfig, TlsConfig, Token,
+    WebhookSecrets,
+};
+pub use listener::{ServeError, serve};
 pub use state::{AppState, EnvironmentInfo};
-
-use std::future::Future;
-
-use tokio::net::TcpListener;
+pub use tls::TlsError;
 
 /// The whole HTTP service: every route behind the shared layers (request ids, CORS, panics).
 pub fn app(state: AppState) -> App {
@@ -33,22 +39,3 @@ pub fn app(state: AppState) -> App {
 
 /// The service [`app`] returns; answer requests with `tower::ServiceExt::oneshot` or [`serve`].
 pub type App = api::Service;
-
-/// Serves `state` on `listener` until `shutdown` resolves, then drains open requests.
-pub async fn serve(
-    listener: TcpListener,
-    state: AppState,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    let stop = state.stopping();
-    let service = app(state);
-    axum::serve(
-        listener,
-        axum::ServiceExt::<axum::extract::Request>::into_make_service(service),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        stop.send_replace(true);
-    })
-    .await
-}

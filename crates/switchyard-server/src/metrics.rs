@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const LATENCY_MS_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 25.0];
@@ -81,10 +82,24 @@ struct Data {
     snapshot_built: BTreeMap<String, SystemTime>,
 }
 
-/// All counters, behind one mutex (held for nanoseconds per request).
+/// All counters, behind one mutex (held for nanoseconds per request), and the listener's
+/// connection counters as atomics.
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
     data: Mutex<Data>,
+    /// Connections open now, their limit, and counts of closed-to-make-room, refused and
+    /// failed accepts.
+    pub(crate) connections: ConnectionCounters,
+}
+
+/// The listener's connection counters.
+#[derive(Debug, Default)]
+pub(crate) struct ConnectionCounters {
+    pub(crate) open: AtomicU64,
+    pub(crate) limit: AtomicU64,
+    pub(crate) shed: AtomicU64,
+    pub(crate) refused: AtomicU64,
+    pub(crate) accept_errors: AtomicU64,
 }
 
 fn escape(v: &str) -> String {
@@ -247,6 +262,21 @@ impl Metrics {
                 let _ = writeln!(out, "switchyard_snapshot_age_seconds{{environment=\"{}\"}} {age}", escape(e));
             }
         });
+        let c = &self.connections;
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        let _ = write!(
+            out,
+            "# HELP switchyard_http_connections_open Open HTTP connections.\n# TYPE switchyard_http_connections_open gauge\nswitchyard_http_connections_open {}\n\
+             # HELP switchyard_http_connections_limit The open-connection limit in force (max_connections fitted to the open-file limit).\n# TYPE switchyard_http_connections_limit gauge\nswitchyard_http_connections_limit {}\n\
+             # HELP switchyard_http_connections_shed_total Idle connections closed to make room for new ones.\n# TYPE switchyard_http_connections_shed_total counter\nswitchyard_http_connections_shed_total {}\n\
+             # HELP switchyard_http_connections_refused_total Connections closed at once because the limit was reached with nothing idle to close.\n# TYPE switchyard_http_connections_refused_total counter\nswitchyard_http_connections_refused_total {}\n\
+             # HELP switchyard_http_accept_errors_total Failed accept calls (e.g. out of file descriptors).\n# TYPE switchyard_http_accept_errors_total counter\nswitchyard_http_accept_errors_total {}\n",
+            get(&c.open),
+            get(&c.limit),
+            get(&c.shed),
+            get(&c.refused),
+            get(&c.accept_errors)
+        );
         out.push_str("# HELP flipt_git_sync_flags Flags in the served snapshot.\n# TYPE flipt_git_sync_flags gauge\n");
         for (e, n, _) in flags {
             let _ = writeln!(

@@ -1,13 +1,17 @@
 //! Shared state of the HTTP layer: the sync's read side, environment descriptions, settings,
 //! metrics, and the shutdown signal that ends open streams.
 
+use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
 
 use axum::http::HeaderMap;
 use switchyard_core::Environment;
 use switchyard_sync::{ErrorClass, Outcome, SyncConfig, SyncHandle};
 use tokio::sync::watch;
 
+use crate::bodies::SnapshotBodies;
 use crate::config::ServerConfig;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -44,6 +48,11 @@ struct Inner {
     config: ServerConfig,
     metrics: Metrics,
     stopping: watch::Sender<bool>,
+    /// When the server state was made (how long a first sync has been awaited).
+    started: Instant,
+    /// Latched once an environment serves a valid snapshot (it never goes back).
+    serving: HashMap<String, AtomicBool>,
+    bodies: SnapshotBodies,
 }
 
 impl AppState {
@@ -87,6 +96,11 @@ impl AppState {
             .iter()
             .find(|e| e.default)
             .map_or_else(|| "default".to_string(), |e| e.key.clone());
+        let serving = sync
+            .environments()
+            .into_iter()
+            .map(|k| (k, AtomicBool::new(false)))
+            .collect();
         let state = AppState {
             inner: Arc::new(Inner {
                 sync,
@@ -95,6 +109,9 @@ impl AppState {
                 config,
                 metrics: Metrics::default(),
                 stopping: watch::channel(false).0,
+                started: Instant::now(),
+                serving,
+                bodies: SnapshotBodies::default(),
             }),
         };
         state.record_sync_metrics();
@@ -163,6 +180,12 @@ impl AppState {
         &self.inner.config
     }
 
+    /// Serialised client snapshots, shared by requests and streams.
+    pub(crate) fn bodies(&self) -> &SnapshotBodies {
+        &self.inner.bodies
+    }
+
+    /// Counters and histograms for `/metrics`.
     pub(crate) fn metrics(&self) -> &Metrics {
         &self.inner.metrics
     }
@@ -191,12 +214,33 @@ impl AppState {
             .unwrap_or_else(|| self.inner.default_environment.clone())
     }
 
-    /// The environment served now, or a 404 naming it.
+    /// The environment served now; a 404 naming an unknown one, a 503 saying why one that has
+    /// no valid snapshot yet cannot answer.
     pub(crate) fn snapshot(&self, key: &str) -> Result<Arc<Environment>, ApiError> {
-        self.inner
+        let env = self
+            .inner
             .sync
             .environment(key)
-            .ok_or_else(|| ApiError::not_found(format!("environment \"{key}\" not found")))
+            .ok_or_else(|| ApiError::not_found(format!("environment \"{key}\" not found")))?;
+        self.readiness(key).map_err(ApiError::not_ready)?;
+        Ok(env)
+    }
+
+    /// Whether `key` serves a valid snapshot yet (see [`crate::readiness::readiness`]); one
+    /// atomic load once it does.
+    pub(crate) fn readiness(&self, key: &str) -> Result<(), String> {
+        let latch = self.inner.serving.get(key);
+        if latch.is_some_and(|l| l.load(Ordering::Acquire)) {
+            return Ok(());
+        }
+        let Some(status) = self.inner.sync.status(key) else {
+            return Err(format!("environment \"{key}\" not found"));
+        };
+        crate::readiness::readiness(key, (&status).into(), self.inner.started.elapsed())?;
+        if let Some(l) = latch {
+            l.store(true, Ordering::Release);
+        }
+        Ok(())
     }
 }
 

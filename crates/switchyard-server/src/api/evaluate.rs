@@ -61,6 +61,12 @@ fn request_id(given: &str) -> String {
     }
 }
 
+/// A duration in milliseconds rounded to the microsecond (no float noise such as
+/// `0.041000000000000002` in `requestDurationMillis`).
+fn millis(d: std::time::Duration) -> f64 {
+    d.as_micros() as f64 / 1000.0
+}
+
 fn namespace(ns: &str) -> &str {
     if ns.is_empty() { "default" } else { ns }
 }
@@ -101,7 +107,7 @@ fn single(
         FlagType::Variant => {
             let eval = evaluate_variant(flag, &req.entity_id, &req.context)
                 .map_err(|e| eval_error(state, &env_key, e))?;
-            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let ms = millis(started.elapsed());
             (
                 eval.reason,
                 export::variant_response(&flag.key, &eval, &request_id, ms, &now_rfc3339()),
@@ -110,7 +116,7 @@ fn single(
         FlagType::Boolean => {
             let eval = evaluate_boolean(flag, &req.entity_id, &req.context)
                 .map_err(|e| eval_error(state, &env_key, e))?;
-            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            let ms = millis(started.elapsed());
             (
                 eval.reason,
                 export::boolean_response(&flag.key, &eval, &request_id, ms, &now_rfc3339()),
@@ -171,7 +177,7 @@ pub(crate) async fn batch(
         .collect();
     let results = evaluate_batch(&env, &items);
     let elapsed = started.elapsed();
-    let ms = elapsed.as_secs_f64() * 1000.0;
+    let ms = millis(elapsed);
     let now = now_rfc3339();
     let responses: Vec<Value> = req
         .requests

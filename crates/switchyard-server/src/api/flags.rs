@@ -1,9 +1,13 @@
 //! Read APIs over the served flags: Flipt's `GET /api/v1/namespaces/{ns}/flags` and
 //! `GET /api/v2/environments`, plus namespace listings and documents for the dashboard.
 
+use std::collections::HashMap;
+
 use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::HeaderMap;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use switchyard_core::{Flag, export};
 
@@ -35,26 +39,86 @@ fn flag_json(ns: &str, f: &Flag, now: &str) -> Value {
     o
 }
 
-/// `GET /api/v1/namespaces/{ns}/flags` (environment from `X-Flipt-Environment`).
+/// Flags per page at most (`limit` is capped to it).
+const MAX_PAGE: usize = 10_000;
+
+/// `GET /api/v1/namespaces/{ns}/flags` (environment from `X-Flipt-Environment`), paginated as
+/// Flipt does: `limit` (all flags when absent or 0, at most [`MAX_PAGE`]), `pageToken` from the
+/// previous page's `nextPageToken` (or `offset`); the JSON is built on a blocking thread.
 pub(crate) async fn list_flags(
     State(state): State<AppState>,
     Path(ns): Path<String>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let number = |name: &str| -> Result<usize, ApiError> {
+        query
+            .get(name)
+            .filter(|v| !v.is_empty())
+            .map_or(Ok(0), |v| {
+                v.parse().map_err(|_| {
+                    ApiError::invalid(format!("{name} must be a non-negative integer, got {v:?}"))
+                })
+            })
+    };
+    let limit = number("limit")?;
+    let start = match query
+        .get("pageToken")
+        .or_else(|| query.get("page_token"))
+        .filter(|t| !t.is_empty())
+    {
+        Some(token) => token.parse::<usize>().map_err(|_| {
+            ApiError::invalid(format!(
+                "pageToken {token:?} is not one this server issued (use nextPageToken)"
+            ))
+        })?,
+        None => number("offset")?,
+    };
     let env_key = state.environment_key(None, &headers);
     let env = state.snapshot(&env_key)?;
-    let namespace = env
-        .namespace(&ns)
-        .ok_or_else(|| ApiError::not_found(format!("namespace \"{ns}\" not found")))?;
-    let now = now_rfc3339();
-    let flags: Vec<Value> = namespace
-        .flags
-        .iter()
-        .map(|f| flag_json(&ns, f, &now))
-        .collect();
-    Ok(Json(
-        json!({"flags": flags, "nextPageToken": "", "totalCount": namespace.flags.len()}),
-    ))
+    if env.namespace(&ns).is_none() {
+        return Err(ApiError::not_found(format!("namespace \"{ns}\" not found")));
+    }
+    let body = tokio::task::spawn_blocking(move || {
+        let namespace = env.namespace(&ns)?;
+        let total = namespace.flags.len();
+        let start = start.min(total);
+        let take = if limit == 0 {
+            total
+        } else {
+            limit.min(MAX_PAGE)
+        };
+        let end = start.saturating_add(take).min(total);
+        let now = now_rfc3339();
+        // one flag's JSON tree at a time, not the whole page's
+        let mut out = Vec::with_capacity(64 + (end - start) * 512);
+        out.extend_from_slice(b"{\"flags\":[");
+        for (i, f) in namespace.flags[start..end].iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            serde_json::to_writer(&mut out, &flag_json(&ns, f, &now)).ok()?;
+        }
+        let next = if end < total {
+            end.to_string()
+        } else {
+            String::new()
+        };
+        let tail = json!({"nextPageToken": next, "totalCount": total}).to_string();
+        out.extend_from_slice(b"],");
+        out.extend_from_slice(tail.trim_start_matches('{').as_bytes());
+        Some(out)
+    })
+    .await
+    .ok()
+    .flatten()
+    .ok_or_else(|| ApiError::internal("building the flag list failed"))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from(body),
+    )
+        .into_response())
 }
 
 /// `GET /api/v2/environments`.
@@ -91,14 +155,27 @@ pub(crate) async fn namespaces(
     ))
 }
 
-/// `GET /api/v1/environments/{env}/namespaces/{ns}/document`: the namespace as a Flipt document.
+/// `GET /api/v1/environments/{env}/namespaces/{ns}/document`: the namespace as a Flipt document,
+/// built on a blocking thread (a large namespace is megabytes of JSON).
 pub(crate) async fn document(
     State(state): State<AppState>,
     Path((env_key, ns)): Path<(String, String)>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let env = state.snapshot(&env_key)?;
-    let namespace = env
-        .namespace(&ns)
-        .ok_or_else(|| ApiError::not_found(format!("namespace \"{ns}\" not found")))?;
-    Ok(Json(export::document(namespace)))
+    if env.namespace(&ns).is_none() {
+        return Err(ApiError::not_found(format!("namespace \"{ns}\" not found")));
+    }
+    let body = tokio::task::spawn_blocking(move || {
+        let namespace = env.namespace(&ns)?;
+        serde_json::to_vec(&export::document(namespace)).ok()
+    })
+    .await
+    .ok()
+    .flatten()
+    .ok_or_else(|| ApiError::internal("building the document failed"))?;
+    Ok((
+        [(header::CONTENT_TYPE, "application/json")],
+        axum::body::Body::from(body),
+    )
+        .into_response())
 }

@@ -26,14 +26,18 @@ use crate::auth;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-fn cors(state: &AppState) -> CorsLayer {
+/// The CORS layer; none when no origin is allowed (CORS off: no CORS headers at all).
+fn cors(state: &AppState) -> Option<CorsLayer> {
     let origins = &state.config().cors_allowed_origins;
+    if origins.is_empty() {
+        return None;
+    }
     let allow = if origins.iter().any(|o| o == "*") {
         AllowOrigin::any()
     } else {
         AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
     };
-    CorsLayer::new()
+    let layer = CorsLayer::new()
         .allow_origin(allow)
         .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
         .allow_headers([
@@ -47,7 +51,8 @@ fn cors(state: &AppState) -> CorsLayer {
             HeaderName::from_static("x-flipt-accept-server-version"),
             HeaderName::from_static("x-request-id"),
         ])
-        .expose_headers([header::ETAG, HeaderName::from_static("x-request-id")])
+        .expose_headers([header::ETAG, HeaderName::from_static("x-request-id")]);
+    Some(layer)
 }
 
 /// A UUID-v4-shaped id, unique within the process: random high bits chosen once and a counter in
@@ -192,7 +197,7 @@ pub(crate) fn service(state: AppState) -> Service {
         .map_response(into_body as fn(PanicSafeResponse) -> axum::response::Response)
         .layer(SetRequestIdLayer::new(x_request_id.clone(), FastRequestId))
         .layer(PropagateRequestIdLayer::new(x_request_id))
-        .layer(cors)
+        .option_layer(cors)
         .layer(CatchPanicLayer::custom(
             panic_response
                 as fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response,
@@ -213,7 +218,13 @@ fn into_body(r: PanicSafeResponse) -> axum::response::Response {
 pub type Service = tower::util::MapResponse<
     tower_http::request_id::SetRequestId<
         tower_http::request_id::PropagateRequestId<
-            tower_http::cors::Cors<
+            tower::util::Either<
+                tower_http::cors::Cors<
+                    tower_http::catch_panic::CatchPanic<
+                        Router,
+                        fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response,
+                    >,
+                >,
                 tower_http::catch_panic::CatchPanic<
                     Router,
                     fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response,

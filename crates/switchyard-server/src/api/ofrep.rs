@@ -5,8 +5,8 @@
 //! environment from `X-Flipt-Environment`, entity id from `context.targetingKey` (a random UUID
 //! when absent, as Flipt does), variant flags answer their variant key as a string value, boolean
 //! flags a bool with variant `"true"`/`"false"`. Unlike Flipt, context values of any JSON type are
-//! accepted (numbers and booleans become their JSON text) and every bulk response carries an
-//! absolute stream URL when the request says which host it reached.
+//! accepted (numbers and booleans become their JSON text), and the bulk response's stream URL
+//! carries the configured public origin (`ServerConfig::public_url`) when there is one.
 
 use std::collections::HashMap;
 
@@ -17,7 +17,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use serde_json::{Map, Value, json};
-use switchyard_core::{Evaluation, FlagType, Reason, evaluate};
+use switchyard_core::{Environment, Evaluation, FlagType, Reason, evaluate};
 
 use crate::body;
 use crate::error::OfrepError;
@@ -104,13 +104,7 @@ pub(crate) async fn evaluate_flag(
     let headers = req.headers().clone();
     let bytes = match body::read(req, &state).await {
         Ok(b) => b,
-        Err(e) => {
-            return (
-                e.status,
-                Json(json!({"key": key, "errorCode": "GENERAL", "errorDetails": e.message})),
-            )
-                .into_response();
-        }
+        Err(e) => return OfrepError::from_api(Some(&key), e).into_response(),
     };
     match evaluate_one(&state, &headers, &key, &bytes) {
         Ok(v) => Json(v).into_response(),
@@ -136,7 +130,7 @@ fn evaluate_one(
     let env_key = state.environment_key(None, headers);
     let env = state
         .snapshot(&env_key)
-        .map_err(|e| OfrepError::not_found(key, e.message))?;
+        .map_err(|e| OfrepError::from_api(Some(key), e))?;
     let ns = namespace(headers);
     let flag = env
         .find_flag(&ns, key)
@@ -179,13 +173,7 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
     let headers = req.headers().clone();
     let bytes = match body::read(req, &state).await {
         Ok(b) => b,
-        Err(e) => {
-            return (
-                e.status,
-                Json(json!({"errorCode": "GENERAL", "errorDetails": e.message})),
-            )
-                .into_response();
-        }
+        Err(e) => return OfrepError::from_api(None, e).into_response(),
     };
     let (ctx, entity) = match context(&bytes, None) {
         Ok(c) => c,
@@ -194,23 +182,50 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
     let env_key = state.environment_key(None, &headers);
     let env = match state.snapshot(&env_key) {
         Ok(e) => e,
-        Err(e) => {
-            return OfrepError {
-                status: e.status,
-                key: None,
-                code: "GENERAL",
-                details: e.message,
-            }
-            .into_response();
-        }
+        Err(e) => return OfrepError::from_api(None, e).into_response(),
     };
     let ns_key = namespace(&headers);
+    let large = env
+        .namespace(&ns_key)
+        .is_some_and(|n| n.flags.len() > BLOCKING_BULK_FLAGS);
+    if !large {
+        return bulk(&state, &headers, &env, &env_key, &ns_key, &ctx, &entity);
+    }
+    // thousands of evaluations and a body of megabytes: not on an async worker
+    tokio::task::spawn_blocking(move || {
+        bulk(&state, &headers, &env, &env_key, &ns_key, &ctx, &entity)
+    })
+    .await
+    .unwrap_or_else(|e| {
+        OfrepError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            key: None,
+            code: "GENERAL",
+            details: format!("bulk evaluation failed: {e}"),
+        }
+        .into_response()
+    })
+}
+
+/// Namespaces with more flags than this are bulk-evaluated on a blocking thread.
+const BLOCKING_BULK_FLAGS: usize = 1000;
+
+/// The bulk answer: every selected flag evaluated, the ETag, 304 on a match.
+fn bulk(
+    state: &AppState,
+    headers: &HeaderMap,
+    env: &Environment,
+    env_key: &str,
+    ns_key: &str,
+    ctx: &HashMap<String, String>,
+    entity: &str,
+) -> Response {
     let mut flags = Vec::new();
     let mut h = crc32fast::Hasher::new();
     h.update(env_key.as_bytes());
     h.update(&[0]);
     h.update(ns_key.as_bytes());
-    if let Some(ns) = env.namespace(&ns_key) {
+    if let Some(ns) = env.namespace(ns_key) {
         let wanted: Option<Vec<&str>> = ctx.get("flags").map(|f| {
             f.split(',')
                 .map(str::trim)
@@ -225,7 +240,7 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
             if !selected {
                 continue;
             }
-            let eval = evaluate(flag, &entity, &ctx);
+            let eval = evaluate(flag, entity, ctx);
             let item = success(&flag.key, &eval);
             h.update(&[0]);
             h.update(flag.key.as_bytes());
@@ -235,7 +250,7 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
             h.update(item["metadata"].to_string().as_bytes());
             flags.push(item);
         }
-        state.metrics().bulk_request(&env_key, &ns_key, flags.len());
+        state.metrics().bulk_request(env_key, ns_key, flags.len());
     } else if ctx.contains_key("flags") || ns_key != "default" {
         return OfrepError::bad_request(
             None,
@@ -248,26 +263,18 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
     let etag = format!("W/\"{:08x}\"", h.finalize());
     let etag_value =
         HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
-    if if_none_match(&headers, &etag) {
+    if if_none_match(headers, &etag) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response();
     }
     let stream_path = format!("/ofrep/v1/_stream/{}/{}/events", env_key, ns_key);
     let mut stream = json!({"type": "sse", "endpoint": {"requestUri": stream_path}});
-    if let Some(origin) = request_origin(&headers) {
+    // Never from the request's Host header (a forged one would be echoed as the stream's
+    // origin): the configured public URL, else no origin (clients use their base URL's).
+    if let Some(origin) = state.config().public_origin() {
         stream["endpoint"]["origin"] = json!(origin);
     }
     let body = json!({"flags": flags, "eventStreams": [stream]});
     (StatusCode::OK, [(header::ETAG, etag_value)], Json(body)).into_response()
-}
-
-/// `scheme://host` this request reached, from `Host` (and `X-Forwarded-Proto`).
-fn request_origin(headers: &HeaderMap) -> Option<String> {
-    let host = headers.get(header::HOST)?.to_str().ok()?;
-    let proto = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("http");
-    Some(format!("{proto}://{host}"))
 }
 
 /// `GET /ofrep/v1/_stream/{env}/{ns}/events`: `refetchEvaluation` on every change of the namespace.

@@ -5,7 +5,6 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
-use switchyard_sync::SyncState;
 
 use crate::state::AppState;
 
@@ -14,20 +13,28 @@ pub(crate) async fn health() -> Json<serde_json::Value> {
     Json(json!({"status": "SERVING"}))
 }
 
-/// `GET /ready`: 200 once every environment serves a snapshot from a valid commit.
+/// `GET /ready`: 200 once every environment serves a snapshot from a valid commit; until then
+/// 503 with each waiting environment's reason.
 pub(crate) async fn ready(State(state): State<AppState>) -> Response {
-    let statuses = state.sync().statuses();
-    let waiting: Vec<&String> = statuses
-        .iter()
-        .filter(|(_, s)| s.last_success_time.is_none() && !(s.sync_status == SyncState::Success))
-        .map(|(k, _)| k)
+    let reasons: serde_json::Map<String, serde_json::Value> = state
+        .sync()
+        .environments()
+        .into_iter()
+        .filter_map(|k| state.readiness(&k).err().map(|r| (k, json!(r))))
         .collect();
-    if waiting.is_empty() {
+    if reasons.is_empty() {
         (StatusCode::OK, Json(json!({"status": "READY"}))).into_response()
     } else {
+        let waiting: Vec<&String> = reasons.keys().collect();
+        let message = reasons
+            .values()
+            .filter_map(|v| v.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "NOT_READY", "waiting": waiting})),
+            [(header::RETRY_AFTER, "5")],
+            Json(json!({"status": "NOT_READY", "waiting": waiting, "reasons": reasons, "message": message})),
         )
             .into_response()
     }

@@ -1,8 +1,6 @@
 //! Flipt's client-side snapshot API, as Flipt's SDKs call it: the namespace snapshot with ETag
 //! and 304, and the stream of snapshots (NDJSON `{"result": …}`, or SSE `refetchEvaluation`).
 
-use std::time::SystemTime;
-
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -10,14 +8,13 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use serde_json::json;
-use switchyard_core::export;
 
 use super::ofrep::if_none_match;
 use super::stream::namespace_changes;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-fn snapshot_response(
+async fn snapshot_response(
     state: &AppState,
     env_key: &str,
     ns: &str,
@@ -35,8 +32,19 @@ fn snapshot_response(
     if if_none_match(headers, &namespace.digest) {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let body = export::client_snapshot(namespace, &crate::time::now_rfc3339());
-    Ok((StatusCode::OK, [(header::ETAG, etag)], axum::Json(body)).into_response())
+    let body = state.bodies().client_snapshot(env_key, &env, ns).await?;
+    Ok((
+        StatusCode::OK,
+        [
+            (header::ETAG, etag),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+        ],
+        Body::from(body),
+    )
+        .into_response())
 }
 
 /// `GET /internal/v1/evaluation/snapshot/namespace/{ns}` (environment from `X-Flipt-Environment`).
@@ -46,7 +54,7 @@ pub(crate) async fn legacy(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let env = state.environment_key(None, &headers);
-    snapshot_response(&state, &env, &ns, &headers)
+    snapshot_response(&state, &env, &ns, &headers).await
 }
 
 /// `GET /client/v2/environments/{env}/namespaces/{ns}/snapshot`.
@@ -55,7 +63,7 @@ pub(crate) async fn v2(
     Path((env, ns)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    snapshot_response(&state, &env, &ns, &headers)
+    snapshot_response(&state, &env, &ns, &headers).await
 }
 
 /// `GET /client/v2/environments/{env}/namespaces/{ns}/stream`.
@@ -95,10 +103,15 @@ pub(crate) async fn stream(
                 return None;
             }
             let env = state.sync().environment(&env_key)?;
-            let namespace = env.namespace(&ns)?;
-            let ts = switchyard_sync::status::rfc3339(SystemTime::now());
-            let mut line = json!({"result": export::client_snapshot(namespace, &ts)}).to_string();
-            line.push('\n');
+            let body = state
+                .bodies()
+                .client_snapshot(&env_key, &env, &ns)
+                .await
+                .ok()?;
+            let mut line = Vec::with_capacity(body.len() + 12);
+            line.extend_from_slice(b"{\"result\":");
+            line.extend_from_slice(&body);
+            line.extend_from_slice(b"}\n");
             Some(Ok::<_, std::convert::Infallible>(bytes::Bytes::from(line)))
         }
     });

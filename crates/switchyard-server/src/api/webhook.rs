@@ -7,7 +7,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, KeyInit, Mac};
@@ -19,14 +19,7 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 async fn read(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
-    let limit = state.config().max_webhook_bytes;
-    Bytes::from_request(req, state).await.map_err(|e| {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::too_large(limit)
-        } else {
-            ApiError::invalid(e.body_text())
-        }
-    })
+    crate::body::read_limited(req, state, state.config().max_webhook_bytes).await
 }
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {

@@ -1135,3 +1135,150 @@ async fn request_ids_are_distinct_uuid_v4_strings() {
         }
     }
 }
+
+#[tokio::test]
+async fn durations_have_no_float_noise_and_openapi_has_the_release_version() {
+    let f = fixture().await;
+    for _ in 0..20 {
+        let (_, _, v) = f
+            .call(post(
+                "/evaluate/v1/boolean",
+                r#"{"flagKey":"dark","entityId":"u1"}"#,
+            ))
+            .await;
+        let text = v["requestDurationMillis"].to_string();
+        let decimals = text.split('.').nth(1).map_or(0, str::len);
+        assert!(decimals <= 3, "{text}");
+    }
+    let (_, _, v) = f
+        .call(post(
+            "/evaluate/v1/batch",
+            r#"{"requests":[{"flagKey":"dark","entityId":"u1"}]}"#,
+        ))
+        .await;
+    let text = v["requestDurationMillis"].to_string();
+    assert!(text.split('.').nth(1).map_or(0, str::len) <= 3, "{text}");
+    // the binary's version (what `switchyard --version` prints)
+    let manifest = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../switchyard/Cargo.toml"
+    ))
+    .expect("binary manifest");
+    let version = manifest
+        .lines()
+        .find_map(|l| l.strip_prefix("version = "))
+        .map(|v| v.trim_matches('"'))
+        .expect("version line");
+    let (_, _, v) = f.call(get("/openapi.json")).await;
+    assert_eq!(v["info"]["version"], version);
+}
+
+#[tokio::test]
+async fn flag_listings_are_paginated_with_flipt_limit_and_page_token() {
+    let f = fixture().await;
+    let (s, _, v) = f
+        .call(get("/api/v1/namespaces/default/flags?limit=2"))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["totalCount"], 3);
+    let keys = |v: &Value| -> Vec<String> {
+        v["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(keys(&v), ["checkout", "dark"]);
+    let token = v["nextPageToken"].as_str().unwrap().to_string();
+    assert!(!token.is_empty());
+    let (_, _, v) = f
+        .call(get(&format!(
+            "/api/v1/namespaces/default/flags?limit=2&pageToken={token}"
+        )))
+        .await;
+    assert_eq!(keys(&v), ["off"]);
+    assert_eq!(v["nextPageToken"], "");
+    let (_, _, v) = f.call(get("/api/v1/namespaces/default/flags")).await;
+    assert_eq!(keys(&v).len(), 3, "no limit: every flag");
+    for bad in ["limit=many", "pageToken=zz", "limit=-1"] {
+        let (s, _, v) = f
+            .call(get(&format!("/api/v1/namespaces/default/flags?{bad}")))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{bad}");
+        assert_eq!(v["code"], 3, "{bad}: {v}");
+    }
+}
+
+#[tokio::test]
+async fn client_snapshot_bodies_are_shared_until_the_namespace_changes() {
+    let f = fixture().await;
+    let uri = "/client/v2/environments/default/namespaces/default/snapshot";
+    async fn body(f: &Fixture, uri: &str) -> bytes::Bytes {
+        let r = f.send(get(uri)).await;
+        assert_eq!(r.headers()["content-type"], "application/json");
+        r.into_body().collect().await.unwrap().to_bytes()
+    }
+    let a = body(&f, uri).await;
+    let b = body(&f, uri).await;
+    assert_eq!(a, b, "the same bytes for the same digest");
+    let v: Value = serde_json::from_slice(&a).unwrap();
+    assert_eq!(v["flags"].as_array().map(Vec::len), Some(3));
+    let dark_on = FLAGS.replace(
+        "type: BOOLEAN_FLAG_TYPE\n    enabled: false",
+        "type: BOOLEAN_FLAG_TYPE\n    enabled: true",
+    );
+    assert_ne!(dark_on, FLAGS);
+    f.rewrite(&dark_on).await;
+    let c = body(&f, uri).await;
+    assert_ne!(a, c);
+    let v: Value = serde_json::from_slice(&c).unwrap();
+    let dark = v["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["key"] == "dark")
+        .cloned()
+        .unwrap();
+    assert_eq!(dark["enabled"], true, "{dark}");
+}
+
+#[tokio::test]
+async fn a_large_namespace_is_bulk_evaluated_and_listed_in_pages() {
+    let mut text = String::from("version: \"1.4\"\nnamespace: default\nflags:\n");
+    for i in 0..1500 {
+        text.push_str(&format!(
+            "  - {{key: f{i}, name: F{i}, type: BOOLEAN_FLAG_TYPE, enabled: true}}\n"
+        ));
+    }
+    let f = Fixture::with_flags(ServerConfig::default(), &text).await;
+    let (s, h, v) = f
+        .call(post(
+            "/ofrep/v1/evaluate/flags",
+            r#"{"context":{"targetingKey":"u1"}}"#,
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["flags"].as_array().map(Vec::len), Some(1500));
+    let etag = h["etag"].to_str().unwrap().to_string();
+    let again = Request::post("/ofrep/v1/evaluate/flags")
+        .header("if-none-match", etag)
+        .body(Body::from(r#"{"context":{"targetingKey":"u1"}}"#))
+        .unwrap();
+    assert_eq!(f.call(again).await.0, StatusCode::NOT_MODIFIED);
+    let mut seen = 0;
+    let mut token = String::new();
+    loop {
+        let (_, _, v) = f
+            .call(get(&format!(
+                "/api/v1/namespaces/default/flags?limit=400&pageToken={token}"
+            )))
+            .await;
+        seen += v["flags"].as_array().map_or(0, Vec::len);
+        token = v["nextPageToken"].as_str().unwrap().to_string();
+        if token.is_empty() {
+            break;
+        }
+    }
+    assert_eq!(seen, 1500);
+}

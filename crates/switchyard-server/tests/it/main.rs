@@ -1,4 +1,9 @@
-//! The HTTP API against a real sync of a real directory of flag files, through the full router.
+//! The HTTP API against a real sync of a real directory of flag files, through the full router,
+//! and the listener (TLS, connection limits, timeouts) over real loopback sockets.
 
 mod api;
+mod edges;
+mod limits;
+mod readiness;
 mod support;
+mod tls;

@@ -51,8 +51,13 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new(config: ServerConfig) -> Fixture {
+        Fixture::with_flags(config, FLAGS).await
+    }
+
+    /// A fixture whose directory starts with `flags` as its only flag file.
+    pub async fn with_flags(config: ServerConfig, flags: &str) -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
-        std::fs::write(dir.path().join("features.yaml"), FLAGS).expect("write");
+        std::fs::write(dir.path().join("features.yaml"), flags).expect("write");
         let mut storage = StorageConfig::local_directory(dir.path());
         storage.poll_interval = Duration::from_secs(1);
         let mut sync_config = SyncConfig::default();
@@ -113,6 +118,20 @@ impl Fixture {
         }
         panic!("the new content was not served within 5 s");
     }
+
+    /// Rewrites the flag file with invalid content and waits until the sync has rejected it.
+    pub async fn rewrite_unchecked(&self, text: &str) {
+        std::fs::write(self.dir.path().join("features.yaml"), text).expect("write");
+        for _ in 0..100 {
+            self.sync.trigger("default");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            let status = self.sync.status("default").expect("status");
+            if !status.validation_errors.is_empty() {
+                return;
+            }
+        }
+        panic!("the invalid content was not rejected within 5 s");
+    }
 }
 
 pub fn post(uri: &str, body: &str) -> Request<Body> {
@@ -124,4 +143,57 @@ pub fn post(uri: &str, body: &str) -> Request<Body> {
 
 pub fn get(uri: &str) -> Request<Body> {
     Request::get(uri).body(Body::empty()).expect("request")
+}
+
+/// The server on a loopback port, stopped on drop.
+pub struct Running {
+    pub fixture: Fixture,
+    pub addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), switchyard_server::ServeError>>>,
+}
+
+impl Running {
+    /// Starts a fixture with `config` and serves it on 127.0.0.1 (any port).
+    pub async fn start(config: ServerConfig) -> Running {
+        let fixture = Fixture::new(config).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(switchyard_server::serve(
+            listener,
+            fixture.state.clone(),
+            async move {
+                let _ = rx.await;
+            },
+        ));
+        Running {
+            fixture,
+            addr,
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Stops the server and waits (at most 15 s) until `serve` returns.
+    pub async fn stop(mut self) -> Result<(), switchyard_server::ServeError> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        let task = self.task.take().expect("task");
+        tokio::time::timeout(Duration::from_secs(15), task)
+            .await
+            .expect("serve returns after shutdown")
+            .expect("serve task")
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
 }

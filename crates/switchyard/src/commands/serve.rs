@@ -70,6 +70,13 @@ pub async fn serve(
     listen_option: &str,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<()> {
+    // An unusable certificate, key or public URL stops the start before anything listens.
+    server.validate()?;
+    let scheme = if server.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     let listener = TcpListener::bind(listen).await.map_err(|e| {
         let hint = match e.kind() {
             std::io::ErrorKind::AddrInUse => format!(
@@ -89,7 +96,7 @@ pub async fn serve(
             .map_err(|e| anyhow!("{e}"))?,
     );
     let state = AppState::new(handle.clone(), &sync, server);
-    tracing::info!(address = %local, "listening");
+    tracing::info!(address = %local, "listening on {scheme}://{local}");
     on_listening(local);
     switchyard_server::serve(listener, state, shutdown_signal())
         .await

@@ -476,7 +476,52 @@ fn server(root: &Node, warnings: &mut Vec<Problem>) -> Result<ServerConfig, Prob
         cfg.webhooks = webhooks(w)?;
     }
     cfg.tls = tls(root, warnings)?;
+    connection_limits(root, &mut cfg)?;
     Ok(cfg)
+}
+
+/// `server.public_url`, `server.max_connections`, `server.idle_timeout`,
+/// `server.read_header_timeout` and `server.body_read_timeout`.
+fn connection_limits(root: &Node, cfg: &mut ServerConfig) -> Result<(), Problem> {
+    let Some(server) = root.get("server") else {
+        return Ok(());
+    };
+    if let Some(e) = server.entry("public_url") {
+        cfg.public_url = Some(from_node(&e.value, "server.public_url")?);
+    }
+    if let Some(e) = server.entry("max_connections") {
+        let n: usize = from_node(&e.value, "server.max_connections")?;
+        if n == 0 {
+            return Err(Problem::new(
+                &e.value.origin,
+                "server.max_connections",
+                "must be at least 1",
+            ));
+        }
+        cfg.limits.max_connections = n;
+    }
+    let limits = &mut cfg.limits;
+    for (key, slot) in [
+        ("idle_timeout", &mut limits.idle_timeout),
+        ("read_header_timeout", &mut limits.header_read_timeout),
+        ("body_read_timeout", &mut limits.body_read_timeout),
+    ] {
+        let Some(e) = server.entry(key) else {
+            continue;
+        };
+        let path = join("server", key);
+        let text: String = from_node(&e.value, &path)?;
+        *slot = switchyard_sync::config::parse_duration(&text)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                Problem::new(
+                    &e.value.origin,
+                    &path,
+                    format!("invalid duration {text:?} (e.g. \"10s\", \"1m\")"),
+                )
+            })?;
+    }
+    Ok(())
 }
 
 fn authentication(auth: &Node) -> Result<AuthConfig, Problem> {

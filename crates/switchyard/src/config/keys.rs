@@ -143,6 +143,11 @@ pub(super) fn check(root: &Node, warnings: &mut Vec<Problem>) -> Result<(), Prob
                 "grpc_conn_max_idle_time",
                 "grpc_conn_max_age",
                 "grpc_conn_max_age_grace",
+                "public_url",
+                "max_connections",
+                "idle_timeout",
+                "read_header_timeout",
+                "body_read_timeout",
             ],
         )?;
         for e in server

@@ -442,3 +442,32 @@ fn the_github_example_loads_without_warnings() {
     );
     assert_eq!(s.listen.port(), 8080);
 }
+
+#[test]
+fn server_connection_limits_public_url_and_cors_off() {
+    let base = "storage:\n  flags:\n    remote: https://x/y.git\n";
+    let text = format!(
+        "{base}server:\n  public_url: https://flags.example.com\n  max_connections: 20000\n  idle_timeout: 2m\n  read_header_timeout: 5s\n  body_read_timeout: 15s\ncors:\n  enabled: false\n  allowed_origins: ['*']\n"
+    );
+    let s = parse("flipt.yml", &text, &[]).expect("valid");
+    let l = s.server.limits;
+    assert_eq!(l.max_connections, 20000);
+    assert_eq!(l.idle_timeout, std::time::Duration::from_secs(120));
+    assert_eq!(l.header_read_timeout, std::time::Duration::from_secs(5));
+    assert_eq!(l.body_read_timeout, std::time::Duration::from_secs(15));
+    assert_eq!(
+        s.server.public_url.as_deref(),
+        Some("https://flags.example.com")
+    );
+    assert!(s.server.cors_allowed_origins.is_empty(), "CORS off");
+    let e = parse(
+        "flipt.yml",
+        &format!("{base}server:\n  idle_timeout: soon\n"),
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "flipt.yml:5:17: server.idle_timeout: invalid duration \"soon\" (e.g. \"10s\", \"1m\")"
+    );
+}
