@@ -387,3 +387,47 @@ async fn a_commit_that_would_empty_the_environment_is_rejected() {
     assert_eq!(served(&sync), None);
     sync.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ssh_remote_that_stalls_ends_in_a_timeout_and_recovers() {
+    let mut h = Harness::new(&[("features.yaml", &flags(10))]);
+    h.start_ssh();
+    let relay = Relay::start(h.ssh_port);
+    let url = h
+        .ssh_url()
+        .replace(&format!(":{}/", h.ssh_port), &format!(":{}/", relay.port));
+    let creds = CredentialsConfig::Ssh {
+        ssh: switchyard_sync::SshAuth {
+            user: "git".into(),
+            password: None,
+            private_key_path: Some(h.client_key()),
+            private_key_bytes: None,
+            known_hosts_path: None,
+            // the relay's port is not the one in the harness's known_hosts
+            insecure_ignore_host_key: true,
+        },
+    };
+    let cfg = config(
+        StorageConfig {
+            poll_interval: Duration::from_secs(1),
+            timeouts: tight(),
+            ..StorageConfig::remote(url)
+        },
+        Some(creds),
+    );
+    let sync = SyncHandle::start_and_wait(cfg, Limits::default())
+        .await
+        .expect("start");
+    assert_eq!(served(&sync), Some(10.0));
+    relay.set(Mode::Stall);
+    sync.trigger("default");
+    let took = wait_for_class(&sync, ErrorClass::Timeout, 10.0, TOTAL * 3).await;
+    assert!(took < TOTAL + Duration::from_secs(3), "{took:?}");
+    relay.set(Mode::Pass);
+    h.commit(&[("features.yaml", &flags(20))], "twenty");
+    wait_until(TOTAL * 3, "the commit after recovery", || {
+        served(&sync) == Some(20.0)
+    })
+    .await;
+    sync.shutdown().await;
+}

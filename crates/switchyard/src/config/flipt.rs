@@ -231,6 +231,9 @@ fn v1(storage: &Value) -> Result<SyncConfig, PathError> {
         "ca_cert_path",
         "ca_cert_bytes",
         "insecure_skip_tls",
+        "timeouts",
+        "allow_flag_loss",
+        "max_flag_loss_percent",
     ] {
         if !get(k).is_null() {
             s[k] = get(k);
