@@ -141,6 +141,30 @@ mod tests {
     }
 
     #[test]
+    fn a_large_diff_is_summarised() {
+        use crate::diff::{Change, ChangeKind, ObjectKind};
+        let diff = Diff {
+            changes: (0..10_000)
+                .map(|i| Change {
+                    namespace: "default".into(),
+                    object: ObjectKind::Flag,
+                    key: format!("flag{i}"),
+                    kind: ChangeKind::Changed,
+                    details: vec!["enabled: false -> true".into()],
+                })
+                .collect(),
+        };
+        let (lines, total) = summarise(&diff);
+        assert_eq!(total, 10_000);
+        assert_eq!(lines.len(), DIFF_LINES_KEPT);
+        assert!(lines[0].contains("flag0"), "{lines:?}");
+        let small = Diff {
+            changes: diff.changes[..3].to_vec(),
+        };
+        assert_eq!(summarise(&small), (small.lines(), 3));
+    }
+
+    #[test]
     fn bounded_and_folds_unchanged_polls() {
         let mut h = History::new(3);
         h.push(attempt(Outcome::Applied, "a"));

@@ -877,6 +877,9 @@ async fn logs_name_the_outcome_and_the_error_class() {
         .find(|l| l.contains("Git sync error: validation") && l.contains("environment=logged"));
     let bad = bad.unwrap_or_else(|| panic!("no validation error line in:\n{out}"));
     assert!(bad.contains("features.yaml:"), "{bad}");
+    // issue 9 item 8: the first error is said once
+    assert_eq!(bad.matches("features.yaml:").count(), 1, "{bad}");
+    assert!(!bad.contains("first errors"), "{bad}");
     // a missing branch names its class
     std::process::Command::new("git")
         .arg("-C")
@@ -886,11 +889,13 @@ async fn logs_name_the_outcome_and_the_error_class() {
         .unwrap();
     assert!(sync.sync_now("logged").await);
     let out = text();
-    assert!(
-        out.lines()
-            .any(|l| l.contains("Git sync error: not_found") && l.contains("environment=logged")),
-        "{out}"
-    );
+    let missing = out
+        .lines()
+        .find(|l| l.contains("Git sync error: not_found") && l.contains("environment=logged"));
+    let missing = missing.unwrap_or_else(|| panic!("no not_found line in:\n{out}"));
+    // issue 9 item 12: the class is named once, not `not_found: not_found error fetching`
+    assert!(!missing.contains("not_found: not_found"), "{missing}");
+    assert!(missing.contains("not_found: fetching file://"), "{missing}");
     sync.shutdown().await;
 }
 
