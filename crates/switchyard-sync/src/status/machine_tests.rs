@@ -33,9 +33,12 @@ fn first_sync_in_progress_then_applied() {
         s.view(t0, now).degraded_reason.as_deref(),
         Some("waiting for the first sync")
     );
+    s.next_sync_time = Some("planned".into());
     s.begin(t0, now);
     assert_eq!(s.sync_status, SyncState::Syncing);
     assert!(s.first_sync_started_at.is_some());
+    // nothing is planned while an attempt runs (no `nextSyncTime` in the past)
+    assert_eq!(s.next_sync_time, None);
     let v = s.view(t0 + Duration::from_secs(12), now + Duration::from_secs(12));
     assert_eq!(
         v.degraded_reason.as_deref(),
