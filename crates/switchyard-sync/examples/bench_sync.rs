@@ -295,10 +295,21 @@ async fn main() {
                 &work,
                 &["commit", "-q", "-am", &format!("change all, round {round}")],
             );
+            rx.borrow_and_update();
             git(&work, &["push", "-q", "origin", "main"]);
+            // served by a poll or by this trigger; the cycle after it has recorded the entry
+            sync.trigger("default");
+            tokio::time::timeout(Duration::from_secs(60), rx.changed())
+                .await
+                .expect("served in time")
+                .expect("changed");
             assert!(sync.sync_now("default").await);
             let hist = sync.history("default").unwrap_or_default();
-            let last = hist.last().expect("an attempt");
+            let last = hist
+                .iter()
+                .rev()
+                .find(|a| a.outcome == switchyard_sync::Outcome::Applied)
+                .expect("an applied attempt");
             assert_eq!(last.diff_total, FLAGS, "round {round}: every flag changed");
             if (round + 1) % 50 == 0 {
                 marks.push(format!(
