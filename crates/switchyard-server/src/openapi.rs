@@ -102,16 +102,18 @@ pub(crate) fn document() -> Value {
                 "GitSyncStatus": {"type": "object", "required": ["enabled", "syncStatus"], "properties": {
                     "environment": {"type": "string"}, "enabled": {"type": "boolean"}, "repository": {"type": "string"}, "branch": {"type": "string"}, "directory": {"type": "string"},
                     "pollInterval": {"type": "string"}, "syncStatus": {"type": "string", "enum": ["idle", "syncing", "success", "error"]},
-                    "lastSyncTime": {"type": ["string", "null"]}, "errorMessage": {"type": ["string", "null"]}, "errorClass": {"type": ["string", "null"]},
+                    "lastSyncTime": {"type": ["string", "null"]}, "errorMessage": {"type": ["string", "null"]}, "errorClass": {"type": ["string", "null"], "enum": ["authentication", "network", "timeout", "not_found", "validation", "internal", "other", null]},
                     "lastSuccessTime": {"type": ["string", "null"]}, "nextSyncTime": {"type": ["string", "null"]},
                     "servingCommit": {"$ref": "#/components/schemas/Commit"}, "remoteCommit": {"$ref": "#/components/schemas/Commit"},
                     "consecutiveFailures": {"type": "integer"}, "validationErrors": {"type": "array", "items": {"type": "object", "properties": {
                         "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
-                    "flags": {"type": "integer"}, "digest": {"type": "string"}}},
+                    "flags": {"type": "integer"}, "digest": {"type": "string"},
+                    "servingValidSnapshot": {"type": "boolean"}, "firstSyncStartedAt": {"type": ["string", "null"]}, "attemptStartedAt": {"type": ["string", "null"]},
+                    "stalledSince": {"type": ["string", "null"]}, "degradedReason": {"type": ["string", "null"]}}},
                 "GitSyncStatusList": {"type": "object", "properties": {"statuses": {"type": "array", "items": {"$ref": "#/components/schemas/GitSyncStatus"}}}},
                 "SyncHistory": {"type": "object", "properties": {"environment": {"type": "string"}, "entries": {"type": "array", "items": {"type": "object", "properties": {
                     "time": {"type": "string"}, "durationMs": {"type": "integer"}, "commit": {"type": ["string", "null"]}, "outcome": {"type": "string", "enum": ["unchanged", "applied", "rejected", "failed"]},
-                    "diff": {"type": "array", "items": {"type": "string"}}, "repeats": {"type": "integer"}}}}}}
+                    "diff": {"type": "array", "items": {"type": "string"}}, "diffTotal": {"type": "integer"}, "repeats": {"type": "integer"}}}}}}
             }
         },
         "security": [{}, {"bearer": []}]

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use switchyard_sync::{ErrorClass, SyncState, SyncStatus};
+use switchyard_sync::{ErrorClass, SyncStatus};
 
 /// What readiness needs from a [`SyncStatus`].
 #[derive(Debug, Clone, Copy, Default)]
@@ -21,9 +21,7 @@ impl<'a> From<&'a SyncStatus> for Progress<'a> {
     /// was loaded from the local repository.
     fn from(s: &'a SyncStatus) -> Self {
         Progress {
-            served: s.serving_commit.is_some()
-                || s.last_success_time.is_some()
-                || s.sync_status == SyncState::Success,
+            served: s.serving_valid_snapshot,
             error_message: s.error_message.as_deref(),
             error_class: s.error_class,
         }

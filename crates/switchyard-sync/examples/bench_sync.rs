@@ -3,6 +3,10 @@
 //! TCP relay in front of `git daemon`), commit-to-served latency with a 1s poll, and the
 //! process's peak memory (VmHWM).
 //!
+//! Then (issue 10 item 5) `CHURN` commits (default 200, `BENCH_CHURN=0` skips) that each change
+//! all 10,000 flags, each synced before the next, and the resident memory (VmRSS) after them:
+//! the history keeps a summary of each diff, so memory stays flat once its ring is full.
+//!
 //! Run: `cargo run --release -p switchyard-sync --example bench_sync` (needs `git`).
 
 use std::io::{Read, Write};
@@ -36,6 +40,25 @@ fn git(dir: &std::path::Path, args: &[&str]) {
         .map(|s| s.success())
         .unwrap_or(false);
     assert!(ok, "git {args:?} failed");
+}
+
+fn current_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// A file whose flags all carry `round` in their description: every flag changes each round.
+fn churned(index: usize, round: usize) -> String {
+    file(index, None).replace(
+        "    type: VARIANT_FLAG_TYPE\n",
+        &format!("    description: round {round}\n    type: VARIANT_FLAG_TYPE\n"),
+    )
 }
 
 fn file(index: usize, toggled: Option<usize>) -> String {
@@ -182,7 +205,7 @@ async fn main() {
     cfg.environments
         .insert("default".into(), EnvironmentConfig::new("flags", ""));
     let t = Instant::now();
-    let sync = SyncHandle::start(cfg, Limits::default())
+    let sync = SyncHandle::start_and_wait(cfg, Limits::default())
         .await
         .expect("start");
     let first = t.elapsed();
@@ -251,6 +274,57 @@ async fn main() {
         println!(
             "last applied sync took {} ms (fetch + read + compile + diff); diff: {:?}",
             a.duration_ms, a.diff
+        );
+    }
+    let churn: usize = std::env::var("BENCH_CHURN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200);
+    if churn > 0 {
+        let t = Instant::now();
+        let mut marks = Vec::new();
+        for round in 0..churn {
+            for i in 0..FILES {
+                std::fs::write(
+                    work.join(format!("team{i:03}/features.yaml")),
+                    churned(i, round),
+                )
+                .expect("write");
+            }
+            git(
+                &work,
+                &["commit", "-q", "-am", &format!("change all, round {round}")],
+            );
+            rx.borrow_and_update();
+            git(&work, &["push", "-q", "origin", "main"]);
+            // served by a poll or by this trigger; the cycle after it has recorded the entry
+            sync.trigger("default");
+            tokio::time::timeout(Duration::from_secs(60), rx.changed())
+                .await
+                .expect("served in time")
+                .expect("changed");
+            assert!(sync.sync_now("default").await);
+            let hist = sync.history("default").unwrap_or_default();
+            let last = hist
+                .iter()
+                .rev()
+                .find(|a| a.outcome == switchyard_sync::Outcome::Applied)
+                .expect("an applied attempt");
+            assert_eq!(last.diff_total, FLAGS, "round {round}: every flag changed");
+            if (round + 1) % 50 == 0 {
+                marks.push(format!(
+                    "{}: {:.1} MiB",
+                    round + 1,
+                    current_rss_kib() as f64 / 1024.0
+                ));
+            }
+        }
+        println!(
+            "after {churn} commits that each change all {FLAGS} flags ({:?}): VmRSS {:.1} MiB (by commits: {}), VmHWM {:.1} MiB",
+            t.elapsed(),
+            current_rss_kib() as f64 / 1024.0,
+            marks.join(", "),
+            peak_rss_kib() as f64 / 1024.0
         );
     }
     sync.shutdown().await;

@@ -95,6 +95,61 @@ pub struct StorageConfig {
     /// Skip TLS certificate verification (tests only).
     #[serde(default)]
     pub insecure_skip_tls: bool,
+    /// Bounds on every network operation of a sync attempt.
+    #[serde(default)]
+    pub timeouts: FetchTimeouts,
+    /// Serve a commit even when it removes every flag of an environment (or more than
+    /// `max_flag_loss_percent` of them); off by default, such a commit is rejected.
+    #[serde(default)]
+    pub allow_flag_loss: bool,
+    /// The share of an environment's flags (0–100 %) one commit may remove before it is
+    /// rejected; default 100: only a commit that leaves no flag at all is rejected.
+    #[serde(default = "default_max_flag_loss")]
+    pub max_flag_loss_percent: u8,
+    /// Test hook: a sync cycle panics when the fetched commit's message contains this text.
+    #[doc(hidden)]
+    #[serde(skip)]
+    pub fault_panic_on_commit_message: Option<String>,
+}
+
+fn default_max_flag_loss() -> u8 {
+    100
+}
+
+/// Time and speed bounds of one sync attempt, for HTTPS, SSH and `file://` alike.
+///
+/// Defaults fit the default 30 s poll: `connect: 10s`, `read: 20s`, `low_speed_limit: 1024`
+/// (bytes per second) over `low_speed_time: 20s`, `total: 60s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FetchTimeouts {
+    /// Establishing the connection (TCP and TLS; ssh's `ConnectTimeout`).
+    #[serde(deserialize_with = "deserialize_duration")]
+    pub connect: Duration,
+    /// Waiting for the first byte of an answer, and for any byte after it (ssh: keep-alives
+    /// unanswered for this long).
+    #[serde(deserialize_with = "deserialize_duration")]
+    pub read: Duration,
+    /// Bytes per second below which a transfer counts as stalled…
+    pub low_speed_limit: u64,
+    /// …when it stays below the limit for this long.
+    #[serde(deserialize_with = "deserialize_duration")]
+    pub low_speed_time: Duration,
+    /// The whole attempt, however it is going.
+    #[serde(deserialize_with = "deserialize_duration")]
+    pub total: Duration,
+}
+
+impl Default for FetchTimeouts {
+    fn default() -> Self {
+        FetchTimeouts {
+            connect: Duration::from_secs(10),
+            read: Duration::from_secs(20),
+            low_speed_limit: 1024,
+            low_speed_time: Duration::from_secs(20),
+            total: Duration::from_secs(60),
+        }
+    }
 }
 
 impl StorageConfig {
@@ -130,6 +185,10 @@ impl Default for StorageConfig {
             ca_cert_path: None,
             ca_cert_bytes: None,
             insecure_skip_tls: false,
+            timeouts: FetchTimeouts::default(),
+            allow_flag_loss: false,
+            max_flag_loss_percent: default_max_flag_loss(),
+            fault_panic_on_commit_message: None,
         }
     }
 }
@@ -317,6 +376,12 @@ pub enum ConfigError {
     /// Poll interval below one second.
     #[error("storage {0:?}: poll interval must be at least 1 second")]
     PollInterval(String),
+    /// A zero timeout, or one that does not fit in the total.
+    #[error("storage {0:?}: timeouts.{1}")]
+    Timeouts(String, &'static str),
+    /// `max_flag_loss_percent` above 100.
+    #[error("storage {0:?}: max_flag_loss_percent must be between 0 and 100")]
+    FlagLoss(String),
     /// Both CA forms given.
     #[error("storage {0:?}: please provide only one of ca_cert_path or ca_cert_bytes")]
     CaCert(String),
@@ -357,6 +422,22 @@ impl SyncConfig {
             }
             if s.poll_interval < MIN_POLL_INTERVAL {
                 return Err(ConfigError::PollInterval(id.clone()));
+            }
+            let t = &s.timeouts;
+            if t.connect.is_zero() || t.read.is_zero() || t.total.is_zero() {
+                return Err(ConfigError::Timeouts(
+                    id.clone(),
+                    "connect, read and total must be more than 0s",
+                ));
+            }
+            if t.low_speed_limit > 0 && t.low_speed_time.is_zero() {
+                return Err(ConfigError::Timeouts(
+                    id.clone(),
+                    "low_speed_time must be more than 0s when low_speed_limit is set",
+                ));
+            }
+            if s.max_flag_loss_percent > 100 {
+                return Err(ConfigError::FlagLoss(id.clone()));
             }
             if s.ca_cert_path.is_some() && s.ca_cert_bytes.is_some() {
                 return Err(ConfigError::CaCert(id.clone()));

@@ -1,5 +1,5 @@
-//! Sync errors and their classes (`authentication`, `network`, `not_found`, `validation`,
-//! `other`), as named in logs, status and history.
+//! Sync errors and their classes (`authentication`, `network`, `timeout`, `not_found`,
+//! `validation`, `internal`, `other`), as named in logs, status and history.
 //!
 //! gix reports transport failures as a chain of opaque errors (HTTP status codes inside
 //! messages, ssh's stderr, io errors), so the class is worked out from the whole chain's text.
@@ -15,22 +15,29 @@ use switchyard_core::Diagnostics;
 pub enum ErrorClass {
     /// Credentials refused (HTTP 401/403, ssh permission denied, host key rejected).
     Authentication,
-    /// The remote could not be reached (refused, timeout, DNS, reset).
+    /// The remote could not be reached (refused, DNS, reset).
     Network,
+    /// The remote did not answer, or answered too slowly, within the storage's `timeouts`.
+    Timeout,
     /// The repository, branch, tag or commit does not exist.
     NotFound,
     /// The commit was fetched but its flag files are invalid.
     Validation,
+    /// A sync cycle panicked (a bug): the message says where.
+    Internal,
     /// Anything else.
     Other,
 }
 
 impl ErrorClass {
-    /// The class as written in logs: `authentication`, `network`, `not_found`, `validation`, `other`.
+    /// The class as written in logs: `authentication`, `network`, `timeout`, `not_found`,
+    /// `validation`, `internal`, `other`.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorClass::Authentication => "authentication",
             ErrorClass::Network => "network",
+            ErrorClass::Timeout => "timeout",
+            ErrorClass::Internal => "internal",
             ErrorClass::NotFound => "not_found",
             ErrorClass::Validation => "validation",
             ErrorClass::Other => "other",
@@ -48,7 +55,7 @@ impl fmt::Display for ErrorClass {
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum SyncError {
     /// Fetching from the remote failed.
-    #[error("fetching {remote} failed: {message}")]
+    #[error("fetching {remote}: {message}")]
     Fetch {
         /// Failure class.
         class: ErrorClass,
@@ -63,6 +70,9 @@ pub enum SyncError {
     /// The commit's flag files are invalid.
     #[error("invalid flag files:\n{0}")]
     Invalid(Diagnostics),
+    /// A sync cycle panicked; the panic message.
+    #[error("sync cycle panicked: {0}")]
+    Internal(String),
 }
 
 impl SyncError {
@@ -72,6 +82,7 @@ impl SyncError {
             SyncError::Fetch { class, .. } => *class,
             SyncError::Local(_) => ErrorClass::Other,
             SyncError::Invalid(_) => ErrorClass::Validation,
+            SyncError::Internal(_) => ErrorClass::Internal,
         }
     }
 
@@ -138,10 +149,10 @@ pub fn classify(message: &str) -> ErrorClass {
         "does not exist",
     ]) {
         ErrorClass::NotFound
+    } else if any(&["timed out", "timeout", "operation was interrupted"]) {
+        ErrorClass::Timeout
     } else if any(&[
         "connection refused",
-        "timed out",
-        "timeout",
         "dns",
         "failed to lookup",
         "name or service not known",
@@ -187,6 +198,10 @@ mod tests {
         );
         assert_eq!(classify("Received HTTP status 404"), ErrorClass::NotFound);
         assert_eq!(classify("something odd"), ErrorClass::Other);
+        assert_eq!(
+            classify("error sending request for url (https://x/info/refs): operation timed out"),
+            ErrorClass::Timeout
+        );
         assert_eq!(
             classify(
                 "error sending request for url (https://x): client error (Connect): invalid peer certificate: UnknownIssuer"

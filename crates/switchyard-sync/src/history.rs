@@ -1,7 +1,10 @@
 //! A bounded record of sync attempts (default 100 per environment), newest last.
 //!
 //! Polls that find nothing new are folded into one entry (with a repeat count), so a 1s poll
-//! does not push real events out of the ring.
+//! does not push real events out of the ring. An applied commit keeps the first
+//! [`DIFF_LINES_KEPT`] lines of its diff and the number of changes, so a commit that changes
+//! 10,000 flags costs a few kilobytes here, not megabytes: the history's memory is bounded by
+//! `limit` × (that many lines + the validation errors of a rejected commit).
 
 use std::collections::VecDeque;
 
@@ -9,6 +12,9 @@ use serde::Serialize;
 
 use crate::diff::Diff;
 use crate::error::ErrorClass;
+
+/// Lines of an applied commit's diff kept in its history entry.
+pub const DIFF_LINES_KEPT: usize = 50;
 use crate::status::ValidationError;
 
 /// How a sync attempt ended.
@@ -46,15 +52,26 @@ pub struct Attempt {
     /// How it ended.
     #[serde(flatten)]
     pub outcome: Outcome,
-    /// For an applied commit, what changed against the snapshot served before, in plain words.
+    /// For an applied commit, what changed against the snapshot served before, in plain words:
+    /// the first [`DIFF_LINES_KEPT`] lines.
     pub diff: Vec<String>,
-    /// For an applied commit, the structured diff.
-    #[serde(skip)]
-    pub changes: Diff,
+    /// For an applied commit, how many flags and segments changed (more than `diff` shows
+    /// when it was cut).
+    pub diff_total: usize,
     /// How many more identical unchanged polls were folded into this entry.
     pub repeats: u64,
     /// Time of the last folded poll.
     pub last_time: Option<String>,
+}
+
+/// The first [`DIFF_LINES_KEPT`] lines of `diff` and its number of changes.
+pub fn summarise(diff: &Diff) -> (Vec<String>, usize) {
+    let kept = Diff {
+        changes: diff.changes.iter().take(DIFF_LINES_KEPT).cloned().collect(),
+    };
+    let mut lines = kept.lines();
+    lines.truncate(DIFF_LINES_KEPT);
+    (lines, diff.changes.len())
 }
 
 /// A ring of the last `limit` attempts.
@@ -117,10 +134,34 @@ mod tests {
             commit: Some(commit.into()),
             outcome,
             diff: Vec::new(),
-            changes: Diff::default(),
+            diff_total: 0,
             repeats: 0,
             last_time: None,
         }
+    }
+
+    #[test]
+    fn a_large_diff_is_summarised() {
+        use crate::diff::{Change, ChangeKind, ObjectKind};
+        let diff = Diff {
+            changes: (0..10_000)
+                .map(|i| Change {
+                    namespace: "default".into(),
+                    object: ObjectKind::Flag,
+                    key: format!("flag{i}"),
+                    kind: ChangeKind::Changed,
+                    details: vec!["enabled: false -> true".into()],
+                })
+                .collect(),
+        };
+        let (lines, total) = summarise(&diff);
+        assert_eq!(total, 10_000);
+        assert_eq!(lines.len(), DIFF_LINES_KEPT);
+        assert!(lines[0].contains("flag0"), "{lines:?}");
+        let small = Diff {
+            changes: diff.changes[..3].to_vec(),
+        };
+        assert_eq!(summarise(&small), (small.lines(), 3));
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub mod tree;
 
 pub use config::{
     BackendConfig, BackendKind, BasicAuth, ConfigError, CredentialsConfig, EnvironmentConfig,
-    FetchPolicy, SshAuth, StorageConfig, SyncConfig,
+    FetchPolicy, FetchTimeouts, SshAuth, StorageConfig, SyncConfig,
 };
 pub use diff::{Change, ChangeKind, Diff, ObjectKind, diff};
 pub use error::{ErrorClass, SyncError};

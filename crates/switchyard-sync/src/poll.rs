@@ -8,7 +8,14 @@
 //! coalesced: triggers during a running cycle cause exactly one more cycle.
 //!
 //! As in Flipt v2 (`store.go`, `updateSnapshot`) an invalid commit is never served and not parsed
-//! again; unlike Flipt the reason is kept in the status and the history.
+//! again; unlike Flipt the reason is kept in the status and the history. A commit that would
+//! empty an environment (or remove more than `max_flag_loss_percent` of its flags) is refused
+//! the same way. A cycle that panics is recorded as an `internal` error, its commit is not
+//! tried again, and the loop goes on.
+//!
+//! [`SyncHandle::start`] returns at once: the first cycle runs on the sync thread like any
+//! other, and [`SyncHandle::wait_first_sync`] waits for it (where `fetch_policy: strict` turns
+//! its failure into an error).
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,13 +26,13 @@ use switchyard_core::{Environment, Limits, Snapshot, compile_environment};
 use tokio::sync::{Notify, broadcast, oneshot, watch};
 use tokio::task::JoinHandle;
 
-use crate::config::{ConfigError, FetchPolicy, SyncConfig, format_duration};
+use crate::config::{ConfigError, FetchPolicy, SyncConfig};
 use crate::diff::{Diff, diff};
 use crate::dir::DirSource;
 use crate::error::{ErrorClass, SyncError};
 use crate::git::{CommitInfo, GitSource};
 use crate::history::{Attempt, History, Outcome};
-use crate::status::{SyncState, SyncStatus, rfc3339, validation_errors};
+use crate::status::{SyncStatus, rfc3339, validation_errors};
 
 /// Sent to subscribers each time an environment's served snapshot is swapped.
 #[derive(Debug, Clone)]
@@ -78,6 +85,9 @@ struct StorageSlot {
     trigger: Notify,
     started: AtomicU64,
     finished: watch::Sender<u64>,
+    /// Set when the first cycle has ended: the fetch error it ran into, if any.
+    first: watch::Sender<Option<Option<SyncError>>>,
+    policy: FetchPolicy,
 }
 
 struct Shared {
@@ -135,9 +145,42 @@ struct Worker {
     shared: Arc<Shared>,
     limits: Limits,
     interval: Duration,
+    guard: FlagLossGuard,
+    /// Test hook: panic when the fetched commit's message contains this.
+    panic_on: Option<String>,
     /// Commit id (or directory fingerprint) last processed, served or rejected.
     last_seen: Option<String>,
+    /// The commit (or fingerprint) the running cycle works on, once fetched.
+    current: Option<(String, Option<CommitInfo>)>,
     failures: u32,
+}
+
+/// When a commit that removes flags is refused (`allow_flag_loss`, `max_flag_loss_percent`).
+#[derive(Debug, Clone, Copy)]
+struct FlagLossGuard {
+    allow: bool,
+    max_percent: u8,
+}
+
+impl FlagLossGuard {
+    /// Why going from `old` to `new` flags is refused, if it is.
+    fn check(&self, old: usize, new: usize) -> Option<String> {
+        if self.allow || old == 0 || new >= old {
+            return None;
+        }
+        let lost = old - new;
+        let percent = lost as f64 * 100.0 / old as f64;
+        if new == 0 {
+            Some(format!("the commit would remove all {old} flags"))
+        } else if percent > f64::from(self.max_percent) {
+            Some(format!(
+                "the commit would remove {lost} of {old} flags ({percent:.0}%), more than max_flag_loss_percent ({}%)",
+                self.max_percent
+            ))
+        } else {
+            None
+        }
+    }
 }
 
 /// What one cycle did, for the loop and for startup.
@@ -148,10 +191,10 @@ struct CycleReport {
 }
 
 impl SyncHandle {
-    /// Validates `config`, opens every storage, runs each first sync and starts the poll loops.
+    /// Validates `config`, opens every storage and starts the poll loops; returns without
+    /// waiting for any fetch (the first cycle of each storage starts at once on its thread).
     ///
-    /// With `fetch_policy: strict` a failing first fetch fails here; with `lenient` the
-    /// environment starts from the local copy (local backend) or empty, the error in its status.
+    /// See [`SyncHandle::wait_first_sync`] for the fetch policy of the first cycle.
     pub async fn start(config: SyncConfig, limits: Limits) -> Result<SyncHandle, StartError> {
         config.validate()?;
         let (events, _) = broadcast::channel(64);
@@ -178,7 +221,7 @@ impl SyncHandle {
                 repository,
                 branch,
                 e.directory.clone(),
-                format_duration(s.poll_interval),
+                s.poll_interval,
             );
             status.digest = empty.digest.clone();
             envs.insert(
@@ -206,6 +249,8 @@ impl SyncHandle {
                         trigger: Notify::new(),
                         started: AtomicU64::new(0),
                         finished: watch::channel(0).0,
+                        first: watch::channel(None).0,
+                        policy: config.storage[*id].fetch_policy,
                     },
                 )
             })
@@ -218,7 +263,7 @@ impl SyncHandle {
             attempts,
         });
         let (stop, _) = watch::channel(false);
-        let mut workers = Vec::new();
+        let mut threads = Vec::new();
         for id in used {
             let s = config.storage[id].clone();
             let creds = s
@@ -255,10 +300,15 @@ impl SyncHandle {
                 shared: shared.clone(),
                 limits,
                 interval: s.poll_interval,
+                guard: FlagLossGuard {
+                    allow: s.allow_flag_loss,
+                    max_percent: s.max_flag_loss_percent,
+                },
+                panic_on: s.fault_panic_on_commit_message.clone(),
                 last_seen: None,
+                current: None,
                 failures: 0,
             };
-            let policy = s.fetch_policy;
             let info = LoopInfo {
                 storage: id.clone(),
                 envs: worker.envs.clone(),
@@ -269,32 +319,56 @@ impl SyncHandle {
                 storage: id.clone(),
                 error: SyncError::local("starting the sync thread", e),
             })?;
-            let Some(report) = thread.cycle().await else {
-                return Err(StartError::Open {
-                    storage: id.clone(),
-                    error: SyncError::Local("the sync thread stopped during the first sync".into()),
-                });
-            };
-            if let (FetchPolicy::Strict, Some(error)) = (policy, report.fetch_error) {
-                thread.stop().await;
-                return Err(StartError::InitialFetch {
-                    storage: id.clone(),
-                    error,
-                });
-            }
-            workers.push((thread, info, report.failures));
+            threads.push((thread, info));
         }
-        let tasks = workers
+        let tasks = threads
             .into_iter()
-            .map(|(thread, info, failures)| {
-                tokio::spawn(run(thread, info, failures, stop.subscribe()))
-            })
+            .map(|(thread, info)| tokio::spawn(run(thread, info, stop.subscribe())))
             .collect();
         Ok(SyncHandle {
             shared,
             stop,
             tasks,
         })
+    }
+
+    /// [`SyncHandle::start`], then [`SyncHandle::wait_first_sync`].
+    pub async fn start_and_wait(
+        config: SyncConfig,
+        limits: Limits,
+    ) -> Result<SyncHandle, StartError> {
+        let handle = SyncHandle::start(config, limits).await?;
+        handle.wait_first_sync().await?;
+        Ok(handle)
+    }
+
+    /// Waits until every storage's first cycle has ended (each is bounded by its `timeouts`).
+    ///
+    /// With `fetch_policy: strict` a failing first fetch is an error here; with `lenient` the
+    /// environment keeps serving the local copy (local backend) or nothing, the error in its
+    /// status, and the loop goes on.
+    pub async fn wait_first_sync(&self) -> Result<(), StartError> {
+        for (id, slot) in &self.shared.storages {
+            let mut rx = slot.first.subscribe();
+            let first = match rx.wait_for(Option::is_some).await {
+                Ok(v) => v.clone().flatten(),
+                Err(_) => {
+                    return Err(StartError::Open {
+                        storage: id.clone(),
+                        error: SyncError::Local(
+                            "the sync thread stopped during the first sync".into(),
+                        ),
+                    });
+                }
+            };
+            if let (FetchPolicy::Strict, Some(error)) = (slot.policy, first) {
+                return Err(StartError::InitialFetch {
+                    storage: id.clone(),
+                    error,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The environment served now (never blocks on a sync).
@@ -336,16 +410,41 @@ impl SyncHandle {
 
     /// The sync status of `key`.
     pub fn status(&self, key: &str) -> Option<SyncStatus> {
-        self.shared.envs.get(key).map(|e| lock(&e.status).clone())
+        let (at, now) = (Instant::now(), SystemTime::now());
+        self.shared
+            .envs
+            .get(key)
+            .map(|e| lock(&e.status).view(at, now))
     }
 
     /// The sync status of every environment, by key.
     pub fn statuses(&self) -> BTreeMap<String, SyncStatus> {
+        let (at, now) = (Instant::now(), SystemTime::now());
         self.shared
             .envs
             .iter()
-            .map(|(k, e)| (k.clone(), lock(&e.status).clone()))
+            .map(|(k, e)| (k.clone(), lock(&e.status).view(at, now)))
             .collect()
+    }
+
+    /// Environments that serve no valid snapshot yet, each with the reason (empty: ready).
+    pub fn not_ready(&self) -> BTreeMap<String, String> {
+        self.statuses()
+            .into_iter()
+            .filter(|(_, s)| !s.serving_valid_snapshot)
+            .map(|(k, s)| {
+                let reason = s
+                    .degraded_reason
+                    .unwrap_or_else(|| "no valid snapshot".into());
+                (k, reason)
+            })
+            .collect()
+    }
+
+    /// When the attempt running now for `key`'s storage started (RFC 3339), if one runs.
+    pub fn in_progress_since(&self, key: &str) -> Option<String> {
+        let e = self.shared.envs.get(key)?;
+        lock(&e.status).attempt_started_at.clone()
     }
 
     /// The sync attempts recorded for `key`, oldest first.
@@ -404,24 +503,24 @@ fn empty_environment(key: &str, limits: &Limits) -> Environment {
 
 /// The status message of a rejected commit: how many errors, and the first one.
 fn rejection_message(sha: Option<&str>, errors: &[crate::status::ValidationError]) -> String {
-    let first = errors
-        .first()
-        .map(|v| {
-            if v.path.is_empty() {
-                format!("{}:{}:{}: {}", v.file, v.line, v.column, v.message)
-            } else {
-                format!(
-                    "{}:{}:{}: {}: {}",
-                    v.file, v.line, v.column, v.path, v.message
-                )
-            }
-        })
-        .unwrap_or_default();
+    let first = errors.first().map(describe).unwrap_or_default();
     format!(
         "commit {} rejected: {} validation error(s), first: {first}",
         sha.unwrap_or("-"),
         errors.len()
     )
+}
+
+/// `file:line:column: path: message` of one validation error.
+fn describe(v: &crate::status::ValidationError) -> String {
+    if v.path.is_empty() {
+        format!("{}:{}:{}: {}", v.file, v.line, v.column, v.message)
+    } else {
+        format!(
+            "{}:{}:{}: {}: {}",
+            v.file, v.line, v.column, v.path, v.message
+        )
+    }
 }
 
 /// The wait before the next cycle: the interval, or after `failures` failures in a row
@@ -487,39 +586,61 @@ impl WorkerThread {
     }
 }
 
-async fn run(
-    thread: WorkerThread,
-    info: LoopInfo,
-    mut failures: u32,
-    mut stop: watch::Receiver<bool>,
-) {
+/// The poll loop of one storage: the first cycle at once, then one per interval (sooner after
+/// a failure, at once on a trigger).
+async fn run(thread: WorkerThread, info: LoopInfo, mut stop: watch::Receiver<bool>) {
+    let Some(slot) = info.shared.storages.get(&info.storage) else {
+        return;
+    };
+    let mut failures = 0;
+    let mut first = true;
     loop {
-        let delay = next_delay(info.interval, failures);
-        let next = rfc3339(SystemTime::now() + delay);
-        for key in &info.envs {
-            if let Some(e) = info.shared.envs.get(key) {
-                lock(&e.status).next_sync_time = Some(next.clone());
+        if !first {
+            let delay = next_delay(info.interval, failures);
+            let next = rfc3339(SystemTime::now() + delay);
+            for key in &info.envs {
+                if let Some(e) = info.shared.envs.get(key) {
+                    lock(&e.status).next_sync_time = Some(next.clone());
+                }
             }
-        }
-        info.shared.touch();
-        let Some(slot) = info.shared.storages.get(&info.storage) else {
-            break;
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = slot.trigger.notified() => {}
-            _ = stop.changed() => break,
+            info.shared.touch();
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = slot.trigger.notified() => {}
+                _ = stop.changed() => break,
+            }
         }
         if *stop.borrow() {
             break;
         }
-        match thread.cycle().await {
-            Some(report) => failures = report.failures,
+        // while the attempt runs, wake status watchers once per interval: past the first,
+        // the status reads as stalled
+        let cycle = thread.cycle();
+        tokio::pin!(cycle);
+        let mut tick =
+            tokio::time::interval_at(tokio::time::Instant::now() + info.interval, info.interval);
+        let report = loop {
+            tokio::select! {
+                r = &mut cycle => break r,
+                _ = tick.tick() => info.shared.touch(),
+            }
+        };
+        match report {
+            Some(report) => {
+                failures = report.failures;
+                if first {
+                    slot.first.send_replace(Some(report.fetch_error));
+                }
+            }
             None => {
-                tracing::error!(storage = %info.storage, "Git sync error: other: the sync thread stopped; poll loop ended");
+                tracing::error!(storage = %info.storage, "Git sync error: internal: the sync thread stopped; poll loop ended");
+                slot.first.send_replace(Some(Some(SyncError::Local(
+                    "the sync thread stopped".into(),
+                ))));
                 break;
             }
         }
+        first = false;
     }
     thread.stop().await;
 }
@@ -556,12 +677,7 @@ impl Worker {
             if let Ok(env) = compile_environment(key, &files, &self.limits) {
                 let info = git.commit_info(commit);
                 let env = Arc::new(env);
-                {
-                    let mut st = lock(&slot.status);
-                    st.serving_commit = Some(info);
-                    st.flags = env.flag_count();
-                    st.digest = env.digest.clone();
-                }
+                lock(&slot.status).restored(info, env.flag_count(), env.digest.clone());
                 slot.tx.send_replace(env);
                 tracing::info!(environment = %key, commit = %commit, "serving the last good commit from the local repository");
                 seen.push(commit);
@@ -570,27 +686,57 @@ impl Worker {
         if seen.len() == self.envs.len() && seen.windows(2).all(|w| w[0] == w[1]) {
             self.last_seen = seen.first().map(|c| c.to_string());
         }
+        self.shared.touch();
     }
 
-    /// One sync: fetch (or fingerprint), and for anything new read, validate and swap.
+    /// One sync: fetch (or fingerprint), and for anything new read, validate and swap. A panic
+    /// anywhere in it is caught and recorded as an `internal` error.
     fn cycle(&mut self) -> CycleReport {
-        let slot = self.shared.storages.get(&self.storage);
-        if let Some(s) = slot {
+        if let Some(s) = self.shared.storages.get(&self.storage) {
             s.started.fetch_add(1, Ordering::SeqCst);
         }
-        let report = self.cycle_inner();
+        self.current = None;
+        let report =
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.cycle_inner())) {
+                Ok(report) => report,
+                Err(payload) => self.after_panic(crate::git::panic_message(&*payload)),
+            };
         if let Some(s) = self.shared.storages.get(&self.storage) {
             s.finished.send_modify(|n| *n += 1);
         }
         report
     }
 
+    /// Records a panicked cycle: the commit it worked on (if it got that far) counts as seen,
+    /// so it is not tried again in a loop.
+    fn after_panic(&mut self, message: String) -> CycleReport {
+        let error = SyncError::Internal(message);
+        let start_time = rfc3339(SystemTime::now());
+        let started = Instant::now();
+        let current = self.current.take();
+        let sticky = current.is_some();
+        let info = current.as_ref().and_then(|(_, i)| i.clone());
+        if let Some((seen, _)) = current {
+            self.last_seen = Some(seen);
+        } else {
+            self.failures += 1;
+        }
+        for key in self.envs.clone() {
+            self.record_failure(&key, &error, info.clone(), sticky, &start_time, started);
+        }
+        CycleReport {
+            fetch_error: (!sticky).then_some(error),
+            failures: self.failures,
+        }
+    }
+
     fn cycle_inner(&mut self) -> CycleReport {
         let started = Instant::now();
-        let start_time = rfc3339(SystemTime::now());
+        let now = SystemTime::now();
+        let start_time = rfc3339(now);
         for key in &self.envs {
             if let Some(e) = self.env_slot(key) {
-                lock(&e.status).sync_status = SyncState::Syncing;
+                lock(&e.status).begin(started, now);
             }
         }
         self.shared.touch();
@@ -610,7 +756,7 @@ impl Worker {
             Err(error) => {
                 self.failures += 1;
                 for key in self.envs.clone() {
-                    self.record_failure(&key, &error, None, &start_time, started);
+                    self.record_failure(&key, &error, None, false, &start_time, started);
                 }
                 return CycleReport {
                     fetch_error: Some(error),
@@ -619,34 +765,14 @@ impl Worker {
             }
         };
         self.failures = 0;
+        self.current = Some((seen.clone(), info.clone()));
         // 2. nothing new: one ref advertisement, no parsing
         if self.last_seen.as_deref() == Some(seen.as_str()) {
             for key in &self.envs {
                 let Some(slot) = self.env_slot(key) else {
                     continue;
                 };
-                let now = rfc3339(SystemTime::now());
-                let mut st = lock(&slot.status);
-                st.last_sync_time = Some(now.clone());
-                if st.remote_commit.is_some() || info.is_some() {
-                    st.remote_commit = info.clone();
-                }
-                if st.validation_errors.is_empty() {
-                    st.sync_status = SyncState::Success;
-                    st.error_message = None;
-                    st.error_class = None;
-                    st.consecutive_failures = 0;
-                    st.last_success_time = Some(now);
-                } else {
-                    // the remote still points at the rejected commit (a fetch error in between
-                    // may have replaced the message): say so again
-                    st.sync_status = SyncState::Error;
-                    st.error_class = Some(ErrorClass::Validation);
-                    let sha = st.remote_commit.as_ref().map(|c| c.sha.clone());
-                    st.error_message =
-                        Some(rejection_message(sha.as_deref(), &st.validation_errors));
-                }
-                drop(st);
+                lock(&slot.status).unchanged(SystemTime::now(), info.clone());
                 self.shared.record(
                     key,
                     slot,
@@ -656,19 +782,28 @@ impl Worker {
                         commit: commit.map(|c| c.to_string()),
                         outcome: Outcome::Unchanged,
                         diff: Vec::new(),
-                        changes: Diff::default(),
+                        diff_total: 0,
                         repeats: 0,
                         last_time: None,
                     },
                 );
                 tracing::debug!(environment = %key, "git sync: no change");
             }
+            self.current = None;
             return CycleReport {
                 fetch_error: None,
                 failures: 0,
             };
         }
         // 3. new commit: read, validate, swap, per environment
+        if let (Some(needle), Some(i)) = (&self.panic_on, &info)
+            && i.message.contains(needle.as_str())
+        {
+            panic!(
+                "injected fault: commit {} message contains {needle:?}",
+                i.sha
+            );
+        }
         let mut all_processed = true;
         for key in self.envs.clone() {
             let Some(slot) = self.env_slot(&key) else {
@@ -684,7 +819,10 @@ impl Worker {
             };
             let result = match files {
                 Ok(files) => match compile_environment(&key, &files, &self.limits) {
-                    Ok(env) => EnvResult::Valid(env),
+                    Ok(env) => match self.flag_loss(slot, &env, files.len(), commit) {
+                        Some(d) => EnvResult::Invalid(SyncError::Invalid(d)),
+                        None => EnvResult::Valid(env),
+                    },
                     Err(d) => EnvResult::Invalid(SyncError::Invalid(d)),
                 },
                 Err(e) => EnvResult::Invalid(e),
@@ -694,20 +832,77 @@ impl Worker {
                     self.apply(&key, env, info.clone(), commit, &start_time, started)
                 }
                 EnvResult::Invalid(error) => {
-                    if !matches!(error, SyncError::Invalid(_)) {
+                    let sticky = matches!(error, SyncError::Invalid(_));
+                    if !sticky {
                         all_processed = false;
                     }
-                    self.record_failure(&key, &error, info.clone(), &start_time, started);
+                    self.record_failure(&key, &error, info.clone(), sticky, &start_time, started);
                 }
             }
         }
         if all_processed {
             self.last_seen = Some(seen);
         }
+        self.current = None;
         CycleReport {
             fetch_error: None,
             failures: 0,
         }
+    }
+
+    /// The refusal of a commit that would remove too many flags, naming the cause.
+    fn flag_loss(
+        &self,
+        slot: &EnvSlot,
+        env: &Environment,
+        files: usize,
+        commit: Option<gix::ObjectId>,
+    ) -> Option<switchyard_core::Diagnostics> {
+        if !lock(&slot.status).serving_valid_snapshot {
+            return None;
+        }
+        let old = slot.tx.borrow().flag_count();
+        let reason = self.guard.check(old, env.flag_count())?;
+        let dir = slot.directory.trim_matches('/');
+        let index = match (&self.source, commit) {
+            (Source::Git(git), Some(c)) => crate::tree::has_index(&git.repo(), c, dir),
+            (Source::Dir(d), _) => d
+                .root()
+                .join(dir)
+                .join(switchyard_core::INDEX_FILE)
+                .is_file(),
+            _ => false,
+        };
+        let place = if dir.is_empty() {
+            "the repository root".to_string()
+        } else {
+            format!("directory {dir:?}")
+        };
+        let (file, cause) = match (env.flag_count(), files, index) {
+            (0, 0, true) => (
+                switchyard_core::INDEX_FILE.to_string(),
+                format!("{} selects no flag file", switchyard_core::INDEX_FILE),
+            ),
+            (0, 0, false) => (
+                dir.to_string(),
+                format!("no flag files are left in {place} (deleted?)"),
+            ),
+            (0, n, _) => (
+                dir.to_string(),
+                format!("its {n} flag file(s) define no flags"),
+            ),
+            _ => (dir.to_string(), "flags were deleted".to_string()),
+        };
+        Some(switchyard_core::Diagnostics::from_vec(vec![
+            switchyard_core::Diagnostic::new(
+                file,
+                switchyard_core::Pos::new(1, 1),
+                "",
+                format!(
+                    "{reason}: {cause}; the commit is not served (set allow_flag_loss: true on the storage to accept it)"
+                ),
+            ),
+        ]))
     }
 
     fn apply(
@@ -726,6 +921,7 @@ impl Worker {
         let old = slot.tx.borrow().clone();
         let changes = diff(&old, &env);
         let swapped = old.digest != env.digest;
+        let (lines, total) = crate::history::summarise(&changes);
         if swapped {
             slot.tx.send_replace(env.clone());
             let _ = self.shared.events.send(ChangeEvent {
@@ -733,30 +929,22 @@ impl Worker {
                 old_digest: old.digest.clone(),
                 new_digest: env.digest.clone(),
                 commit: info.clone(),
-                diff: changes.clone(),
+                diff: changes,
             });
         }
+        drop(old);
         if let (Source::Git(git), Some(c)) = (&self.source, commit)
             && let Err(e) = git.record_last_good(key, c)
         {
             tracing::warn!(environment = %key, error = %e, "could not record the last good commit");
         }
         let duration = started.elapsed();
-        let now = rfc3339(SystemTime::now());
-        {
-            let mut st = lock(&slot.status);
-            st.sync_status = SyncState::Success;
-            st.last_sync_time = Some(now.clone());
-            st.last_success_time = Some(now);
-            st.error_message = None;
-            st.error_class = None;
-            st.consecutive_failures = 0;
-            st.validation_errors.clear();
-            st.serving_commit = info.clone();
-            st.remote_commit = info;
-            st.flags = env.flag_count();
-            st.digest = env.digest.clone();
-        }
+        lock(&slot.status).applied(
+            SystemTime::now(),
+            info,
+            env.flag_count(),
+            env.digest.clone(),
+        );
         self.shared.record(
             key,
             slot,
@@ -765,8 +953,8 @@ impl Worker {
                 duration_ms: duration.as_millis() as u64,
                 commit: commit.map(|c| c.to_string()),
                 outcome: Outcome::Applied,
-                diff: changes.lines(),
-                changes,
+                diff: lines,
+                diff_total: total,
                 repeats: 0,
                 last_time: None,
             },
@@ -780,11 +968,14 @@ impl Worker {
         );
     }
 
+    /// Records a failed attempt; `sticky`: the commit was looked at and refused (its error
+    /// stays until the branch moves).
     fn record_failure(
         &self,
         key: &str,
         error: &SyncError,
         info: Option<CommitInfo>,
+        sticky: bool,
         start_time: &str,
         started: Instant,
     ) {
@@ -792,7 +983,6 @@ impl Worker {
             return;
         };
         let class = error.class();
-        let now = rfc3339(SystemTime::now());
         let errors = error
             .diagnostics()
             .map(validation_errors)
@@ -803,16 +993,19 @@ impl Worker {
         };
         {
             let mut st = lock(&slot.status);
-            st.sync_status = SyncState::Error;
-            st.last_sync_time = Some(now);
-            st.error_message = Some(message.clone());
-            st.error_class = Some(class);
-            st.consecutive_failures += 1;
-            if class == ErrorClass::Validation {
-                st.validation_errors = errors.clone();
-                st.remote_commit = info.clone();
+            if sticky {
+                st.rejected(
+                    SystemTime::now(),
+                    info.clone(),
+                    class,
+                    message.clone(),
+                    errors.clone(),
+                );
+            } else {
+                st.failed(SystemTime::now(), class, message.clone());
             }
         }
+        let further: Vec<String> = errors.iter().skip(1).take(2).map(describe).collect();
         let outcome = if class == ErrorClass::Validation {
             Outcome::Rejected { errors }
         } else {
@@ -830,19 +1023,15 @@ impl Worker {
                 commit: info.map(|i| i.sha),
                 outcome,
                 diff: Vec::new(),
-                changes: Diff::default(),
+                diff_total: 0,
                 repeats: 0,
                 last_time: None,
             },
         );
-        match error.diagnostics() {
-            Some(d) => {
-                let first: Vec<String> = d.iter().take(3).map(|x| x.to_string()).collect();
-                tracing::error!(environment = %key, class = %class, "Git sync error: validation: {message}; first errors: {}", first.join("; "));
-            }
-            None => {
-                tracing::error!(environment = %key, class = %class, "Git sync error: {class}: {message}")
-            }
+        if further.is_empty() {
+            tracing::error!(environment = %key, class = %class, "Git sync error: {class}: {message}");
+        } else {
+            tracing::error!(environment = %key, class = %class, "Git sync error: {class}: {message}; next: {}", further.join("; "));
         }
     }
 }
@@ -850,6 +1039,36 @@ impl Worker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flag_loss_guard() {
+        let g = FlagLossGuard {
+            allow: false,
+            max_percent: 100,
+        };
+        assert_eq!(
+            g.check(3, 0).as_deref(),
+            Some("the commit would remove all 3 flags")
+        );
+        assert_eq!(g.check(3, 1), None);
+        assert_eq!(g.check(0, 0), None);
+        let half = FlagLossGuard {
+            allow: false,
+            max_percent: 50,
+        };
+        assert_eq!(half.check(10, 5), None);
+        assert_eq!(
+            half.check(10, 4).as_deref(),
+            Some(
+                "the commit would remove 6 of 10 flags (60%), more than max_flag_loss_percent (50%)"
+            )
+        );
+        let allow = FlagLossGuard {
+            allow: true,
+            max_percent: 0,
+        };
+        assert_eq!(allow.check(10, 0), None);
+    }
 
     #[test]
     fn backoff_is_never_slower_than_the_interval() {

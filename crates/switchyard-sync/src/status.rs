@@ -5,6 +5,8 @@
 //! the next planned sync, the served and the remote commit, the failure count and the full list
 //! of validation errors of a rejected commit. Times are RFC 3339 UTC.
 
+use std::time::{Duration, Instant, SystemTime};
+
 use serde::Serialize;
 use switchyard_core::Diagnostics;
 
@@ -55,6 +57,13 @@ pub fn validation_errors(d: &Diagnostics) -> Vec<ValidationError> {
 }
 
 /// The sync status of one environment.
+///
+/// A small state machine: the sync calls [`SyncStatus::begin`] when an attempt starts and one of
+/// [`SyncStatus::unchanged`], [`SyncStatus::applied`], [`SyncStatus::rejected`] or
+/// [`SyncStatus::failed`] when it ends; `syncStatus` is derived from those in one place, so it
+/// never says `syncing` beside the error of a finished attempt. Readers take a
+/// [`SyncStatus::view`], which fills in what depends on the clock (`stalledSince`,
+/// `degradedReason`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SyncStatus {
@@ -68,13 +77,16 @@ pub struct SyncStatus {
     pub directory: String,
     /// Poll interval, e.g. `30s`.
     pub poll_interval: String,
-    /// `idle`, `syncing`, `success` or `error`.
+    /// `idle` (nothing finished yet), `syncing` (an attempt runs and the last one did not
+    /// fail), `success` or `error` (the last finished attempt failed or its commit was rejected,
+    /// even while a retry runs).
     pub sync_status: SyncState,
     /// End of the last sync attempt.
     pub last_sync_time: Option<String>,
     /// The last error, if the last attempt failed or its commit was rejected.
     pub error_message: Option<String>,
-    /// Class of the last error (`authentication`, `network`, `not_found`, `validation`, `other`).
+    /// Class of the last error (`authentication`, `network`, `timeout`, `not_found`,
+    /// `validation`, `internal`, `other`).
     pub error_class: Option<ErrorClass>,
     /// End of the last successful sync.
     pub last_success_time: Option<String>,
@@ -92,6 +104,33 @@ pub struct SyncStatus {
     pub flags: usize,
     /// Digest of the environment served.
     pub digest: String,
+    /// Whether the environment serves a snapshot of a valid commit (fetched, the local
+    /// backend's last good commit, or a directory); false only until the first one.
+    pub serving_valid_snapshot: bool,
+    /// When the first sync attempt started.
+    pub first_sync_started_at: Option<String>,
+    /// When the running attempt started; none between attempts.
+    pub attempt_started_at: Option<String>,
+    /// Set while the running attempt has taken longer than the poll interval: the moment it
+    /// went past it.
+    pub stalled_since: Option<String>,
+    /// Why the environment is not fully healthy, in plain words (none when it is).
+    pub degraded_reason: Option<String>,
+    #[serde(skip)]
+    clock: Clock,
+}
+
+/// What the derived fields are computed from; not serialised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Clock {
+    interval: Duration,
+    /// Start of the running attempt.
+    attempt: Option<Instant>,
+    /// Outcome of the last finished attempt (`Idle` before the first).
+    outcome: SyncState,
+    /// The error of the commit last seen (rejected, or a cycle that panicked on it): an
+    /// unchanged poll reports it again.
+    tip_error: Option<(ErrorClass, String)>,
 }
 
 impl SyncStatus {
@@ -100,14 +139,14 @@ impl SyncStatus {
         repository: String,
         branch: String,
         directory: String,
-        poll_interval: String,
+        interval: Duration,
     ) -> Self {
         SyncStatus {
             enabled,
             repository,
             branch,
             directory,
-            poll_interval,
+            poll_interval: crate::config::format_duration(interval),
             sync_status: SyncState::Idle,
             last_sync_time: None,
             error_message: None,
@@ -120,8 +159,181 @@ impl SyncStatus {
             validation_errors: Vec::new(),
             flags: 0,
             digest: String::new(),
+            serving_valid_snapshot: false,
+            first_sync_started_at: None,
+            attempt_started_at: None,
+            stalled_since: None,
+            degraded_reason: None,
+            clock: Clock {
+                interval,
+                attempt: None,
+                outcome: SyncState::Idle,
+                tip_error: None,
+            },
         }
     }
+
+    /// The one place `syncStatus` comes from.
+    fn derive(&mut self) {
+        self.sync_status = match (self.clock.attempt.is_some(), self.clock.outcome) {
+            (_, SyncState::Error) => SyncState::Error,
+            (true, _) => SyncState::Syncing,
+            (false, outcome) => outcome,
+        };
+    }
+
+    fn finish(&mut self, now: SystemTime, outcome: SyncState) {
+        self.clock.attempt = None;
+        self.attempt_started_at = None;
+        self.clock.outcome = outcome;
+        self.last_sync_time = Some(rfc3339(now));
+        if outcome == SyncState::Success {
+            self.last_success_time = self.last_sync_time.clone();
+            self.error_message = None;
+            self.error_class = None;
+            self.consecutive_failures = 0;
+        }
+        self.derive();
+    }
+
+    /// An attempt starts.
+    pub fn begin(&mut self, at: Instant, now: SystemTime) {
+        let stamp = rfc3339(now);
+        if self.first_sync_started_at.is_none() {
+            self.first_sync_started_at = Some(stamp.clone());
+        }
+        self.attempt_started_at = Some(stamp);
+        // nothing is planned while an attempt runs (the loop sets it again when it ends)
+        self.next_sync_time = None;
+        self.clock.attempt = Some(at);
+        self.derive();
+    }
+
+    /// The attempt found the commit (or directory) last seen: success, or that commit's error
+    /// again if it was rejected.
+    pub fn unchanged(&mut self, now: SystemTime, remote: Option<CommitInfo>) {
+        if self.remote_commit.is_some() || remote.is_some() {
+            self.remote_commit = remote;
+        }
+        match self.clock.tip_error.clone() {
+            None => self.finish(now, SyncState::Success),
+            Some((class, message)) => {
+                self.error_class = Some(class);
+                self.error_message = Some(message);
+                self.finish(now, SyncState::Error);
+            }
+        }
+    }
+
+    /// A new valid commit (or directory content) is served.
+    pub fn applied(
+        &mut self,
+        now: SystemTime,
+        commit: Option<CommitInfo>,
+        flags: usize,
+        digest: String,
+    ) {
+        self.clock.tip_error = None;
+        self.validation_errors.clear();
+        self.serving_commit = commit.clone();
+        self.remote_commit = commit;
+        self.flags = flags;
+        self.digest = digest;
+        self.serving_valid_snapshot = true;
+        self.finish(now, SyncState::Success);
+    }
+
+    /// Serves a valid commit restored without a sync (the local backend's last good commit).
+    pub fn restored(&mut self, commit: CommitInfo, flags: usize, digest: String) {
+        self.serving_commit = Some(commit);
+        self.flags = flags;
+        self.digest = digest;
+        self.serving_valid_snapshot = true;
+        self.derive();
+    }
+
+    /// The remote commit was looked at and refused (invalid, would empty the environment, or
+    /// its cycle panicked): it is not tried again, and unchanged polls keep reporting this.
+    pub fn rejected(
+        &mut self,
+        now: SystemTime,
+        commit: Option<CommitInfo>,
+        class: ErrorClass,
+        message: String,
+        errors: Vec<ValidationError>,
+    ) {
+        self.clock.tip_error = Some((class, message.clone()));
+        self.validation_errors = errors;
+        self.remote_commit = commit;
+        self.failed(now, class, message);
+    }
+
+    /// The attempt failed (fetch, reading, a panic before a commit was known).
+    pub fn failed(&mut self, now: SystemTime, class: ErrorClass, message: String) {
+        self.error_class = Some(class);
+        self.error_message = Some(message);
+        self.consecutive_failures += 1;
+        self.finish(now, SyncState::Error);
+    }
+
+    /// The status as of `at`/`now`: fills in `stalledSince` and `degradedReason`.
+    pub fn view(&self, at: Instant, now: SystemTime) -> SyncStatus {
+        let mut v = self.clone();
+        let running = v
+            .clock
+            .attempt
+            .map(|start| at.saturating_duration_since(start));
+        v.stalled_since = match running {
+            Some(r) if r > v.clock.interval => Some(rfc3339(now - (r - v.clock.interval))),
+            _ => None,
+        };
+        let secs = |d: Duration| d.as_secs();
+        v.degraded_reason = if !v.serving_valid_snapshot {
+            Some(match (running, v.clock.outcome, &v.error_message) {
+                (_, SyncState::Error, Some(e)) => format!("no valid snapshot served yet: {e}"),
+                (Some(r), SyncState::Idle, _) => {
+                    format!("first sync in progress for {} s", secs(r))
+                }
+                (None, SyncState::Idle, _) => "waiting for the first sync".to_string(),
+                _ => "no valid snapshot served yet".to_string(),
+            })
+        } else if v.clock.outcome == SyncState::Error {
+            let serving = v
+                .serving_commit
+                .as_ref()
+                .map_or("the last good snapshot".to_string(), |c| {
+                    format!("the last good commit {}", short(&c.sha))
+                });
+            Some(format!(
+                "serving {serving}; the last sync failed ({}): {}",
+                v.error_class.map_or("other", ErrorClass::as_str),
+                v.error_message.as_deref().unwrap_or("")
+            ))
+        } else {
+            None
+        };
+        if let (Some(r), Some(_)) = (running, &v.stalled_since) {
+            let stalled = format!(
+                "syncing for {} s, longer than the poll interval ({})",
+                secs(r),
+                v.poll_interval
+            );
+            v.degraded_reason = Some(match v.degraded_reason {
+                Some(d) => format!("{d}; {stalled}"),
+                None => stalled,
+            });
+        }
+        v
+    }
+
+    /// Whether an attempt is running.
+    pub fn is_syncing(&self) -> bool {
+        self.clock.attempt.is_some()
+    }
+}
+
+fn short(sha: &str) -> &str {
+    sha.get(..12).unwrap_or(sha)
 }
 
 /// Formats Unix seconds as RFC 3339 UTC, e.g. `2026-11-26T04:18:34Z`.
@@ -156,7 +368,7 @@ mod tests {
             "https://h/r.git".into(),
             "main".into(),
             String::new(),
-            "30s".into(),
+            Duration::from_secs(30),
         );
         let v = serde_json::to_value(&s).unwrap();
         for k in [
@@ -180,3 +392,6 @@ mod tests {
         assert_eq!(rfc3339_from_unix(0), "1970-01-01T00:00:00Z");
     }
 }
+
+#[cfg(test)]
+mod machine_tests;

@@ -113,6 +113,21 @@ pub fn read_files(
     }
 }
 
+/// Whether the environment rooted at `directory` in `commit` has a `.flipt.yml` index.
+pub fn has_index(repo: &gix::Repository, commit: ObjectId, directory: &str) -> bool {
+    let dir = directory.trim_matches('/');
+    let path = if dir.is_empty() {
+        INDEX_FILE.to_string()
+    } else {
+        format!("{dir}/{INDEX_FILE}")
+    };
+    repo.find_commit(commit)
+        .ok()
+        .and_then(|c| c.tree().ok())
+        .and_then(|t| t.lookup_entry_by_path(path.as_str()).ok().flatten())
+        .is_some()
+}
+
 fn read_blob(
     repo: &gix::Repository,
     path: &str,

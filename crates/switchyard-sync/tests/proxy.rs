@@ -227,7 +227,7 @@ fn config(h: &Harness, url: String) -> SyncConfig {
 /// One strict start (initial fetch from `url`, memory backend, so always a full fetch); returns
 /// the commit it serves.
 async fn sync_once(h: &Harness, url: String) -> Result<String, StartError> {
-    let sync = SyncHandle::start(config(h, url), Limits::default()).await?;
+    let sync = SyncHandle::start_and_wait(config(h, url), Limits::default()).await?;
     let sha = sync
         .status("default")
         .and_then(|s| s.serving_commit)

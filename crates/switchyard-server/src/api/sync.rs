@@ -97,12 +97,20 @@ pub(crate) async fn sync_now(
     }
     match env_key(&state, &q) {
         Ok(key) => {
+            // during a running attempt the trigger only queues one more cycle after it: say so
+            let running = state.sync().in_progress_since(&key);
             let triggered = state.sync().trigger(&key);
-            (
-                StatusCode::ACCEPTED,
-                Json(json!({"environment": key, "triggered": triggered})),
-            )
-                .into_response()
+            let body = match running {
+                Some(since) => json!({
+                    "environment": key,
+                    "triggered": false,
+                    "inProgress": true,
+                    "inProgressSince": since,
+                    "message": format!("a sync is in progress since {since}; another one runs when it ends"),
+                }),
+                None => json!({"environment": key, "triggered": triggered}),
+            };
+            (StatusCode::ACCEPTED, Json(body)).into_response()
         }
         Err(e) => e.into_response(),
     }

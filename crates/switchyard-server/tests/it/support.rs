@@ -70,7 +70,7 @@ impl Fixture {
             },
         );
         let sync = Arc::new(
-            SyncHandle::start(sync_config.clone(), Limits::default())
+            SyncHandle::start_and_wait(sync_config.clone(), Limits::default())
                 .await
                 .expect("sync starts"),
         );

@@ -61,3 +61,34 @@ fn validation_errors_use_flipt_wording() {
         "credential \"nope\" not found"
     );
 }
+
+#[test]
+fn timeouts_and_flag_loss_keys() {
+    let json = r#"{
+      "storage": {"flags": {"remote": "https://example.invalid/acme/flags.git",
+                  "timeouts": {"connect": "2s", "total": "45s", "low_speed_limit": 10},
+                  "max_flag_loss_percent": 50, "allow_flag_loss": false}},
+      "environments": {"production": {"storage": "flags"}}
+    }"#;
+    let cfg: SyncConfig = serde_json::from_str(json).unwrap();
+    let s = &cfg.storage["flags"];
+    assert_eq!(s.timeouts.connect, Duration::from_secs(2));
+    assert_eq!(s.timeouts.total, Duration::from_secs(45));
+    assert_eq!(s.timeouts.low_speed_limit, 10);
+    assert_eq!(s.timeouts.read, FetchTimeouts::default().read);
+    assert_eq!(s.max_flag_loss_percent, 50);
+    cfg.validate().unwrap();
+    let mut bad = cfg.clone();
+    bad.storage.get_mut("flags").unwrap().timeouts.total = Duration::ZERO;
+    assert_eq!(
+        bad.validate().unwrap_err().to_string(),
+        "storage \"flags\": timeouts.connect, read and total must be more than 0s"
+    );
+    let mut bad = cfg;
+    bad.storage.get_mut("flags").unwrap().max_flag_loss_percent = 101;
+    assert!(bad.validate().is_err());
+    let unknown: Result<SyncConfig, _> = serde_json::from_str(
+        r#"{"storage": {"s": {"remote": "x", "timeouts": {"conect": "1s"}}}}"#,
+    );
+    assert!(unknown.is_err());
+}

@@ -109,7 +109,7 @@ async fn https_basic_auth_push_reject_and_recover() {
         https_storage(&h, h.https_url()),
         Some(basic(USER, PASSWORD)),
     );
-    let sync = SyncHandle::start(cfg, Limits::default())
+    let sync = SyncHandle::start_and_wait(cfg, Limits::default())
         .await
         .expect("start");
     let mut events = sync.subscribe();
@@ -232,7 +232,7 @@ async fn wrong_password_is_an_authentication_error_and_loses_nothing() {
     h.start_https();
     // strict: startup fails with the class in the message
     let cfg = one_env(https_storage(&h, h.https_url()), Some(basic(USER, "wrong")));
-    let err = SyncHandle::start(cfg, Limits::default())
+    let err = SyncHandle::start_and_wait(cfg, Limits::default())
         .await
         .expect_err("must fail");
     let StartError::InitialFetch { error, .. } = &err else {
@@ -247,7 +247,7 @@ async fn wrong_password_is_an_authentication_error_and_loses_nothing() {
     let mut s = https_storage(&h, h.https_url());
     s.backend = BackendConfig::local(&local);
     s.fetch_policy = FetchPolicy::Lenient;
-    let sync = SyncHandle::start(
+    let sync = SyncHandle::start_and_wait(
         one_env(s.clone(), Some(basic(USER, PASSWORD))),
         Limits::default(),
     )
@@ -256,9 +256,10 @@ async fn wrong_password_is_an_authentication_error_and_loses_nothing() {
     assert_eq!(enabled(&sync, "default"), Some(true));
     assert!(local.join("shallow").exists(), "the first fetch is shallow");
     sync.shutdown().await;
-    let sync = SyncHandle::start(one_env(s, Some(basic(USER, "wrong"))), Limits::default())
-        .await
-        .expect("lenient start");
+    let sync =
+        SyncHandle::start_and_wait(one_env(s, Some(basic(USER, "wrong"))), Limits::default())
+            .await
+            .expect("lenient start");
     assert_eq!(enabled(&sync, "default"), Some(true));
     let st = settled(&sync).await;
     assert_eq!(st.error_class, Some(ErrorClass::Authentication));
@@ -270,7 +271,7 @@ async fn wrong_password_is_an_authentication_error_and_loses_nothing() {
     // lenient with the memory backend and nothing cached: starts empty, the error in the status
     let mut memory = https_storage(&h, h.https_url());
     memory.fetch_policy = FetchPolicy::Lenient;
-    let sync = SyncHandle::start(
+    let sync = SyncHandle::start_and_wait(
         one_env(memory, Some(basic(USER, "wrong"))),
         Limits::default(),
     )
@@ -296,7 +297,7 @@ async fn server_going_away_is_a_network_error_and_serving_continues() {
     let mut s = https_storage(&h, h.https_url());
     s.backend = BackendConfig::local(&local);
     let cfg = one_env(s.clone(), Some(basic(USER, PASSWORD)));
-    let sync = SyncHandle::start(cfg.clone(), Limits::default())
+    let sync = SyncHandle::start_and_wait(cfg.clone(), Limits::default())
         .await
         .expect("start");
     let first = h.head();
@@ -312,14 +313,14 @@ async fn server_going_away_is_a_network_error_and_serving_continues() {
     assert!(
         st.error_message
             .as_deref()
-            .is_some_and(|m| m.starts_with("network error")),
+            .is_some_and(|m| m.starts_with("fetching https://127.0.0.1:")),
         "{:?}",
         st.error_message
     );
     sync.shutdown().await;
 
     // restart while the remote is down: strict refuses, lenient serves the cached commit at once
-    let err = SyncHandle::start(cfg.clone(), Limits::default())
+    let err = SyncHandle::start_and_wait(cfg.clone(), Limits::default())
         .await
         .expect_err("strict with remote down");
     assert!(
@@ -328,12 +329,22 @@ async fn server_going_away_is_a_network_error_and_serving_continues() {
     );
     let mut lenient = cfg;
     lenient.storage.get_mut("default").unwrap().fetch_policy = FetchPolicy::Lenient;
-    let sync = SyncHandle::start(lenient, Limits::default())
+    let sync = SyncHandle::start_and_wait(lenient, Limits::default())
         .await
         .expect("lenient");
     assert_eq!(enabled(&sync, "default"), Some(true));
     assert_eq!(serving(&sync, "default"), Some(first));
-    assert_eq!(settled(&sync).await.error_class, Some(ErrorClass::Network));
+    let st = settled(&sync).await;
+    assert_eq!(st.error_class, Some(ErrorClass::Network));
+    // issue 10 item 6: the local backend's last good commit is a valid snapshot (ready)
+    assert!(st.serving_valid_snapshot, "{st:?}");
+    assert!(sync.not_ready().is_empty(), "{:?}", sync.not_ready());
+    assert!(
+        st.degraded_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with("serving the last good commit")),
+        "{st:?}"
+    );
 
     // the server comes back: a new commit is picked up
     h.start_https();
@@ -353,7 +364,7 @@ async fn access_token_and_bearer_header() {
     let token = CredentialsConfig::AccessToken {
         access_token: TOKEN.into(),
     };
-    let sync = SyncHandle::start(
+    let sync = SyncHandle::start_and_wait(
         one_env(https_storage(&h, h.https_url()), Some(token)),
         Limits::default(),
     )
@@ -364,7 +375,7 @@ async fn access_token_and_bearer_header() {
     let bearer = CredentialsConfig::Bearer {
         bearer_token: TOKEN.into(),
     };
-    let sync = SyncHandle::start(
+    let sync = SyncHandle::start_and_wait(
         one_env(https_storage(&h, h.bearer_url()), Some(bearer)),
         Limits::default(),
     )
@@ -375,7 +386,7 @@ async fn access_token_and_bearer_header() {
     let wrong = CredentialsConfig::Bearer {
         bearer_token: "nope".into(),
     };
-    let err = SyncHandle::start(
+    let err = SyncHandle::start_and_wait(
         one_env(https_storage(&h, h.bearer_url()), Some(wrong)),
         Limits::default(),
     )
@@ -386,7 +397,7 @@ async fn access_token_and_bearer_header() {
         "{err}"
     );
     // without the test CA the server is not trusted
-    let err = SyncHandle::start(
+    let err = SyncHandle::start_and_wait(
         one_env(storage(h.https_url()), Some(basic(USER, PASSWORD))),
         Limits::default(),
     )
@@ -398,7 +409,7 @@ async fn access_token_and_bearer_header() {
     let with_userinfo = h
         .https_url()
         .replace("https://", &format!("https://{USER}:{PASSWORD}@"));
-    let sync = SyncHandle::start(
+    let sync = SyncHandle::start_and_wait(
         one_env(https_storage(&h, with_userinfo), None),
         Limits::default(),
     )
@@ -410,7 +421,7 @@ async fn access_token_and_bearer_header() {
     let wrong_userinfo = h
         .https_url()
         .replace("https://", &format!("https://{USER}:hunter2@"));
-    let err = SyncHandle::start(
+    let err = SyncHandle::start_and_wait(
         one_env(https_storage(&h, wrong_userinfo), None),
         Limits::default(),
     )
@@ -422,9 +433,10 @@ async fn access_token_and_bearer_header() {
         insecure_skip_tls: true,
         ..storage(h.https_url())
     };
-    let sync = SyncHandle::start(one_env(s, Some(basic(USER, PASSWORD))), Limits::default())
-        .await
-        .expect("insecure");
+    let sync =
+        SyncHandle::start_and_wait(one_env(s, Some(basic(USER, PASSWORD))), Limits::default())
+            .await
+            .expect("insecure");
     assert_eq!(enabled(&sync, "default"), Some(true));
     sync.shutdown().await;
 }
@@ -443,7 +455,7 @@ async fn ssh_key_auth_with_known_hosts() {
             insecure_ignore_host_key: false,
         },
     };
-    let sync = SyncHandle::start(
+    let sync = SyncHandle::start_and_wait(
         one_env(storage(h.ssh_url()), Some(key_file)),
         Limits::default(),
     )
@@ -469,7 +481,7 @@ async fn ssh_key_auth_with_known_hosts() {
             insecure_ignore_host_key: ignore,
         },
     };
-    let sync = SyncHandle::start(
+    let sync = SyncHandle::start_and_wait(
         one_env(
             storage(h.ssh_url()),
             Some(inline(Some(h.known_hosts()), false)),
@@ -482,7 +494,7 @@ async fn ssh_key_auth_with_known_hosts() {
     sync.shutdown().await;
     let empty_kh = h.path("empty_known_hosts");
     std::fs::write(&empty_kh, "").unwrap();
-    let err = SyncHandle::start(
+    let err = SyncHandle::start_and_wait(
         one_env(
             storage(h.ssh_url()),
             Some(inline(Some(empty_kh.clone()), false)),
@@ -496,7 +508,7 @@ async fn ssh_key_auth_with_known_hosts() {
         "{err}"
     );
     assert!(err.to_string().to_lowercase().contains("host key"), "{err}");
-    let sync = SyncHandle::start(
+    let sync = SyncHandle::start_and_wait(
         one_env(storage(h.ssh_url()), Some(inline(Some(empty_kh), true))),
         Limits::default(),
     )
@@ -517,7 +529,7 @@ async fn ssh_key_auth_with_known_hosts() {
             insecure_ignore_host_key: false,
         },
     };
-    let sync = SyncHandle::start(
+    let sync = SyncHandle::start_and_wait(
         one_env(storage(h.ssh_url()), Some(with_pass("open sesame"))),
         Limits::default(),
     )
@@ -525,7 +537,7 @@ async fn ssh_key_auth_with_known_hosts() {
     .expect("passphrase");
     assert_eq!(enabled(&sync, "default"), Some(false));
     sync.shutdown().await;
-    let err = SyncHandle::start(
+    let err = SyncHandle::start_and_wait(
         one_env(storage(h.ssh_url()), Some(with_pass("wrong pass"))),
         Limits::default(),
     )
@@ -542,7 +554,7 @@ async fn ssh_key_auth_with_known_hosts() {
 async fn force_push_and_deleted_branch() {
     let h = Harness::new(&[("features.yaml", &flags(true, 25))]);
     h.commit(&[("features.yaml", &flags(true, 30))], "second");
-    let sync = SyncHandle::start(one_env(storage(h.file_url()), None), Limits::default())
+    let sync = SyncHandle::start_and_wait(one_env(storage(h.file_url()), None), Limits::default())
         .await
         .expect("start");
     assert_eq!(rollout(&sync, "default"), Some(30.0));
@@ -588,7 +600,7 @@ async fn tag_and_commit_pins() {
         tag: Some("v1".into()),
         ..storage(h.file_url())
     };
-    let sync = SyncHandle::start(one_env(tag, None), Limits::default())
+    let sync = SyncHandle::start_and_wait(one_env(tag, None), Limits::default())
         .await
         .expect("tag");
     assert_eq!(rollout(&sync, "default"), Some(10.0));
@@ -599,7 +611,7 @@ async fn tag_and_commit_pins() {
         commit: Some(first.clone()),
         ..storage(h.file_url())
     };
-    let sync = SyncHandle::start(one_env(pin, None), Limits::default())
+    let sync = SyncHandle::start_and_wait(one_env(pin, None), Limits::default())
         .await
         .expect("commit pin");
     assert_eq!(rollout(&sync, "default"), Some(10.0));
@@ -644,7 +656,7 @@ async fn subdirectories_and_two_branches() {
         "preview".into(),
         EnvironmentConfig::new("next", "production"),
     );
-    let sync = SyncHandle::start(cfg, Limits::default())
+    let sync = SyncHandle::start_and_wait(cfg, Limits::default())
         .await
         .expect("start");
     assert_eq!(rollout(&sync, "production"), Some(10.0));
@@ -679,7 +691,7 @@ async fn oversized_alias_bomb_and_symlink_are_refused() {
         max_file_bytes: 16 * 1024,
         ..Limits::default()
     };
-    let sync = SyncHandle::start(one_env(storage(h.file_url()), None), limits)
+    let sync = SyncHandle::start_and_wait(one_env(storage(h.file_url()), None), limits)
         .await
         .expect("start");
     let good = h.head();
@@ -753,7 +765,7 @@ async fn immediate_trigger_syncs_without_waiting() {
         poll_interval: Duration::from_secs(3600),
         ..StorageConfig::remote(h.file_url())
     };
-    let sync = SyncHandle::start(one_env(slow, None), Limits::default())
+    let sync = SyncHandle::start_and_wait(one_env(slow, None), Limits::default())
         .await
         .expect("start");
     let c2 = h.commit(&[("features.yaml", &flags(true, 60))], "now");
@@ -779,7 +791,7 @@ async fn plain_directory_is_reread_when_it_changes() {
         poll_interval: Duration::from_secs(1),
         ..StorageConfig::local_directory(dir.path())
     };
-    let sync = SyncHandle::start(one_env(s, None), Limits::default())
+    let sync = SyncHandle::start_and_wait(one_env(s, None), Limits::default())
         .await
         .expect("start");
     assert_eq!(rollout(&sync, "default"), Some(10.0));
@@ -797,7 +809,7 @@ async fn settled(sync: &SyncHandle) -> switchyard_sync::SyncStatus {
     let deadline = std::time::Instant::now() + WAIT;
     loop {
         let s = sync.status("default").expect("status");
-        if s.sync_status != SyncState::Syncing {
+        if s.attempt_started_at.is_none() {
             return s;
         }
         assert!(
@@ -844,7 +856,7 @@ async fn logs_name_the_outcome_and_the_error_class() {
     cfg.storage.insert("s".into(), storage(h.file_url()));
     cfg.environments
         .insert("logged".into(), EnvironmentConfig::new("s", ""));
-    let sync = SyncHandle::start(cfg, Limits::default())
+    let sync = SyncHandle::start_and_wait(cfg, Limits::default())
         .await
         .expect("start");
     h.commit(&[("features.yaml", INVALID)], "break");
@@ -865,6 +877,9 @@ async fn logs_name_the_outcome_and_the_error_class() {
         .find(|l| l.contains("Git sync error: validation") && l.contains("environment=logged"));
     let bad = bad.unwrap_or_else(|| panic!("no validation error line in:\n{out}"));
     assert!(bad.contains("features.yaml:"), "{bad}");
+    // issue 9 item 8: the first error is said once
+    assert_eq!(bad.matches("features.yaml:").count(), 1, "{bad}");
+    assert!(!bad.contains("first errors"), "{bad}");
     // a missing branch names its class
     std::process::Command::new("git")
         .arg("-C")
@@ -874,11 +889,13 @@ async fn logs_name_the_outcome_and_the_error_class() {
         .unwrap();
     assert!(sync.sync_now("logged").await);
     let out = text();
-    assert!(
-        out.lines()
-            .any(|l| l.contains("Git sync error: not_found") && l.contains("environment=logged")),
-        "{out}"
-    );
+    let missing = out
+        .lines()
+        .find(|l| l.contains("Git sync error: not_found") && l.contains("environment=logged"));
+    let missing = missing.unwrap_or_else(|| panic!("no not_found line in:\n{out}"));
+    // issue 9 item 12: the class is named once, not `not_found: not_found error fetching`
+    assert!(!missing.contains("not_found: not_found"), "{missing}");
+    assert!(missing.contains("not_found: fetching file://"), "{missing}");
     sync.shutdown().await;
 }
 
@@ -891,7 +908,7 @@ async fn packs_are_merged_and_the_cache_survives() {
         poll_interval: Duration::from_secs(3600),
         ..StorageConfig::remote(h.file_url())
     };
-    let sync = SyncHandle::start(one_env(s.clone(), None), Limits::default())
+    let sync = SyncHandle::start_and_wait(one_env(s.clone(), None), Limits::default())
         .await
         .expect("start");
     let packs = || {
@@ -931,7 +948,7 @@ async fn packs_are_merged_and_the_cache_survives() {
         fetch_policy: FetchPolicy::Lenient,
         ..s
     };
-    let sync = SyncHandle::start(one_env(lenient, None), Limits::default())
+    let sync = SyncHandle::start_and_wait(one_env(lenient, None), Limits::default())
         .await
         .expect("restart");
     assert_eq!(serving(&sync, "default"), Some(last));
@@ -943,7 +960,7 @@ async fn packs_are_merged_and_the_cache_survives() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rejected_commit_stays_reported_across_fetch_errors() {
     let h = Harness::new(&[("features.yaml", &flags(true, 10))]);
-    let sync = SyncHandle::start(
+    let sync = SyncHandle::start_and_wait(
         one_env(
             StorageConfig {
                 poll_interval: Duration::from_secs(3600),

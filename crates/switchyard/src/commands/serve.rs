@@ -90,6 +90,7 @@ pub async fn serve(
         anyhow!("cannot listen on {listen}: {e}{hint}")
     })?;
     let local = listener.local_addr().context("reading the bound address")?;
+    // the sync starts without waiting for a fetch: the listener answers from now on
     let handle = Arc::new(
         SyncHandle::start(sync.clone(), Limits::default())
             .await
@@ -98,9 +99,16 @@ pub async fn serve(
     let state = AppState::new(handle.clone(), &sync, server);
     tracing::info!(address = %local, "listening on {scheme}://{local}");
     on_listening(local);
-    switchyard_server::serve(listener, state, shutdown_signal())
-        .await
-        .context("serving HTTP")?;
+    let serving = switchyard_server::serve(listener, state, shutdown_signal());
+    tokio::pin!(serving);
+    tokio::select! {
+        served = &mut serving => served.context("serving HTTP")?,
+        first = handle.wait_first_sync() => {
+            // `fetch_policy: strict`: a failing first fetch ends the process (non-zero exit)
+            first.map_err(|e| anyhow!("{e}"))?;
+            serving.await.context("serving HTTP")?;
+        }
+    }
     tracing::info!("shutting down");
     if let Ok(handle) = Arc::try_unwrap(handle) {
         handle.shutdown().await;

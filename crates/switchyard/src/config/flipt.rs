@@ -90,6 +90,8 @@ fn locate_sync_error(e: &SyncConfigError, w: &Written, root: &Node) -> Problem {
         SyncConfigError::NoEnvironments => Problem::new(&root.origin, "environments", msg),
         SyncConfigError::Source(id) => at(&w.storage, id, &["local_path", "remote"]),
         SyncConfigError::PollInterval(id) => at(&w.storage, id, &["poll_interval"]),
+        SyncConfigError::Timeouts(id, _) => at(&w.storage, id, &["timeouts"]),
+        SyncConfigError::FlagLoss(id) => at(&w.storage, id, &["max_flag_loss_percent"]),
         SyncConfigError::CaCert(id) => at(&w.storage, id, &["ca_cert_bytes"]),
         SyncConfigError::Reference(id, _) => at(&w.storage, id, &["commit", "tag"]),
         SyncConfigError::BackendPath(id) => at(&w.storage, id, &["backend"]),
@@ -277,6 +279,9 @@ fn v1(storage: &Node, written: &mut Written) -> Result<SyncConfig, Problem> {
             "ca_cert_path",
             "ca_cert_bytes",
             "insecure_skip_tls",
+            "timeouts",
+            "allow_flag_loss",
+            "max_flag_loss_percent",
         ],
     )?;
     let mut s: Vec<Entry> = Vec::new();
@@ -321,7 +326,14 @@ fn v1(storage: &Node, written: &mut Written) -> Result<SyncConfig, Problem> {
     for e in entries {
         if matches!(
             e.key.as_str(),
-            "poll_interval" | "backend" | "ca_cert_path" | "ca_cert_bytes" | "insecure_skip_tls"
+            "poll_interval"
+                | "backend"
+                | "ca_cert_path"
+                | "ca_cert_bytes"
+                | "insecure_skip_tls"
+                | "timeouts"
+                | "allow_flag_loss"
+                | "max_flag_loss_percent"
         ) {
             s.push(e.clone());
         }
