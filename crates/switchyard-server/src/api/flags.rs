@@ -23,7 +23,7 @@ fn flag_json(ns: &str, f: &Flag, now: &str) -> Value {
             json!({
                 "id": format!("{}/{}", f.key, v.key), "flagKey": f.key, "key": v.key,
                 "name": v.name.clone().unwrap_or_default(), "description": v.description.clone().unwrap_or_default(),
-                "attachment": v.attachment.as_ref().map(ToString::to_string).unwrap_or_default(),
+                "attachment": v.attachment.as_ref().map_or("", |_| v.attachment_json.as_str()),
                 "namespaceKey": ns, "createdAt": now, "updatedAt": now,
             })
         })

@@ -753,6 +753,12 @@ async fn operations_endpoints() {
     assert_eq!(envs["environments"][0]["default"], true);
     let (_, _, flags) = f.call(get("/api/v1/namespaces/default/flags")).await;
     assert_eq!(flags["totalCount"], 3);
+    // the attachment string Flipt's Go code writes (the one evaluation answers carry); none is ""
+    assert_eq!(flags["flags"][0]["variants"][0]["attachment"], "");
+    assert_eq!(
+        flags["flags"][0]["variants"][1]["attachment"],
+        "{\"color\":\"blue\"}"
+    );
     let (_, _, doc) = f
         .call(get(
             "/api/v1/environments/default/namespaces/default/document",
