@@ -17,6 +17,11 @@ pub struct Limits {
     pub max_nodes_per_file: usize,
     /// Most alias uses in one file.
     pub max_aliases_per_file: usize,
+    /// Most nodes alias expansion may add to one file (bounds the memory a "billion laughs"
+    /// file costs before it is refused).
+    pub max_alias_nodes_per_file: usize,
+    /// Most diagnostics reported for one set of files; the rest are counted in a last one.
+    pub max_diagnostics: usize,
 }
 
 impl Default for Limits {
@@ -29,6 +34,8 @@ impl Default for Limits {
             max_depth: 64,
             max_nodes_per_file: 2_000_000,
             max_aliases_per_file: 10_000,
+            max_alias_nodes_per_file: 200_000,
+            max_diagnostics: 1_000,
         }
     }
 }

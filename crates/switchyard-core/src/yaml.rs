@@ -10,8 +10,12 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
 
-use crate::diagnostic::Pos;
+use crate::diagnostic::{Pos, clip};
 use crate::limits::Limits;
+
+mod mapping;
+
+use mapping::Entries;
 
 /// A YAML node and where it starts.
 #[derive(Debug, Clone, PartialEq)]
@@ -77,16 +81,7 @@ fn pos_of(span: &Span) -> Pos {
 
 /// Parses a YAML stream into one node per non-empty document.
 pub(crate) fn parse_yaml<'a>(text: &'a str, limits: &Limits) -> Result<Vec<Node<'a>>, SyntaxError> {
-    let mut b = Builder {
-        parser: Parser::new_from_str(text),
-        anchors: HashMap::new(),
-        nodes: 0,
-        aliases: 0,
-        limits,
-        line_offset: 0,
-        col_offset: 0,
-    };
-    b.stream()
+    Builder::new(text, limits, Pos::new(1, 1)).stream()
 }
 
 /// Parses a file of one or more concatenated JSON values; every value is one document.
@@ -94,6 +89,9 @@ pub(crate) fn parse_json<'a>(text: &'a str, limits: &Limits) -> Result<Vec<Node<
     let mut docs = Vec::new();
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<serde::de::IgnoredAny>();
     let mut start = 0usize;
+    let mut cursor = Cursor::default();
+    // One node budget for the whole file, as for YAML.
+    let mut nodes = 0usize;
     loop {
         match stream.next() {
             None => break,
@@ -102,7 +100,7 @@ pub(crate) fn parse_json<'a>(text: &'a str, limits: &Limits) -> Result<Vec<Node<
                 let slice = &text[start..end];
                 let lead = slice.len() - slice.trim_start().len();
                 let begin = start + lead;
-                let (line, col) = line_col(text, begin);
+                let (line, col) = cursor.advance(text, begin);
                 if docs.len() >= limits.max_documents_per_file {
                     return Err(SyntaxError::new(
                         Pos::new(line, col),
@@ -112,16 +110,10 @@ pub(crate) fn parse_json<'a>(text: &'a str, limits: &Limits) -> Result<Vec<Node<
                         ),
                     ));
                 }
-                let mut b = Builder {
-                    parser: Parser::new_from_str(&text[begin..end]),
-                    anchors: HashMap::new(),
-                    nodes: 0,
-                    aliases: 0,
-                    limits,
-                    line_offset: line - 1,
-                    col_offset: col - 1,
-                };
+                let mut b = Builder::new(&text[begin..end], limits, Pos::new(line, col));
+                b.nodes = nodes;
                 docs.extend(b.stream()?);
+                nodes = b.nodes;
                 start = end;
             }
             Some(Err(e)) => {
@@ -144,24 +136,71 @@ fn strip_json_position(msg: &str) -> String {
 
 /// 1-based line and character column of a byte offset.
 pub(crate) fn line_col(text: &str, offset: usize) -> (u32, u32) {
-    let before = &text[..offset];
-    let line = before.matches('\n').count() as u32 + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = text[line_start..offset].chars().count() as u32 + 1;
-    (line, col)
+    Cursor::default().advance(text, offset)
+}
+
+/// Line and column of a moving byte offset, advanced incrementally so positions of many
+/// documents in one text cost O(text) in total.
+#[derive(Debug, Clone, Copy)]
+struct Cursor {
+    offset: usize,
+    line: u32,
+    col: u32,
+}
+
+impl Default for Cursor {
+    fn default() -> Self {
+        Cursor {
+            offset: 0,
+            line: 1,
+            col: 1,
+        }
+    }
+}
+
+impl Cursor {
+    /// Moves to `offset` (not before the current one) and returns its 1-based line and column.
+    fn advance(&mut self, text: &str, offset: usize) -> (u32, u32) {
+        for c in text[self.offset..offset].chars() {
+            if c == '\n' {
+                self.line += 1;
+                self.col = 1;
+            } else {
+                self.col += 1;
+            }
+        }
+        self.offset = offset;
+        (self.line, self.col)
+    }
 }
 
 struct Builder<'a, 'l> {
     parser: Parser<'a, StrInput<'a>>,
     anchors: HashMap<usize, (Node<'a>, usize)>,
     nodes: usize,
+    /// Nodes added by alias expansion (copies of anchored subtrees).
+    alias_nodes: usize,
     aliases: usize,
     limits: &'l Limits,
     line_offset: u32,
     col_offset: u32,
 }
 
-impl<'a> Builder<'a, '_> {
+impl<'a, 'l> Builder<'a, 'l> {
+    /// A builder for `text`, whose first character is at `start` of the file.
+    fn new(text: &'a str, limits: &'l Limits, start: Pos) -> Self {
+        Builder {
+            parser: Parser::new_from_str(text),
+            anchors: HashMap::new(),
+            nodes: 0,
+            alias_nodes: 0,
+            aliases: 0,
+            limits,
+            line_offset: start.line - 1,
+            col_offset: start.column - 1,
+        }
+    }
+
     fn pos(&self, span: &Span) -> Pos {
         let p = pos_of(span);
         if p.line == 1 {
@@ -294,7 +333,7 @@ impl<'a> Builder<'a, '_> {
                     pos,
                 )?;
                 self.count(1, pos)?;
-                let mut entries: Vec<(Key<'a>, Node<'a>)> = Vec::new();
+                let mut entries = Entries::default();
                 let mut merges: Vec<Node<'a>> = Vec::new();
                 loop {
                     let (ev, span) = self.next()?;
@@ -322,43 +361,47 @@ impl<'a> Builder<'a, '_> {
                         merges.push(value);
                         continue;
                     }
-                    if let Some((first, _)) = entries.iter().find(|(k, _)| k.name == name) {
+                    if let Some(first) = entries.find(&name) {
                         return Err(SyntaxError::new(
                             key_node.pos,
                             format!(
-                                "duplicate key `{name}` (first defined at line {} column {})",
-                                first.pos.line, first.pos.column
+                                "duplicate key `{}` (first defined at line {} column {})",
+                                clip(&name),
+                                first.pos.line,
+                                first.pos.column
                             ),
                         ));
                     }
-                    entries.push((
+                    entries.push(
                         Key {
                             name,
                             pos: key_node.pos,
                         },
                         value,
-                    ));
+                    );
                 }
                 for merge in merges {
-                    let sources = match merge.value {
-                        Value::Map(m) => vec![m],
+                    match merge.value {
+                        Value::Map(m) => {
+                            for (k, v) in m {
+                                entries.merge(k, v);
+                            }
+                        }
                         Value::Seq(items) => {
-                            let mut maps = Vec::new();
                             for item in items {
-                                match item.value {
-                                    Value::Map(m) => maps.push(m),
-                                    other => {
-                                        return Err(SyntaxError::new(
-                                            item.pos,
-                                            format!(
-                                                "merge key `<<` needs mappings, found {}",
-                                                other.kind()
-                                            ),
-                                        ));
-                                    }
+                                let Value::Map(m) = item.value else {
+                                    return Err(SyntaxError::new(
+                                        item.pos,
+                                        format!(
+                                            "merge key `<<` needs mappings, found {}",
+                                            item.value.kind()
+                                        ),
+                                    ));
+                                };
+                                for (k, v) in m {
+                                    entries.merge(k, v);
                                 }
                             }
-                            maps
                         }
                         other => {
                             return Err(SyntaxError::new(
@@ -366,15 +409,9 @@ impl<'a> Builder<'a, '_> {
                                 format!("merge key `<<` needs a mapping, found {}", other.kind()),
                             ));
                         }
-                    };
-                    for source in sources {
-                        for (k, v) in source {
-                            if !entries.iter().any(|(e, _)| e.name == k.name) {
-                                entries.push((k, v));
-                            }
-                        }
                     }
                 }
+                let entries = entries.into_vec();
                 (
                     Node {
                         value: Value::Map(entries),
@@ -397,6 +434,16 @@ impl<'a> Builder<'a, '_> {
                 let Some(size) = self.anchors.get(&id).map(|(_, size)| *size) else {
                     return Err(SyntaxError::new(pos, "alias refers to an unknown anchor"));
                 };
+                self.alias_nodes += size;
+                if self.alias_nodes > self.limits.max_alias_nodes_per_file {
+                    return Err(SyntaxError::new(
+                        pos,
+                        format!(
+                            "aliases expand to more than {} nodes in one file (limit); aliases that multiply content (a \"billion laughs\" file) are refused",
+                            self.limits.max_alias_nodes_per_file
+                        ),
+                    ));
+                }
                 self.count(size, pos)?;
                 let value = self
                     .anchors

@@ -137,3 +137,104 @@ fn json_values_concatenated_with_positions() {
     assert!(e.message.starts_with("invalid JSON"), "{}", e.message);
     assert_eq!(e.pos.line, 1);
 }
+
+#[test]
+fn duplicates_in_large_mappings_are_found_with_both_positions() {
+    // Past the size where the key index takes over from the linear search.
+    let mut text = String::new();
+    for i in 0..5_000 {
+        text.push_str(&format!("k{i}: {i}\n"));
+    }
+    text.push_str("k4321: again\n");
+    let e = parse_yaml(&text, &Limits::default()).unwrap_err();
+    assert_eq!(e.pos, Pos::new(5_001, 1));
+    assert_eq!(
+        e.message,
+        "duplicate key `k4321` (first defined at line 4322 column 1)"
+    );
+    // Each size around the switch-over finds a duplicate of its first and of its last key.
+    for n in [1, 2, 15, 16, 17, 40] {
+        for dup in [0, n - 1] {
+            let mut t: String = (0..n).map(|i| format!("k{i}: 1\n")).collect();
+            t.push_str(&format!("k{dup}: 2\n"));
+            let e = parse_yaml(&t, &Limits::default()).unwrap_err();
+            assert_eq!(e.pos, Pos::new(n as u32 + 1, 1), "n={n} dup={dup}");
+        }
+    }
+}
+
+#[test]
+fn merges_of_large_mappings_keep_own_keys_and_first_merge_wins() {
+    let mut base = String::from("a: &a {");
+    let mut other = String::from("b: &b {");
+    for i in 0..100 {
+        base.push_str(&format!("m{i}: a{i}, "));
+        other.push_str(&format!("m{i}: b{i}, n{i}: b{i}, "));
+    }
+    let mut text = format!("{base}}}\n{other}}}\nd:\n  <<: [*a, *b]\n");
+    for i in (0..100).step_by(2) {
+        text.push_str(&format!("  m{i}: own{i}\n"));
+    }
+    let n = one(&text);
+    let d = map_get(&n, "d");
+    let Value::Map(entries) = &d.value else {
+        panic!("not a map")
+    };
+    assert_eq!(entries.len(), 200);
+    assert_eq!(map_get(d, "m0").value, Value::Str("own0".into()));
+    assert_eq!(map_get(d, "m1").value, Value::Str("a1".into()));
+    assert_eq!(map_get(d, "n1").value, Value::Str("b1".into()));
+    // Own keys first, in source order, then merged ones.
+    assert_eq!(entries[0].0.name, "m0");
+    assert_eq!(entries[50].0.name, "m1");
+}
+
+#[test]
+fn alias_expansion_has_its_own_budget() {
+    let limits = Limits {
+        max_alias_nodes_per_file: 100,
+        ..Limits::default()
+    };
+    // 10 aliases of a 10-node list: 100 nodes, at the limit.
+    let list = "[1, 2, 3, 4, 5, 6, 7, 8, 9]";
+    let ok = format!("a: &a {list}\nb: [{}]\n", ["*a"; 10].join(", "));
+    parse_yaml(&ok, &limits).expect("at the limit");
+    let over = format!("a: &a {list}\nb: [{}]\n", ["*a"; 11].join(", "));
+    let e = parse_yaml(&over, &limits).unwrap_err();
+    assert_eq!(e.pos, Pos::new(2, 45));
+    assert!(
+        e.message
+            .starts_with("aliases expand to more than 100 nodes in one file (limit)"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn json_positions_of_many_documents_on_one_line_and_many_lines() {
+    let mut text = String::new();
+    for i in 0..300 {
+        text.push_str(&format!("{{\"k\": \"{i:03}\"}} "));
+    }
+    text.push_str("\n\n   {\"last\": [1, \"two\"]}");
+    let docs = parse_json(&text, &Limits::default()).unwrap();
+    assert_eq!(docs.len(), 301);
+    assert_eq!(docs[0].pos, Pos::new(1, 1));
+    assert_eq!(docs[1].pos, Pos::new(1, 14));
+    assert_eq!(docs[299].pos, Pos::new(1, 299 * 13 + 1));
+    assert_eq!(docs[300].pos, Pos::new(3, 4));
+    assert_eq!(map_get(&docs[300], "last").pos, Pos::new(3, 13));
+    // Columns count characters, not bytes.
+    let docs = parse_json("{\"é\": 1} {\"x\": 2}", &Limits::default()).unwrap();
+    assert_eq!(docs[1].pos, Pos::new(1, 10));
+}
+
+#[test]
+fn json_documents_share_one_node_budget() {
+    let limits = Limits {
+        max_nodes_per_file: 10,
+        ..Limits::default()
+    };
+    let e = parse_json(&"[1, 2] ".repeat(4), &limits).unwrap_err();
+    assert!(e.message.contains("more than 10 nodes"), "{}", e.message);
+}
