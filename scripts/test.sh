@@ -27,6 +27,9 @@ run cargo test --workspace --locked
 step "cargo test --release (property tests with more cases)"
 PROPTEST_CASES=2000 run cargo test --release --locked -p switchyard-core --test it properties
 
+step "fuzz: flag-file reader, decoder, compiler, evaluation; server request bodies (30 s each)"
+SWITCHYARD_FUZZ_SECONDS=30 run cargo test --locked -p switchyard-fuzz -- --nocapture
+
 step "differential test against Flipt's own engine (flipt-client-js 0.5.1 WASM, PyPI flipt-client 1.4.5)"
 run tests/differential/run.sh 1 5000
 

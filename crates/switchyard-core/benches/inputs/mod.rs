@@ -33,7 +33,7 @@ pub fn widest_metadata(bytes: usize) -> String {
 pub fn flat_sequence(bytes: usize) -> String {
     let mut t = String::with_capacity(bytes + 2);
     t.push('[');
-    while t.len() + 2 < bytes {
+    while t.len() + 4 <= bytes {
         t.push_str("0,");
     }
     t.push_str("0]");
@@ -89,7 +89,7 @@ pub fn many_segment_keys(n: usize) -> String {
 
 /// `docs` JSON documents on one line, together about `bytes` long.
 pub fn json_documents(docs: usize, bytes: usize) -> String {
-    let pad = "x".repeat((bytes / docs).saturating_sub(40));
+    let pad = "x".repeat((bytes / docs).saturating_sub(64));
     let mut t = String::with_capacity(bytes);
     for i in 0..docs {
         let _ = write!(
@@ -104,7 +104,7 @@ pub fn json_documents(docs: usize, bytes: usize) -> String {
 pub fn many_errors(bytes: usize) -> String {
     let mut t = String::from("flags:\n");
     let mut i = 0;
-    while t.len() < bytes {
+    while t.len() + 20 <= bytes {
         let _ = writeln!(t, "- key: f{i}");
         i += 1;
     }

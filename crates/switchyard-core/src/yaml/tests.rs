@@ -238,3 +238,60 @@ fn json_documents_share_one_node_budget() {
     let e = parse_json(&"[1, 2] ".repeat(4), &limits).unwrap_err();
     assert!(e.message.contains("more than 10 nodes"), "{}", e.message);
 }
+
+#[test]
+fn json_reader_matches_json_syntax() {
+    let limits = Limits::default();
+    fn ok<'a>(t: &'a str, limits: &Limits) -> Vec<Node<'a>> {
+        parse_json(t, limits).unwrap_or_else(|e| panic!("{t}: {e:?}"))
+    }
+    let docs = ok(
+        r#"{"s": "a\"b\\u00e9\ud83d\ude00", "n": -1.5e2, "i": 42, "z": 0, "b": [true, false, null], "e": {}, "l": []}"#,
+        &limits,
+    );
+    let d = &docs[0];
+    assert_eq!(map_get(d, "s").value, Value::Str("a\"b\\u00e9😀".into()));
+    assert_eq!(map_get(d, "n").value, Value::Float(-150.0));
+    assert_eq!(map_get(d, "i").value, Value::Int(42));
+    assert_eq!(map_get(d, "z").value, Value::Int(0));
+    assert_eq!(map_get(d, "s").pos, Pos::new(1, 7));
+    // A top-level null is an empty document.
+    assert_eq!(ok("null {\"a\": 1} null", &limits).len(), 1);
+    for bad in [
+        "{\"a\" 1}",
+        "{\"a\": 1,}",
+        "[1, 2,]",
+        "{a: 1}",
+        "[01]",
+        "[1.]",
+        "[-]",
+        "[\"\\x\"]",
+        "[\"\\ud800\"]",
+        "[\"tab\there\"]",
+        "[tru]",
+        "{\"a\": 1",
+        "\"open",
+    ] {
+        let e = parse_json(bad, &limits).unwrap_err();
+        assert!(
+            e.message.starts_with("invalid JSON: "),
+            "{bad}: {}",
+            e.message
+        );
+    }
+    let e = parse_json("{\"a\": 1, \"a\": 2}", &limits).unwrap_err();
+    assert_eq!(
+        (e.pos, e.message.as_str()),
+        (
+            Pos::new(1, 10),
+            "duplicate key `a` (first defined at line 1 column 2)"
+        )
+    );
+    let deep = "[".repeat(70) + &"]".repeat(70);
+    let e = parse_json(&deep, &limits).unwrap_err();
+    assert!(
+        e.message.contains("nesting deeper than 64"),
+        "{}",
+        e.message
+    );
+}
