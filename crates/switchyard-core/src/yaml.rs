@@ -14,6 +14,7 @@ use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
 use crate::diagnostic::{Pos, clip};
 use crate::limits::Limits;
 
+mod flow;
 mod json;
 mod mapping;
 
@@ -84,6 +85,15 @@ fn pos_of(span: &Span) -> Pos {
 
 /// Parses a YAML stream into one node per non-empty document.
 pub(crate) fn parse_yaml<'a>(text: &'a str, limits: &Limits) -> Result<Vec<Node<'a>>, SyntaxError> {
+    if let Some(pos) = flow::too_long_flow(text, limits.max_flow_entries) {
+        return Err(SyntaxError::new(
+            pos,
+            format!(
+                "flow collection (`[…]` or `{{…}}`) with more than {} entries (limit); write a long list as a block list (one `- item` per line)",
+                limits.max_flow_entries
+            ),
+        ));
+    }
     Builder::new(text, limits, Pos::new(1, 1)).stream()
 }
 

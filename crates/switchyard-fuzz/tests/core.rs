@@ -177,6 +177,7 @@ fn outcomes(input: &Input) -> Vec<String> {
         max_alias_nodes_per_file: 16,
         max_documents_per_file: 2,
         max_diagnostics: 3,
+        max_flow_entries: 3,
         ..Limits::default()
     };
     let mut out = match compile_environment("default", std::slice::from_ref(&file), &tight) {

@@ -295,3 +295,17 @@ fn json_reader_matches_json_syntax() {
         e.message
     );
 }
+
+#[test]
+fn long_flow_collections_are_refused_before_parsing() {
+    let text = format!("flags: [{}0]\n", "0, ".repeat(100_000));
+    let e = parse_yaml(&text, &Limits::default()).unwrap_err();
+    assert_eq!(e.pos, Pos::new(1, 8));
+    assert_eq!(
+        e.message,
+        "flow collection (`[…]` or `{…}`) with more than 100000 entries (limit); write a long list as a block list (one `- item` per line)"
+    );
+    // The same list as a block list is read.
+    let block = format!("flags:\n{}", "- 0\n".repeat(100_001));
+    assert!(parse_yaml(&block, &Limits::default()).is_ok());
+}
