@@ -89,6 +89,11 @@ fn version_name(minor: u8) -> String {
 
 impl Ctx<'_> {
     fn err(&mut self, pos: Pos, path: &Path<'_>, message: impl Into<String>) {
+        if self.sink.is_full() {
+            // Only counted: skip rendering the path.
+            self.sink.push(self.file_name, pos, "", String::new());
+            return;
+        }
         self.sink
             .push(self.file_name, pos, &path.to_string(), message);
     }

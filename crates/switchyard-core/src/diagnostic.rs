@@ -282,6 +282,11 @@ impl Sink {
         self.list.is_empty()
     }
 
+    /// Whether no further diagnostic will be kept (only counted).
+    pub(crate) fn is_full(&self) -> bool {
+        self.list.len() >= self.limit
+    }
+
     /// The diagnostics in order; when some were left out, a last one says how many and where
     /// the first of them was.
     pub(crate) fn finish(self) -> Diagnostics {
@@ -299,7 +304,7 @@ impl Sink {
                 Pos::new(at.line, at.column),
                 "",
                 format!(
-                    "{} more problems were found and not listed (at most {} are listed); the first of them is here",
+                    "at least {} more problems were found and not listed (at most {} are listed); the first of them is here",
                     self.dropped, self.limit
                 ),
             );

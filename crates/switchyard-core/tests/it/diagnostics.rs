@@ -144,7 +144,7 @@ fn diagnostics_are_capped_with_a_summary() {
     assert_eq!(err.len(), 101);
     assert_eq!(
         err.as_slice()[100].to_string(),
-        "features.yaml:102:3: 2900 more problems were found and not listed (at most 100 are listed); the first of them is here"
+        "features.yaml:102:3: at least 2900 more problems were found and not listed (at most 100 are listed); the first of them is here"
     );
     assert_eq!(
         err.as_slice()[0].to_string(),
