@@ -94,7 +94,7 @@ pub(crate) fn parse_yaml<'a>(text: &'a str, limits: &Limits) -> Result<Vec<Node<
             ),
         ));
     }
-    Builder::new(text, limits, Pos::new(1, 1)).stream()
+    Builder::new(text, limits).stream()
 }
 
 /// 1-based line and character column of a byte offset.
@@ -130,13 +130,11 @@ struct Builder<'a, 'l> {
     alias_nodes: usize,
     aliases: usize,
     limits: &'l Limits,
-    line_offset: u32,
-    col_offset: u32,
 }
 
 impl<'a, 'l> Builder<'a, 'l> {
-    /// A builder for `text`, whose first character is at `start` of the file.
-    fn new(text: &'a str, limits: &'l Limits, start: Pos) -> Self {
+    /// A builder for the YAML stream `text`.
+    fn new(text: &'a str, limits: &'l Limits) -> Self {
         Builder {
             text,
             parser: Parser::new_from_str(text),
@@ -145,18 +143,11 @@ impl<'a, 'l> Builder<'a, 'l> {
             alias_nodes: 0,
             aliases: 0,
             limits,
-            line_offset: start.line - 1,
-            col_offset: start.column - 1,
         }
     }
 
     fn pos(&self, span: &Span) -> Pos {
-        let p = pos_of(span);
-        if p.line == 1 {
-            Pos::new(p.line + self.line_offset, p.column + self.col_offset)
-        } else {
-            Pos::new(p.line + self.line_offset, p.column)
-        }
+        pos_of(span)
     }
 
     fn next(&mut self) -> Result<(Event<'a>, Span), SyntaxError> {
