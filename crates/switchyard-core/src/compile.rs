@@ -207,7 +207,7 @@ fn loc(files: &[&SourceFile], file: usize, pos: Pos) -> Location {
     }
 }
 
-/// The documents of one namespace and what they are compiled with.
+/// What the documents of one namespace are compiled with.
 struct NamespaceInput<'a> {
     key: &'a str,
     files: &'a [&'a SourceFile],
