@@ -122,7 +122,8 @@ fn end_pos(text: &str) -> Pos {
 }
 
 struct Builder<'a, 'l> {
-    text: &'a str,
+    /// Just past the last character: no position may lie beyond it.
+    end: Pos,
     parser: Parser<'a, StrInput<'a>>,
     anchors: HashMap<usize, (Node<'a>, usize)>,
     nodes: usize,
@@ -136,7 +137,7 @@ impl<'a, 'l> Builder<'a, 'l> {
     /// A builder for the YAML stream `text`.
     fn new(text: &'a str, limits: &'l Limits) -> Self {
         Builder {
-            text,
+            end: end_pos(text),
             parser: Parser::new_from_str(text),
             anchors: HashMap::new(),
             nodes: 0,
@@ -146,8 +147,10 @@ impl<'a, 'l> Builder<'a, 'l> {
         }
     }
 
+    /// The start of `span`; the scanner places some nodes and errors at end of input on a line
+    /// past the last one, so positions are clamped to the end of the text.
     fn pos(&self, span: &Span) -> Pos {
-        pos_of(span)
+        pos_of(span).min(self.end)
     }
 
     fn next(&mut self) -> Result<(Event<'a>, Span), SyntaxError> {
@@ -157,9 +160,10 @@ impl<'a, 'l> Builder<'a, 'l> {
                 let m = e.marker();
                 let span = Span::new(*m, *m);
                 let info = e.info().to_string();
-                // The scanner may place an error at end of input on a line past the last one.
-                let pos = self.pos(&span).min(end_pos(self.text));
-                Err(SyntaxError::new(pos, format!("invalid YAML: {info}")))
+                Err(SyntaxError::new(
+                    self.pos(&span),
+                    format!("invalid YAML: {info}"),
+                ))
             }
             None => Err(SyntaxError::new(
                 Pos::new(1, 1),

@@ -309,3 +309,14 @@ fn long_flow_collections_are_refused_before_parsing() {
     let block = format!("flags:\n{}", "- 0\n".repeat(100_001));
     assert!(parse_yaml(&block, &Limits::default()).is_ok());
 }
+
+#[test]
+fn positions_never_lie_past_the_end_of_the_text() {
+    // An explicit key with no content at end of input: the scanner places it on line 2.
+    let n = one("? ");
+    let Value::Map(entries) = &n.value else {
+        panic!("not a map")
+    };
+    assert_eq!(entries[0].0.pos, Pos::new(1, 3));
+    assert!(n.pos <= Pos::new(1, 3));
+}
