@@ -83,6 +83,8 @@ run_step "cargo test --workspace" cargo \
   cargo test --workspace --locked
 run_step "property tests, release, PROPTEST_CASES=$proptest_cases" cargo \
   env PROPTEST_CASES="$proptest_cases" cargo test --release --locked -p switchyard-core --test it properties
+run_step "fuzz: flag-file reader, decoder, compiler, evaluation; server request bodies (30 s each)" cargo \
+  env SWITCHYARD_FUZZ_SECONDS=30 cargo test --locked -p switchyard-fuzz -- --nocapture
 run_step "differential test against Flipt's own engine, $diff_sets flag sets (flipt-client-js 0.5.1 WASM, PyPI flipt-client 1.4.5)" suite \
   tests/differential/run.sh 1 "$diff_sets"
 run_step "cargo build -p switchyard (for the browser, client and Angular suites)" check \

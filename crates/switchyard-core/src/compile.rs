@@ -6,7 +6,7 @@
 //! whole namespace, whatever the file order (Flipt fails when a segment is defined in a later
 //! file; nobody depends on that).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use sha1::{Digest, Sha1};
@@ -30,7 +30,7 @@ pub fn compile_environment(
     files: &[SourceFile],
     limits: &Limits,
 ) -> Result<Environment, Diagnostics> {
-    let mut sink = Sink::default();
+    let mut sink = Sink::new(limits.max_diagnostics);
     let mut order: Vec<&SourceFile> = files.iter().collect();
     order.sort_by(|a, b| a.path.cmp(&b.path));
     if order.len() > limits.max_files {
@@ -62,15 +62,26 @@ pub fn compile_environment(
     let mut docs: Vec<Document> = Vec::new();
     for (chunk_docs, chunk_sink) in read_documents(&order, limits) {
         docs.extend(chunk_docs);
-        sink.list.extend(chunk_sink.list);
+        sink.absorb(chunk_sink);
     }
-    let mut by_ns: BTreeMap<String, Vec<&Document>> = BTreeMap::new();
-    for d in &docs {
+    if sink.is_full() {
+        // Nothing more would be listed: skip the cross-document checks (the summary says
+        // "at least").
+        return Err(sink.finish());
+    }
+    let mut by_ns: BTreeMap<String, Vec<Document>> = BTreeMap::new();
+    for d in docs {
         by_ns.entry(d.namespace.key.clone()).or_default().push(d);
     }
     let mut namespaces = BTreeMap::new();
-    for (ns_key, ns_docs) in by_ns {
-        if let Some(ns) = compile_namespace(&ns_key, &ns_docs, &order, &file_digests, &mut sink) {
+    for (ns_key, mut ns_docs) in by_ns {
+        let input = NamespaceInput {
+            key: &ns_key,
+            files: &order,
+            file_digests: &file_digests,
+            max_warnings: limits.max_diagnostics,
+        };
+        if let Some(ns) = compile_namespace(&input, &mut ns_docs, &mut sink) {
             namespaces.insert(ns_key, Arc::new(ns));
         }
     }
@@ -95,7 +106,7 @@ pub fn compile_environment(
 /// depend on the number of threads: chunks are merged in file order).
 fn read_documents(order: &[&SourceFile], limits: &Limits) -> Vec<(Vec<Document>, Sink)> {
     let read_chunk = |start: usize, chunk: &[&SourceFile]| {
-        let mut sink = Sink::default();
+        let mut sink = Sink::new(limits.max_diagnostics);
         let mut docs = Vec::new();
         for (offset, file) in chunk.iter().enumerate() {
             for node in parse_file(file, limits, &mut sink) {
@@ -197,17 +208,32 @@ fn loc(files: &[&SourceFile], file: usize, pos: Pos) -> Location {
     }
 }
 
+/// What the documents of one namespace are compiled with.
+struct NamespaceInput<'a> {
+    key: &'a str,
+    files: &'a [&'a SourceFile],
+    file_digests: &'a [String],
+    max_warnings: usize,
+}
+
+/// Compiles the documents of one namespace; values that move into the namespace (metadata)
+/// are taken out of `docs`.
 fn compile_namespace(
-    ns_key: &str,
-    docs: &[&Document],
-    files: &[&SourceFile],
-    file_digests: &[String],
+    input: &NamespaceInput<'_>,
+    docs: &mut [Document],
     sink: &mut Sink,
 ) -> Option<Namespace> {
+    let NamespaceInput {
+        key: ns_key,
+        files,
+        file_digests,
+        max_warnings,
+    } = *input;
+    let mut warnings = Sink::warnings(max_warnings);
     // Flipt's digest: the first document's file hash, then sha1(prev + file hash) per document.
     let mut digest = String::new();
     let (mut name, mut description) = (None, None);
-    for d in docs {
+    for d in docs.iter() {
         let fd = &file_digests[d.file];
         digest = if digest.is_empty() {
             fd.clone()
@@ -226,7 +252,7 @@ fn compile_namespace(
     let mut segments: Vec<Arc<Segment>> = Vec::new();
     let mut segment_index: HashMap<String, usize> = HashMap::new();
     let mut segment_at: HashMap<String, Location> = HashMap::new();
-    for d in docs {
+    for d in docs.iter() {
         let file = files[d.file].path.as_str();
         for s in &d.segments {
             if let Some(first) = segment_at.get(&s.key.value) {
@@ -267,9 +293,9 @@ fn compile_namespace(
 
     let mut flags: Vec<Arc<Flag>> = Vec::new();
     let mut flag_index: HashMap<String, usize> = HashMap::new();
-    for d in docs {
+    for d in docs.iter_mut() {
         let file = files[d.file].path.as_str();
-        for f in &d.flags {
+        for f in &mut d.flags {
             if let Some(&i) = flag_index.get(&f.key.value) {
                 let first = &flags[i].location;
                 sink.push(file, f.key.pos, &format!("{}.key", paths::flag(f)), format!(
@@ -284,6 +310,7 @@ fn compile_namespace(
                 segment_index: &segment_index,
             };
             let flag = compile_flag(&scope, f, loc(files, d.file, f.key.pos), sink);
+            crate::warnings::flag_warnings(ns_key, file, f, &flag, &mut warnings);
             flag_index.insert(f.key.value.clone(), flags.len());
             flags.push(Arc::new(flag));
         }
@@ -297,6 +324,7 @@ fn compile_namespace(
         segments,
         flag_index,
         segment_index,
+        warnings: warnings.into_list(),
     })
 }
 
@@ -325,8 +353,9 @@ fn resolve_segments(
         segment_index: index,
     } = *scope;
     let mut out = Vec::with_capacity(refs.keys.len());
+    let mut seen: HashSet<&str> = HashSet::new();
     for (i, k) in refs.keys.iter().enumerate() {
-        if refs.keys[..i].iter().any(|p| p.value == k.value) {
+        if refs.keys.len() > 1 && !seen.insert(&k.value) {
             sink.push(
                 file,
                 k.pos,
@@ -369,14 +398,15 @@ fn attachment_json(a: &Option<serde_json::Value>, from_json: bool) -> (String, S
     }
 }
 
-fn compile_flag(scope: &Scope<'_>, f: &FlagDoc, location: Location, sink: &mut Sink) -> Flag {
+fn compile_flag(scope: &Scope<'_>, f: &mut FlagDoc, location: Location, sink: &mut Sink) -> Flag {
     let (ns_key, file) = (scope.ns_key, scope.file);
     let key = f.key.value.as_str();
     let mut variants: Vec<Variant> = Vec::with_capacity(f.variants.len());
+    let mut variant_index: HashMap<&str, usize> = HashMap::with_capacity(f.variants.len());
     let mut default_variant: Option<usize> = None;
     let mut default_at: Option<&At<bool>> = None;
     for v in &f.variants {
-        if variants.iter().any(|x| x.key == v.key.value) {
+        if variant_index.contains_key(v.key.value.as_str()) {
             sink.push(
                 file,
                 v.key.pos,
@@ -403,6 +433,7 @@ fn compile_flag(scope: &Scope<'_>, f: &FlagDoc, location: Location, sink: &mut S
         }
         let from_json = !(file.ends_with(".yaml") || file.ends_with(".yml"));
         let (attachment_json, snapshot_attachment_json) = attachment_json(&v.attachment, from_json);
+        variant_index.insert(&v.key.value, variants.len());
         variants.push(Variant {
             key: v.key.value.clone(),
             name: v.name.clone(),
@@ -415,6 +446,8 @@ fn compile_flag(scope: &Scope<'_>, f: &FlagDoc, location: Location, sink: &mut S
     }
 
     let mut rules = Vec::with_capacity(f.rules.len());
+    // The rank of the last rule that used each variant (duplicate distributions in O(1)).
+    let mut used_in_rule = vec![0usize; variants.len()];
     for r in &f.rules {
         let rank = r.index + 1;
         let rule_path = paths::rule(f, r);
@@ -423,9 +456,9 @@ fn compile_flag(scope: &Scope<'_>, f: &FlagDoc, location: Location, sink: &mut S
         let mut sum = 0f64;
         for dist in &r.distributions {
             sum += f64::from(dist.rollout.value);
-            match variants.iter().position(|v| v.key == dist.variant.value) {
+            match variant_index.get(dist.variant.value.as_str()).copied() {
                 Some(vi) => {
-                    if distributions.iter().any(|d: &Distribution| d.variant == vi) {
+                    if std::mem::replace(&mut used_in_rule[vi], rank) == rank {
                         let p = format!("{rule_path}.distributions[{}].variant", dist.index);
                         sink.push(file, dist.variant.pos, &p, format!(
                             "variant \"{}\" appears twice in rule {rank} of flag {ns_key}/{key}", dist.variant.value));
@@ -504,7 +537,7 @@ fn compile_flag(scope: &Scope<'_>, f: &FlagDoc, location: Location, sink: &mut S
         description: f.description.clone(),
         flag_type: f.flag_type,
         enabled: f.enabled,
-        metadata: f.metadata.clone(),
+        metadata: std::mem::take(&mut f.metadata),
         variants,
         default_variant,
         rules,

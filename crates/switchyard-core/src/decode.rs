@@ -7,11 +7,11 @@
 //! (unparsable constraint values, thresholds outside 0..100, missing values).
 
 use crate::constraint::{ComparisonType, Operator, parse_datetime, parse_go_float};
-use crate::diagnostic::{Pos, Sink};
+use crate::diagnostic::{Pos, Sink, clip};
 use crate::document::*;
 use crate::path::Path;
 use crate::snapshot::{FlagType, MatchType, SegmentOperator};
-use crate::suggest::did_you_mean;
+use crate::suggest::{self, closest, closest_operator, did_you_mean};
 use crate::yaml::{Key, Node, Value};
 
 /// The newest format version, assumed when a document has no `version` (as Flipt v2 does).
@@ -54,6 +54,8 @@ struct Fields<'n, 'p> {
     entries: Vec<(&'n Key<'n>, &'n Node<'n>)>,
     pos: Pos,
     path: &'p Path<'p>,
+    /// Unknown fields that look like a misspelling of a known one: (known name, where).
+    misspelt: Vec<(&'static str, Pos)>,
 }
 
 impl<'n, 'p> Fields<'n, 'p> {
@@ -87,6 +89,11 @@ fn version_name(minor: u8) -> String {
 
 impl Ctx<'_> {
     fn err(&mut self, pos: Pos, path: &Path<'_>, message: impl Into<String>) {
+        if self.sink.is_full() {
+            // Only counted: skip rendering the path.
+            self.sink.push(self.file_name, pos, "", String::new());
+            return;
+        }
         self.sink
             .push(self.file_name, pos, &path.to_string(), message);
     }
@@ -95,7 +102,7 @@ impl Ctx<'_> {
         &mut self,
         node: &'n Node,
         path: &'p Path<'p>,
-        known: &[&str],
+        known: &[&'static str],
         what: &str,
     ) -> Option<Fields<'n, 'p>> {
         let Value::Map(entries) = &node.value else {
@@ -106,29 +113,35 @@ impl Ctx<'_> {
             );
             return None;
         };
-        let mut kept = Vec::with_capacity(entries.len());
+        let mut kept = Vec::with_capacity(entries.len().min(known.len()));
+        let mut misspelt = Vec::new();
         for (k, v) in entries {
             if known.contains(&k.name.as_ref()) {
                 kept.push((k, v));
-            } else {
-                let hint = did_you_mean(&k.name, known);
-                let allowed = known
-                    .iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let msg = if hint.is_empty() {
-                    format!("unknown field `{}` in {what} (allowed: {allowed})", k.name)
-                } else {
-                    format!("unknown field `{}` in {what}{hint}", k.name)
-                };
-                self.err(k.pos, &path.field(&k.name), msg);
+                continue;
             }
+            let name = clip(&k.name);
+            let msg = match closest(&k.name, known) {
+                Some(guess) => {
+                    misspelt.push((guess, k.pos));
+                    format!("unknown field `{name}` in {what}{}", suggest::hint(guess))
+                }
+                None => {
+                    let allowed = known
+                        .iter()
+                        .map(|k| format!("`{k}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!("unknown field `{name}` in {what} (allowed: {allowed})")
+                }
+            };
+            self.err(k.pos, &path.field(&k.name), msg);
         }
         Some(Fields {
             entries: kept,
             pos: node.pos,
             path,
+            misspelt,
         })
     }
 
@@ -154,11 +167,19 @@ impl Ctx<'_> {
         true
     }
 
+    /// The field `name`, reporting it missing. When an unknown field of the mapping looks like
+    /// a misspelling of it, the report points at that field (the fix is there) and sorts after
+    /// its "did you mean".
     fn required<'n>(&mut self, f: &Fields<'n, '_>, name: &str, what: &str) -> Option<&'n Node<'n>> {
         let n = f.get(name);
         if n.is_none() {
+            let pos = f
+                .misspelt
+                .iter()
+                .find(|(known, _)| *known == name)
+                .map_or(f.pos, |(_, at)| *at);
             self.err(
-                f.pos,
+                pos,
                 f.path,
                 format!("{what} is missing required field `{name}`"),
             );
@@ -335,7 +356,7 @@ impl Ctx<'_> {
                 serde_json::Value::Array(out)
             }
             Value::Map(entries) => {
-                let mut out = serde_json::Map::new();
+                let mut out = serde_json::Map::with_capacity(entries.len());
                 for (k, v) in entries {
                     out.insert(k.name.to_string(), self.json(v, &path.field(&k.name))?);
                 }
@@ -372,7 +393,8 @@ impl Ctx<'_> {
             node.pos,
             path,
             format!(
-                "invalid {name} {s:?}: must be one of {}{hint}",
+                "invalid {name} {:?}: must be one of {}{hint}",
+                clip(s),
                 names.join(", ")
             ),
         );
@@ -520,6 +542,9 @@ fn decode_flag(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<FlagDoc
     if cx.gate(&f, "metadata", 3)
         && let Some(m) = f.get("metadata")
     {
+        if let Value::Map(entries) = &m.value {
+            metadata = serde_json::Map::with_capacity(entries.len());
+        }
         let mpath = f.child("metadata");
         match &m.value {
             Value::Map(entries) => {
@@ -969,15 +994,16 @@ fn decode_constraint(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<C
             }
             let names: Vec<&str> = opts.iter().map(|(n, _)| *n).collect();
             let hint = if s == "le" {
-                "; did you mean `lt` or `lte`?".to_string()
+                suggest::hint_either("lt", "lte")
             } else {
-                did_you_mean(s, &names)
+                closest_operator(s, &names).map_or_else(String::new, suggest::hint)
             };
             cx.err(
                 o.pos,
                 &p,
                 format!(
-                    "operator {s:?} is not allowed for {}: use one of {}{hint}",
+                    "operator {:?} is not allowed for {}: use one of {}{hint}",
+                    clip(s),
                     comparison.as_str(),
                     names.join(", ")
                 ),

@@ -22,11 +22,12 @@ mod snapshot;
 mod source;
 mod suggest;
 mod tree;
+mod warnings;
 mod yaml;
 
 pub use compile::compile_environment;
 pub use constraint::{ComparisonType, Constraint, Operator};
-pub use diagnostic::{Diagnostic, Diagnostics, Location, Pos};
+pub use diagnostic::{Diagnostic, Diagnostics, Location, Pos, Severity};
 pub use eval::{
     BatchItem, BatchRequest, BooleanEvaluation, Context, ErrorReason, EvalError, Evaluation,
     Reason, VariantEvaluation, evaluate, evaluate_batch, evaluate_boolean, evaluate_variant,

@@ -17,6 +17,14 @@ pub struct Limits {
     pub max_nodes_per_file: usize,
     /// Most alias uses in one file.
     pub max_aliases_per_file: usize,
+    /// Most nodes alias expansion may add to one file (bounds the memory a "billion laughs"
+    /// file costs before it is refused).
+    pub max_alias_nodes_per_file: usize,
+    /// Most entries in one YAML flow collection (`[…]`, `{…}`) that starts in block context (the
+    /// YAML parser holds all of its tokens until it ends).
+    pub max_flow_entries: usize,
+    /// Most diagnostics reported for one set of files; the rest are counted in a last one.
+    pub max_diagnostics: usize,
 }
 
 impl Default for Limits {
@@ -29,6 +37,9 @@ impl Default for Limits {
             max_depth: 64,
             max_nodes_per_file: 2_000_000,
             max_aliases_per_file: 10_000,
+            max_alias_nodes_per_file: 200_000,
+            max_flow_entries: 100_000,
+            max_diagnostics: 1_000,
         }
     }
 }

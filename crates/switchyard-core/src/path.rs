@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use crate::diagnostic::clip;
+
 /// A path from the document root: a chain of field names and list indexes.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Path<'a> {
@@ -38,8 +40,8 @@ impl fmt::Display for Path<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Path::Root => Ok(()),
-            Path::Field(Path::Root, name) => f.write_str(name),
-            Path::Field(parent, name) => write!(f, "{parent}.{name}"),
+            Path::Field(Path::Root, name) => f.write_str(&clip(name)),
+            Path::Field(parent, name) => write!(f, "{parent}.{}", clip(name)),
             Path::Index(parent, i) => write!(f, "{parent}[{i}]"),
         }
     }

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::constraint::Constraint;
-use crate::diagnostic::Location;
+use crate::diagnostic::{Diagnostic, Location};
 
 /// The flag type: variant flags return a variant, boolean flags return true or false.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,6 +132,17 @@ impl Environment {
     pub fn segment_count(&self) -> usize {
         self.namespaces.values().map(|n| n.segments.len()).sum()
     }
+
+    /// The warnings of every namespace, by location (see [`Namespace::warnings`]).
+    pub fn warnings(&self) -> Vec<&Diagnostic> {
+        let mut all: Vec<&Diagnostic> = self
+            .namespaces
+            .values()
+            .flat_map(|n| n.warnings.iter())
+            .collect();
+        all.sort();
+        all
+    }
 }
 
 /// A namespace: its flags and segments.
@@ -151,9 +162,15 @@ pub struct Namespace {
     pub segments: Vec<Arc<Segment>>,
     pub(crate) flag_index: HashMap<String, usize>,
     pub(crate) segment_index: HashMap<String, usize>,
+    pub(crate) warnings: Vec<Diagnostic>,
 }
 
 impl Namespace {
+    /// What compiled but probably does not do what its author meant, by location.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
     /// The flag called `key`.
     pub fn flag(&self, key: &str) -> Option<&Arc<Flag>> {
         self.flag_index.get(key).map(|&i| &self.flags[i])

@@ -1,11 +1,120 @@
 //! "Did you mean …?" hints for unknown field names and enum values.
 
-/// Returns ` (did you mean `x`?)` for the known name closest to `unknown`, or an empty string.
+/// How every suggestion starts; [`has_suggestion`] looks for it.
+const HINT: &str = "; did you mean ";
+
+/// Returns `; did you mean `x`?` for the known name closest to `unknown`, or an empty string.
 pub(crate) fn did_you_mean(unknown: &str, known: &[&str]) -> String {
-    match closest(unknown, known) {
-        Some(k) => format!("; did you mean `{k}`?"),
-        None => String::new(),
-    }
+    closest(unknown, known).map_or_else(String::new, hint)
+}
+
+/// `; did you mean `name`?`.
+pub(crate) fn hint(name: &str) -> String {
+    format!("{HINT}`{name}`?")
+}
+
+/// `; did you mean `a` or `b`?`.
+pub(crate) fn hint_either(a: &str, b: &str) -> String {
+    format!("{HINT}`{a}` or `{b}`?")
+}
+
+/// Whether a diagnostic message carries a suggestion made here.
+pub(crate) fn has_suggestion(message: &str) -> bool {
+    message.contains(HINT)
+}
+
+/// Words people write for Flipt's constraint operators (normalised: lower case, no `_`/`-`),
+/// from SQL, programming languages and other flag tools.
+const OPERATOR_SYNONYMS: &[(&str, &str)] = &[
+    ("equals", "eq"),
+    ("equal", "eq"),
+    ("equalto", "eq"),
+    ("is", "eq"),
+    ("==", "eq"),
+    ("=", "eq"),
+    ("===", "eq"),
+    ("notequals", "neq"),
+    ("notequal", "neq"),
+    ("notequalto", "neq"),
+    ("ne", "neq"),
+    ("noteq", "neq"),
+    ("isnot", "neq"),
+    ("!=", "neq"),
+    ("<>", "neq"),
+    ("!==", "neq"),
+    ("lessthan", "lt"),
+    ("less", "lt"),
+    ("before", "lt"),
+    ("<", "lt"),
+    ("lessthanorequal", "lte"),
+    ("lessthanorequals", "lte"),
+    ("lessthanorequalto", "lte"),
+    ("lessorequal", "lte"),
+    ("<=", "lte"),
+    ("greaterthan", "gt"),
+    ("greater", "gt"),
+    ("after", "gt"),
+    (">", "gt"),
+    ("greaterthanorequal", "gte"),
+    ("greaterthanorequals", "gte"),
+    ("greaterthanorequalto", "gte"),
+    ("greaterorequal", "gte"),
+    ("ge", "gte"),
+    (">=", "gte"),
+    ("startswith", "prefix"),
+    ("beginswith", "prefix"),
+    ("startwith", "prefix"),
+    ("endswith", "suffix"),
+    ("endwith", "suffix"),
+    ("includes", "contains"),
+    ("include", "contains"),
+    ("has", "contains"),
+    ("like", "contains"),
+    ("notincludes", "notcontains"),
+    ("doesnotcontain", "notcontains"),
+    ("excludes", "notcontains"),
+    ("notlike", "notcontains"),
+    ("in", "isoneof"),
+    ("oneof", "isoneof"),
+    ("isin", "isoneof"),
+    ("anyof", "isoneof"),
+    ("notin", "isnotoneof"),
+    ("notoneof", "isnotoneof"),
+    ("isnotin", "isnotoneof"),
+    ("noneof", "isnotoneof"),
+    ("isempty", "empty"),
+    ("blank", "empty"),
+    ("isnotempty", "notempty"),
+    ("notblank", "notempty"),
+    ("nonempty", "notempty"),
+    ("exists", "present"),
+    ("exist", "present"),
+    ("isset", "present"),
+    ("set", "present"),
+    ("defined", "present"),
+    ("ispresent", "present"),
+    ("notexists", "notpresent"),
+    ("notexist", "notpresent"),
+    ("doesnotexist", "notpresent"),
+    ("isnotset", "notpresent"),
+    ("notset", "notpresent"),
+    ("unset", "notpresent"),
+    ("missing", "notpresent"),
+    ("absent", "notpresent"),
+    ("undefined", "notpresent"),
+    ("isnotpresent", "notpresent"),
+    ("istrue", "true"),
+    ("isfalse", "false"),
+];
+
+/// The operator among `allowed` that `unknown` is a synonym or a typo of, if any.
+pub(crate) fn closest_operator<'k>(unknown: &str, allowed: &[&'k str]) -> Option<&'k str> {
+    let norm = normalise(unknown);
+    let synonym = OPERATOR_SYNONYMS
+        .iter()
+        .find(|(word, _)| *word == norm)
+        .and_then(|(_, op)| allowed.iter().find(|a| *a == op));
+    synonym.copied().or_else(|| closest(unknown, allowed))
 }
 
 /// The known name closest to `unknown`, if any is close enough to be a plausible typo.
@@ -37,8 +146,14 @@ pub(crate) fn closest<'k>(unknown: &str, known: &[&'k str]) -> Option<&'k str> {
     }
     let mut best: Option<(&str, usize)> = None;
     for k in known {
-        let d = levenshtein(&norm, &normalise(k));
+        let k_norm = normalise(k);
         let limit = (k.len().max(unknown.len()) / 3).max(1);
+        // The distance is at least the difference in length: skip names that cannot be close
+        // (and a hostile megabyte-long key costs nothing).
+        if k_norm.chars().count().abs_diff(norm.chars().count()) > limit {
+            continue;
+        }
+        let d = levenshtein(&norm, &k_norm);
         if d <= limit && best.is_none_or(|(_, bd)| d < bd) {
             best = Some((k, d));
         }
@@ -89,5 +204,29 @@ mod tests {
         );
         assert_eq!(closest("enabeld", &["enabled", "name"]), Some("enabled"));
         assert_eq!(closest("zzzzzz", &["enabled", "name"]), None);
+    }
+
+    #[test]
+    fn operator_synonyms_only_among_allowed_operators() {
+        let string_ops = ["eq", "neq", "prefix", "suffix", "contains", "isoneof"];
+        assert_eq!(closest_operator("equals", &string_ops), Some("eq"));
+        assert_eq!(closest_operator("not_equals", &string_ops), Some("neq"));
+        assert_eq!(closest_operator("NotEquals", &string_ops), Some("neq"));
+        assert_eq!(closest_operator("starts_with", &string_ops), Some("prefix"));
+        assert_eq!(closest_operator("in", &string_ops), Some("isoneof"));
+        let number_ops = ["eq", "neq", "lt", "lte", "gt", "gte"];
+        assert_eq!(closest_operator("greater_than", &number_ops), Some("gt"));
+        assert_eq!(closest_operator(">=", &number_ops), Some("gte"));
+        // A synonym of an operator the type does not allow falls back to spelling.
+        assert_eq!(closest_operator("greater_than", &string_ops), None);
+        assert_eq!(closest_operator("prefx", &string_ops), Some("prefix"));
+    }
+
+    #[test]
+    fn long_unknown_names_are_cheap_and_unmatched() {
+        let long = "x".repeat(1 << 20);
+        let start = std::time::Instant::now();
+        assert_eq!(closest(&long, &["enabled", "name", "variants"]), None);
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
     }
 }

@@ -137,3 +137,186 @@ fn json_values_concatenated_with_positions() {
     assert!(e.message.starts_with("invalid JSON"), "{}", e.message);
     assert_eq!(e.pos.line, 1);
 }
+
+#[test]
+fn duplicates_in_large_mappings_are_found_with_both_positions() {
+    // Past the size where the key index takes over from the linear search.
+    let mut text = String::new();
+    for i in 0..5_000 {
+        text.push_str(&format!("k{i}: {i}\n"));
+    }
+    text.push_str("k4321: again\n");
+    let e = parse_yaml(&text, &Limits::default()).unwrap_err();
+    assert_eq!(e.pos, Pos::new(5_001, 1));
+    assert_eq!(
+        e.message,
+        "duplicate key `k4321` (first defined at line 4322 column 1)"
+    );
+    // Each size around the switch-over finds a duplicate of its first and of its last key.
+    for n in [1, 2, 15, 16, 17, 40] {
+        for dup in [0, n - 1] {
+            let mut t: String = (0..n).map(|i| format!("k{i}: 1\n")).collect();
+            t.push_str(&format!("k{dup}: 2\n"));
+            let e = parse_yaml(&t, &Limits::default()).unwrap_err();
+            assert_eq!(e.pos, Pos::new(n as u32 + 1, 1), "n={n} dup={dup}");
+        }
+    }
+}
+
+#[test]
+fn merges_of_large_mappings_keep_own_keys_and_first_merge_wins() {
+    let mut base = String::from("a: &a {");
+    let mut other = String::from("b: &b {");
+    for i in 0..100 {
+        base.push_str(&format!("m{i}: a{i}, "));
+        other.push_str(&format!("m{i}: b{i}, n{i}: b{i}, "));
+    }
+    let mut text = format!("{base}}}\n{other}}}\nd:\n  <<: [*a, *b]\n");
+    for i in (0..100).step_by(2) {
+        text.push_str(&format!("  m{i}: own{i}\n"));
+    }
+    let n = one(&text);
+    let d = map_get(&n, "d");
+    let Value::Map(entries) = &d.value else {
+        panic!("not a map")
+    };
+    assert_eq!(entries.len(), 200);
+    assert_eq!(map_get(d, "m0").value, Value::Str("own0".into()));
+    assert_eq!(map_get(d, "m1").value, Value::Str("a1".into()));
+    assert_eq!(map_get(d, "n1").value, Value::Str("b1".into()));
+    // Own keys first, in source order, then merged ones.
+    assert_eq!(entries[0].0.name, "m0");
+    assert_eq!(entries[50].0.name, "m1");
+}
+
+#[test]
+fn alias_expansion_has_its_own_budget() {
+    let limits = Limits {
+        max_alias_nodes_per_file: 100,
+        ..Limits::default()
+    };
+    // 10 aliases of a 10-node list: 100 nodes, at the limit.
+    let list = "[1, 2, 3, 4, 5, 6, 7, 8, 9]";
+    let ok = format!("a: &a {list}\nb: [{}]\n", ["*a"; 10].join(", "));
+    parse_yaml(&ok, &limits).expect("at the limit");
+    let over = format!("a: &a {list}\nb: [{}]\n", ["*a"; 11].join(", "));
+    let e = parse_yaml(&over, &limits).unwrap_err();
+    assert_eq!(e.pos, Pos::new(2, 45));
+    assert!(
+        e.message
+            .starts_with("aliases expand to more than 100 nodes in one file (limit)"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn json_positions_of_many_documents_on_one_line_and_many_lines() {
+    let mut text = String::new();
+    for i in 0..300 {
+        text.push_str(&format!("{{\"k\": \"{i:03}\"}} "));
+    }
+    text.push_str("\n\n   {\"last\": [1, \"two\"]}");
+    let docs = parse_json(&text, &Limits::default()).unwrap();
+    assert_eq!(docs.len(), 301);
+    assert_eq!(docs[0].pos, Pos::new(1, 1));
+    assert_eq!(docs[1].pos, Pos::new(1, 14));
+    assert_eq!(docs[299].pos, Pos::new(1, 299 * 13 + 1));
+    assert_eq!(docs[300].pos, Pos::new(3, 4));
+    assert_eq!(map_get(&docs[300], "last").pos, Pos::new(3, 13));
+    // Columns count characters, not bytes.
+    let docs = parse_json("{\"é\": 1} {\"x\": 2}", &Limits::default()).unwrap();
+    assert_eq!(docs[1].pos, Pos::new(1, 10));
+}
+
+#[test]
+fn json_documents_share_one_node_budget() {
+    let limits = Limits {
+        max_nodes_per_file: 10,
+        ..Limits::default()
+    };
+    let e = parse_json(&"[1, 2] ".repeat(4), &limits).unwrap_err();
+    assert!(e.message.contains("more than 10 nodes"), "{}", e.message);
+}
+
+#[test]
+fn json_reader_matches_json_syntax() {
+    let limits = Limits::default();
+    fn ok<'a>(t: &'a str, limits: &Limits) -> Vec<Node<'a>> {
+        parse_json(t, limits).unwrap_or_else(|e| panic!("{t}: {e:?}"))
+    }
+    let docs = ok(
+        r#"{"s": "a\"b\\u00e9\ud83d\ude00", "n": -1.5e2, "i": 42, "z": 0, "b": [true, false, null], "e": {}, "l": []}"#,
+        &limits,
+    );
+    let d = &docs[0];
+    assert_eq!(map_get(d, "s").value, Value::Str("a\"b\\u00e9😀".into()));
+    assert_eq!(map_get(d, "n").value, Value::Float(-150.0));
+    assert_eq!(map_get(d, "i").value, Value::Int(42));
+    assert_eq!(map_get(d, "z").value, Value::Int(0));
+    assert_eq!(map_get(d, "s").pos, Pos::new(1, 7));
+    // A top-level null is an empty document.
+    assert_eq!(ok("null {\"a\": 1} null", &limits).len(), 1);
+    for bad in [
+        "{\"a\" 1}",
+        "{\"a\": 1,}",
+        "[1, 2,]",
+        "{a: 1}",
+        "[01]",
+        "[1.]",
+        "[-]",
+        "[\"\\x\"]",
+        "[\"\\ud800\"]",
+        "[\"tab\there\"]",
+        "[tru]",
+        "{\"a\": 1",
+        "\"open",
+    ] {
+        let e = parse_json(bad, &limits).unwrap_err();
+        assert!(
+            e.message.starts_with("invalid JSON: "),
+            "{bad}: {}",
+            e.message
+        );
+    }
+    let e = parse_json("{\"a\": 1, \"a\": 2}", &limits).unwrap_err();
+    assert_eq!(
+        (e.pos, e.message.as_str()),
+        (
+            Pos::new(1, 10),
+            "duplicate key `a` (first defined at line 1 column 2)"
+        )
+    );
+    let deep = "[".repeat(70) + &"]".repeat(70);
+    let e = parse_json(&deep, &limits).unwrap_err();
+    assert!(
+        e.message.contains("nesting deeper than 64"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn long_flow_collections_are_refused_before_parsing() {
+    let text = format!("flags: [{}0]\n", "0, ".repeat(100_000));
+    let e = parse_yaml(&text, &Limits::default()).unwrap_err();
+    assert_eq!(e.pos, Pos::new(1, 8));
+    assert_eq!(
+        e.message,
+        "flow collection (`[…]` or `{…}`) with more than 100000 entries (limit); write a long list as a block list (one `- item` per line)"
+    );
+    // The same list as a block list is read.
+    let block = format!("flags:\n{}", "- 0\n".repeat(100_001));
+    assert!(parse_yaml(&block, &Limits::default()).is_ok());
+}
+
+#[test]
+fn positions_never_lie_past_the_end_of_the_text() {
+    // An explicit key with no content at end of input: the scanner places it on line 2.
+    let n = one("? ");
+    let Value::Map(entries) = &n.value else {
+        panic!("not a map")
+    };
+    assert_eq!(entries[0].0.pos, Pos::new(1, 3));
+    assert!(n.pos <= Pos::new(1, 3));
+}

@@ -1,5 +1,6 @@
 //! Integration tests of switchyard-core through its public API.
 
+mod diagnostics;
 mod discover;
 mod export;
 mod properties;

@@ -324,8 +324,9 @@ segments:
             "features.yaml:6:12: flags[0].enabled: `enabled` must be true or false; `yes` is a string in YAML 1.2",
             "features.yaml:9:9: flags[1].type: invalid flag type \"VARIANT\": must be one of VARIANT_FLAG_TYPE, BOOLEAN_FLAG_TYPE; did you mean `VARIANT_FLAG_TYPE`?",
             "features.yaml:11:33: segments[0].match_type: invalid match_type \"ALL\": must be one of ALL_MATCH_TYPE, ANY_MATCH_TYPE; did you mean `ALL_MATCH_TYPE`?",
-            "features.yaml:12:3: segments[1]: the segment is missing required field `match_type`",
+            // The missing field is reported where the misspelling is, after its "did you mean".
             "features.yaml:12:21: segments[1].matchType: unknown field `matchType` in a segment; did you mean `match_type`?",
+            "features.yaml:12:21: segments[1]: the segment is missing required field `match_type`",
         ],
     );
 }

@@ -482,10 +482,17 @@ async fn sync_status_history_and_sync_now() {
         }
     }
     assert_eq!(status["syncStatus"], "error", "{status}");
+    // The first error is the misspelt key with its suggestion (the core sorts it first).
     let first = &status["validationErrors"][0];
     assert_eq!(
         (first["file"].as_str(), first["line"].as_u64()),
-        (Some("features.yaml"), Some(4)),
+        (Some("features.yaml"), Some(5)),
+        "{status}"
+    );
+    assert!(
+        first["message"]
+            .as_str()
+            .is_some_and(|m| m.ends_with("did you mean `name`?")),
         "{status}"
     );
     let (s, _, v) = f
