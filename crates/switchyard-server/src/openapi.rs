@@ -107,6 +107,8 @@ pub(crate) fn document() -> Value {
                     "servingCommit": {"$ref": "#/components/schemas/Commit"}, "remoteCommit": {"$ref": "#/components/schemas/Commit"},
                     "consecutiveFailures": {"type": "integer"}, "validationErrors": {"type": "array", "items": {"type": "object", "properties": {
                         "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
+                    "warnings": {"type": "array", "items": {"type": "object", "properties": {
+                        "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
                     "flags": {"type": "integer"}, "digest": {"type": "string"},
                     "servingValidSnapshot": {"type": "boolean"}, "firstSyncStartedAt": {"type": ["string", "null"]}, "attemptStartedAt": {"type": ["string", "null"]},
                     "stalledSince": {"type": ["string", "null"]}, "degradedReason": {"type": ["string", "null"]}}},

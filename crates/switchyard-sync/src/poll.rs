@@ -677,7 +677,11 @@ impl Worker {
             if let Ok(env) = compile_environment(key, &files, &self.limits) {
                 let info = git.commit_info(commit);
                 let env = Arc::new(env);
-                lock(&slot.status).restored(info, env.flag_count(), env.digest.clone());
+                {
+                    let mut status = lock(&slot.status);
+                    status.restored(info, env.flag_count(), env.digest.clone());
+                    status.warnings = crate::status::warnings(&env);
+                }
                 slot.tx.send_replace(env);
                 tracing::info!(environment = %key, commit = %commit, "serving the last good commit from the local repository");
                 seen.push(commit);
@@ -939,12 +943,16 @@ impl Worker {
             tracing::warn!(environment = %key, error = %e, "could not record the last good commit");
         }
         let duration = started.elapsed();
-        lock(&slot.status).applied(
-            SystemTime::now(),
-            info,
-            env.flag_count(),
-            env.digest.clone(),
-        );
+        {
+            let mut status = lock(&slot.status);
+            status.applied(
+                SystemTime::now(),
+                info,
+                env.flag_count(),
+                env.digest.clone(),
+            );
+            status.warnings = crate::status::warnings(&env);
+        }
         self.shared.record(
             key,
             slot,

@@ -45,7 +45,18 @@ pub struct ValidationError {
 
 /// Converts core diagnostics into status entries.
 pub fn validation_errors(d: &Diagnostics) -> Vec<ValidationError> {
-    d.iter()
+    entries(d.iter())
+}
+
+/// The warnings of a served environment (it compiles, but probably not as meant), as entries.
+pub fn warnings(env: &switchyard_core::Environment) -> Vec<ValidationError> {
+    entries(env.warnings())
+}
+
+fn entries<'a>(
+    d: impl IntoIterator<Item = &'a switchyard_core::Diagnostic>,
+) -> Vec<ValidationError> {
+    d.into_iter()
         .map(|d| ValidationError {
             file: d.location.file.clone(),
             line: d.location.line,
@@ -100,6 +111,8 @@ pub struct SyncStatus {
     pub consecutive_failures: u32,
     /// Every validation error of the rejected remote commit.
     pub validation_errors: Vec<ValidationError>,
+    /// The warnings of the snapshot served (it is valid, but probably not as meant).
+    pub warnings: Vec<ValidationError>,
     /// Flags served.
     pub flags: usize,
     /// Digest of the environment served.
@@ -157,6 +170,7 @@ impl SyncStatus {
             remote_commit: None,
             consecutive_failures: 0,
             validation_errors: Vec::new(),
+            warnings: Vec::new(),
             flags: 0,
             digest: String::new(),
             serving_valid_snapshot: false,

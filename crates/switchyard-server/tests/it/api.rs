@@ -1286,3 +1286,25 @@ async fn a_large_namespace_is_bulk_evaluated_and_listed_in_pages() {
     }
     assert_eq!(seen, 1500);
 }
+
+#[tokio::test]
+async fn the_status_lists_the_served_snapshots_warnings() {
+    let flags = "flags:\n  - key: checkout\n    name: Checkout\n    enabled: true\n    variants:\n      - key: blue\n    rules:\n      - segment: pro\n        distributions: [{variant: blue, rollout: 100}]\nsegments:\n  - key: pro\n    name: Pro\n    match_type: ALL_MATCH_TYPE\n    constraints:\n      - {type: STRING_COMPARISON_TYPE, property: plan, operator: eq, value: pro}\n";
+    let f = Fixture::with_flags(ServerConfig::default(), flags).await;
+    let (s, _, v) = f.call(get("/api/v1/sync/status")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["syncStatus"], "success", "{v}");
+    let w = &v["warnings"][0];
+    assert_eq!(w["line"], 2, "{v}");
+    assert_eq!(w["path"], "flags[0]");
+    assert!(
+        w["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("has rules but no default variant")),
+        "{v}"
+    );
+    // a snapshot without warnings has none
+    f.rewrite(crate::support::FLAGS).await;
+    let (_, _, v) = f.call(get("/api/v1/sync/status")).await;
+    assert_eq!(v["warnings"], serde_json::json!([]), "{v}");
+}

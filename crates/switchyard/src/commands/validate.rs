@@ -5,12 +5,13 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use serde_json::json;
-use switchyard_core::{Diagnostic, Limits, SourceFile, compile_environment};
+use switchyard_core::{Diagnostic, Limits, Severity, SourceFile, compile_environment};
 
 use crate::cli::{Format, ValidateArgs};
 use crate::files::{Loaded, display_path, load_dir};
 
-/// Runs `validate`; exit code 0 when valid, 1 when not or when no flag file is found.
+/// Runs `validate`; exit code 0 when valid (warnings included), 1 when not or when no flag file
+/// is found.
 pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     let limits = Limits::default();
     let paths = if args.paths.is_empty() {
@@ -19,6 +20,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
         args.paths.clone()
     };
     let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    let mut warnings: Vec<Diagnostic> = Vec::new();
     let mut loose: Vec<SourceFile> = Vec::new();
     let mut files_checked = 0usize;
     for p in &paths {
@@ -27,8 +29,9 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
                 Loaded::Invalid(d) => diagnostics.extend(relocate(d, p)),
                 Loaded::Files(files) => {
                     files_checked += files.len();
-                    if let Err(d) = compile_environment("default", &files, &limits) {
-                        diagnostics.extend(relocate(d, p));
+                    match compile_environment("default", &files, &limits) {
+                        Ok(env) => warnings.extend(relocate_all(env.warnings(), p)),
+                        Err(d) => diagnostics.extend(relocate(d, p)),
                     }
                 }
             }
@@ -39,8 +42,9 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     }
     if !loose.is_empty() {
         files_checked += loose.len();
-        if let Err(d) = compile_environment("default", &loose, &limits) {
-            diagnostics.extend(d);
+        match compile_environment("default", &loose, &limits) {
+            Ok(env) => warnings.extend(env.warnings().into_iter().cloned()),
+            Err(d) => diagnostics.extend(d),
         }
     }
     let none = files_checked == 0 && diagnostics.is_empty();
@@ -57,24 +61,37 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     }
     match args.format {
         Format::Text => {
-            for d in &diagnostics {
+            for d in diagnostics.iter().chain(&warnings) {
                 println!("{d}");
             }
             if diagnostics.is_empty() {
-                eprintln!("{files_checked} flag file(s) valid");
+                if warnings.is_empty() {
+                    eprintln!("{files_checked} flag file(s) valid");
+                } else {
+                    eprintln!(
+                        "{files_checked} flag file(s) valid, {} warning(s)",
+                        warnings.len()
+                    );
+                }
             } else {
                 eprintln!("{} problem(s) found", diagnostics.len());
             }
         }
         Format::Json => {
+            // Flipt's shape for errors; a warning says so in `severity`
             let out: Vec<_> = diagnostics
                 .iter()
+                .chain(&warnings)
                 .map(|d| {
-                    json!({
+                    let mut o = json!({
                         "message": d.message,
                         "location": { "file": d.location.file, "line": d.location.line, "column": d.location.column },
                         "path": d.path,
-                    })
+                    });
+                    if d.severity == Severity::Warning {
+                        o["severity"] = json!("warning");
+                    }
+                    o
                 })
                 .collect();
             println!("{}", serde_json::Value::Array(out));
@@ -88,7 +105,12 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
 }
 
 fn relocate(d: switchyard_core::Diagnostics, root: &Path) -> Vec<Diagnostic> {
+    relocate_all(d.iter(), root)
+}
+
+fn relocate_all<'a>(d: impl IntoIterator<Item = &'a Diagnostic>, root: &Path) -> Vec<Diagnostic> {
     d.into_iter()
+        .cloned()
         .map(|mut x| {
             x.location.file = display_path(root, &x.location.file);
             x

@@ -97,3 +97,31 @@ fn validate_follows_symlinks_inside_the_directory_as_serve_does() {
         "{out}"
     );
 }
+
+#[test]
+fn validate_prints_warnings_and_still_exits_0() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let dir = t.path();
+    write(
+        dir,
+        "features.yml",
+        "flags:\n  - key: checkout\n    name: Checkout\n    enabled: true\n    variants:\n      - key: blue\n    rules:\n      - segment: pro\n        distributions: [{variant: blue, rollout: 100}]\nsegments:\n  - key: pro\n    name: Pro\n    match_type: ALL_MATCH_TYPE\n    constraints:\n      - {type: STRING_COMPARISON_TYPE, property: plan, operator: eq, value: pro}\n",
+    );
+    let (code, out, err) = run(bin().arg("validate").arg(dir.join("features.yml")));
+    assert_eq!(code, 0, "{out}{err}");
+    let line = out.lines().next().unwrap_or_default();
+    assert!(
+        line.ends_with(
+            "features.yml:2:10: warning: flags[0]: flag default/checkout has rules but no default variant: users that match no rule get reason UNKNOWN and an empty variant; mark one variant `default: true` (format 1.3 or later)"
+        ),
+        "{out}"
+    );
+    assert!(err.contains("1 flag file(s) valid, 1 warning(s)"), "{err}");
+    let (code, out, _) = run(bin()
+        .args(["validate", "--format", "json"])
+        .arg(dir.join("features.yml")));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v[0]["severity"], "warning");
+    assert_eq!(v[0]["location"]["line"], 2);
+}
