@@ -122,7 +122,7 @@ refuses "readiness probe /health" "k8scheck refuses a readiness probe on /health
 refuses "backend must be memory or local" "the chart refuses an unknown backend" "$helm" template t $chart --set backend=disk
 refuses "config is not valid YAML" "the chart refuses a configuration that is not YAML" "$helm" template t $chart --set 'config=x: ['
 printf 'storage:\n  flags:\n    remotee: https://example.invalid/f.git\n' >"$work/bad-config.yml"
-refuses "unknown field \`remotee\`" "config-loads.sh refuses a configuration switchyard rejects" \
+refuses "storage.flags.remotee: unknown key \`remotee\`; did you mean \`remote\`?" "config-loads.sh refuses a configuration switchyard rejects" \
   deploy/test/config-loads.sh "$bin" "$work/bad-config.yml" "$work/bad-config"
 for values in default $chart/ci/*-values.yaml; do
   name=$(basename "$values" -values.yaml)
