@@ -72,6 +72,8 @@ impl SnapshotBodies {
                 let mut body = Vec::new();
                 export::write_client_snapshot(&mut body, namespace, &crate::time::now_rfc3339())
                     .map_err(|e| ApiError::internal(format!("serialising the snapshot: {e}")))?;
+                // The cached body keeps no spare capacity from the buffer's doubling.
+                body.shrink_to_fit();
                 Ok(Bytes::from(body))
             })
             .await
