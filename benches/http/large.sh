@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Large snapshots (issue 10 item 5, server half): one namespace of FLAGS flags (default 50,000,
 # in 10 files), served by `switchyard serve` from a real Git repository on loopback. Measures
+#   - a client snapshot: the first download (built once) and a cached one, first, so that the
+#     peak RSS printed after it is the snapshot build's
 #   - GET /api/v1/namespaces/default/flags: everything, and one page of 100 (`limit`)
-#   - a client snapshot: the first download (built once) and a cached one
 #   - p99 of a small evaluation (POST /evaluate/v1/boolean, wrk -c4) alone, and while DOWNLOADS
 #     clients download the whole snapshot in a loop
-#   - the server's peak and current RSS
+#   - the server's peak and current RSS (after the first snapshot, the listings and at the end)
 #
 #   benches/http/large.sh          # FLAGS=50000 DOWNLOADS=10 DURATION=10s RATE_MBPS=0
 # RATE_MBPS > 0 makes each downloader read at most that many MB/s (a client on a real network);
@@ -51,11 +52,13 @@ echo "# date: $(date -u '+%Y-%m-%d %H:%M UTC'), load average before: $(cut -d' '
 rss() { awk '/VmHWM|VmRSS/ {printf "%s %d MiB  ", $1, $2/1024}' "/proc/$pid/status"; echo; }
 echo "rss after start: $(rss)"
 timed() { curl -fsS -o /dev/null -w '%{time_total} s, %{size_download} bytes' "$@"; }
-echo "flags, all:              $(timed "$sy/api/v1/namespaces/default/flags")"
-echo "flags, limit=100:        $(timed "$sy/api/v1/namespaces/default/flags?limit=100")"
 snap="$sy/client/v2/environments/default/namespaces/default/snapshot"
 echo "snapshot, first:         $(timed "$snap")"
+echo "rss after the first snapshot: $(rss)"
 echo "snapshot, cached:        $(timed "$snap")"
+echo "flags, all:              $(timed "$sy/api/v1/namespaces/default/flags")"
+echo "flags, limit=100:        $(timed "$sy/api/v1/namespaces/default/flags?limit=100")"
+echo "rss after the flag listings: $(rss)"
 body='{"flagKey":"flag-1","entityId":"user-1","context":{"plan":"plan-1"}}'
 alone=$(BODY="$body" wrk -t1 -c4 -d"$DURATION" --latency -s "$here/post.lua" "$sy/evaluate/v1/boolean" | grep '^RESULT')
 echo "small evaluation alone:  $alone"

@@ -8,19 +8,42 @@
 //! the fields of Flipt v2's `EvaluationNamespaceSnapshot` proto (`rpc/v2/evaluation/evaluationv2.proto`)
 //! and no others, so protojson's strict decoder accepts it (`tests/proto` checks that).
 
+use std::io;
+use std::sync::Arc;
+
+use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
 use serde_json::{Map, Value, json};
 use sha1::{Digest, Sha1};
 
 use crate::constraint::Constraint;
-use crate::snapshot::{Flag, Namespace, RolloutKind, Segment, SegmentOperator};
+use crate::snapshot::{Flag, Namespace, Rollout, RolloutKind, Rule, Segment, SegmentOperator};
 
-/// A float32 as JSON the way protojson prints it: shortest form, integers without a fraction.
-fn f32_json(v: f32) -> Value {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        return Value::from(v as i64);
+/// A float32 as protojson prints it: shortest form, integers without a fraction.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum F32Number {
+    /// An integral value, printed without a fraction.
+    Int(i64),
+    /// The shortest decimal that reads back to the float32 (non-finite values print as `null`).
+    Float(f64),
+}
+
+impl From<f32> for F32Number {
+    fn from(v: f32) -> Self {
+        if v.fract() == 0.0 && v.abs() < 1e15 {
+            return F32Number::Int(v as i64);
+        }
+        F32Number::Float(format!("{v}").parse().unwrap_or(f64::from(v)))
     }
-    let shortest: f64 = format!("{v}").parse().unwrap_or(f64::from(v));
-    serde_json::Number::from_f64(shortest).map_or(Value::Null, Value::Number)
+}
+
+/// A float32 as JSON the way protojson prints it (see [`F32Number`]).
+fn f32_json(v: f32) -> Value {
+    match F32Number::from(v) {
+        F32Number::Int(i) => Value::from(i),
+        F32Number::Float(f) => serde_json::Number::from_f64(f).map_or(Value::Null, Value::Number),
+    }
 }
 
 /// A stable UUID-shaped id derived from `seed` (Flipt uses random ids; stable ones keep ETags stable).
@@ -129,8 +152,9 @@ fn flag_json(ns: &Namespace, f: &Flag, timestamp: &str) -> Value {
     Value::Object(o)
 }
 
-/// Flipt's `EvaluationNamespaceSnapshot` for one namespace. `timestamp` (RFC 3339) fills
-/// `createdAt`/`updatedAt`, which Flipt sets to the snapshot build time.
+/// Flipt's `EvaluationNamespaceSnapshot` for one namespace as a JSON tree. `timestamp` (RFC 3339)
+/// fills `createdAt`/`updatedAt`, which Flipt sets to the snapshot build time. Serving uses
+/// [`write_client_snapshot`] (same bytes, no tree); this form is for tests and tools.
 pub fn client_snapshot(ns: &Namespace, timestamp: &str) -> Value {
     json!({
         "namespace": { "key": ns.key },
@@ -139,13 +163,317 @@ pub fn client_snapshot(ns: &Namespace, timestamp: &str) -> Value {
     })
 }
 
+/// The client snapshot of one namespace, serialised flag by flag without a JSON tree.
+#[derive(Serialize)]
+struct SnapshotOut<'a> {
+    namespace: NamespaceKey<'a>,
+    digest: &'a str,
+    flags: FlagsOut<'a>,
+}
+
+/// `{"key": ...}` of the snapshot's namespace.
+#[derive(Serialize)]
+struct NamespaceKey<'a> {
+    key: &'a str,
+}
+
+/// Every flag of a namespace, serialised one at a time.
+struct FlagsOut<'a> {
+    ns: &'a Namespace,
+    timestamp: &'a str,
+}
+
+impl Serialize for FlagsOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(
+            self.ns
+                .flags
+                .iter()
+                .map(|f| FlagOut::new(self.ns, f, self.timestamp)),
+        )
+    }
+}
+
+/// One flag of the client snapshot.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FlagOut<'a> {
+    key: &'a str,
+    name: &'a str,
+    description: &'a str,
+    enabled: bool,
+    #[serde(rename = "type")]
+    flag_type: &'static str,
+    created_at: &'a str,
+    updated_at: &'a str,
+    rules: RulesOut<'a>,
+    rollouts: RolloutsOut<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_variant: Option<DefaultVariantOut<'a>>,
+}
+
+impl<'a> FlagOut<'a> {
+    fn new(ns: &'a Namespace, f: &'a Flag, timestamp: &'a str) -> Self {
+        FlagOut {
+            key: &f.key,
+            name: "",
+            description: "",
+            enabled: f.enabled,
+            flag_type: f.flag_type.as_str(),
+            created_at: timestamp,
+            updated_at: timestamp,
+            rules: RulesOut { ns, flag: f },
+            rollouts: RolloutsOut { flag: f },
+            default_variant: f.default_variant().map(|d| DefaultVariantOut {
+                id: IdOut {
+                    flag: &f.key,
+                    variant: &d.key,
+                },
+                key: &d.key,
+                attachment: &d.snapshot_attachment_json,
+            }),
+        }
+    }
+}
+
+/// A flag's default variant.
+#[derive(Serialize)]
+struct DefaultVariantOut<'a> {
+    id: IdOut<'a>,
+    key: &'a str,
+    attachment: &'a str,
+}
+
+/// `"{flag}/{variant}"`, written without building the string.
+struct IdOut<'a> {
+    flag: &'a str,
+    variant: &'a str,
+}
+
+impl Serialize for IdOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(&format_args!("{}/{}", self.flag, self.variant))
+    }
+}
+
+/// A flag's rules, each with its stable id.
+struct RulesOut<'a> {
+    ns: &'a Namespace,
+    flag: &'a Flag,
+}
+
+impl Serialize for RulesOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.flag.rules.len()))?;
+        for r in &self.flag.rules {
+            let id = stable_id(&format!(
+                "{}/{}/rule/{}",
+                self.ns.key, self.flag.key, r.rank
+            ));
+            seq.serialize_element(&RuleOut {
+                id: &id,
+                rank: r.rank,
+                segment_operator: r.segment_operator.as_str(),
+                segments: SegmentsOut(&r.segments),
+                distributions: DistributionsOut {
+                    rule_id: &id,
+                    flag: self.flag,
+                    rule: r,
+                },
+            })?;
+        }
+        seq.end()
+    }
+}
+
+/// One rule of the client snapshot.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct RuleOut<'a> {
+    id: &'a str,
+    rank: u32,
+    segment_operator: &'static str,
+    segments: SegmentsOut<'a>,
+    distributions: DistributionsOut<'a>,
+}
+
+/// A rule's distributions.
+struct DistributionsOut<'a> {
+    rule_id: &'a str,
+    flag: &'a Flag,
+    rule: &'a Rule,
+}
+
+impl Serialize for DistributionsOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.rule.distributions.iter().map(|d| {
+            let v = &self.flag.variants[d.variant];
+            DistributionOut {
+                rule_id: self.rule_id,
+                variant_key: &v.key,
+                variant_attachment: &v.attachment_json,
+                rollout: F32Number::from(d.rollout),
+            }
+        }))
+    }
+}
+
+/// One distribution of a rule.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DistributionOut<'a> {
+    rule_id: &'a str,
+    variant_key: &'a str,
+    variant_attachment: &'a str,
+    rollout: F32Number,
+}
+
+/// A flag's rollouts.
+struct RolloutsOut<'a> {
+    flag: &'a Flag,
+}
+
+impl Serialize for RolloutsOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.flag.rollouts.iter().map(RolloutOut::new))
+    }
+}
+
+/// One rollout: its type and rank, then the threshold or segment part.
+#[derive(Serialize)]
+struct RolloutOut<'a> {
+    #[serde(rename = "type")]
+    rollout_type: &'static str,
+    rank: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    threshold: Option<ThresholdOut>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    segment: Option<SegmentRolloutOut<'a>>,
+}
+
+impl<'a> RolloutOut<'a> {
+    fn new(r: &'a Rollout) -> Self {
+        let (rollout_type, threshold, segment) = match &r.kind {
+            RolloutKind::Threshold { percentage, value } => (
+                "THRESHOLD_ROLLOUT_TYPE",
+                Some(ThresholdOut {
+                    percentage: F32Number::from(*percentage),
+                    value: *value,
+                }),
+                None,
+            ),
+            RolloutKind::Segment {
+                segments,
+                operator,
+                value,
+            } => (
+                "SEGMENT_ROLLOUT_TYPE",
+                None,
+                Some(SegmentRolloutOut {
+                    value: *value,
+                    segment_operator: operator.as_str(),
+                    segments: SegmentsOut(segments),
+                }),
+            ),
+            RolloutKind::Empty => ("UNKNOWN_ROLLOUT_TYPE", None, None),
+        };
+        RolloutOut {
+            rollout_type,
+            rank: r.rank,
+            threshold,
+            segment,
+        }
+    }
+}
+
+/// A threshold rollout's part.
+#[derive(Serialize)]
+struct ThresholdOut {
+    percentage: F32Number,
+    value: bool,
+}
+
+/// A segment rollout's part.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SegmentRolloutOut<'a> {
+    value: bool,
+    segment_operator: &'static str,
+    segments: SegmentsOut<'a>,
+}
+
+/// Segments as the snapshot embeds them (whole, in file order).
+struct SegmentsOut<'a>(&'a [Arc<Segment>]);
+
+impl Serialize for SegmentsOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|seg| SegmentOut {
+            key: &seg.key,
+            name: "",
+            description: "",
+            match_type: seg.match_type.snapshot_str(),
+            constraints: ConstraintsOut(&seg.constraints),
+        }))
+    }
+}
+
+/// One segment of the snapshot.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SegmentOut<'a> {
+    key: &'a str,
+    name: &'a str,
+    description: &'a str,
+    match_type: &'static str,
+    constraints: ConstraintsOut<'a>,
+}
+
+/// A segment's constraints.
+struct ConstraintsOut<'a>(&'a [Constraint]);
+
+impl Serialize for ConstraintsOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|c| ConstraintOut {
+            constraint_type: c.comparison.snapshot_str(),
+            property: &c.property,
+            operator: c.operator.as_str(),
+            value: &c.value,
+        }))
+    }
+}
+
+/// One constraint of the snapshot.
+#[derive(Serialize)]
+struct ConstraintOut<'a> {
+    #[serde(rename = "type")]
+    constraint_type: &'static str,
+    property: &'a str,
+    operator: &'static str,
+    value: &'a str,
+}
+
+/// Writes Flipt's `EvaluationNamespaceSnapshot` for one namespace to `w`, flag by flag, without
+/// building a JSON tree; the bytes are those of `serde_json::to_vec(&client_snapshot(ns, timestamp))`.
+pub fn write_client_snapshot<W: io::Write>(
+    w: W,
+    ns: &Namespace,
+    timestamp: &str,
+) -> io::Result<()> {
+    let out = SnapshotOut {
+        namespace: NamespaceKey { key: &ns.key },
+        digest: &ns.digest,
+        flags: FlagsOut { ns, timestamp },
+    };
+    serde_json::to_writer(w, &out).map_err(io::Error::from)
+}
+
 fn opt(o: &mut Map<String, Value>, key: &str, v: &Option<String>) {
     if let Some(v) = v {
         o.insert(key.into(), json!(v));
     }
 }
 
-fn segment_ref(segments: &[std::sync::Arc<Segment>], operator: SegmentOperator) -> Value {
+fn segment_ref(segments: &[Arc<Segment>], operator: SegmentOperator) -> Value {
     if segments.len() == 1 && operator == SegmentOperator::Or {
         json!(segments[0].key)
     } else {

@@ -69,10 +69,12 @@ impl SnapshotBodies {
                 let namespace = env
                     .namespace(&ns)
                     .ok_or_else(|| ApiError::not_found(format!("namespace \"{ns}\" not found")))?;
-                let value = export::client_snapshot(namespace, &crate::time::now_rfc3339());
-                serde_json::to_vec(&value)
-                    .map(Bytes::from)
-                    .map_err(|e| ApiError::internal(format!("serialising the snapshot: {e}")))
+                let mut body = Vec::new();
+                export::write_client_snapshot(&mut body, namespace, &crate::time::now_rfc3339())
+                    .map_err(|e| ApiError::internal(format!("serialising the snapshot: {e}")))?;
+                // The cached body keeps no spare capacity from the buffer's doubling.
+                body.shrink_to_fit();
+                Ok(Bytes::from(body))
             })
             .await
             .map_err(|e| ApiError::internal(format!("building the snapshot: {e}")))?

@@ -3,7 +3,7 @@
 use serde_json::{Value, json};
 use switchyard_core::export;
 
-use crate::support::compile;
+use crate::support::{assert_snapshot_writer_matches_tree, compile, fixture};
 
 /// The example of reference §2.9, in Flipt's v2 layout.
 const EXAMPLE: &str = r#"version: "1.6"
@@ -207,6 +207,7 @@ fn attachments_are_serialised_exactly_as_flipt_does() {
             row["structpb"].as_str()
         );
         assert_eq!(f["defaultVariant"]["attachment"], row["json"].as_str());
+        assert_snapshot_writer_matches_tree(env.namespace("default").unwrap(), src);
         checked += 1;
     }
     assert!(checked >= 18, "only {checked} vectors checked");
@@ -217,4 +218,82 @@ fn attachments_are_serialised_exactly_as_flipt_does() {
 fn attachments_flipt_cannot_serialise_are_rejected() {
     let (path, doc) = attachment_document("yaml", "{inf: .inf}");
     assert!(compile(&[(path, &doc)]).is_err());
+}
+
+/// Fractional percentages and strings that need escaping, for the writer-versus-tree check.
+const TRICKY: &str = r#"version: "1.6"
+namespace: { key: team_b, name: "Team \u00e9" }
+flags:
+  - key: fractions
+    name: Fractions
+    type: VARIANT_FLAG_TYPE
+    enabled: true
+    variants:
+      - { key: a, default: true, attachment: { q: "say \"hi\"\n", n: [1.5, -0.0, 1e300], nested: { z: 1, a: null } } }
+      - { key: b }
+      - { key: c, attachment: ["plain \t string", 7] }
+    rules:
+      - segment: tricky
+        distributions: [ { variant: a, rollout: 33.33 }, { variant: b, rollout: 0.1 }, { variant: c, rollout: 66.56 } ]
+      - segment: { keys: [tricky, plain], operator: AND_SEGMENT_OPERATOR }
+        distributions: [ { variant: b, rollout: 12.5 } ]
+      - segment: plain
+  - key: thresholds
+    name: Thresholds
+    type: BOOLEAN_FLAG_TYPE
+    enabled: true
+    rollouts:
+      - threshold: { percentage: 0.30000001, value: true }
+      - threshold: { percentage: 99.99, value: false }
+      - threshold: { percentage: 0.00001, value: true }
+      - threshold: { percentage: 100, value: true }
+      - segment: { keys: [tricky, plain], operator: AND_SEGMENT_OPERATOR, value: true }
+      - description: only a description
+  - key: disabled
+    name: Disabled
+    type: BOOLEAN_FLAG_TYPE
+    enabled: false
+segments:
+  - key: tricky
+    name: Tricky
+    match_type: ANY_MATCH_TYPE
+    constraints:
+      - { type: STRING_COMPARISON_TYPE, property: "na\"me", operator: eq, value: "back\\slash \u2028 \u0001 \u00e9" }
+      - { type: STRING_COMPARISON_TYPE, property: plan, operator: isoneof, value: ["a\"b", "</script>"] }
+      - { type: NUMBER_COMPARISON_TYPE, property: n, operator: gte, value: "1.5" }
+      - { type: DATETIME_COMPARISON_TYPE, property: d, operator: lt, value: "2026-01-01T00:00:00Z" }
+      - { type: BOOLEAN_COMPARISON_TYPE, property: b, operator: "true" }
+      - { type: ENTITY_ID_COMPARISON_TYPE, property: id, operator: prefix, value: user- }
+  - key: plain
+    name: Plain
+    match_type: ALL_MATCH_TYPE
+"#;
+
+/// The serving writer produces byte for byte the JSON of the tree form, on every corpus the core has.
+#[test]
+fn client_snapshot_writer_writes_the_bytes_of_the_tree() {
+    let seed = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/seed/flipt/features.yml"
+    ))
+    .unwrap();
+    let corpora = [
+        ("example", "production/features.yaml", EXAMPLE.to_string()),
+        ("tricky", "features.yaml", TRICKY.to_string()),
+        (
+            "seed-valid",
+            "flipt/features.yml",
+            fixture("seed-valid/flipt/features.yml"),
+        ),
+        ("examples/seed", "flipt/features.yml", seed),
+    ];
+    for (name, path, text) in &corpora {
+        let env = compile(&[(path, text)]).unwrap_or_else(|d| panic!("{name}: {d}"));
+        let mut namespaces = 0;
+        for ns in env.namespaces.values() {
+            assert_snapshot_writer_matches_tree(ns, name);
+            namespaces += 1;
+        }
+        assert!(namespaces > 0, "{name}: no namespace");
+    }
 }

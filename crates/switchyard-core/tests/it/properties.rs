@@ -218,6 +218,13 @@ proptest! {
     }
 
     #[test]
+    fn client_snapshot_writer_writes_the_bytes_of_the_tree(doc in document()) {
+        let env = compile(&[("features.json", &doc.to_string())]).expect("generated documents are valid");
+        let ns = env.namespace("default").expect("default namespace");
+        crate::support::assert_snapshot_writer_matches_tree(ns, &doc.to_string());
+    }
+
+    #[test]
     fn arbitrary_text_never_panics_the_reader(text in any::<String>()) {
         let _ = compile(&[("features.yaml", &text)]);
         let _ = compile(&[("features.json", &text)]);

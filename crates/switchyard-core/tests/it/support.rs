@@ -30,3 +30,22 @@ pub fn fixture(rel: &str) -> String {
         .join(rel);
     std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
 }
+
+/// The bytes of `export::write_client_snapshot`, checked equal to those of the tree form.
+#[track_caller]
+pub fn assert_snapshot_writer_matches_tree(ns: &switchyard_core::Namespace, what: &str) {
+    let tree = serde_json::to_vec(&switchyard_core::export::client_snapshot(
+        ns,
+        "2026-01-01T00:00:00Z",
+    ))
+    .expect("the tree serialises");
+    let mut written = Vec::new();
+    switchyard_core::export::write_client_snapshot(&mut written, ns, "2026-01-01T00:00:00Z")
+        .expect("the writer serialises");
+    assert!(
+        tree == written,
+        "{what}: writer and tree differ\n tree: {}\n writer: {}",
+        String::from_utf8_lossy(&tree),
+        String::from_utf8_lossy(&written)
+    );
+}
