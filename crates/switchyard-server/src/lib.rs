@@ -18,6 +18,7 @@ mod dashboard;
 mod error;
 mod listener;
 mod metrics;
+mod ofrep_pieces;
 mod openapi;
 mod readiness;
 mod state;

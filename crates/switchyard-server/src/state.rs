@@ -15,6 +15,7 @@ use crate::bodies::SnapshotBodies;
 use crate::config::ServerConfig;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
+use crate::ofrep_pieces::BulkPiecesCache;
 
 /// What the API says about an environment (from the configuration, without credentials).
 #[derive(Debug, Clone)]
@@ -53,6 +54,7 @@ struct Inner {
     /// Latched once an environment serves a valid snapshot (it never goes back).
     serving: HashMap<String, AtomicBool>,
     bodies: SnapshotBodies,
+    bulk_pieces: BulkPiecesCache,
 }
 
 impl AppState {
@@ -112,6 +114,7 @@ impl AppState {
                 started: Instant::now(),
                 serving,
                 bodies: SnapshotBodies::default(),
+                bulk_pieces: BulkPiecesCache::default(),
             }),
         };
         state.record_sync_metrics();
@@ -183,6 +186,11 @@ impl AppState {
     /// Serialised client snapshots, shared by requests and streams.
     pub(crate) fn bodies(&self) -> &SnapshotBodies {
         &self.inner.bodies
+    }
+
+    /// The prebuilt pieces of OFREP bulk answers.
+    pub(crate) fn bulk_pieces(&self) -> &BulkPiecesCache {
+        &self.inner.bulk_pieces
     }
 
     /// Counters and histograms for `/metrics`.

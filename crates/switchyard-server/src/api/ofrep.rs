@@ -17,10 +17,11 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use serde_json::{Map, Value, json};
-use switchyard_core::{Environment, Evaluation, FlagType, Reason, evaluate};
+use switchyard_core::{Environment, Evaluation, evaluate};
 
 use crate::body;
 use crate::error::OfrepError;
+use crate::ofrep_pieces::{self, reason};
 use crate::state::AppState;
 
 fn namespace(headers: &HeaderMap) -> String {
@@ -30,15 +31,6 @@ fn namespace(headers: &HeaderMap) -> String {
         .filter(|s| !s.is_empty())
         .unwrap_or("default")
         .to_string()
-}
-
-fn reason(r: Reason) -> &'static str {
-    match r {
-        Reason::FlagDisabled => "DISABLED",
-        Reason::Match => "TARGETING_MATCH",
-        Reason::Default => "DEFAULT",
-        Reason::Unknown => "UNKNOWN",
-    }
 }
 
 /// The evaluation context as Flipt's string map, and the entity id.
@@ -76,7 +68,8 @@ fn context(
     Ok((out, entity))
 }
 
-fn success(key: &str, eval: &Evaluation<'_>) -> Value {
+/// One flag's OFREP answer (the single-flag body; bulk bodies are written from pieces).
+pub(crate) fn success(key: &str, eval: &Evaluation<'_>) -> Value {
     match eval {
         Evaluation::Variant(v) => {
             let mut metadata = Map::new();
@@ -220,61 +213,47 @@ fn bulk(
     ctx: &HashMap<String, String>,
     entity: &str,
 ) -> Response {
-    let mut flags = Vec::new();
-    let mut h = crc32fast::Hasher::new();
-    h.update(env_key.as_bytes());
-    h.update(&[0]);
-    h.update(ns_key.as_bytes());
-    if let Some(ns) = env.namespace(ns_key) {
-        let wanted: Option<Vec<&str>> = ctx.get("flags").map(|f| {
-            f.split(',')
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .collect()
-        });
-        for flag in &ns.flags {
-            let selected = match &wanted {
-                Some(keys) => keys.contains(&flag.key.as_str()),
-                None => flag.flag_type == FlagType::Boolean || flag.enabled,
-            };
-            if !selected {
-                continue;
-            }
-            let eval = evaluate(flag, entity, ctx);
-            let item = success(&flag.key, &eval);
-            h.update(&[0]);
-            h.update(flag.key.as_bytes());
-            h.update(&[0]);
-            h.update(item["variant"].as_str().unwrap_or_default().as_bytes());
-            h.update(item["reason"].as_str().unwrap_or_default().as_bytes());
-            h.update(item["metadata"].to_string().as_bytes());
-            flags.push(item);
+    let origin = state.config().public_origin();
+    let answer = match env.namespace(ns_key) {
+        Some(ns) => {
+            let wanted: Option<Vec<&str>> = ctx.get("flags").map(|f| {
+                f.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            });
+            let pieces = state.bulk_pieces().get(env_key, ns, origin);
+            let answer = pieces.write(ns, env_key, &env.digest, wanted.as_deref(), entity, ctx);
+            state.metrics().bulk_request(env_key, ns_key, answer.flags);
+            answer
         }
-        state.metrics().bulk_request(env_key, ns_key, flags.len());
-    } else if ctx.contains_key("flags") || ns_key != "default" {
-        return OfrepError::bad_request(
-            None,
-            "GENERAL",
-            format!("namespace \"{ns_key}\" not found"),
-        )
-        .into_response();
-    }
-    h.update(env.digest.as_bytes());
-    let etag = format!("W/\"{:08x}\"", h.finalize());
+        None if ctx.contains_key("flags") || ns_key != "default" => {
+            return OfrepError::bad_request(
+                None,
+                "GENERAL",
+                format!("namespace \"{ns_key}\" not found"),
+            )
+            .into_response();
+        }
+        None => ofrep_pieces::empty(env_key, ns_key, &env.digest, origin),
+    };
     let etag_value =
-        HeaderValue::from_str(&etag).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
-    if if_none_match(headers, &etag) {
+        HeaderValue::from_str(&answer.etag).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
+    if if_none_match(headers, &answer.etag) {
         return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response();
     }
-    let stream_path = format!("/ofrep/v1/_stream/{}/{}/events", env_key, ns_key);
-    let mut stream = json!({"type": "sse", "endpoint": {"requestUri": stream_path}});
-    // Never from the request's Host header (a forged one would be echoed as the stream's
-    // origin): the configured public URL, else no origin (clients use their base URL's).
-    if let Some(origin) = state.config().public_origin() {
-        stream["endpoint"]["origin"] = json!(origin);
-    }
-    let body = json!({"flags": flags, "eventStreams": [stream]});
-    (StatusCode::OK, [(header::ETAG, etag_value)], Json(body)).into_response()
+    (
+        StatusCode::OK,
+        [
+            (header::ETAG, etag_value),
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            ),
+        ],
+        answer.body,
+    )
+        .into_response()
 }
 
 /// `GET /ofrep/v1/_stream/{env}/{ns}/events`: `refetchEvaluation` on every change of the namespace.
@@ -311,4 +290,262 @@ pub(crate) async fn stream(
     Sse::new(events)
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    //! The bulk body written from pieces against the former `serde_json::Value` path, kept here
+    //! verbatim as the oracle: same bytes, same ETag, over fixtures and a generated namespace.
+
+    use std::collections::HashMap;
+    use std::fmt::Write as _;
+
+    use serde_json::json;
+    use switchyard_core::{
+        Environment, FlagType, Limits, SourceFile, compile_environment, evaluate,
+    };
+
+    use super::success;
+    use crate::ofrep_pieces::{BulkPieces, empty};
+
+    /// The former bulk body and ETag (`None` where it answered an error).
+    fn oracle(
+        env: &Environment,
+        env_key: &str,
+        ns_key: &str,
+        ctx: &HashMap<String, String>,
+        entity: &str,
+        origin: Option<&str>,
+    ) -> Option<(String, Vec<u8>)> {
+        let mut flags = Vec::new();
+        let mut h = crc32fast::Hasher::new();
+        h.update(env_key.as_bytes());
+        h.update(&[0]);
+        h.update(ns_key.as_bytes());
+        if let Some(ns) = env.namespace(ns_key) {
+            let wanted: Option<Vec<&str>> = ctx.get("flags").map(|f| {
+                f.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            });
+            for flag in &ns.flags {
+                let selected = match &wanted {
+                    Some(keys) => keys.contains(&flag.key.as_str()),
+                    None => flag.flag_type == FlagType::Boolean || flag.enabled,
+                };
+                if !selected {
+                    continue;
+                }
+                let eval = evaluate(flag, entity, ctx);
+                let item = success(&flag.key, &eval);
+                h.update(&[0]);
+                h.update(flag.key.as_bytes());
+                h.update(&[0]);
+                h.update(item["variant"].as_str().unwrap_or_default().as_bytes());
+                h.update(item["reason"].as_str().unwrap_or_default().as_bytes());
+                h.update(item["metadata"].to_string().as_bytes());
+                flags.push(item);
+            }
+        } else if ctx.contains_key("flags") || ns_key != "default" {
+            return None;
+        }
+        h.update(env.digest.as_bytes());
+        let etag = format!("W/\"{:08x}\"", h.finalize());
+        let stream_path = format!("/ofrep/v1/_stream/{}/{}/events", env_key, ns_key);
+        let mut stream = json!({"type": "sse", "endpoint": {"requestUri": stream_path}});
+        if let Some(origin) = origin {
+            stream["endpoint"]["origin"] = json!(origin);
+        }
+        let body = json!({"flags": flags, "eventStreams": [stream]});
+        Some((etag, serde_json::to_vec(&body).ok()?))
+    }
+
+    /// The new path, as `bulk` takes it.
+    fn pieces(
+        env: &Environment,
+        env_key: &str,
+        ns_key: &str,
+        ctx: &HashMap<String, String>,
+        entity: &str,
+        origin: Option<&str>,
+    ) -> Option<(String, Vec<u8>)> {
+        let answer = match env.namespace(ns_key) {
+            Some(ns) => {
+                let wanted: Option<Vec<&str>> = ctx.get("flags").map(|f| {
+                    f.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                });
+                let p = BulkPieces::build(ns, env_key, ns_key, origin);
+                p.write(ns, env_key, &env.digest, wanted.as_deref(), entity, ctx)
+            }
+            None if ctx.contains_key("flags") || ns_key != "default" => return None,
+            None => empty(env_key, ns_key, &env.digest, origin),
+        };
+        Some((answer.etag, answer.body))
+    }
+
+    fn compile(files: &[(&str, String)]) -> Environment {
+        let files: Vec<SourceFile> = files
+            .iter()
+            .map(|(p, c)| SourceFile {
+                path: (*p).to_string(),
+                contents: c.clone().into_bytes(),
+            })
+            .collect();
+        match compile_environment("production", &files, &Limits::default()) {
+            Ok(env) => env,
+            Err(d) => panic!("fixture does not compile: {d:?}"),
+        }
+    }
+
+    /// A namespace of `n` flags mixing every shape the bulk body has: boolean flags with
+    /// segment, multi-segment and threshold rollouts, variant flags with and without variants,
+    /// attachments with characters that need escaping, disabled flags, multi-segment rules.
+    fn generated(n: usize) -> String {
+        let mut y = String::from("version: \"1.4\"\nnamespace: gen\nflags:\n");
+        for i in 0..n {
+            let key = format!("flag-{i}");
+            match i % 6 {
+                0 | 3 => {
+                    let _ = write!(
+                        y,
+                        "  - key: {key}\n    name: F{i}\n    type: BOOLEAN_FLAG_TYPE\n    enabled: {}\n    rollouts:\n      - segment: {{keys: [seg-{}, seg-{}], operator: {}, value: {}}}\n      - threshold: {{percentage: {}, value: {}}}\n",
+                        i % 4 == 0,
+                        i % 5,
+                        (i + 1) % 5,
+                        if i % 2 == 0 {
+                            "AND_SEGMENT_OPERATOR"
+                        } else {
+                            "OR_SEGMENT_OPERATOR"
+                        },
+                        i % 3 == 0,
+                        i % 100,
+                        i % 7 != 0,
+                    );
+                }
+                5 => {
+                    let _ = write!(
+                        y,
+                        "  - key: {key}\n    name: F{i}\n    enabled: {}\n",
+                        i % 2 == 1
+                    );
+                }
+                _ => {
+                    let _ = write!(
+                        y,
+                        "  - key: {key}\n    name: F{i}\n    enabled: {}\n    variants:\n      - key: \"v-{i}-a\"\n{}      - key: \"v\\\"{i}\\\\b\"\n        attachment: {{text: \"q\\\"<&>\\u2028\\n\\té{i}\", n: {}.5, big: 12345678901234567890, list: [1, true, null, \"x\"], nested: {{z: 1, a: [{{}}]}}}}\n      - key: plain-{i}\n        attachment: [1, 2.0, 3e-7]\n    rules:\n      - segment: {{keys: [seg-{}, seg-{}], operator: {}}}\n        distributions: [{{variant: \"v\\\"{i}\\\\b\", rollout: 40}}, {{variant: plain-{i}, rollout: 30}}]\n      - segment: seg-{}\n        distributions: [{{variant: \"v-{i}-a\", rollout: 100}}]\n",
+                        i % 10 != 2,
+                        if i % 3 == 0 {
+                            "        default: true\n"
+                        } else {
+                            ""
+                        },
+                        i,
+                        i % 5,
+                        (i + 2) % 5,
+                        if i % 2 == 0 {
+                            "AND_SEGMENT_OPERATOR"
+                        } else {
+                            "OR_SEGMENT_OPERATOR"
+                        },
+                        (i + 3) % 5,
+                    );
+                }
+            }
+        }
+        y.push_str("segments:\n");
+        for s in 0..5 {
+            let _ = write!(
+                y,
+                "  - key: seg-{s}\n    name: S{s}\n    match_type: ANY_MATCH_TYPE\n    constraints:\n      - {{type: STRING_COMPARISON_TYPE, property: plan, operator: eq, value: p{s}}}\n      - {{type: STRING_COMPARISON_TYPE, property: region, operator: eq, value: r{}}}\n",
+                s % 3
+            );
+        }
+        y
+    }
+
+    fn contexts() -> Vec<HashMap<String, String>> {
+        let mut out = Vec::new();
+        for i in 0..40 {
+            let mut c = HashMap::new();
+            if i % 9 != 4 {
+                c.insert("targetingKey".to_string(), format!("user-{i}"));
+            }
+            c.insert("plan".to_string(), format!("p{}", i % 6));
+            if i % 2 == 0 {
+                c.insert("region".to_string(), format!("r{}", i % 4));
+            }
+            c.insert("plan".to_string(), format!("p{}", i % 6));
+            if i % 13 == 5 {
+                c.insert(
+                    "flags".to_string(),
+                    " flag-0, flag-1,flag-2 ,nope,flag-5,,flag-999".to_string(),
+                );
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    #[test]
+    fn bulk_bodies_from_pieces_equal_the_former_bodies() {
+        let support = include_str!("../../tests/it/support.rs");
+        let start = support.find("version: \"1.4\"").unwrap_or(0);
+        let end = support[start..]
+            .find("\"#;")
+            .map_or(support.len(), |e| start + e);
+        let seed =
+            include_str!("../../../switchyard-core/tests/data/seed-valid/flipt/features.yml");
+        let env = compile(&[
+            ("a/support.yaml", support[start..end].to_string()),
+            (
+                "b/seed.yml",
+                seed.replace("namespace: default", "namespace: seed"),
+            ),
+            ("c/gen.yaml", generated(1500)),
+        ]);
+        let mut compared = 0;
+        for ns in ["default", "seed", "gen", "absent"] {
+            for origin in [None, Some("https://flags.example.com")] {
+                for (i, ctx) in contexts().iter().enumerate() {
+                    let entity = ctx
+                        .get("targetingKey")
+                        .cloned()
+                        .unwrap_or_else(|| format!("anon-{i}"));
+                    let old = oracle(&env, "production", ns, ctx, &entity, origin);
+                    let new = pieces(&env, "production", ns, ctx, &entity, origin);
+                    if old != new {
+                        let show = |a: &Option<(String, Vec<u8>)>| {
+                            a.as_ref()
+                                .map(|(e, b)| (e.clone(), String::from_utf8_lossy(b).into_owned()))
+                        };
+                        panic!(
+                            "namespace {ns}, context {ctx:?}:\nold {:?}\nnew {:?}",
+                            show(&old),
+                            show(&new)
+                        );
+                    }
+                    compared += old.map_or(0, |(_, b)| b.len());
+                }
+            }
+        }
+        // the generated namespace alone gives megabytes: the comparison covered real bodies
+        assert!(compared > 1_000_000, "compared only {compared} bytes");
+    }
+
+    #[test]
+    fn an_absent_default_namespace_answers_no_flags() {
+        let env = compile(&[(
+            "x.yaml",
+            "version: \"1.4\"\nnamespace: other\nflags: []\n".to_string(),
+        )]);
+        let ctx = HashMap::new();
+        let old = oracle(&env, "production", "default", &ctx, "e", None);
+        let new = pieces(&env, "production", "default", &ctx, "e", None);
+        assert!(old.is_some());
+        assert_eq!(old, new);
+    }
 }

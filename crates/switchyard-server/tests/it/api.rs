@@ -1308,3 +1308,45 @@ async fn the_status_lists_the_served_snapshots_warnings() {
     let (_, _, v) = f.call(get("/api/v1/sync/status")).await;
     assert_eq!(v["warnings"], serde_json::json!([]), "{v}");
 }
+
+#[tokio::test]
+async fn ofrep_bulk_pieces_follow_each_new_snapshot_of_the_namespace() {
+    let f = fixture().await;
+    let bulk = || {
+        Request::post("/ofrep/v1/evaluate/flags")
+            .body(Body::from(
+                r#"{"context":{"targetingKey":"u1","plan":"pro"}}"#,
+            ))
+            .unwrap()
+    };
+    let first = f.send(bulk()).await;
+    assert_eq!(first.status(), StatusCode::OK);
+    assert_eq!(first.headers()["content-type"], "application/json");
+    let etag = first.headers()["etag"].to_str().unwrap().to_string();
+    let body = first.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(
+        std::str::from_utf8(&body).unwrap(),
+        r#"{"flags":[{"key":"checkout","reason":"TARGETING_MATCH","variant":"treatment","value":"treatment","metadata":{"segments":"pro","attachment":"{\"color\":\"blue\"}"}},{"key":"dark","reason":"TARGETING_MATCH","variant":"true","value":true,"metadata":{}}],"eventStreams":[{"type":"sse","endpoint":{"requestUri":"/ofrep/v1/_stream/default/default/events"}}]}"#
+    );
+    // a new commit: the cached pieces of the old digest must not answer
+    f.rewrite(
+        &FLAGS
+            .replace("color: blue", "color: \"red \\\"dark\\\"\"")
+            .replace("key: dark", "key: dim"),
+    )
+    .await;
+    let again = Request::post("/ofrep/v1/evaluate/flags")
+        .header("if-none-match", etag.clone())
+        .body(Body::from(
+            r#"{"context":{"targetingKey":"u1","plan":"pro"}}"#,
+        ))
+        .unwrap();
+    let (s, h, v) = f.call(again).await;
+    assert_eq!(s, StatusCode::OK, "the old ETag no longer matches");
+    assert_ne!(h["etag"].to_str().unwrap(), etag);
+    assert_eq!(
+        v["flags"][0]["metadata"]["attachment"],
+        "{\"color\":\"red \\\"dark\\\"\"}"
+    );
+    assert_eq!(v["flags"][1]["key"], "dim");
+}

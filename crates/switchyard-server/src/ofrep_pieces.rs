@@ -1,0 +1,314 @@
+//! Prebuilt pieces of OFREP bulk answers: everything in a bulk body that does not depend on the
+//! evaluation context (escaped keys, each variant's `variant`/`value` members and attachment
+//! metadata, the event-stream tail), built once per (environment, namespace, digest) and shared.
+//! A bulk request evaluates each flag and concatenates pieces into one buffer, hashing the ETag
+//! over the same bytes as it writes them.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use switchyard_core::{Evaluation, Flag, FlagType, Namespace, Reason, evaluate};
+
+/// Namespaces whose pieces are kept at most (all are dropped past it and rebuilt on demand).
+const MAX_ENTRIES: usize = 256;
+
+/// The `variant`/`value`/`metadata` opening of a variant flag without a variant.
+const NO_VARIANT: &str = r#"","variant":"","value":"","metadata":{"#;
+
+/// One variant's pieces.
+struct VariantPieces {
+    /// `","variant":"<key>","value":"<key>","metadata":{`.
+    value: String,
+    /// `"attachment":"<attachment JSON, escaped>"`, or empty when the variant has none.
+    attachment: String,
+}
+
+/// One flag's pieces.
+struct FlagPieces {
+    /// `{"key":"<key>","reason":"`.
+    head: String,
+    /// Per variant of the flag, in the flag's order.
+    variants: Vec<VariantPieces>,
+}
+
+/// The context-free pieces of one namespace's bulk answers.
+pub(crate) struct BulkPieces {
+    /// Per flag of the namespace, in its order.
+    flags: Vec<FlagPieces>,
+    /// `],"eventStreams":[…]}`.
+    tail: String,
+    /// Bytes of a body with every flag, as a buffer capacity.
+    capacity: usize,
+}
+
+/// A bulk answer written from pieces.
+pub(crate) struct BulkBody {
+    /// The weak ETag.
+    pub(crate) etag: String,
+    /// The JSON body.
+    pub(crate) body: Vec<u8>,
+    /// How many flags it holds.
+    pub(crate) flags: usize,
+}
+
+/// `s` as a JSON string literal, with serde_json's escaping.
+fn quoted(s: &str) -> String {
+    serde_json::Value::from(s).to_string()
+}
+
+/// Appends `s` JSON-escaped, without quotes (serde_json's escaping when anything needs it).
+fn push_escaped(buf: &mut Vec<u8>, s: &str) {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        buf.extend_from_slice(s.as_bytes());
+    } else {
+        let q = quoted(s);
+        buf.extend_from_slice(&q.as_bytes()[1..q.len() - 1]);
+    }
+}
+
+/// The body's closing: the event stream of `ns` in `env`, with `origin` when configured.
+pub(crate) fn tail(env_key: &str, ns_key: &str, origin: Option<&str>) -> String {
+    let uri = quoted(&format!("/ofrep/v1/_stream/{env_key}/{ns_key}/events"));
+    let origin = origin.map_or(String::new(), |o| format!(r#","origin":{}"#, quoted(o)));
+    format!(r#"],"eventStreams":[{{"type":"sse","endpoint":{{"requestUri":{uri}{origin}}}}}]}}"#)
+}
+
+/// The bulk answer of the absent `default` namespace: no flags.
+pub(crate) fn empty(
+    env_key: &str,
+    ns_key: &str,
+    env_digest: &str,
+    origin: Option<&str>,
+) -> BulkBody {
+    let mut h = crc32fast::Hasher::new();
+    h.update(env_key.as_bytes());
+    h.update(&[0]);
+    h.update(ns_key.as_bytes());
+    h.update(env_digest.as_bytes());
+    let mut body = br#"{"flags":["#.to_vec();
+    body.extend_from_slice(tail(env_key, ns_key, origin).as_bytes());
+    BulkBody {
+        etag: format!("W/\"{:08x}\"", h.finalize()),
+        body,
+        flags: 0,
+    }
+}
+
+/// OFREP's name of an evaluation reason.
+pub(crate) fn reason(r: Reason) -> &'static str {
+    match r {
+        Reason::FlagDisabled => "DISABLED",
+        Reason::Match => "TARGETING_MATCH",
+        Reason::Default => "DEFAULT",
+        Reason::Unknown => "UNKNOWN",
+    }
+}
+
+impl BulkPieces {
+    /// The pieces of `ns` served as environment `env_key` and namespace `ns_key`.
+    pub(crate) fn build(ns: &Namespace, env_key: &str, ns_key: &str, origin: Option<&str>) -> Self {
+        let flags: Vec<FlagPieces> = ns.flags.iter().map(|f| flag_pieces(f)).collect();
+        let tail = tail(env_key, ns_key, origin);
+        let capacity = 16
+            + tail.len()
+            + flags
+                .iter()
+                .map(|f| {
+                    let v = f
+                        .variants
+                        .iter()
+                        .map(|v| v.value.len() + v.attachment.len())
+                        .max()
+                        .unwrap_or(64);
+                    f.head.len() + v + 24
+                })
+                .sum::<usize>();
+        BulkPieces {
+            flags,
+            tail,
+            capacity,
+        }
+    }
+
+    /// The bulk answer of `ns` (the namespace these pieces were built from) for one context:
+    /// the flags in `wanted`, else every boolean flag and every enabled variant flag.
+    pub(crate) fn write(
+        &self,
+        ns: &Namespace,
+        env_key: &str,
+        env_digest: &str,
+        wanted: Option<&[&str]>,
+        entity: &str,
+        ctx: &HashMap<String, String>,
+    ) -> BulkBody {
+        let mut h = crc32fast::Hasher::new();
+        h.update(env_key.as_bytes());
+        h.update(&[0]);
+        h.update(ns.key.as_bytes());
+        let mut buf = Vec::with_capacity(self.capacity);
+        buf.extend_from_slice(br#"{"flags":["#);
+        let mut count = 0;
+        for (flag, pieces) in ns.flags.iter().zip(&self.flags) {
+            let selected = match wanted {
+                Some(keys) => keys.contains(&flag.key.as_str()),
+                None => flag.flag_type == FlagType::Boolean || flag.enabled,
+            };
+            if !selected {
+                continue;
+            }
+            if count > 0 {
+                buf.push(b',');
+            }
+            count += 1;
+            buf.extend_from_slice(pieces.head.as_bytes());
+            let eval = evaluate(flag, entity, ctx);
+            h.update(&[0]);
+            h.update(flag.key.as_bytes());
+            h.update(&[0]);
+            match &eval {
+                Evaluation::Boolean(b) => {
+                    let r = reason(b.reason);
+                    buf.extend_from_slice(r.as_bytes());
+                    let (variant, rest): (&str, &[u8]) = if b.enabled {
+                        ("true", br#"","variant":"true","value":true,"metadata":{}}"#)
+                    } else {
+                        (
+                            "false",
+                            br#"","variant":"false","value":false,"metadata":{}}"#,
+                        )
+                    };
+                    buf.extend_from_slice(rest);
+                    h.update(variant.as_bytes());
+                    h.update(r.as_bytes());
+                    h.update(b"{}");
+                }
+                Evaluation::Variant(v) => {
+                    let r = reason(v.reason);
+                    buf.extend_from_slice(r.as_bytes());
+                    let index = v.variant.and_then(|chosen| {
+                        flag.variants.iter().position(|x| std::ptr::eq(x, chosen))
+                    });
+                    let own;
+                    let variant = match (index.and_then(|i| pieces.variants.get(i)), v.variant) {
+                        (Some(p), _) => Some(p),
+                        (None, Some(chosen)) => {
+                            own = variant_pieces(&chosen.key, &chosen.attachment_json);
+                            Some(&own)
+                        }
+                        (None, None) => None,
+                    };
+                    buf.extend_from_slice(variant.map_or(NO_VARIANT, |p| &p.value).as_bytes());
+                    let metadata = buf.len() - 1;
+                    if !v.segment_keys.is_empty() {
+                        buf.extend_from_slice(br#""segments":""#);
+                        for (i, k) in v.segment_keys.iter().enumerate() {
+                            if i > 0 {
+                                buf.push(b',');
+                            }
+                            push_escaped(&mut buf, k);
+                        }
+                        buf.push(b'"');
+                    }
+                    if let Some(p) = variant.filter(|p| !p.attachment.is_empty()) {
+                        if !v.segment_keys.is_empty() {
+                            buf.push(b',');
+                        }
+                        buf.extend_from_slice(p.attachment.as_bytes());
+                    }
+                    buf.push(b'}');
+                    h.update(v.variant_key().as_bytes());
+                    h.update(r.as_bytes());
+                    h.update(&buf[metadata..]);
+                    buf.push(b'}');
+                }
+            }
+        }
+        buf.extend_from_slice(self.tail.as_bytes());
+        h.update(env_digest.as_bytes());
+        BulkBody {
+            etag: format!("W/\"{:08x}\"", h.finalize()),
+            body: buf,
+            flags: count,
+        }
+    }
+
+    /// Whether these pieces line up with `ns`'s flags.
+    fn fits(&self, ns: &Namespace) -> bool {
+        self.flags.len() == ns.flags.len()
+    }
+}
+
+fn variant_pieces(key: &str, attachment_json: &str) -> VariantPieces {
+    let k = quoted(key);
+    VariantPieces {
+        value: format!(r#"","variant":{k},"value":{k},"metadata":{{"#),
+        attachment: if attachment_json.is_empty() || attachment_json == "null" {
+            String::new()
+        } else {
+            format!(r#""attachment":{}"#, quoted(attachment_json))
+        },
+    }
+}
+
+fn flag_pieces(flag: &Flag) -> FlagPieces {
+    FlagPieces {
+        head: format!(r#"{{"key":{},"reason":""#, quoted(&flag.key)),
+        variants: flag
+            .variants
+            .iter()
+            .map(|v| variant_pieces(&v.key, &v.attachment_json))
+            .collect(),
+    }
+}
+
+/// One namespace's pieces at one digest; concurrent requests wait for the same build.
+struct Entry {
+    digest: String,
+    pieces: Arc<OnceLock<Arc<BulkPieces>>>,
+}
+
+/// The cache of bulk pieces, by (environment, namespace).
+#[derive(Default)]
+pub(crate) struct BulkPiecesCache {
+    entries: Mutex<HashMap<(String, String), Entry>>,
+}
+
+impl BulkPiecesCache {
+    /// The pieces of `ns` served as environment `env_key`, built on first use of its digest.
+    pub(crate) fn get(
+        &self,
+        env_key: &str,
+        ns: &Namespace,
+        origin: Option<&str>,
+    ) -> Arc<BulkPieces> {
+        let cell = {
+            let mut entries = self.entries.lock().unwrap_or_else(|p| p.into_inner());
+            let key = (env_key.to_string(), ns.key.clone());
+            match entries.get(&key) {
+                Some(e) if e.digest == ns.digest => e.pieces.clone(),
+                _ => {
+                    if entries.len() >= MAX_ENTRIES {
+                        entries.clear();
+                    }
+                    let pieces = Arc::new(OnceLock::new());
+                    entries.insert(
+                        key,
+                        Entry {
+                            digest: ns.digest.clone(),
+                            pieces: pieces.clone(),
+                        },
+                    );
+                    pieces
+                }
+            }
+        };
+        let pieces = cell
+            .get_or_init(|| Arc::new(BulkPieces::build(ns, env_key, &ns.key, origin)))
+            .clone();
+        if pieces.fits(ns) {
+            pieces
+        } else {
+            Arc::new(BulkPieces::build(ns, env_key, &ns.key, origin))
+        }
+    }
+}
