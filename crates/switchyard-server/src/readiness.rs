@@ -39,10 +39,7 @@ pub(crate) fn readiness(key: &str, p: Progress<'_>, waiting: Duration) -> Result
     let why = match (p.error_message, p.error_class) {
         (Some(message), Some(ErrorClass::Validation)) => message.to_string(),
         (Some(message), class) => {
-            let class = class
-                .and_then(|c| serde_json::to_value(c).ok())
-                .and_then(|v| v.as_str().map(str::to_string))
-                .unwrap_or_else(|| "other".into());
+            let class = class.map_or("other", ErrorClass::as_str);
             format!("the first sync failed ({class}): {message}; retrying")
         }
         (None, _) => format!(

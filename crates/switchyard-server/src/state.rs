@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use axum::http::HeaderMap;
 use switchyard_core::Environment;
-use switchyard_sync::{ErrorClass, Outcome, SyncConfig, SyncHandle};
+use switchyard_sync::{Outcome, SyncConfig, SyncHandle};
 use tokio::sync::watch;
 
 use crate::bodies::SnapshotBodies;
@@ -147,7 +147,9 @@ impl AppState {
                             Outcome::Rejected { .. } => {
                                 ("rejected", Some("validation".to_string()))
                             }
-                            Outcome::Failed { class, .. } => ("failed", Some(class_name(*class))),
+                            Outcome::Failed { class, .. } => {
+                                ("failed", Some(class.as_str().to_string()))
+                            }
                         };
                         inner.metrics.sync_attempt(
                             &env,
@@ -250,12 +252,4 @@ impl AppState {
         }
         Ok(())
     }
-}
-
-/// The error class as its serialised name (`authentication`, `network`, …).
-fn class_name(class: ErrorClass) -> String {
-    serde_json::to_value(class)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_else(|| "other".to_string())
 }

@@ -32,7 +32,7 @@ use crate::dir::DirSource;
 use crate::error::{ErrorClass, SyncError};
 use crate::git::{CommitInfo, GitSource};
 use crate::history::{Attempt, History, Outcome};
-use crate::status::{SyncStatus, rfc3339, validation_errors};
+use crate::status::{Served, SyncStatus, rfc3339, validation_errors};
 
 /// Sent to subscribers each time an environment's served snapshot is swapped.
 #[derive(Debug, Clone)]
@@ -677,11 +677,7 @@ impl Worker {
             if let Ok(env) = compile_environment(key, &files, &self.limits) {
                 let info = git.commit_info(commit);
                 let env = Arc::new(env);
-                {
-                    let mut status = lock(&slot.status);
-                    status.restored(info, env.flag_count(), env.digest.clone());
-                    status.warnings = crate::status::warnings(&env);
-                }
+                lock(&slot.status).restored(info, Served::of(&env));
                 slot.tx.send_replace(env);
                 tracing::info!(environment = %key, commit = %commit, "serving the last good commit from the local repository");
                 seen.push(commit);
@@ -943,16 +939,7 @@ impl Worker {
             tracing::warn!(environment = %key, error = %e, "could not record the last good commit");
         }
         let duration = started.elapsed();
-        {
-            let mut status = lock(&slot.status);
-            status.applied(
-                SystemTime::now(),
-                info,
-                env.flag_count(),
-                env.digest.clone(),
-            );
-            status.warnings = crate::status::warnings(&env);
-        }
+        lock(&slot.status).applied(SystemTime::now(), info, Served::of(&env));
         self.shared.record(
             key,
             slot,

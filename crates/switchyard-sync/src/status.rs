@@ -48,9 +48,26 @@ pub fn validation_errors(d: &Diagnostics) -> Vec<ValidationError> {
     entries(d.iter())
 }
 
-/// The warnings of a served environment (it compiles, but probably not as meant), as entries.
-pub fn warnings(env: &switchyard_core::Environment) -> Vec<ValidationError> {
-    entries(env.warnings())
+/// What the status shows of a served environment.
+#[derive(Debug, Clone, Default)]
+pub struct Served {
+    /// Flags served.
+    pub flags: usize,
+    /// Digest of the environment.
+    pub digest: String,
+    /// Its warnings (it compiles, but probably not as meant).
+    pub warnings: Vec<ValidationError>,
+}
+
+impl Served {
+    /// What `env` shows in the status.
+    pub fn of(env: &switchyard_core::Environment) -> Self {
+        Served {
+            flags: env.flag_count(),
+            digest: env.digest.clone(),
+            warnings: entries(env.warnings()),
+        }
+    }
 }
 
 fn entries<'a>(
@@ -240,30 +257,27 @@ impl SyncStatus {
     }
 
     /// A new valid commit (or directory content) is served.
-    pub fn applied(
-        &mut self,
-        now: SystemTime,
-        commit: Option<CommitInfo>,
-        flags: usize,
-        digest: String,
-    ) {
+    pub fn applied(&mut self, now: SystemTime, commit: Option<CommitInfo>, served: Served) {
         self.clock.tip_error = None;
         self.validation_errors.clear();
         self.serving_commit = commit.clone();
         self.remote_commit = commit;
-        self.flags = flags;
-        self.digest = digest;
-        self.serving_valid_snapshot = true;
+        self.serve(served);
         self.finish(now, SyncState::Success);
     }
 
     /// Serves a valid commit restored without a sync (the local backend's last good commit).
-    pub fn restored(&mut self, commit: CommitInfo, flags: usize, digest: String) {
+    pub fn restored(&mut self, commit: CommitInfo, served: Served) {
         self.serving_commit = Some(commit);
-        self.flags = flags;
-        self.digest = digest;
-        self.serving_valid_snapshot = true;
+        self.serve(served);
         self.derive();
+    }
+
+    fn serve(&mut self, served: Served) {
+        self.flags = served.flags;
+        self.digest = served.digest;
+        self.warnings = served.warnings;
+        self.serving_valid_snapshot = true;
     }
 
     /// The remote commit was looked at and refused (invalid, would empty the environment, or

@@ -200,6 +200,16 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
     })
 }
 
+/// The flag keys a bulk request's `flags` context value selects (comma-separated), if it has one.
+fn wanted_flags(ctx: &HashMap<String, String>) -> Option<Vec<&str>> {
+    ctx.get("flags").map(|f| {
+        f.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+}
+
 /// Namespaces with more flags than this are bulk-evaluated on a blocking thread.
 const BLOCKING_BULK_FLAGS: usize = 1000;
 
@@ -216,12 +226,7 @@ fn bulk(
     let origin = state.config().public_origin();
     let answer = match env.namespace(ns_key) {
         Some(ns) => {
-            let wanted: Option<Vec<&str>> = ctx.get("flags").map(|f| {
-                f.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            });
+            let wanted = wanted_flags(ctx);
             let pieces = state.bulk_pieces().get(env_key, ns, origin);
             let answer = pieces.write(ns, env_key, &env.digest, wanted.as_deref(), entity, ctx);
             state.metrics().bulk_request(env_key, ns_key, answer.flags);
@@ -372,12 +377,7 @@ mod tests {
     ) -> Option<(String, Vec<u8>)> {
         let answer = match env.namespace(ns_key) {
             Some(ns) => {
-                let wanted: Option<Vec<&str>> = ctx.get("flags").map(|f| {
-                    f.split(',')
-                        .map(str::trim)
-                        .filter(|s| !s.is_empty())
-                        .collect()
-                });
+                let wanted = super::wanted_flags(ctx);
                 let p = BulkPieces::build(ns, env_key, ns_key, origin);
                 p.write(ns, env_key, &env.digest, wanted.as_deref(), entity, ctx)
             }

@@ -23,6 +23,14 @@ fn commit(sha: &str) -> CommitInfo {
     }
 }
 
+fn served(flags: usize, digest: &str) -> Served {
+    Served {
+        flags,
+        digest: digest.into(),
+        warnings: Vec::new(),
+    }
+}
+
 #[test]
 fn first_sync_in_progress_then_applied() {
     let mut s = status();
@@ -45,7 +53,7 @@ fn first_sync_in_progress_then_applied() {
         Some("first sync in progress for 12 s")
     );
     assert!(!v.serving_valid_snapshot);
-    s.applied(now, Some(commit("a")), 3, "d".into());
+    s.applied(now, Some(commit("a")), served(3, "d"));
     assert_eq!(s.sync_status, SyncState::Success);
     assert!(s.serving_valid_snapshot);
     assert!(s.attempt_started_at.is_none());
@@ -81,7 +89,7 @@ fn a_restored_commit_is_a_valid_snapshot_even_when_the_remote_is_down() {
     let mut s = status();
     let t0 = Instant::now();
     let now = SystemTime::now();
-    s.restored(commit("0123456789abcdef"), 2, "d".into());
+    s.restored(commit("0123456789abcdef"), served(2, "d"));
     assert!(s.serving_valid_snapshot);
     s.begin(t0, now);
     s.failed(now, ErrorClass::Network, "connection refused".into());
@@ -102,7 +110,7 @@ fn a_rejected_commit_keeps_its_error_on_unchanged_polls() {
     let t0 = Instant::now();
     let now = SystemTime::now();
     s.begin(t0, now);
-    s.applied(now, Some(commit("a")), 3, "d".into());
+    s.applied(now, Some(commit("a")), served(3, "d"));
     s.begin(t0, now);
     s.rejected(
         now,
@@ -125,7 +133,7 @@ fn a_rejected_commit_keeps_its_error_on_unchanged_polls() {
     );
     assert_eq!(s.serving_commit.as_ref().map(|c| c.sha.as_str()), Some("a"));
     s.begin(t0, now);
-    s.applied(now, Some(commit("c")), 3, "e".into());
+    s.applied(now, Some(commit("c")), served(3, "e"));
     assert_eq!(s.sync_status, SyncState::Success);
     assert_eq!(s.error_class, None);
 }
@@ -136,7 +144,7 @@ fn an_attempt_longer_than_the_interval_is_reported_as_stalled() {
     let t0 = Instant::now();
     let now = SystemTime::now();
     s.begin(t0, now);
-    s.applied(now, Some(commit("a")), 3, "d".into());
+    s.applied(now, Some(commit("a")), served(3, "d"));
     s.begin(t0, now);
     assert_eq!(
         s.view(t0 + Duration::from_secs(29), now).stalled_since,
