@@ -14,10 +14,12 @@
 //! CIDRs match IP hosts, names match the name and its subdomains, `*` matches everything; ports
 //! are not supported, and loopback gets no automatic exception. git's `http.proxy` is ignored.
 
+mod child_processes;
+
 use std::io::Write;
 use std::num::NonZeroU32;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -375,9 +377,10 @@ impl GitSource {
     ///
     /// The fetch runs on its own thread, watched against the storage's `timeouts`: past the
     /// total deadline, or when fewer than `low_speed_limit` bytes a second arrive over
-    /// `low_speed_time`, it is interrupted and this returns a `timeout` error at once. A fetch
-    /// blocked in a read ends by itself within `read`; until it has, later fetches report it
-    /// instead of starting another one.
+    /// `low_speed_time`, it is interrupted, the processes it started (`git-upload-pack`, `ssh`)
+    /// are ended, and this returns a `timeout` error at once. A fetch blocked on a socket ends
+    /// by itself within `read`; until it has, later fetches report it instead of starting
+    /// another one.
     pub fn fetch(&mut self) -> Result<Fetched, SyncError> {
         let repo = self.repo();
         if let Reference::Commit(id) = &self.conn.reference
@@ -404,6 +407,8 @@ impl GitSource {
         }
         let started = Instant::now();
         let interrupt = Arc::new(AtomicBool::new(false));
+        // 0 until the fetch thread has told its id
+        let fetch_tid = Arc::new(AtomicU32::new(0));
         let counter = Activity::default();
         let (tx, rx) = std::sync::mpsc::sync_channel(1);
         let job = {
@@ -412,7 +417,11 @@ impl GitSource {
             let last_tip = self.last_tip;
             let interrupt = interrupt.clone();
             let counter = counter.clone();
+            let fetch_tid = fetch_tid.clone();
             move || {
+                if let Some(tid) = child_processes::current_thread_id() {
+                    fetch_tid.store(tid, Ordering::Relaxed);
+                }
                 let result = conn.fetch(&repo.to_thread_local(), last_tip, &interrupt, counter);
                 let _ = tx.send(());
                 result
@@ -464,8 +473,17 @@ impl GitSource {
         };
         if let Some(reason) = verdict {
             interrupt.store(true, Ordering::Relaxed);
-            // a fetch that reads gets the interrupt at its next read; one blocked in a read is
-            // left behind and ends within `timeouts.read`
+            // a fetch that reads gets the interrupt at its next read; one blocked on the pipe of
+            // a process it started (`git-upload-pack` of a stalled `file://` remote, `ssh`)
+            // returns once that process is ended; one blocked on a socket is left behind and
+            // ends within `timeouts.read`
+            let tid = fetch_tid.load(Ordering::Relaxed);
+            if tid != 0 {
+                let ended = child_processes::kill_children_of(tid);
+                if ended > 0 {
+                    tracing::debug!(ended, "ended the processes of a fetch given up");
+                }
+            }
             if rx.recv_timeout(Duration::from_millis(500)).is_err() {
                 self.abandoned = Some(Abandoned {
                     handle,

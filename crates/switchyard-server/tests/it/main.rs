@@ -6,4 +6,5 @@ mod edges;
 mod limits;
 mod readiness;
 mod support;
+mod sync_now;
 mod tls;

@@ -431,3 +431,45 @@ async fn an_ssh_remote_that_stalls_ends_in_a_timeout_and_recovers() {
     .await;
     sync.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_remote_that_stalls_ends_in_a_timeout_and_recovers() {
+    let h = Harness::new(&[("features.yaml", &flags(10))]);
+    let cfg = config(
+        StorageConfig {
+            poll_interval: Duration::from_secs(1),
+            timeouts: tight(),
+            ..StorageConfig::remote(h.file_url())
+        },
+        None,
+    );
+    let sync = SyncHandle::start_and_wait(cfg, Limits::default())
+        .await
+        .expect("start");
+    assert_eq!(served(&sync), Some(10.0));
+    // a hung filesystem: `git-upload-pack` blocks opening a FIFO where it reads the
+    // repository's alternates, before it has sent a byte
+    let fifo = h.bare().join("objects/info/alternates");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo");
+    assert!(made.success());
+    sync.trigger("default");
+    let took = wait_for_class(&sync, ErrorClass::Timeout, 10.0, TOTAL * 3).await;
+    assert!(took < TOTAL + Duration::from_secs(3), "{took:?}");
+    let s = sync.status("default").expect("status");
+    let error = s.error_message.clone().unwrap_or_default();
+    assert!(error.contains(&h.file_url()), "names the remote: {error}");
+    // the filesystem recovers; the stalled `git-upload-pack` was ended at the deadline, so
+    // nothing is left blocked and the next poll fetches the new commit
+    std::fs::remove_file(&fifo).expect("remove the FIFO");
+    h.commit(&[("features.yaml", &flags(20))], "twenty");
+    wait_until(TOTAL * 3, "the commit after recovery", || {
+        served(&sync) == Some(20.0)
+    })
+    .await;
+    let s = sync.status("default").expect("status");
+    assert_eq!(s.sync_status, SyncState::Success, "{s:?}");
+    sync.shutdown().await;
+}
