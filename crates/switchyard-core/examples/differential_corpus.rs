@@ -1224,7 +1224,7 @@ fn main() {
                     ctx.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
                 let expected = if *ty == "BOOLEAN_FLAG_TYPE" {
                     let b = evaluate_boolean(flag, entity, &hctx).expect("boolean evaluation");
-                    let mut keys: Vec<&str> = b.segment_keys.clone();
+                    let mut keys: Vec<&str> = b.segment_keys.to_vec();
                     keys.sort();
                     *stats
                         .entry(format!(
@@ -1237,7 +1237,7 @@ fn main() {
                             "enabled": b.enabled, "segmentKeys": keys })
                 } else {
                     let v = evaluate_variant(flag, entity, &hctx).expect("variant evaluation");
-                    let mut keys: Vec<&str> = v.segment_keys.clone();
+                    let mut keys: Vec<&str> = v.segment_keys.to_vec();
                     keys.sort();
                     *stats
                         .entry(format!(

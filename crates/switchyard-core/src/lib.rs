@@ -30,7 +30,8 @@ pub use constraint::{ComparisonType, Constraint, Operator};
 pub use diagnostic::{Diagnostic, Diagnostics, Location, Pos, Severity};
 pub use eval::{
     BatchItem, BatchRequest, BooleanEvaluation, Context, ErrorReason, EvalError, Evaluation,
-    Reason, VariantEvaluation, evaluate, evaluate_batch, evaluate_boolean, evaluate_variant,
+    Reason, SegmentKeys, VariantEvaluation, evaluate, evaluate_batch, evaluate_boolean,
+    evaluate_variant,
 };
 pub use limits::Limits;
 pub use snapshot::{

@@ -6,8 +6,8 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 const LATENCY_MS_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 25.0];
@@ -67,10 +67,8 @@ impl Histogram {
 
 #[derive(Debug, Default)]
 struct Data {
-    requests: BTreeMap<(String, String, String), u64>,
-    results: BTreeMap<(String, String, String, &'static str), u64>,
-    errors: BTreeMap<(String, &'static str), u64>,
-    latency: Option<Histogram>,
+    /// Failed evaluations by environment and kind (`not_found`, `invalid`).
+    errors: BTreeMap<String, BTreeMap<&'static str, u64>>,
     snapshot_requests: BTreeMap<(String, String), u64>,
     /// OFREP bulk requests and the flags they evaluated, by environment and namespace.
     bulk: BTreeMap<(String, String), (u64, u64)>,
@@ -82,10 +80,79 @@ struct Data {
     snapshot_built: BTreeMap<String, SystemTime>,
 }
 
-/// All counters, behind one mutex (held for nanoseconds per request), and the listener's
-/// connection counters as atomics.
+/// The reasons an evaluation result is counted under, in `flipt_reason` spelling.
+const REASONS: [&str; 4] = [
+    "UNKNOWN_EVALUATION_REASON",
+    "FLAG_DISABLED_EVALUATION_REASON",
+    "MATCH_EVALUATION_REASON",
+    "DEFAULT_EVALUATION_REASON",
+];
+
+/// Flags with their own counters at most; evaluations of flags beyond are counted only in
+/// `switchyard_metrics_flags_dropped_total` and the latency histogram (a bound on memory over
+/// many commits that add and remove flags).
+const MAX_FLAG_SERIES: usize = 100_000;
+
+/// Evaluation counters of one flag.
+#[derive(Debug, Default)]
+struct FlagCounters {
+    requests: AtomicU64,
+    /// Results by reason, indexed as [`REASONS`].
+    results: [AtomicU64; REASONS.len()],
+}
+
+/// The counters of one namespace's flags, by flag key.
+type FlagsOfNamespace = BTreeMap<Box<str>, FlagCounters>;
+
+/// Per-flag counters by environment, namespace and flag key. A request takes the read lock and
+/// increments atomics (no allocation); only a flag's first evaluation takes the write lock.
+#[derive(Debug, Default)]
+struct FlagSeries {
+    by_env: BTreeMap<Box<str>, BTreeMap<Box<str>, FlagsOfNamespace>>,
+    len: usize,
+}
+
+/// A latency histogram of atomics: counts per bucket (not cumulative), the sum in nanoseconds.
+#[derive(Debug, Default)]
+struct LatencyHistogram {
+    /// One more than the bounds: the last counts observations above every bound.
+    counts: [AtomicU64; LATENCY_MS_BUCKETS.len() + 1],
+    sum_nanos: AtomicU64,
+}
+
+impl LatencyHistogram {
+    fn observe(&self, elapsed: Duration) {
+        let ms = elapsed.as_secs_f64() * 1000.0;
+        let i = LATENCY_MS_BUCKETS.partition_point(|b| *b < ms);
+        self.counts[i].fetch_add(1, Ordering::Relaxed);
+        let nanos = u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX);
+        self.sum_nanos.fetch_add(nanos, Ordering::Relaxed);
+    }
+
+    /// A consistent-enough copy in the cumulative form Prometheus renders.
+    fn snapshot(&self) -> Histogram {
+        let mut h = Histogram::new(&LATENCY_MS_BUCKETS);
+        let mut running = 0;
+        for (i, c) in self.counts.iter().enumerate() {
+            running += c.load(Ordering::Relaxed);
+            if let Some(slot) = h.counts.get_mut(i) {
+                *slot = running;
+            }
+        }
+        h.count = running;
+        h.sum = self.sum_nanos.load(Ordering::Relaxed) as f64 / 1e6;
+        h
+    }
+}
+
+/// Evaluation counters (lock-free on the request path once a flag has been seen), the rest
+/// behind one mutex (requests that are not flag evaluations, and sync events), and the
+/// listener's connection counters as atomics.
 #[derive(Debug, Default)]
 pub(crate) struct Metrics {
+    flags: RwLock<FlagSeries>,
+    flags_dropped: AtomicU64,
+    latency: LatencyHistogram,
     data: Mutex<Data>,
     /// Connections open now, their limit, and counts of closed-to-make-room, refused and
     /// failed accepts.
@@ -129,22 +196,58 @@ impl Metrics {
         reason: &'static str,
         elapsed: Duration,
     ) {
-        self.with(|d| {
-            *d.requests
-                .entry((env.to_string(), ns.to_string(), flag.to_string()))
-                .or_default() += 1;
-            *d.results
-                .entry((env.to_string(), ns.to_string(), flag.to_string(), reason))
-                .or_default() += 1;
-            d.latency
-                .get_or_insert_with(|| Histogram::new(&LATENCY_MS_BUCKETS))
-                .observe(elapsed.as_secs_f64() * 1000.0);
-        });
+        self.latency.observe(elapsed);
+        let reason = REASONS.iter().position(|r| *r == reason);
+        let count = |c: &FlagCounters| {
+            c.requests.fetch_add(1, Ordering::Relaxed);
+            if let Some(i) = reason {
+                c.results[i].fetch_add(1, Ordering::Relaxed);
+            }
+        };
+        {
+            let series = self.flags.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(c) = series
+                .by_env
+                .get(env)
+                .and_then(|n| n.get(ns))
+                .and_then(|f| f.get(flag))
+            {
+                count(c);
+                return;
+            }
+        }
+        let mut series = self.flags.write().unwrap_or_else(|p| p.into_inner());
+        let series = &mut *series;
+        let known = series
+            .by_env
+            .get(env)
+            .and_then(|n| n.get(ns))
+            .is_some_and(|f| f.contains_key(flag));
+        if !known && series.len >= MAX_FLAG_SERIES {
+            self.flags_dropped.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let flags = series
+            .by_env
+            .entry(env.into())
+            .or_default()
+            .entry(ns.into())
+            .or_default();
+        if !known {
+            series.len += 1;
+        }
+        count(flags.entry(flag.into()).or_default());
     }
 
     /// An evaluation that failed (`not_found`, `invalid`).
     pub(crate) fn evaluation_error(&self, env: &str, kind: &'static str) {
-        self.with(|d| *d.errors.entry((env.to_string(), kind)).or_default() += 1);
+        self.with(|d| match d.errors.get_mut(env) {
+            Some(kinds) => *kinds.entry(kind).or_default() += 1,
+            None => {
+                d.errors
+                    .insert(env.to_string(), BTreeMap::from([(kind, 1)]));
+            }
+        });
     }
 
     /// An OFREP bulk request that evaluated `flags` flags.
@@ -208,24 +311,58 @@ impl Metrics {
         });
     }
 
+    /// The per-flag request and result counters, in Flipt's names.
+    fn render_evaluations(&self, out: &mut String) {
+        let series = self.flags.read().unwrap_or_else(|p| p.into_inner());
+        let each = || {
+            series.by_env.iter().flat_map(|(e, nss)| {
+                nss.iter().flat_map(move |(n, flags)| {
+                    flags
+                        .iter()
+                        .map(move |(f, c)| (escape(e), escape(n), escape(f), c))
+                })
+            })
+        };
+        out.push_str("# HELP flipt_evaluations_requests_total Number of flag evaluation requests.\n# TYPE flipt_evaluations_requests_total counter\n");
+        for (e, n, f, c) in each() {
+            let v = c.requests.load(Ordering::Relaxed);
+            let _ = writeln!(
+                out,
+                "flipt_evaluations_requests_total{{flipt_environment=\"{e}\",flipt_namespace=\"{n}\",flipt_flag=\"{f}\"}} {v}"
+            );
+        }
+        out.push_str("# HELP flipt_evaluations_results_total Number of flag evaluation results by reason.\n# TYPE flipt_evaluations_results_total counter\n");
+        for (e, n, f, c) in each() {
+            for (r, count) in REASONS.iter().zip(&c.results) {
+                let v = count.load(Ordering::Relaxed);
+                if v > 0 {
+                    let _ = writeln!(
+                        out,
+                        "flipt_evaluations_results_total{{flipt_environment=\"{e}\",flipt_namespace=\"{n}\",flipt_flag=\"{f}\",flipt_reason=\"{r}\"}} {v}"
+                    );
+                }
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP switchyard_metrics_flags_dropped_total Evaluations not counted per flag because {MAX_FLAG_SERIES} flags already have counters.\n# TYPE switchyard_metrics_flags_dropped_total counter\nswitchyard_metrics_flags_dropped_total {}",
+            self.flags_dropped.load(Ordering::Relaxed)
+        );
+    }
+
     /// The exposition text; `flags` gives each environment's served flag count.
     pub(crate) fn render(&self, flags: &[(String, usize, u32)]) -> String {
         let mut out = String::new();
         self.with(|d| {
-            out.push_str("# HELP flipt_evaluations_requests_total Number of flag evaluation requests.\n# TYPE flipt_evaluations_requests_total counter\n");
-            for ((e, n, f), v) in &d.requests {
-                let _ = writeln!(out, "flipt_evaluations_requests_total{{flipt_environment=\"{}\",flipt_namespace=\"{}\",flipt_flag=\"{}\"}} {v}", escape(e), escape(n), escape(f));
-            }
-            out.push_str("# HELP flipt_evaluations_results_total Number of flag evaluation results by reason.\n# TYPE flipt_evaluations_results_total counter\n");
-            for ((e, n, f, r), v) in &d.results {
-                let _ = writeln!(out, "flipt_evaluations_results_total{{flipt_environment=\"{}\",flipt_namespace=\"{}\",flipt_flag=\"{}\",flipt_reason=\"{r}\"}} {v}", escape(e), escape(n), escape(f));
-            }
+            self.render_evaluations(&mut out);
             out.push_str("# HELP flipt_evaluations_errors_total Number of failed flag evaluations.\n# TYPE flipt_evaluations_errors_total counter\n");
-            for ((e, k), v) in &d.errors {
-                let _ = writeln!(out, "flipt_evaluations_errors_total{{flipt_environment=\"{}\",error=\"{k}\"}} {v}", escape(e));
+            for (e, kinds) in &d.errors {
+                for (k, v) in kinds {
+                    let _ = writeln!(out, "flipt_evaluations_errors_total{{flipt_environment=\"{}\",error=\"{k}\"}} {v}", escape(e));
+                }
             }
             out.push_str("# HELP flipt_evaluations_latency_milliseconds Flag evaluation latency.\n# TYPE flipt_evaluations_latency_milliseconds histogram\n");
-            d.latency.clone().unwrap_or_else(|| Histogram::new(&LATENCY_MS_BUCKETS)).render(&mut out, "flipt_evaluations_latency_milliseconds", "");
+            self.latency.snapshot().render(&mut out, "flipt_evaluations_latency_milliseconds", "");
             out.push_str("# HELP switchyard_ofrep_bulk_requests_total OFREP bulk evaluation requests.\n# TYPE switchyard_ofrep_bulk_requests_total counter\n");
             for ((e, n), (requests, _)) in &d.bulk {
                 let _ = writeln!(out, "switchyard_ofrep_bulk_requests_total{{flipt_environment=\"{}\",flipt_namespace=\"{}\"}} {requests}", escape(e), escape(n));
@@ -294,5 +431,98 @@ impl Metrics {
             );
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines(m: &Metrics) -> Vec<String> {
+        m.render(&[])
+            .lines()
+            .filter(|l| !l.starts_with('#'))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn evaluations_are_counted_per_flag_and_reason_with_a_cumulative_histogram() {
+        let m = Metrics::default();
+        let ms = |v: f64| Duration::from_secs_f64(v / 1000.0);
+        m.evaluation("prod", "default", "b", "MATCH_EVALUATION_REASON", ms(0.003));
+        m.evaluation("prod", "default", "b", "MATCH_EVALUATION_REASON", ms(0.02));
+        m.evaluation("prod", "default", "b", "DEFAULT_EVALUATION_REASON", ms(0.3));
+        m.evaluation(
+            "prod",
+            "default",
+            "a",
+            "FLAG_DISABLED_EVALUATION_REASON",
+            ms(40.0),
+        );
+        m.evaluation("dev", "team\"x", "a", "UNKNOWN_EVALUATION_REASON", ms(1.0));
+        m.evaluation_error("prod", "not_found");
+        m.evaluation_error("prod", "not_found");
+        m.evaluation_error("prod", "invalid");
+        let got = lines(&m);
+        let want = [
+            r#"flipt_evaluations_requests_total{flipt_environment="dev",flipt_namespace="team\"x",flipt_flag="a"} 1"#,
+            r#"flipt_evaluations_requests_total{flipt_environment="prod",flipt_namespace="default",flipt_flag="a"} 1"#,
+            r#"flipt_evaluations_requests_total{flipt_environment="prod",flipt_namespace="default",flipt_flag="b"} 3"#,
+            r#"flipt_evaluations_results_total{flipt_environment="dev",flipt_namespace="team\"x",flipt_flag="a",flipt_reason="UNKNOWN_EVALUATION_REASON"} 1"#,
+            r#"flipt_evaluations_results_total{flipt_environment="prod",flipt_namespace="default",flipt_flag="a",flipt_reason="FLAG_DISABLED_EVALUATION_REASON"} 1"#,
+            r#"flipt_evaluations_results_total{flipt_environment="prod",flipt_namespace="default",flipt_flag="b",flipt_reason="MATCH_EVALUATION_REASON"} 2"#,
+            r#"flipt_evaluations_results_total{flipt_environment="prod",flipt_namespace="default",flipt_flag="b",flipt_reason="DEFAULT_EVALUATION_REASON"} 1"#,
+            "switchyard_metrics_flags_dropped_total 0",
+            r#"flipt_evaluations_errors_total{flipt_environment="prod",error="invalid"} 1"#,
+            r#"flipt_evaluations_errors_total{flipt_environment="prod",error="not_found"} 2"#,
+            r#"flipt_evaluations_latency_milliseconds_bucket{le="0.005"} 1"#,
+            r#"flipt_evaluations_latency_milliseconds_bucket{le="0.01"} 1"#,
+            r#"flipt_evaluations_latency_milliseconds_bucket{le="0.025"} 2"#,
+            r#"flipt_evaluations_latency_milliseconds_bucket{le="0.05"} 2"#,
+            r#"flipt_evaluations_latency_milliseconds_bucket{le="0.1"} 2"#,
+            r#"flipt_evaluations_latency_milliseconds_bucket{le="0.25"} 2"#,
+            r#"flipt_evaluations_latency_milliseconds_bucket{le="0.5"} 3"#,
+            r#"flipt_evaluations_latency_milliseconds_bucket{le="1"} 4"#,
+            r#"flipt_evaluations_latency_milliseconds_bucket{le="5"} 4"#,
+            r#"flipt_evaluations_latency_milliseconds_bucket{le="25"} 4"#,
+            r#"flipt_evaluations_latency_milliseconds_bucket{le="+Inf"} 5"#,
+        ];
+        assert_eq!(&got[..want.len()], want, "{got:#?}");
+        let sum = got
+            .iter()
+            .find_map(|l| l.strip_prefix("flipt_evaluations_latency_milliseconds_sum "))
+            .and_then(|v| v.parse::<f64>().ok())
+            .expect("sum");
+        assert!((sum - 41.323).abs() < 1e-6, "{sum}");
+        assert!(got.contains(&"flipt_evaluations_latency_milliseconds_count 5".to_string()));
+    }
+
+    #[test]
+    fn flags_past_the_series_bound_are_counted_as_dropped() {
+        let m = Metrics::default();
+        for i in 0..MAX_FLAG_SERIES {
+            m.evaluation(
+                "e",
+                "n",
+                &format!("f{i}"),
+                "MATCH_EVALUATION_REASON",
+                Duration::ZERO,
+            );
+        }
+        m.evaluation(
+            "e",
+            "n",
+            "one-more",
+            "MATCH_EVALUATION_REASON",
+            Duration::ZERO,
+        );
+        m.evaluation("e", "n", "f7", "MATCH_EVALUATION_REASON", Duration::ZERO);
+        let text = m.render(&[]);
+        assert!(text.contains("switchyard_metrics_flags_dropped_total 1\n"));
+        assert!(!text.contains("one-more"));
+        assert!(text.contains(
+            "flipt_evaluations_requests_total{flipt_environment=\"e\",flipt_namespace=\"n\",flipt_flag=\"f7\"} 2\n"
+        ));
     }
 }

@@ -7,6 +7,9 @@
 //! rollout lists them, so answers are stable.
 
 pub mod bucket;
+mod segment_keys;
+
+pub use segment_keys::SegmentKeys;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -102,7 +105,7 @@ pub struct VariantEvaluation<'f> {
     /// The chosen variant (or the default variant), if any.
     pub variant: Option<&'f Variant>,
     /// Keys of the matched segments of the matching rule.
-    pub segment_keys: Vec<&'f str>,
+    pub segment_keys: SegmentKeys<'f>,
 }
 
 impl VariantEvaluation<'_> {
@@ -125,7 +128,7 @@ pub struct BooleanEvaluation<'f> {
     /// Why.
     pub reason: Reason,
     /// Keys of the matched segments of the matching rollout.
-    pub segment_keys: Vec<&'f str>,
+    pub segment_keys: SegmentKeys<'f>,
 }
 
 /// Either kind of result, for callers that evaluate by the flag's own type.
@@ -166,8 +169,8 @@ fn segments_match<'f, C: Context + ?Sized>(
     operator: SegmentOperator,
     entity_id: &str,
     ctx: &C,
-) -> Option<Vec<&'f str>> {
-    let mut keys = Vec::new();
+) -> Option<SegmentKeys<'f>> {
+    let mut keys = SegmentKeys::new();
     for s in segments {
         if segment_matches(s, entity_id, ctx) {
             keys.push(s.key.as_str());
@@ -209,7 +212,7 @@ fn variant_of<'f, C: Context + ?Sized>(
             Reason::Unknown
         },
         variant: default,
-        segment_keys: Vec::new(),
+        segment_keys: SegmentKeys::new(),
     };
     if !flag.enabled {
         resp.reason = Reason::FlagDisabled;
@@ -264,7 +267,7 @@ fn boolean_of<'f, C: Context + ?Sized>(
                     return BooleanEvaluation {
                         enabled: *value,
                         reason: Reason::Match,
-                        segment_keys: Vec::new(),
+                        segment_keys: SegmentKeys::new(),
                     };
                 }
             }
@@ -287,7 +290,7 @@ fn boolean_of<'f, C: Context + ?Sized>(
     BooleanEvaluation {
         enabled: flag.enabled,
         reason: Reason::Default,
-        segment_keys: Vec::new(),
+        segment_keys: SegmentKeys::new(),
     }
 }
 

@@ -242,12 +242,12 @@ fn and_or_segment_operators() {
     let f = e.find_flag("default", "and-or").unwrap();
     let r = evaluate_variant(f, "u", &ctx(&[("plan", "pro"), ("region", "eu-central")])).unwrap();
     assert_eq!(
-        (r.variant_key(), r.segment_keys.clone()),
+        (r.variant_key(), r.segment_keys.to_vec()),
         ("both", vec!["pro", "eu"])
     );
     let r = evaluate_variant(f, "u", &ctx(&[("plan", "free"), ("region", "eu-west")])).unwrap();
     assert_eq!(
-        (r.variant_key(), r.segment_keys.clone()),
+        (r.variant_key(), r.segment_keys.to_vec()),
         ("either", vec!["eu"])
     );
     let r = evaluate_variant(f, "u", &ctx(&[("plan", "free")])).unwrap();
@@ -260,7 +260,7 @@ fn boolean_rollouts_run_even_when_disabled() {
     let f = e.find_flag("default", "dark").unwrap();
     let r = evaluate_boolean(f, "u", &ctx(&[("plan", "pro")])).unwrap();
     assert_eq!(
-        (r.enabled, r.reason, r.segment_keys.clone()),
+        (r.enabled, r.reason, r.segment_keys.to_vec()),
         (true, Reason::Match, vec!["pro"])
     );
     let r = evaluate_boolean(f, "u", &ctx(&[])).unwrap();
