@@ -153,7 +153,7 @@ impl Server {
             },
             ..ServerConfig::default()
         };
-        let state = AppState::new(sync.clone(), &sync_config, config);
+        let state = AppState::new(sync.clone(), config);
         Server {
             _dir: dir,
             _sync: sync,

@@ -76,7 +76,7 @@ fn served() -> Served {
             Limits::default(),
         ))
         .expect("sync starts");
-    let state = AppState::new(Arc::new(sync), &config, ServerConfig::default());
+    let state = AppState::new(Arc::new(sync), ServerConfig::default());
     Served {
         _dir: dir,
         state,

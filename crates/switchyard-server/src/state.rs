@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use axum::http::HeaderMap;
 use switchyard_core::Environment;
-use switchyard_sync::{Outcome, SyncConfig, SyncHandle};
+use switchyard_sync::{Origin, Outcome, Reference, SyncHandle};
 use tokio::sync::watch;
 
 use crate::bodies::SnapshotBodies;
@@ -58,50 +58,34 @@ struct Inner {
 }
 
 impl AppState {
-    /// State over a running sync, described by the configuration it was started with.
-    pub fn new(sync: Arc<SyncHandle>, sync_config: &SyncConfig, config: ServerConfig) -> Self {
-        let mut environments: Vec<EnvironmentInfo> = sync_config
-            .environments
+    /// State over a running sync; what each environment follows comes from the sync itself.
+    pub fn new(sync: Arc<SyncHandle>, config: ServerConfig) -> Self {
+        let environments: Vec<EnvironmentInfo> = sync
+            .environments()
             .iter()
-            .map(|(key, e)| {
-                let storage = sync_config.storage.get(&e.storage);
-                let remote = storage
-                    .and_then(|s| s.remote.as_deref())
-                    .map(switchyard_sync::redact_url);
-                let (reference, branch) = match storage {
-                    Some(s) if s.commit.is_some() => (
-                        format!("commit {}", s.commit.as_deref().unwrap_or_default()),
-                        None,
-                    ),
-                    Some(s) if s.tag.is_some() => (
-                        format!("tag {}", s.tag.as_deref().unwrap_or_default()),
-                        None,
-                    ),
-                    Some(s) if s.remote.is_some() => (s.branch.clone(), Some(s.branch.clone())),
-                    _ => (String::new(), None),
-                };
-                EnvironmentInfo {
-                    key: key.clone(),
-                    default: e.default,
-                    storage: e.storage.clone(),
-                    remote,
-                    reference,
-                    branch,
-                    directory: e.directory.clone(),
-                }
+            .map(|f| EnvironmentInfo {
+                key: f.key.clone(),
+                default: f.default,
+                storage: f.storage.clone(),
+                remote: f.remote(),
+                reference: f.reference_label(),
+                branch: match &f.origin {
+                    Origin::Remote {
+                        reference: Reference::Branch(b),
+                        ..
+                    } => Some(b.clone()),
+                    _ => None,
+                },
+                directory: f.directory.clone(),
             })
             .collect();
-        if environments.len() == 1 {
-            environments[0].default = true;
-        }
         let default_environment = environments
             .iter()
             .find(|e| e.default)
             .map_or_else(|| "default".to_string(), |e| e.key.clone());
         let serving = sync
-            .environments()
-            .into_iter()
-            .map(|k| (k, AtomicBool::new(false)))
+            .environment_keys()
+            .map(|k| (k.to_string(), AtomicBool::new(false)))
             .collect();
         let state = AppState {
             inner: Arc::new(Inner {
@@ -123,8 +107,8 @@ impl AppState {
 
     /// Feeds sync attempts into the metrics, from a task that ends with the server.
     fn record_sync_metrics(&self) {
-        for key in self.inner.sync.environments() {
-            self.inner.metrics.snapshot_seen(&key);
+        for key in self.inner.sync.environment_keys() {
+            self.inner.metrics.snapshot_seen(key);
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;

@@ -385,6 +385,9 @@ pub enum ConfigError {
     /// Both CA forms given.
     #[error("storage {0:?}: please provide only one of ca_cert_path or ca_cert_bytes")]
     CaCert(String),
+    /// A remote URL gix cannot read.
+    #[error("storage {0:?}: {1}")]
+    Remote(String, String),
     /// Neither or both of `remote` and `local_path`.
     #[error("storage {0:?}: exactly one of remote or local_path is required")]
     Source(String),
@@ -419,6 +422,11 @@ impl SyncConfig {
         for (id, s) in &self.storage {
             if s.remote.is_some() == s.local_path.is_some() {
                 return Err(ConfigError::Source(id.clone()));
+            }
+            if let Some(remote) = &s.remote
+                && let Err(e) = crate::remote_url::RemoteUrl::parse(remote)
+            {
+                return Err(ConfigError::Remote(id.clone(), e.to_string()));
             }
             if s.poll_interval < MIN_POLL_INTERVAL {
                 return Err(ConfigError::PollInterval(id.clone()));

@@ -36,7 +36,8 @@ use crate::config::{
     BackendKind, CredentialsConfig, FetchTimeouts, StorageConfig, format_duration,
 };
 use crate::error::{ErrorClass, SyncError, chain, classify};
-use crate::redact::{redact_url, scrub};
+use crate::redact::scrub;
+use crate::remote_url::RemoteUrl;
 
 /// Name of the file, inside the bare repository, that remembers each environment's last good
 /// commit so a restart serves it at once.
@@ -177,7 +178,8 @@ impl GitSource {
             .remote
             .clone()
             .ok_or_else(|| SyncError::Local("storage has no remote".into()))?;
-        let display_url = redact_url(&url);
+        let parsed = RemoteUrl::parse(&url)?;
+        let display_url = parsed.redacted();
         let reference = Reference::from_config(cfg)?;
         let mut temp = Vec::new();
         let git_dir = match cfg.backend.kind {
@@ -206,14 +208,12 @@ impl GitSource {
         let mut ssh_log = None;
         let mut secrets = Vec::new();
         let mut url = url;
-        if let Some(pw) = url_password(&url) {
-            secrets.push(pw);
-            if url.starts_with("https://") || url.starts_with("http://") {
+        if let Some(pw) = parsed.password() {
+            secrets.push(pw.to_string());
+            if parsed.is_http() {
                 // credentials written in an http(s) URL: used as basic auth (unless configured
                 // credentials say otherwise), and never handed to gix inside the URL
-                if let Some(user) = url_user(&url) {
-                    basic = Some((user, secrets[secrets.len() - 1].clone()));
-                }
+                basic = Some((parsed.user().unwrap_or("").to_string(), pw.to_string()));
                 url = display_url.clone();
             }
         }
@@ -292,7 +292,7 @@ impl GitSource {
                     }
                     cmd.push_str(" -o StrictHostKeyChecking=yes");
                 }
-                if !url_has_user(&url) {
+                if parsed.user().is_none() {
                     // the URL's user wins; otherwise the configured one
                     cmd.push_str(&format!(" -o User={}", shell_quote(Path::new(&ssh.user))));
                 }
@@ -301,7 +301,7 @@ impl GitSource {
                 temp.push(dir);
             }
         }
-        if is_ssh_url(&url) && !matches!(creds, Some(CredentialsConfig::Ssh { .. })) {
+        if parsed.is_ssh() && !matches!(creds, Some(CredentialsConfig::Ssh { .. })) {
             // ssh without configured credentials: ssh's own keys, with the same bounds
             overrides.push(format!(
                 "core.sshCommand=ssh {}",
@@ -870,31 +870,6 @@ fn env_proxy(url: &str) -> Option<String> {
     })
 }
 
-fn url_password(url: &str) -> Option<String> {
-    let rest = &url[url.find("://")? + 3..];
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    let userinfo = &authority[..authority.rfind('@')?];
-    userinfo.split_once(':').map(|(_, p)| p.to_string())
-}
-
-fn url_user(url: &str) -> Option<String> {
-    let rest = &url[url.find("://")? + 3..];
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    let userinfo = &authority[..authority.rfind('@')?];
-    Some(userinfo.split(':').next().unwrap_or("").to_string())
-}
-
-fn url_has_user(url: &str) -> bool {
-    let authority = match url.find("://") {
-        Some(i) => {
-            let rest = &url[i + 3..];
-            &rest[..rest.find('/').unwrap_or(rest.len())]
-        }
-        None => url.split(':').next().unwrap_or(""),
-    };
-    authority.contains('@')
-}
-
 fn normalise_key(key: &str) -> String {
     let mut k = key.trim().to_string();
     k.push('\n');
@@ -921,18 +896,6 @@ fn set_mode(path: &Path, mode: u32) -> Result<(), SyncError> {
 
 fn shell_quote(p: &Path) -> String {
     format!("'{}'", p.display().to_string().replace('\'', "'\\''"))
-}
-
-/// Whether `url` goes through ssh: `ssh://`, `git+ssh://` or scp-like `[user@]host:path`.
-fn is_ssh_url(url: &str) -> bool {
-    if let Some((scheme, _)) = url.split_once("://") {
-        return scheme == "ssh" || scheme == "git+ssh" || scheme == "ssh+git";
-    }
-    match (url.find(':'), url.find('/')) {
-        (Some(colon), Some(slash)) => colon < slash,
-        (Some(_), None) => true,
-        _ => false,
-    }
 }
 
 /// ssh options for the storage's bounds: connect timeout, and keep-alives that end a session

@@ -15,10 +15,12 @@ pub mod config;
 pub mod diff;
 pub mod dir;
 pub mod error;
+pub mod followed;
 pub mod git;
 pub mod history;
 pub mod poll;
 pub mod redact;
+pub mod remote_url;
 pub mod status;
 pub mod tree;
 
@@ -28,8 +30,9 @@ pub use config::{
 };
 pub use diff::{Change, ChangeKind, Diff, ObjectKind, diff};
 pub use error::{ErrorClass, SyncError};
+pub use followed::{Followed, Origin, Push};
 pub use git::{CommitInfo, GitSource, Reference};
 pub use history::{Attempt, History, Outcome};
 pub use poll::{ChangeEvent, StartError, SyncHandle};
-pub use redact::redact_url;
+pub use remote_url::{RemoteUrl, redact_url};
 pub use status::{SyncState, SyncStatus, ValidationError};

@@ -30,6 +30,7 @@ use crate::config::{ConfigError, FetchPolicy, SyncConfig};
 use crate::diff::{Diff, diff};
 use crate::dir::DirSource;
 use crate::error::{ErrorClass, SyncError};
+use crate::followed::{Followed, Origin, Push};
 use crate::git::{CommitInfo, GitSource};
 use crate::history::{Attempt, History, Outcome};
 use crate::status::{Served, SyncStatus, rfc3339, validation_errors};
@@ -92,6 +93,8 @@ struct StorageSlot {
 
 struct Shared {
     envs: BTreeMap<String, EnvSlot>,
+    /// What each environment follows, in key order.
+    followed: Vec<Followed>,
     storages: BTreeMap<String, StorageSlot>,
     events: broadcast::Sender<ChangeEvent>,
     /// Bumped after every status change, so watchers can re-read the statuses.
@@ -199,36 +202,28 @@ impl SyncHandle {
         config.validate()?;
         let (events, _) = broadcast::channel(64);
         let (attempts, _) = broadcast::channel(256);
+        let followed = Followed::all(&config)?;
         let mut envs = BTreeMap::new();
-        for (key, e) in &config.environments {
-            let s = &config.storage[&e.storage];
-            let (enabled, repository, branch) = match (&s.remote, &s.local_path) {
-                (Some(r), _) => {
-                    let reference = crate::git::Reference::from_config(s).map_err(|error| {
-                        StartError::Open {
-                            storage: e.storage.clone(),
-                            error,
-                        }
-                    })?;
-                    (true, crate::redact::redact_url(r), reference.label())
-                }
-                (None, Some(p)) => (false, p.display().to_string(), String::new()),
-                (None, None) => (false, String::new(), String::new()),
+        for f in &followed {
+            let (key, s) = (&f.key, &config.storage[&f.storage]);
+            let (enabled, repository, branch) = match &f.origin {
+                Origin::Remote { url, reference } => (true, url.redacted(), reference.label()),
+                Origin::Directory(p) => (false, p.display().to_string(), String::new()),
             };
             let empty = Arc::new(empty_environment(key, &limits));
             let mut status = SyncStatus::new(
                 enabled,
                 repository,
                 branch,
-                e.directory.clone(),
+                f.directory.clone(),
                 s.poll_interval,
             );
             status.digest = empty.digest.clone();
             envs.insert(
                 key.clone(),
                 EnvSlot {
-                    storage: e.storage.clone(),
-                    directory: e.directory.clone(),
+                    storage: f.storage.clone(),
+                    directory: f.directory.clone(),
                     tx: watch::channel(empty).0,
                     status: Mutex::new(status),
                     history: Mutex::new(History::new(config.history_limit)),
@@ -257,6 +252,7 @@ impl SyncHandle {
             .collect();
         let shared = Arc::new(Shared {
             envs,
+            followed,
             storages,
             events,
             status_version: watch::channel(0).0,
@@ -403,9 +399,26 @@ impl SyncHandle {
         self.shared.attempts.subscribe()
     }
 
-    /// Environment keys.
-    pub fn environments(&self) -> Vec<String> {
-        self.shared.envs.keys().cloned().collect()
+    /// What each environment follows (remote, reference, directory), in key order.
+    pub fn environments(&self) -> &[Followed] {
+        &self.shared.followed
+    }
+
+    /// Environment keys, in order.
+    pub fn environment_keys(&self) -> impl Iterator<Item = &str> {
+        self.shared.envs.keys().map(String::as_str)
+    }
+
+    /// Triggers a sync of every environment that follows what `push` moved; returns their
+    /// keys (those whose trigger was taken).
+    pub fn trigger_push(&self, push: &Push<'_>) -> Vec<String> {
+        self.shared
+            .followed
+            .iter()
+            .filter(|f| f.matches_push(push))
+            .filter(|f| self.trigger(&f.key))
+            .map(|f| f.key.clone())
+            .collect()
     }
 
     /// The sync status of `key`.

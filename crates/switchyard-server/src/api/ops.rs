@@ -18,9 +18,8 @@ pub(crate) async fn health() -> Json<serde_json::Value> {
 pub(crate) async fn ready(State(state): State<AppState>) -> Response {
     let reasons: serde_json::Map<String, serde_json::Value> = state
         .sync()
-        .environments()
-        .into_iter()
-        .filter_map(|k| state.readiness(&k).err().map(|r| (k, json!(r))))
+        .environment_keys()
+        .filter_map(|k| state.readiness(k).err().map(|r| (k.to_string(), json!(r))))
         .collect();
     if reasons.is_empty() {
         (StatusCode::OK, Json(json!({"status": "READY"}))).into_response()

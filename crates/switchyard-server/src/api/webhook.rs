@@ -15,6 +15,8 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+use switchyard_sync::Push;
+
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -39,25 +41,6 @@ pub(crate) fn verify_hmac(secret: &str, body: &[u8], signature_hex: &str) -> boo
     expected.as_slice().ct_eq(&given).into()
 }
 
-/// `host/owner/repo` from an https, ssh, scp-like or file URL, lower-cased, without `.git`.
-pub(crate) fn normalize_repo(url: &str) -> String {
-    let mut s = url.trim().to_ascii_lowercase();
-    if let Some(i) = s.find("://") {
-        s = s[i + 3..].to_string();
-    } else if let Some((user_host, path)) = s.split_once(':').filter(|(h, _)| !h.contains('/')) {
-        s = format!("{user_host}/{path}");
-    }
-    if let Some(at) = s.find('@').filter(|at| s[..*at].find('/').is_none()) {
-        s = s[at + 1..].to_string();
-    }
-    if let Some((host, rest)) = s.split_once('/') {
-        let host = host.split(':').next().unwrap_or(host);
-        s = format!("{host}/{rest}");
-    }
-    let s = s.trim_end_matches('/');
-    s.strip_suffix(".git").unwrap_or(s).to_string()
-}
-
 /// Environments following the pushed repository and ref; triggers their sync.
 fn trigger_matching(
     state: &AppState,
@@ -65,33 +48,11 @@ fn trigger_matching(
     full_name: Option<&str>,
     git_ref: &str,
 ) -> Vec<String> {
-    let pushed: Vec<String> = urls
-        .iter()
-        .filter(|u| !u.is_empty())
-        .map(|u| normalize_repo(u))
-        .collect();
-    let suffix = full_name.map(|n| format!("/{}", n.to_ascii_lowercase()));
-    let mut triggered = Vec::new();
-    for env in state.environments() {
-        let Some(remote) = &env.remote else { continue };
-        let remote = normalize_repo(remote);
-        let same_repo = pushed.contains(&remote)
-            || suffix
-                .as_ref()
-                .is_some_and(|s| remote.ends_with(s.as_str()));
-        let same_ref = match (
-            git_ref.strip_prefix("refs/heads/"),
-            git_ref.strip_prefix("refs/tags/"),
-        ) {
-            (Some(branch), _) => env.branch.as_deref() == Some(branch),
-            (_, Some(tag)) => env.reference == format!("tag {tag}"),
-            _ => false,
-        };
-        if same_repo && same_ref && state.sync().trigger(&env.key) {
-            triggered.push(env.key.clone());
-        }
-    }
-    triggered
+    state.sync().trigger_push(&Push {
+        repository_urls: urls,
+        full_name,
+        git_ref,
+    })
 }
 
 fn accepted(event: &str, triggered: Vec<String>) -> Response {
@@ -245,23 +206,5 @@ mod tests {
             "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
         ));
         assert!(!verify_hmac("x", b"y", "not hex"));
-    }
-
-    #[test]
-    fn repository_urls_normalise_to_one_form() {
-        let want = "github.com/acme/flags";
-        for u in [
-            "https://github.com/acme/flags.git",
-            "https://user:token@github.com/Acme/flags",
-            "git@github.com:acme/flags.git",
-            "ssh://git@github.com:22/acme/flags.git",
-            "https://github.com/acme/flags/",
-        ] {
-            assert_eq!(normalize_repo(u), want, "{u}");
-        }
-        assert_eq!(
-            normalize_repo("file:///srv/git/flags.git"),
-            "/srv/git/flags"
-        );
     }
 }

@@ -74,7 +74,7 @@ impl Fixture {
                 .await
                 .expect("sync starts"),
         );
-        let state = AppState::new(sync.clone(), &sync_config, config);
+        let state = AppState::new(sync.clone(), config);
         Fixture { dir, state, sync }
     }
 

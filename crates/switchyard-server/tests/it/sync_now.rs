@@ -67,7 +67,7 @@ async fn a_sync_request_during_a_running_attempt_says_it_is_in_progress() {
     );
     let f = Fixture {
         dir: tempfile::tempdir().expect("tempdir"),
-        state: AppState::new(sync.clone(), &config, ServerConfig::default()),
+        state: AppState::new(sync.clone(), ServerConfig::default()),
         sync: sync.clone(),
     };
 

@@ -92,3 +92,18 @@ fn timeouts_and_flag_loss_keys() {
     );
     assert!(unknown.is_err());
 }
+
+#[test]
+fn a_remote_gix_cannot_read_is_refused() {
+    for bad in ["https://host:99999/x.git", ""] {
+        let mut cfg = SyncConfig::default();
+        cfg.storage.insert("s".into(), StorageConfig::remote(bad));
+        cfg.environments
+            .insert("e".into(), EnvironmentConfig::new("s", ""));
+        let err = cfg.validate().expect_err(bad).to_string();
+        assert!(
+            err.starts_with("storage \"s\": invalid remote URL: expected"),
+            "{bad}: {err}"
+        );
+    }
+}

@@ -96,7 +96,7 @@ pub async fn serve(
             .await
             .map_err(|e| anyhow!("{e}"))?,
     );
-    let state = AppState::new(handle.clone(), &sync, server);
+    let state = AppState::new(handle.clone(), server);
     tracing::info!(address = %local, "listening on {scheme}://{local}");
     on_listening(local);
     let serving = switchyard_server::serve(listener, state, shutdown_signal());

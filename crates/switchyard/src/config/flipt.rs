@@ -94,6 +94,7 @@ fn locate_sync_error(e: &SyncConfigError, w: &Written, root: &Node) -> Problem {
         SyncConfigError::FlagLoss(id) => at(&w.storage, id, &["max_flag_loss_percent"]),
         SyncConfigError::CaCert(id) => at(&w.storage, id, &["ca_cert_bytes"]),
         SyncConfigError::Reference(id, _) => at(&w.storage, id, &["commit", "tag"]),
+        SyncConfigError::Remote(id, _) => at(&w.storage, id, &["remote"]),
         SyncConfigError::BackendPath(id) => at(&w.storage, id, &["backend"]),
         SyncConfigError::MissingCredentials(name) => {
             let id = w

@@ -186,6 +186,13 @@ fn errors_name_file_line_column_leaf_and_fix() {
     );
     assert_eq!(
         error(
+            "storage:\n  flags:\n    remote: https://x:99999/y.git\n",
+            &[]
+        ),
+        "flipt.yml:3:5: storage.flags.remote: storage \"flags\": invalid remote URL: expected https://host/path, ssh://[user@]host[:port]/path, user@host:path, file:///path or a local path"
+    );
+    assert_eq!(
+        error(
             "storage:\n  flags:\n    remote: https://x/y.git\n    brnch: main\n",
             &[]
         ),
