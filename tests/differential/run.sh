@@ -3,8 +3,7 @@
 # @flipt-io/flipt-client-js 0.5.1 (WASM) and in the PyPI wheel flipt-client 1.4.5 (FFI).
 #
 # Usage: tests/differential/run.sh [SEED] [N]     (defaults: SEED=1, N=2000 flag sets)
-# Idempotent: npm ci only when node_modules is missing or older than package-lock.json; the venv
-# is created and pip-installed only when missing or older than requirements.txt.
+# Idempotent: deps.sh installs the engines only when missing or stale.
 # Exits non-zero if the corpus cannot be generated or either comparison reports a mismatch.
 # Ends with "differential cases: A agreed, D differed" and "N passed, M failed", where each of
 # the two engine comparisons is one test.
@@ -21,24 +20,8 @@ mkdir -p "$WORK"
 log() { printf '==> %s\n' "$*" >&2; }
 
 # --- dependencies -------------------------------------------------------------------------------
-NPM_STAMP="$HERE/node_modules/.switchyard-differential-stamp"
-if [[ ! -f "$NPM_STAMP" || "$HERE/package-lock.json" -nt "$NPM_STAMP" || "$HERE/package.json" -nt "$NPM_STAMP" ]]; then
-  log "npm ci (node_modules missing or stale)"
-  (cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error)
-  touch "$NPM_STAMP"
-fi
-
+"$HERE/deps.sh"
 VENV="$HERE/.venv"
-PIP_STAMP="$VENV/.switchyard-differential-stamp"
-if [[ ! -x "$VENV/bin/python" ]]; then
-  log "creating venv $VENV"
-  python3 -m venv "$VENV"
-fi
-if [[ ! -f "$PIP_STAMP" || "$HERE/requirements.txt" -nt "$PIP_STAMP" ]]; then
-  log "pip install -r requirements.txt"
-  "$VENV/bin/pip" install --quiet --disable-pip-version-check -r "$HERE/requirements.txt"
-  touch "$PIP_STAMP"
-fi
 
 # --- corpus -------------------------------------------------------------------------------------
 log "generating corpus: seed $SEED, $N flag sets -> ${CORPUS#"$ROOT"/}"

@@ -1,50 +1,28 @@
-//! Benchmarks of the core: variant and boolean evaluation, and building a 10,000-flag snapshot.
-//! Run with `cargo bench -p switchyard-core`.
+//! Benchmarks of the core: variant evaluation (also with JSON in and out), boolean evaluation, and
+//! building a 10,000-flag snapshot. Run with `cargo bench -p switchyard-core`.
 
 #[path = "../examples/corpus/mod.rs"]
 mod corpus;
+#[path = "inputs/variant.rs"]
+mod variant;
 
 use std::collections::HashMap;
 
 use divan::Bencher;
+use serde::Deserialize;
 use switchyard_core::{
     Environment, Limits, SourceFile, compile_environment, evaluate_boolean, evaluate_variant,
+    export,
 };
 
 fn main() {
     divan::main();
 }
 
-const FLAGS: &str = r#"
-flags:
-  - key: checkout
-    name: Checkout
-    enabled: true
-    variants: [{key: a}, {key: b}, {key: c}]
-    rules:
-      - segment: pro-eu
-        distributions:
-          - {variant: a, rollout: 34}
-          - {variant: b, rollout: 33}
-          - {variant: c, rollout: 33}
-  - key: dark
-    name: Dark
-    type: BOOLEAN_FLAG_TYPE
-    rollouts:
-      - threshold: {percentage: 50, value: true}
-segments:
-  - key: pro-eu
-    name: Pro EU
-    match_type: ALL_MATCH_TYPE
-    constraints:
-      - {type: STRING_COMPARISON_TYPE, property: plan, operator: eq, value: pro}
-      - {type: STRING_COMPARISON_TYPE, property: region, operator: prefix, value: eu-}
-"#;
-
 fn env() -> Environment {
     compile_environment(
         "default",
-        &[SourceFile::new("features.yaml", FLAGS)],
+        &[SourceFile::new("features.yaml", variant::FLAGS)],
         &Limits::default(),
     )
     .expect("valid")
@@ -54,15 +32,50 @@ fn env() -> Environment {
 #[divan::bench(sample_count = 200, sample_size = 10_000)]
 fn variant_evaluation(b: Bencher) {
     let env = env();
-    let flag = env.find_flag("default", "checkout").expect("flag");
-    let ctx: HashMap<String, String> = [
-        ("plan".to_string(), "pro".to_string()),
-        ("region".to_string(), "eu-west-1".to_string()),
-    ]
-    .into();
+    let flag = env.find_flag("default", variant::FLAG_KEY).expect("flag");
+    let ctx: HashMap<String, String> = variant::CONTEXT
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
     b.bench(|| {
-        evaluate_variant(divan::black_box(flag), divan::black_box("user-1234"), &ctx)
-            .map(|e| e.matched)
+        evaluate_variant(
+            divan::black_box(flag),
+            divan::black_box(variant::ENTITY_ID),
+            &ctx,
+        )
+        .map(|e| e.matched)
+    });
+}
+
+/// A request as Flipt's FFI engine takes it.
+#[derive(Deserialize)]
+struct FfiRequest {
+    flag_key: String,
+    entity_id: String,
+    context: HashMap<String, String>,
+}
+
+/// `variant_evaluation` with JSON in and out, as one call of Flipt's FFI engine does: the request
+/// JSON parsed, the flag found by key, evaluated, and Flipt's `VariantEvaluationResponse` in the
+/// FFI's `{"status", "result", "error_message"}` envelope serialised (fixed request id and time)
+/// and freed. Samples of 200 calls, like `benches/engine/run.sh`'s rounds of Flipt's engine (a
+/// sample of 10,000 calls would last ~20 ms and be preempted on a loaded machine).
+#[divan::bench(sample_count = 200, sample_size = 200)]
+fn variant_evaluation_json(b: Bencher) {
+    let env = env();
+    let request = variant::ffi_request();
+    b.bench(|| {
+        let req: FfiRequest = serde_json::from_str(divan::black_box(&request)).ok()?;
+        let flag = env.find_flag("default", &req.flag_key).ok()?;
+        let eval = evaluate_variant(flag, &req.entity_id, &req.context).ok()?;
+        let response =
+            export::variant_response(&req.flag_key, &eval, "", 0.0, "2026-01-01T00:00:00Z");
+        // The string is dropped inside the timed call, as the FFI's caller frees it there.
+        serde_json::to_string(
+            &serde_json::json!({ "status": "success", "result": response, "error_message": null }),
+        )
+        .ok()
+        .map(|s| s.len())
     });
 }
 
