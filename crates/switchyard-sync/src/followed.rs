@@ -20,6 +20,8 @@ pub enum Origin {
     },
     /// A plain directory (`local_path`).
     Directory(PathBuf),
+    /// Snapshots handed to the sync ([`crate::SyncHandle::fixed`]), never fetched.
+    Given,
 }
 
 /// One environment of the running sync.
@@ -92,7 +94,7 @@ impl Followed {
     pub fn remote(&self) -> Option<String> {
         match &self.origin {
             Origin::Remote { url, .. } => Some(url.redacted()),
-            Origin::Directory(_) => None,
+            Origin::Directory(_) | Origin::Given => None,
         }
     }
 
@@ -100,7 +102,7 @@ impl Followed {
     pub fn reference_label(&self) -> String {
         match &self.origin {
             Origin::Remote { reference, .. } => reference.label(),
-            Origin::Directory(_) => String::new(),
+            Origin::Directory(_) | Origin::Given => String::new(),
         }
     }
 

@@ -35,6 +35,8 @@ use crate::git::{CommitInfo, GitSource};
 use crate::history::{Attempt, History, Outcome};
 use crate::status::{Served, SyncStatus, rfc3339, validation_errors};
 
+mod fixed;
+
 /// Sent to subscribers each time an environment's served snapshot is swapped.
 #[derive(Debug, Clone)]
 pub struct ChangeEvent {
@@ -209,6 +211,7 @@ impl SyncHandle {
             let (enabled, repository, branch) = match &f.origin {
                 Origin::Remote { url, reference } => (true, url.redacted(), reference.label()),
                 Origin::Directory(p) => (false, p.display().to_string(), String::new()),
+                Origin::Given => (false, String::new(), String::new()),
             };
             let empty = Arc::new(empty_environment(key, &limits));
             let mut status = SyncStatus::new(

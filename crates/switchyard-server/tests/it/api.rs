@@ -12,8 +12,9 @@ use switchyard_server::{AuthConfig, Scope, ServerConfig, Token, WebhookSecrets};
 
 use crate::support::{FLAGS, Fixture, get, post};
 
+/// The seed-like flags served as given (no sync thread).
 async fn fixture() -> Fixture {
-    Fixture::new(ServerConfig::default()).await
+    Fixture::given(ServerConfig::default(), crate::support::FLAGS)
 }
 
 #[tokio::test]
@@ -220,7 +221,7 @@ async fn client_snapshot_etag_and_304() {
 
 #[tokio::test]
 async fn snapshot_stream_sends_ndjson_on_change() {
-    let f = fixture().await;
+    let f = Fixture::new(ServerConfig::default()).await;
     let resp = f
         .send(get(
             "/client/v2/environments/default/namespaces/default/stream",
@@ -251,7 +252,7 @@ async fn snapshot_stream_sends_ndjson_on_change() {
 
 #[tokio::test]
 async fn ofrep_single_bulk_etag_and_errors() {
-    let f = fixture().await;
+    let f = Fixture::new(ServerConfig::default()).await;
     let (s, _, v) = f
         .call(post(
             "/ofrep/v1/evaluate/flags/checkout",
@@ -384,7 +385,7 @@ const STREAM: &str = "/ofrep/v1/_stream/default/default/events";
 
 #[tokio::test]
 async fn ofrep_stream_announces_only_real_changes() {
-    let f = fixture().await;
+    let f = Fixture::new(ServerConfig::default()).await;
     let before = ns_digest(&f);
     let resp = f
         .send(with_header(get(STREAM), "accept", "text/event-stream"))
@@ -406,7 +407,7 @@ async fn ofrep_stream_announces_only_real_changes() {
 
 #[tokio::test]
 async fn ofrep_stream_reconnect_gets_a_change_it_missed() {
-    let f = fixture().await;
+    let f = Fixture::new(ServerConfig::default()).await;
     let seen = ns_digest(&f);
     // Reconnecting with the id of the current digest: nothing to announce until a change.
     let resp = f
@@ -438,7 +439,7 @@ async fn ofrep_stream_reconnect_gets_a_change_it_missed() {
 
 #[tokio::test]
 async fn sync_status_history_and_sync_now() {
-    let f = fixture().await;
+    let f = Fixture::new(ServerConfig::default()).await;
     let (s, _, v) = f.call(get("/api/v1/sync/status")).await;
     assert_eq!(s, StatusCode::OK);
     for field in [
@@ -467,20 +468,9 @@ async fn sync_status_history_and_sync_now() {
         (StatusCode::ACCEPTED, Some(true))
     );
     // An invalid change is rejected with file and line; the last good flags keep answering.
-    std::fs::write(
-        f.dir.path().join("features.yaml"),
-        FLAGS.replace("name: Checkout", "nam: Checkout"),
-    )
-    .unwrap();
-    let mut status = Value::Null;
-    for _ in 0..100 {
-        f.sync.trigger("default");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        status = f.call(get("/api/v1/sync/status")).await.2;
-        if status["syncStatus"] == "error" {
-            break;
-        }
-    }
+    f.rewrite_unchecked(&FLAGS.replace("name: Checkout", "nam: Checkout"))
+        .await;
+    let status = f.call(get("/api/v1/sync/status")).await.2;
     assert_eq!(status["syncStatus"], "error", "{status}");
     // The first error is the misspelt key with its suggestion (the core sorts it first).
     let first = &status["validationErrors"][0];
@@ -518,7 +508,7 @@ async fn sync_status_history_and_sync_now() {
 
 #[tokio::test]
 async fn sync_events_stream_statuses() {
-    let f = fixture().await;
+    let f = Fixture::new(ServerConfig::default()).await;
     let resp = f.send(get("/api/v1/sync/events")).await;
     assert_eq!(resp.headers()["content-type"], "text/event-stream");
     let mut body = resp.into_body();
@@ -717,7 +707,7 @@ async fn webhooks_verify_signatures_and_limits() {
 
 #[tokio::test]
 async fn operations_endpoints() {
-    let f = fixture().await;
+    let f = Fixture::new(ServerConfig::default()).await;
     f.call(post(
         "/evaluate/v1/variant",
         r#"{"flagKey":"checkout","entityId":"u1"}"#,
@@ -1216,7 +1206,7 @@ async fn flag_listings_are_paginated_with_flipt_limit_and_page_token() {
 
 #[tokio::test]
 async fn client_snapshot_bodies_are_shared_until_the_namespace_changes() {
-    let f = fixture().await;
+    let f = Fixture::new(ServerConfig::default()).await;
     let uri = "/client/v2/environments/default/namespaces/default/snapshot";
     async fn body(f: &Fixture, uri: &str) -> bytes::Bytes {
         let r = f.send(get(uri)).await;
@@ -1311,7 +1301,7 @@ async fn the_status_lists_the_served_snapshots_warnings() {
 
 #[tokio::test]
 async fn ofrep_bulk_pieces_follow_each_new_snapshot_of_the_namespace() {
-    let f = fixture().await;
+    let f = Fixture::new(ServerConfig::default()).await;
     let bulk = || {
         Request::post("/ofrep/v1/evaluate/flags")
             .body(Body::from(

@@ -42,7 +42,7 @@ segments:
       - {type: STRING_COMPARISON_TYPE, property: plan, operator: eq, value: pro}
 "#;
 
-/// A sync of a temporary directory plus the router state.
+/// The router state over a sync of a temporary directory, or over a given environment.
 pub struct Fixture {
     pub dir: tempfile::TempDir,
     pub state: AppState,
@@ -78,6 +78,32 @@ impl Fixture {
         Fixture { dir, state, sync }
     }
 
+    /// A fixture whose environment `default` is compiled from `flags` and handed to the server
+    /// as given: no directory, no sync thread (for tests that only read).
+    pub fn given(config: ServerConfig, flags: &str) -> Fixture {
+        let env = switchyard_core::compile_environment(
+            "default",
+            &[switchyard_core::SourceFile::new("features.yaml", flags)],
+            &Limits::default(),
+        )
+        .expect("valid flags");
+        let sync = Arc::new(SyncHandle::fixed(vec![env]));
+        let state = AppState::new(sync.clone(), config);
+        Fixture {
+            dir: tempfile::tempdir().expect("tempdir"),
+            state,
+            sync,
+        }
+    }
+
+    /// Syncs now and waits for that cycle (bounded: 10 s).
+    async fn sync_now(&self) {
+        let synced = tokio::time::timeout(Duration::from_secs(10), self.sync.sync_now("default"))
+            .await
+            .expect("a sync cycle within 10 s");
+        assert!(synced, "the fixture's environment syncs");
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Response<Body> {
         switchyard_server::app(self.state.clone())
             .oneshot(req)
@@ -100,7 +126,7 @@ impl Fixture {
         (status, headers, v)
     }
 
-    /// Rewrites the flag file and waits until the environment's digest changes.
+    /// Rewrites the flag file and syncs it in.
     pub async fn rewrite(&self, text: &str) {
         let before = self
             .sync
@@ -109,28 +135,20 @@ impl Fixture {
             .digest
             .clone();
         std::fs::write(self.dir.path().join("features.yaml"), text).expect("write");
-        for _ in 0..100 {
-            self.sync.trigger("default");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            if self.sync.environment("default").expect("env").digest != before {
-                return;
-            }
-        }
-        panic!("the new content was not served within 5 s");
+        self.sync_now().await;
+        let after = &self.sync.environment("default").expect("env").digest;
+        assert_ne!(after, &before, "the new content is served");
     }
 
-    /// Rewrites the flag file with invalid content and waits until the sync has rejected it.
+    /// Rewrites the flag file with invalid content and syncs it (it is rejected).
     pub async fn rewrite_unchecked(&self, text: &str) {
         std::fs::write(self.dir.path().join("features.yaml"), text).expect("write");
-        for _ in 0..100 {
-            self.sync.trigger("default");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            let status = self.sync.status("default").expect("status");
-            if !status.validation_errors.is_empty() {
-                return;
-            }
-        }
-        panic!("the invalid content was not rejected within 5 s");
+        self.sync_now().await;
+        let status = self.sync.status("default").expect("status");
+        assert!(
+            !status.validation_errors.is_empty(),
+            "the invalid content is rejected: {status:?}"
+        );
     }
 }
 
