@@ -33,6 +33,12 @@ pub use listener::{ServeError, serve};
 pub use state::{AppState, EnvironmentInfo};
 pub use tls::TlsError;
 
+/// A new request id, shaped like Flipt's UUID v4: random bits chosen once per process and a
+/// counter, so ids are unique without a system call per request.
+pub fn request_id() -> uuid::Uuid {
+    api::fast_uuid()
+}
+
 /// The whole HTTP service: every route behind the shared layers (request ids, CORS, panics).
 pub fn app(state: AppState) -> App {
     api::service(state)

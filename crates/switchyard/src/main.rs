@@ -4,7 +4,6 @@ mod cli;
 mod commands;
 mod config;
 mod files;
-mod timefmt;
 
 use std::process::ExitCode;
 

@@ -9,7 +9,7 @@ use switchyard_core::{Evaluation, Limits, compile_environment, evaluate, export}
 
 use crate::cli::EvaluateArgs;
 use crate::files::{Loaded, display_path, load_dir};
-use crate::timefmt::rfc3339;
+use switchyard_sync::status::rfc3339;
 
 /// Runs `evaluate`; exit code 0 on an evaluation, 1 when the files are invalid or the flag is unknown.
 pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
@@ -37,7 +37,7 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
     let result = evaluate(flag, &args.entity, &ctx);
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let now = rfc3339(SystemTime::now());
-    let request_id = request_id();
+    let request_id = switchyard_server::request_id().to_string();
     let json = match &result {
         Evaluation::Variant(v) => export::variant_response(&flag.key, v, &request_id, ms, &now),
         Evaluation::Boolean(b) => export::boolean_response(&flag.key, b, &request_id, ms, &now),
@@ -52,27 +52,4 @@ fn report(d: switchyard_core::Diagnostics, root: &std::path::Path) -> ExitCode {
         eprintln!("{x}");
     }
     ExitCode::from(1)
-}
-
-/// A UUID-shaped request id from the clock and process id (Flipt generates a UUID v4).
-fn request_id() -> String {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    h.write_u32(std::process::id());
-    let a = h.finish();
-    let b = a.rotate_left(29) ^ 0x9e37_79b9_7f4a_7c15;
-    format!(
-        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
-        a >> 32,
-        (a >> 16) & 0xffff,
-        a & 0xfff,
-        0x8000 | (b >> 48 & 0x3fff),
-        b & 0xffff_ffff_ffff
-    )
 }
