@@ -3,6 +3,7 @@
 
 mod api;
 mod edges;
+mod environments;
 mod limits;
 mod readiness;
 mod support;
