@@ -6,5 +6,6 @@ mod edges;
 mod environments;
 mod limits;
 mod readiness;
+mod stream;
 mod support;
 mod tls;
