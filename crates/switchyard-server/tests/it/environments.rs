@@ -153,7 +153,9 @@ async fn resources_list_and_get_have_flipts_shape() {
     assert_eq!(v, json!({"resources": flag_resources(), "revision": ""}));
     // the type URL may carry protobuf's prefix (one path segment: its slash escaped)
     let (_, _, w) = f
-        .call(get(&format!("{base}/type.googleapis.com%2Fflipt.core.Flag")))
+        .call(get(&format!(
+            "{base}/type.googleapis.com%2Fflipt.core.Flag"
+        )))
         .await;
     assert_eq!(w, v);
     let (s, _, v) = f.call(get(&format!("{base}/flipt.core.Segment"))).await;

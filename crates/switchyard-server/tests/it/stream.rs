@@ -195,3 +195,43 @@ async fn stream_skips_the_digest_the_client_has() {
     assert_ne!(line["result"]["digest"], current.as_str());
     assert_eq!(line["result"]["flags"][1]["enabled"], true);
 }
+
+/// The kernel's timer on the server's side of the TCP connection `server_port` ↔ `client_port`
+/// (`/proc/net/tcp`'s `tr` field: 2 is the keepalive timer).
+#[cfg(target_os = "linux")]
+fn server_side_timer(server_port: u16, client_port: u16) -> Option<String> {
+    let table = std::fs::read_to_string("/proc/net/tcp").expect("/proc/net/tcp");
+    let port = |addr: &str| u16::from_str_radix(addr.rsplit(':').next()?, 16).ok();
+    table.lines().skip(1).find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let (local, remote, timer) = (fields.get(1)?, fields.get(2)?, fields.get(5)?);
+        (port(local)? == server_port && port(remote)? == client_port)
+            .then(|| timer.split(':').next().unwrap_or_default().to_string())
+    })
+}
+
+/// A quiet stream writes nothing between changes, so a client that vanished is found by TCP
+/// keepalive, which every accepted connection has.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn stream_connections_have_tcp_keepalive() {
+    use std::io::{Read, Write};
+    let server = Running::start(ServerConfig::default()).await;
+    let addr = server.addr;
+    let timer = tokio::task::spawn_blocking(move || {
+        let mut s = std::net::TcpStream::connect(addr).expect("connect");
+        write!(s, "GET {STREAM} HTTP/1.1\r\nHost: x\r\n\r\n").expect("request");
+        // the response head has arrived: the server has accepted and configured the socket
+        let mut head = [0u8; 12];
+        s.read_exact(&mut head).expect("head");
+        assert_eq!(&head, b"HTTP/1.1 200");
+        let port = s.local_addr().expect("addr").port();
+        let timer = server_side_timer(addr.port(), port);
+        drop(s);
+        timer
+    })
+    .await
+    .expect("client");
+    assert_eq!(timer.as_deref(), Some("02"), "keepalive timer");
+    server.stop().await.expect("stops");
+}
