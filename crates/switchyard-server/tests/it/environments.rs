@@ -357,3 +357,39 @@ async fn the_real_server_answers_reads_with_the_commit_and_writes_with_501() {
     );
     server.stop().await.expect("stops");
 }
+
+/// Before a valid snapshot is served every read says why (503, code 14, `Retry-After`), as the
+/// evaluation APIs do; writes still say read-only.
+#[tokio::test]
+async fn reads_before_a_valid_snapshot_are_503_with_the_reason() {
+    let broken = "version: \"1.4\"\nnamespace: default\nflags:\n  - key: dark\n    name: Dark\n    type: BOOLEAN_FLAG_TYPE\n    enabled: maybe\n";
+    let f = Fixture::with_flags(ServerConfig::default(), broken).await;
+    let base = "/api/v2/environments/default/namespaces";
+    for uri in [
+        base.to_string(),
+        format!("{base}/default"),
+        format!("{base}/default/resources/flipt.core.Flag"),
+        format!("{base}/default/resources/flipt.core.Flag/dark"),
+    ] {
+        let (s, h, v) = f.call(get(&uri)).await;
+        assert_eq!(s, StatusCode::SERVICE_UNAVAILABLE, "{uri}: {v}");
+        assert_eq!(h["retry-after"], "5", "{uri}");
+        assert_eq!(v["code"], 14, "{uri}: {v}");
+        let m = v["message"].as_str().unwrap_or_default();
+        assert!(
+            m.starts_with("environment \"default\" has no valid snapshot yet")
+                && m.contains("features.yaml"),
+            "{uri}: {m}"
+        );
+    }
+    let (s, _, v) = f.call(get("/api/v2/environments/default/branches")).await;
+    assert_eq!((s, v), (StatusCode::OK, json!({"branches": []})));
+    let (s, _, v) = f.call(request(Method::POST, base, r#"{"key":"x"}"#)).await;
+    assert_eq!(
+        (s, v),
+        (
+            StatusCode::NOT_IMPLEMENTED,
+            read_only("create namespace", "")
+        )
+    );
+}
