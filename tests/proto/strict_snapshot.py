@@ -104,6 +104,33 @@ def compile_proto(out_dir):
     return importlib.import_module("evaluationv2_pb2")
 
 
+def compile_environments(out_dir):
+    """Flipt v2.11.0's environments API messages: `rpc/v2/environments/environments.proto` and the
+    `rpc/flipt/core/core.proto` it imports (paths in $FLIPT_ENVIRONMENTS_PROTO and
+    $FLIPT_CORE_PROTO), annotations and service stripped; None when either is not given."""
+    env_path, core_path = os.environ.get("FLIPT_ENVIRONMENTS_PROTO"), os.environ.get("FLIPT_CORE_PROTO")
+    if not (env_path and core_path and os.path.isfile(env_path) and os.path.isfile(core_path)):
+        return None
+    with open(env_path, encoding="utf-8") as f:
+        text = f.read()
+    text = re.sub(r'^import "(gnostic|google/api)/[^"]+";\n', "", text, flags=re.M)
+    text = re.sub(r"^service \w+ \{.*?^\}\n", "", text, flags=re.M | re.S)
+    os.makedirs(os.path.join(out_dir, "core"), exist_ok=True)
+    env_src, core_src = os.path.join(out_dir, "environments.proto"), os.path.join(out_dir, "core", "core.proto")
+    with open(env_src, "w", encoding="utf-8") as f:
+        f.write(text)
+    with open(core_path, encoding="utf-8") as f, open(core_src, "w", encoding="utf-8") as g:
+        g.write(f.read())
+    include = os.path.join(os.path.dirname(protoc.__file__), "_proto")
+    rc = protoc.main(["protoc", f"-I{out_dir}", f"-I{include}", f"--python_out={out_dir}", env_src, core_src])
+    if rc != 0:
+        raise SystemExit(f"protoc failed ({rc})")
+    if out_dir not in sys.path:
+        sys.path.insert(0, out_dir)
+    importlib.import_module("core.core_pb2")  # the Any payloads' types
+    return importlib.import_module("environments_pb2")
+
+
 def git(repo, *args):
     subprocess.run(["git", "-C", repo, *args], check=True, capture_output=True,
                    env={**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
@@ -279,6 +306,32 @@ def main():
                 check("control: an unknown field is refused", [] if "description" in str(e) else [str(e)])
             except (KeyError, IndexError, TypeError) as e:
                 check("control: an unknown field is refused", [f"no snapshot to alter: {e}"])
+
+            # Flipt v2's environments API: every read decodes strictly and has exactly the fields.
+            envpb = compile_environments(os.path.join(tmp, "gen"))
+            if envpb is None:
+                print("proto-strict: environments API skipped: set FLIPT_ENVIRONMENTS_PROTO and FLIPT_CORE_PROTO")
+            else:
+                ns = "/api/v2/environments/default/namespaces"
+                for path, cls in [("/api/v2/environments", envpb.ListEnvironmentsResponse),
+                                  (ns, envpb.ListNamespacesResponse),
+                                  (ns + "/default", envpb.NamespaceResponse),
+                                  (ns + "/default/resources/flipt.core.Flag", envpb.ListResourcesResponse),
+                                  (ns + "/default/resources/flipt.core.Segment", envpb.ListResourcesResponse),
+                                  (ns + "/default/resources/flipt.core.Flag/checkout", envpb.ResourceResponse),
+                                  (ns + "/default/resources/flipt.core.Flag/dark-mode", envpb.ResourceResponse),
+                                  (ns + "/default/resources/flipt.core.Segment/pro", envpb.ResourceResponse),
+                                  ("/api/v2/environments/default/branches", envpb.ListEnvironmentBranchesResponse)]:
+                    status, body = get(url + path)
+                    msg = cls()
+                    try:
+                        json_format.Parse(body, msg)  # strict, the Any payloads included
+                    except json_format.ParseError as e:
+                        check(f"{path}: strict decode", [str(e)])
+                        continue
+                    back = json_format.MessageToDict(msg, always_print_fields_with_no_presence=True)
+                    check(f"{path}: strict decode, exactly the proto's fields",
+                          ([] if status == 200 else [f"status {status}"]) + same(json.loads(body), back))
         finally:
             proc.kill()
             proc.wait(timeout=10)

@@ -1,4 +1,5 @@
-//! Export of a compiled namespace: Flipt's client-snapshot JSON, and Flipt's declarative format.
+//! Export of a compiled namespace: Flipt's client-snapshot JSON, Flipt's declarative format, and
+//! the environments API's flag and segment resources (`resource`).
 //!
 //! The client snapshot is what Flipt serves at `/internal/v1/evaluation/snapshot/namespace/{ns}`
 //! and `/client/v2/.../snapshot` (reference §4.4) and what Flipt's SDK engine deserialises: every
@@ -7,6 +8,8 @@
 //! variant without attachment carries the string `"null"`, as Flipt writes it. It has exactly
 //! the fields of Flipt v2's `EvaluationNamespaceSnapshot` proto (`rpc/v2/evaluation/evaluationv2.proto`)
 //! and no others, so protojson's strict decoder accepts it (`tests/proto` checks that).
+
+mod resource;
 
 use std::io;
 use std::sync::Arc;
@@ -18,6 +21,8 @@ use sha1::{Digest, Sha1};
 
 use crate::constraint::Constraint;
 use crate::snapshot::{Flag, Namespace, Rollout, RolloutKind, Rule, Segment, SegmentOperator};
+
+pub use resource::{FLAG_TYPE, SEGMENT_TYPE, write_flag_resource, write_segment_resource};
 
 /// A float32 as protojson prints it: shortest form, integers without a fraction.
 #[derive(Serialize)]

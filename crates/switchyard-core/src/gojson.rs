@@ -29,6 +29,29 @@ pub(crate) fn marshal(v: &Value, enc: GoEncoder) -> String {
     out
 }
 
+/// The object `map` as the Go encoder writes it (a `structpb.Struct`, for instance), without
+/// copying it into a `Value`.
+pub(crate) fn marshal_object(map: &serde_json::Map<String, Value>, enc: GoEncoder) -> String {
+    let mut out = String::new();
+    write_object(&mut out, map, enc);
+    out
+}
+
+fn write_object(out: &mut String, map: &serde_json::Map<String, Value>, enc: GoEncoder) {
+    let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+    entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    out.push('{');
+    for (i, (k, item)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(out, k, enc);
+        out.push(':');
+        write_value(out, item, enc);
+    }
+    out.push('}');
+}
+
 fn write_value(out: &mut String, v: &Value, enc: GoEncoder) {
     match v {
         Value::Null => out.push_str("null"),
@@ -45,20 +68,7 @@ fn write_value(out: &mut String, v: &Value, enc: GoEncoder) {
             }
             out.push(']');
         }
-        Value::Object(map) => {
-            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
-            out.push('{');
-            for (i, (k, item)) in entries.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_string(out, k, enc);
-                out.push(':');
-                write_value(out, item, enc);
-            }
-            out.push('}');
-        }
+        Value::Object(map) => write_object(out, map, enc),
     }
 }
 

@@ -37,8 +37,68 @@ fn sse(summary: &str, tag: &str, params: Value) -> Value {
            "responses": {"200": {"description": "server-sent events", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}})
 }
 
+/// 501: Switchyard is read-only; the change goes through Git.
+fn read_only(summary: &str) -> Value {
+    json!({"summary": format!("{summary}: 501, Switchyard is read-only (commit to the Git repository instead)"), "tags": ["environments"],
+           "responses": {"501": {"$ref": "#/components/responses/Error"}}})
+}
+
+/// Flipt v2's environments API (`environments.proto`): the reads, and the writes that answer 501.
+fn environments_paths() -> Value {
+    let env = || path("env");
+    json!({
+        "/api/v2/environments/{env}/namespaces": {
+            "get": op("List namespaces (Flipt's ListNamespacesResponse)", "environments", None, ok("V2NamespaceList"), json!([env()])),
+            "post": read_only("Create namespace"), "put": read_only("Update namespace")},
+        "/api/v2/environments/{env}/namespaces/{ns}": {
+            "get": op("Get a namespace (Flipt's NamespaceResponse)", "environments", None, ok("V2NamespaceResponse"), json!([env(), path("ns")])),
+            "delete": read_only("Delete namespace")},
+        "/api/v2/environments/{env}/namespaces/{ns}/resources": {
+            "post": read_only("Create resource"), "put": read_only("Update resource")},
+        "/api/v2/environments/{env}/namespaces/{ns}/resources/{type_url}": {
+            "get": op("List the flags (flipt.core.Flag) or segments (flipt.core.Segment) of a namespace", "environments", None, ok("ResourceList"), json!([env(), path("ns"), path("type_url")]))},
+        "/api/v2/environments/{env}/namespaces/{ns}/resources/{type_url}/{key}": {
+            "get": op("Get a flag or segment", "environments", None, ok("ResourceResponse"), json!([env(), path("ns"), path("type_url"), path("key")])),
+            "delete": read_only("Delete resource")},
+        "/api/v2/environments/{env}/branches": {
+            "get": op("List branch environments (none: Switchyard serves no branches)", "environments", None, ok("BranchList"), json!([env()])),
+            "post": read_only("Create branch environment")},
+        "/api/v2/environments/{env}/branches/{key}": {
+            "post": read_only("Propose environment"), "delete": read_only("Delete branch environment")}
+    })
+}
+
+/// The schemas of the environments API.
+fn environments_schemas() -> Value {
+    let namespace = json!({"type": "object", "properties": {"key": {"type": "string"}, "name": {"type": "string"}, "description": {"type": "string"}, "protected": {"type": "boolean"}}});
+    let resource = json!({"type": "object", "properties": {"namespaceKey": {"type": "string"}, "key": {"type": "string"},
+        "payload": {"type": "object", "description": "protobuf Any: {\"@type\": \"flipt.core.Flag\" | \"flipt.core.Segment\", ...fields}"}}});
+    json!({
+        "V2NamespaceList": {"type": "object", "properties": {"items": {"type": "array", "items": namespace}, "revision": {"type": "string"}}},
+        "V2NamespaceResponse": {"type": "object", "properties": {"namespace": namespace, "revision": {"type": "string"}}},
+        "ResourceList": {"type": "object", "properties": {"resources": {"type": "array", "items": resource}, "revision": {"type": "string"}}},
+        "ResourceResponse": {"type": "object", "properties": {"resource": resource, "revision": {"type": "string"}}},
+        "BranchList": {"type": "object", "properties": {"branches": {"type": "array", "items": {"type": "object"}}}}
+    })
+}
+
 /// The document.
 pub(crate) fn document() -> Value {
+    let mut doc = base_document();
+    if let (Some(paths), Value::Object(more)) = (doc["paths"].as_object_mut(), environments_paths())
+    {
+        paths.extend(more);
+    }
+    if let (Some(schemas), Value::Object(more)) = (
+        doc["components"]["schemas"].as_object_mut(),
+        environments_schemas(),
+    ) {
+        schemas.extend(more);
+    }
+    doc
+}
+
+fn base_document() -> Value {
     let str_map = json!({"type": "object", "additionalProperties": {"type": "string"}});
     json!({
         "openapi": "3.1.0",
@@ -55,7 +115,7 @@ pub(crate) fn document() -> Value {
             "/internal/v1/evaluation/snapshot/namespace/{ns}": {"get": op("Flipt client snapshot of a namespace (ETag, If-None-Match, 304)", "client", None, ok("EvaluationNamespaceSnapshot"), json!([path("ns"), env_header()]))},
             "/client/v2/environments/{env}/namespaces/{ns}/snapshot": {"get": op("Flipt client snapshot of a namespace", "client", None, ok("EvaluationNamespaceSnapshot"), json!([path("env"), path("ns")]))},
             "/client/v2/environments/{env}/namespaces/{ns}/stream": {"get": {"summary": "Snapshot stream: NDJSON {\"result\": snapshot}, or SSE refetchEvaluation with Accept: text/event-stream", "tags": ["client"],
-                "parameters": [path("env"), path("ns")], "responses": {"200": {"description": "stream", "content": {"application/json": {"schema": {"type": "string"}}, "text/event-stream": {"schema": {"type": "string"}}}}}}},
+                "parameters": [path("env"), path("ns"), {"name": "digest", "in": "query", "schema": {"type": "string"}, "description": "the 40-character digest the client has: not sent again"}], "responses": {"200": {"description": "stream", "content": {"application/json": {"schema": {"type": "string"}}, "text/event-stream": {"schema": {"type": "string"}}}}}}},
             "/api/v1/namespaces/{ns}/flags": {"get": op("List the flags of a namespace", "flags", None, ok("FlagList"), json!([path("ns"), env_header()]))},
             "/api/v2/environments": {"get": op("List environments", "flags", None, ok("EnvironmentList"), json!([]))},
             "/api/v1/environments/{env}/namespaces": {"get": op("List the namespaces of an environment", "flags", None, ok("NamespaceList"), json!([path("env")]))},

@@ -297,3 +297,100 @@ fn client_snapshot_writer_writes_the_bytes_of_the_tree() {
         assert!(namespaces > 0, "{name}: no namespace");
     }
 }
+
+/// One resource of the environments API as text.
+fn resource(write: impl FnOnce(&mut Vec<u8>)) -> String {
+    let mut out = Vec::new();
+    write(&mut out);
+    let text = String::from_utf8(out).expect("utf-8");
+    serde_json::from_str::<Value>(&text).expect("a resource is one JSON value");
+    text
+}
+
+#[test]
+fn flag_and_segment_resources_are_flipt_core_payloads_in_protojson() {
+    let env = compile(&[("production/features.yaml", EXAMPLE)]).unwrap();
+    let ns = env.namespace("production").unwrap();
+    let checkout = ns.flag("new-checkout").unwrap();
+    assert_eq!(
+        resource(|o| export::write_flag_resource(o, "production", checkout)),
+        concat!(
+            r#"{"namespaceKey":"production","key":"new-checkout","payload":{"@type":"flipt.core.Flag","#,
+            r#""key":"new-checkout","type":"VARIANT_FLAG_TYPE","name":"New checkout","description":"","enabled":true,"#,
+            r#""variants":[{"key":"control","name":"","description":""},"#,
+            r#"{"key":"treatment","name":"","description":"","attachment":{"color":"blue"}}],"#,
+            r#""rules":[{"segmentOperator":"OR_SEGMENT_OPERATOR","segments":["beta","staff"],"#,
+            r#""distributions":[{"variant":"treatment","rollout":50},{"variant":"control","rollout":50}]}],"#,
+            r#""rollouts":[],"defaultVariant":"control","metadata":{"owner":"payments"}}}"#
+        )
+    );
+    let dark = ns.flag("dark-mode").unwrap();
+    assert_eq!(
+        resource(|o| export::write_flag_resource(o, "production", dark)),
+        concat!(
+            r#"{"namespaceKey":"production","key":"dark-mode","payload":{"@type":"flipt.core.Flag","#,
+            r#""key":"dark-mode","type":"BOOLEAN_FLAG_TYPE","name":"Dark mode","description":"","enabled":false,"#,
+            r#""variants":[],"rules":[],"rollouts":["#,
+            r#"{"type":"SEGMENT_ROLLOUT_TYPE","description":"","segment":{"value":true,"segments":["staff"],"segmentOperator":"OR_SEGMENT_OPERATOR"}},"#,
+            r#"{"type":"THRESHOLD_ROLLOUT_TYPE","description":"","threshold":{"percentage":10.5,"value":true}}]}}"#
+        )
+    );
+    let beta = ns.segment("beta").unwrap();
+    assert_eq!(
+        resource(|o| export::write_segment_resource(o, "production", beta)),
+        concat!(
+            r#"{"namespaceKey":"production","key":"beta","payload":{"@type":"flipt.core.Segment","#,
+            r#""key":"beta","matchType":"ANY_MATCH_TYPE","name":"Beta","description":"","#,
+            r#""constraints":[{"type":"STRING_COMPARISON_TYPE","property":"plan","operator":"isoneof","#,
+            r#""value":"[\"pro\",\"enterprise\"]","description":""}]}}"#
+        )
+    );
+}
+
+#[test]
+fn resource_numbers_and_text_are_written_as_structpb_and_protojson_write_them() {
+    let env = compile(&[(
+        "features.yaml",
+        r#"version: "1.4"
+namespace: default
+flags:
+  - key: f
+    name: "F <&> \"q\""
+    description: "line\nbreak"
+    enabled: true
+    metadata: { z: 1, a: [2.50, true], m: { y: null, b: "x" } }
+    variants:
+      - { key: v, name: V, description: D, attachment: { n: 1.0, big: 12345678901234567890, s: "<>" } }
+    rules:
+      - segment: { keys: [s1], operator: AND_SEGMENT_OPERATOR }
+        distributions: [ { variant: v, rollout: 33.3 } ]
+segments:
+  - key: s1
+    name: S1
+    description: only
+    match_type: ALL_MATCH_TYPE
+    constraints:
+      - { type: NUMBER_COMPARISON_TYPE, property: n, operator: gte, value: "3", description: three }
+"#,
+    )])
+    .unwrap();
+    let ns = env.namespace("default").unwrap();
+    assert_eq!(
+        resource(|o| export::write_flag_resource(o, "default", ns.flag("f").unwrap())),
+        concat!(
+            r#"{"namespaceKey":"default","key":"f","payload":{"@type":"flipt.core.Flag","#,
+            r#""key":"f","type":"VARIANT_FLAG_TYPE","name":"F <&> \"q\"","description":"line\nbreak","enabled":true,"#,
+            r#""variants":[{"key":"v","name":"V","description":"D","attachment":{"big":12345678901234567000,"n":1,"s":"<>"}}],"#,
+            r#""rules":[{"segmentOperator":"AND_SEGMENT_OPERATOR","segments":["s1"],"distributions":[{"variant":"v","rollout":33.3}]}],"#,
+            r#""rollouts":[],"metadata":{"a":[2.5,true],"m":{"b":"x","y":null},"z":1}}}"#
+        )
+    );
+    assert_eq!(
+        resource(|o| export::write_segment_resource(o, "default", ns.segment("s1").unwrap())),
+        concat!(
+            r#"{"namespaceKey":"default","key":"s1","payload":{"@type":"flipt.core.Segment","#,
+            r#""key":"s1","matchType":"ALL_MATCH_TYPE","name":"S1","description":"only","#,
+            r#""constraints":[{"type":"NUMBER_COMPARISON_TYPE","property":"n","operator":"gte","value":"3","description":"three"}]}}"#
+        )
+    );
+}

@@ -121,16 +121,21 @@ pub(crate) async fn list_flags(
         .into_response())
 }
 
-/// `GET /api/v2/environments`.
+/// `GET /api/v2/environments`, in the shape of Flipt's `ListEnvironmentsResponse`: the optional
+/// `directory` and `remote` only when set.
 pub(crate) async fn environments(State(state): State<AppState>) -> Json<Value> {
     let list: Vec<Value> = state
         .environments()
         .iter()
         .map(|e| {
-            json!({
-                "key": e.key, "name": e.key, "default": e.default,
-                "configuration": {"ref": e.reference, "directory": e.directory, "remote": e.remote.clone().unwrap_or_default(), "storage": e.storage},
-            })
+            let mut configuration = json!({"ref": e.reference});
+            if !e.directory.is_empty() {
+                configuration["directory"] = json!(e.directory);
+            }
+            if let Some(remote) = &e.remote {
+                configuration["remote"] = json!(remote);
+            }
+            json!({"key": e.key, "name": e.key, "default": e.default, "configuration": configuration})
         })
         .collect();
     Json(json!({"environments": list}))

@@ -1,6 +1,7 @@
 //! The router: one module per API family, assembled with the shared layers (request ids, CORS,
 //! body limits, panic catching, tracing).
 
+mod environments;
 mod evaluate;
 mod flags;
 mod ofrep;
@@ -109,6 +110,44 @@ async fn method_not_allowed(method: Method) -> ApiError {
     }
 }
 
+/// Flipt v2's environments API below `/api/v2/environments/{env}`: reads, and writes that say
+/// Switchyard is read-only.
+fn environments_api() -> Router<AppState> {
+    use environments as e;
+    const ENV: &str = "/api/v2/environments/{env}";
+    Router::new()
+        .route(
+            &format!("{ENV}/namespaces"),
+            get(e::list_namespaces)
+                .post(e::create_namespace)
+                .put(e::update_namespace),
+        )
+        .route(
+            &format!("{ENV}/namespaces/{{ns}}"),
+            get(e::get_namespace).delete(e::delete_namespace),
+        )
+        .route(
+            &format!("{ENV}/namespaces/{{ns}}/resources"),
+            post(e::create_resource).put(e::update_resource),
+        )
+        .route(
+            &format!("{ENV}/namespaces/{{ns}}/resources/{{type_url}}"),
+            get(e::list_resources),
+        )
+        .route(
+            &format!("{ENV}/namespaces/{{ns}}/resources/{{type_url}}/{{key}}"),
+            get(e::get_resource).delete(e::delete_resource),
+        )
+        .route(
+            &format!("{ENV}/branches"),
+            get(e::list_branches).post(e::create_branch),
+        )
+        .route(
+            &format!("{ENV}/branches/{{key}}"),
+            post(e::propose).delete(e::delete_branch),
+        )
+}
+
 /// All routes, with their per-group guards and body limits.
 pub(crate) fn router(state: AppState) -> Router {
     let evaluation = Router::new()
@@ -146,6 +185,7 @@ pub(crate) fn router(state: AppState) -> Router {
     let read = Router::new()
         .route("/api/v1/namespaces/{ns}/flags", get(flags::list_flags))
         .route("/api/v2/environments", get(flags::environments))
+        .merge(environments_api())
         .route(
             "/api/v1/environments/{env}/namespaces",
             get(flags::namespaces),

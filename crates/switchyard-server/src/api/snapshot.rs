@@ -2,7 +2,10 @@
 //! and 304, and the stream of snapshots (NDJSON `{"result": …}`, or SSE `refetchEvaluation`).
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use std::collections::HashMap;
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -66,12 +69,32 @@ pub(crate) async fn v2(
     snapshot_response(&state, &env, &ns, &headers).await
 }
 
-/// `GET /client/v2/environments/{env}/namespaces/{ns}/stream`.
+/// The `digest` a stream client says it has (`?digest=`): absent or empty, or 40 characters, as
+/// Flipt checks it (`EvaluationSnapshotNamespaceStream`).
+fn client_digest(query: &HashMap<String, String>) -> Result<Option<String>, ApiError> {
+    match query.get("digest").filter(|d| !d.is_empty()) {
+        None => Ok(None),
+        Some(d) if d.chars().count() == 40 => Ok(Some(d.clone())),
+        Some(_) => Err(ApiError::invalid(
+            "invalid field digest: must be a 40-character string",
+        )),
+    }
+}
+
+/// `GET /client/v2/environments/{env}/namespaces/{ns}/stream[?digest=D]`: the namespace's
+/// snapshot now (unless its digest is `D`) and after every change of it, skipping a digest equal
+/// to the last one sent and a namespace that is absent, as Flipt's publisher does. The body is
+/// pulled by the connection, one message at a time, from a `watch` that keeps only the newest
+/// environment: a slow reader holds no queue, and one that stops reading is closed by the
+/// connection's blocked-write timeout.
 pub(crate) async fn stream(
     State(state): State<AppState>,
     Path((env_key, ns)): Path<(String, String)>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let Query(query) = query.map_err(|e| ApiError::invalid(e.body_text()))?;
+    let mut last = client_digest(&query)?;
     let rx = state
         .sync()
         .watch(&env_key)
@@ -80,10 +103,18 @@ pub(crate) async fn stream(
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|a| a.contains("text/event-stream"));
+    // Flipt sends a snapshot only when its digest differs from the last one sent.
+    let mut is_new = move |digest: &str| {
+        let new = !digest.is_empty() && last.as_deref() != Some(digest);
+        if new {
+            last = Some(digest.to_string());
+        }
+        new
+    };
     let changes = namespace_changes(state.clone(), rx, ns.clone(), false);
     if sse {
         let events = changes
-            .filter(|d| std::future::ready(!d.is_empty()))
+            .filter(move |digest| std::future::ready(is_new(digest)))
             .map(|digest| {
                 Ok::<_, std::convert::Infallible>(
                     Event::default()
@@ -95,26 +126,33 @@ pub(crate) async fn stream(
             .keep_alive(KeepAlive::default())
             .into_response());
     }
-    let lines = changes.filter_map(move |digest| {
-        let state = state.clone();
-        let (env_key, ns) = (env_key.clone(), ns.clone());
-        async move {
-            if digest.is_empty() {
-                return None;
+    // The body is that of the environment served when the change is read, which may be newer
+    // than the digest announced: the digest it carries is the one compared.
+    let lines = changes
+        .filter_map(move |_| {
+            let state = state.clone();
+            let (env_key, ns) = (env_key.clone(), ns.clone());
+            async move {
+                let env = state.sync().environment(&env_key)?;
+                let digest = env.namespace(&ns)?.digest.clone();
+                let body = state
+                    .bodies()
+                    .client_snapshot(&env_key, &env, &ns)
+                    .await
+                    .ok()?;
+                Some((digest, body))
             }
-            let env = state.sync().environment(&env_key)?;
-            let body = state
-                .bodies()
-                .client_snapshot(&env_key, &env, &ns)
-                .await
-                .ok()?;
-            let mut line = Vec::with_capacity(body.len() + 12);
-            line.extend_from_slice(b"{\"result\":");
-            line.extend_from_slice(&body);
-            line.extend_from_slice(b"}\n");
-            Some(Ok::<_, std::convert::Infallible>(bytes::Bytes::from(line)))
-        }
-    });
+        })
+        .filter_map(move |(digest, body)| {
+            let line = is_new(&digest).then(|| {
+                let mut line = Vec::with_capacity(body.len() + 12);
+                line.extend_from_slice(b"{\"result\":");
+                line.extend_from_slice(&body);
+                line.extend_from_slice(b"}\n");
+                Ok::<_, std::convert::Infallible>(bytes::Bytes::from(line))
+            });
+            std::future::ready(line)
+        });
     Ok((
         [(header::CONTENT_TYPE, "application/json")],
         Body::from_stream(lines),

@@ -3,8 +3,10 @@
 
 mod api;
 mod edges;
+mod environments;
 mod limits;
 mod readiness;
+mod stream;
 mod support;
 mod sync_now;
 mod tls;

@@ -60,6 +60,27 @@ impl Fixture {
         std::fs::write(dir.path().join("features.yaml"), flags).expect("write");
         let mut storage = StorageConfig::local_directory(dir.path());
         storage.poll_interval = Duration::from_secs(1);
+        Fixture::start(dir, storage, config).await
+    }
+
+    /// A fixture following branch `main` of a real Git repository (a `file://` remote, the
+    /// fixture's directory) whose first commit holds `flags` as `features.yaml`.
+    pub async fn with_git(config: ServerConfig, flags: &str) -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        git(dir.path(), &["init", "-q", "-b", "main"]);
+        std::fs::write(dir.path().join("features.yaml"), flags).expect("write");
+        git(dir.path(), &["add", "-A"]);
+        git(dir.path(), &["commit", "-q", "-m", "first flags"]);
+        let mut storage = StorageConfig::remote(format!("file://{}", dir.path().display()));
+        storage.poll_interval = Duration::from_secs(1);
+        Fixture::start(dir, storage, config).await
+    }
+
+    async fn start(
+        dir: tempfile::TempDir,
+        storage: StorageConfig,
+        config: ServerConfig,
+    ) -> Fixture {
         let mut sync_config = SyncConfig::default();
         sync_config.storage.insert("default".into(), storage);
         sync_config.environments.insert(
@@ -102,6 +123,26 @@ impl Fixture {
             .await
             .expect("a sync cycle within 10 s");
         assert!(synced, "the fixture's environment syncs");
+    }
+
+    /// Writes `files` (path below the directory, text) and, for a Git fixture, commits them;
+    /// then asks the sync to look now. Returns the commit (empty for a plain directory).
+    pub fn change(&self, files: &[(&str, &str)]) -> String {
+        for (path, text) in files {
+            let path = self.dir.path().join(path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent).expect("mkdir");
+            }
+            std::fs::write(path, text).expect("write");
+        }
+        let mut sha = String::new();
+        if self.dir.path().join(".git").exists() {
+            git(self.dir.path(), &["add", "-A"]);
+            git(self.dir.path(), &["commit", "-q", "-m", "change flags"]);
+            sha = git(self.dir.path(), &["rev-parse", "HEAD"]);
+        }
+        self.sync.trigger("default");
+        sha
     }
 
     pub async fn send(&self, req: Request<Body>) -> Response<Body> {
@@ -152,6 +193,25 @@ impl Fixture {
     }
 }
 
+/// Runs `git` in `dir` (a fixed author, no user configuration read) and returns its trimmed
+/// output; panics with its error output when it fails.
+pub fn git(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .args(["-c", "user.name=Test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
 pub fn post(uri: &str, body: &str) -> Request<Body> {
     Request::post(uri)
         .header("content-type", "application/json")
@@ -174,7 +234,11 @@ pub struct Running {
 impl Running {
     /// Starts a fixture with `config` and serves it on 127.0.0.1 (any port).
     pub async fn start(config: ServerConfig) -> Running {
-        let fixture = Fixture::new(config).await;
+        Running::serve(Fixture::new(config).await).await
+    }
+
+    /// Serves `fixture` on 127.0.0.1 (any port).
+    pub async fn serve(fixture: Fixture) -> Running {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
