@@ -16,6 +16,7 @@ pub mod config;
 mod conn;
 mod dashboard;
 mod error;
+mod go_json;
 mod listener;
 mod metrics;
 mod ofrep_pieces;

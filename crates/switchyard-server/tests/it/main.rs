@@ -4,6 +4,7 @@
 mod api;
 mod edges;
 mod limits;
+mod parity;
 mod readiness;
 mod support;
 mod tls;

@@ -56,6 +56,11 @@ impl Fixture {
 
     /// A fixture whose directory starts with `flags` as its only flag file.
     pub async fn with_flags(config: ServerConfig, flags: &str) -> Fixture {
+        Fixture::with_environment(config, flags, "default").await
+    }
+
+    /// A fixture serving `flags` as the (default) environment `env_key`.
+    pub async fn with_environment(config: ServerConfig, flags: &str, env_key: &str) -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("features.yaml"), flags).expect("write");
         let mut storage = StorageConfig::local_directory(dir.path());
@@ -63,7 +68,7 @@ impl Fixture {
         let mut sync_config = SyncConfig::default();
         sync_config.storage.insert("default".into(), storage);
         sync_config.environments.insert(
-            "default".into(),
+            env_key.into(),
             EnvironmentConfig {
                 default: true,
                 ..EnvironmentConfig::new("default", "")
