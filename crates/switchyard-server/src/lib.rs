@@ -25,6 +25,7 @@ mod readiness;
 mod state;
 mod time;
 pub mod tls;
+mod xxh64;
 
 pub use config::{
     AuthConfig, ConfigError, ConnectionLimits, Scope, ServerConfig, TlsConfig, Token,

@@ -3,14 +3,15 @@
 //! metadata, the event-stream tail), built once per (environment, namespace, digest) and shared.
 //! A bulk request evaluates each flag and concatenates pieces into one buffer, hashing the ETag
 //! over the same bytes as it writes them. As in Flipt's `OFREPFlagEvaluationBulk`, a bulk answer
-//! without a `flags` selection lists the flags sorted by key, and the ETag is `W/"%08x"` of a
-//! 64-bit hash (Switchyard's covers the metadata and the snapshot too, not only keys and
+//! without a `flags` selection lists the flags sorted by key, and the ETag is `W/"%08x"` of an
+//! XXH64 (Switchyard's covers the reasons, the metadata and the snapshot too, not only keys and
 //! variants: a changed attachment changes the ETag).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use sha2::{Digest, Sha256};
+use crate::xxh64::Xxh64;
+
 use switchyard_core::{Evaluation, Flag, FlagType, Namespace, Reason, evaluate};
 
 /// Namespaces whose pieces are kept at most (all are dropped past it and rebuilt on demand).
@@ -81,16 +82,15 @@ pub(crate) fn tail(env_key: &str, ns_key: &str, origin: Option<&str>) -> String 
     format!(r#"],"eventStreams":[{{"type":"sse","endpoint":{{"requestUri":{uri}{origin}}}}}]}}"#)
 }
 
-/// The ETag hasher: SHA-256, of which the first 64 bits are written as Flipt writes its xxhash
-/// (`W/"%08x"`).
-pub(crate) struct EtagHasher(Sha256);
+/// The ETag hasher: XXH64, as Flipt's, written as Flipt writes it (`W/"%08x"`).
+pub(crate) struct EtagHasher(Xxh64);
 
 impl EtagHasher {
     /// A hasher over the environment and namespace keys.
     pub(crate) fn new(env_key: &str, ns_key: &str) -> Self {
-        let mut h = Sha256::new();
+        let mut h = Xxh64::new();
         h.update(env_key.as_bytes());
-        h.update([0u8]);
+        h.update(&[0]);
         h.update(ns_key.as_bytes());
         EtagHasher(h)
     }
@@ -103,10 +103,7 @@ impl EtagHasher {
     /// The weak ETag, after the environment's digest.
     pub(crate) fn finish(mut self, env_digest: &str) -> String {
         self.0.update(env_digest.as_bytes());
-        let d = self.0.finalize();
-        let mut first = [0u8; 8];
-        first.copy_from_slice(&d[..8]);
-        format!("W/\"{:08x}\"", u64::from_be_bytes(first))
+        format!("W/\"{:08x}\"", self.0.finish())
     }
 }
 

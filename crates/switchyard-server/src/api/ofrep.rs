@@ -332,13 +332,13 @@ mod tests {
     use std::fmt::Write as _;
 
     use serde_json::json;
-    use sha2::{Digest, Sha256};
     use switchyard_core::{
         Environment, Flag, FlagType, Limits, SourceFile, compile_environment, evaluate,
     };
 
     use super::success;
     use crate::ofrep_pieces::{BulkPieces, empty};
+    use crate::xxh64::Xxh64;
 
     /// The bulk body and ETag built as a `serde_json::Value` from the single-flag answers
     /// (`None` where it answers an error): Flipt's selection and order (`OFREPFlagEvaluationBulk`:
@@ -367,17 +367,17 @@ mod tests {
                 v
             }
         };
-        let mut h = Sha256::new();
+        let mut h = Xxh64::new();
         h.update(env_key.as_bytes());
-        h.update([0u8]);
+        h.update(&[0]);
         h.update(ns_key.as_bytes());
         let mut flags = Vec::new();
         for flag in chosen {
             let eval = evaluate(flag, entity, ctx);
             let item = success(&flag.key, &eval);
-            h.update([0u8]);
+            h.update(&[0]);
             h.update(flag.key.as_bytes());
-            h.update([0u8]);
+            h.update(&[0]);
             h.update(item["variant"].as_str().unwrap_or_default().as_bytes());
             h.update(item["reason"].as_str().unwrap_or_default().as_bytes());
             if let Some(m) = item.get("metadata") {
@@ -386,8 +386,7 @@ mod tests {
             flags.push(item);
         }
         h.update(env.digest.as_bytes());
-        let d = h.finalize();
-        let etag = format!("W/\"{:08x}\"", u64::from_be_bytes(d[..8].try_into().ok()?));
+        let etag = format!("W/\"{:08x}\"", h.finish());
         let stream_path = format!("/ofrep/v1/_stream/{}/{}/events", env_key, ns_key);
         let mut stream = json!({"type": "sse", "endpoint": {"requestUri": stream_path}});
         if let Some(origin) = origin {
