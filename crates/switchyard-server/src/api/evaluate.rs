@@ -138,20 +138,25 @@ pub(crate) async fn batch(
         };
         item_envs.push(i);
     }
-    let results: Vec<BatchItem<'_>> = req
+    let items: Vec<BatchRequest<'_, HashMap<String, String>>> = req
         .requests
         .iter()
-        .zip(&item_envs)
-        .flat_map(|(r, &i)| {
-            let item: BatchRequest<'_, HashMap<String, String>> = BatchRequest {
-                namespace: &r.namespace_key,
-                flag_key: &r.flag_key,
-                entity_id: &r.entity_id,
-                context: &r.context,
-            };
-            evaluate_batch(&envs[i].1, std::slice::from_ref(&item))
+        .map(|r| BatchRequest {
+            namespace: &r.namespace_key,
+            flag_key: &r.flag_key,
+            entity_id: &r.entity_id,
+            context: &r.context,
         })
         .collect();
+    let results: Vec<BatchItem<'_>> = match envs.as_slice() {
+        [] => Vec::new(),
+        [(_, env)] => evaluate_batch(env, &items),
+        _ => items
+            .iter()
+            .zip(&item_envs)
+            .flat_map(|(item, &i)| evaluate_batch(&envs[i].1, std::slice::from_ref(item)))
+            .collect(),
+    };
     let elapsed = started.elapsed();
     let ms = millis(elapsed);
     let now = now_rfc3339();

@@ -536,3 +536,49 @@ async fn an_undeclared_default_namespace_exists_empty() {
         )
     );
 }
+
+/// `Batch` picks each item's environment on its own (`store.Get(req.EnvironmentKey)`, then
+/// `GetFromContext`); the header stands in for items that name none or an unknown one.
+#[tokio::test]
+async fn a_batch_evaluates_each_item_in_its_own_environment() {
+    let staging = FLAGS.replace(
+        "enabled: false\n    rollouts",
+        "enabled: true\n    rollouts",
+    );
+    let f = Fixture::with_environments(
+        ServerConfig::default(),
+        &[("production", FLAGS), ("staging", &staging)],
+    )
+    .await;
+    let body = r#"{"requests":[
+        {"flagKey":"dark","entityId":"u"},
+        {"flagKey":"dark","entityId":"u","environmentKey":"staging"},
+        {"flagKey":"dark","entityId":"u","environmentKey":"nope"},
+        {"flagKey":"dark","entityId":"u","environmentKey":"production"}]}"#;
+    let enabled = |v: &Value| -> Vec<bool> {
+        v["responses"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|r| {
+                        r["booleanResponse"]["enabled"]
+                            .as_bool()
+                            .unwrap_or_default()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let (s, _, v) = f.call(post("/evaluate/v1/batch", body)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(enabled(&v), [false, true, false, false]);
+    let (s, _, v) = f
+        .call(with_header(
+            post("/evaluate/v1/batch", body),
+            "x-flipt-environment",
+            "staging",
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(enabled(&v), [true, true, true, false]);
+}

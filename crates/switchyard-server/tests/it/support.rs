@@ -83,6 +83,34 @@ impl Fixture {
         Fixture { dir, state, sync }
     }
 
+    /// A fixture serving each `(key, flags)` as an environment rooted at the directory `key`
+    /// of one storage; the first is the default.
+    pub async fn with_environments(config: ServerConfig, envs: &[(&str, &str)]) -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut storage = StorageConfig::local_directory(dir.path());
+        storage.poll_interval = Duration::from_secs(1);
+        let mut sync_config = SyncConfig::default();
+        sync_config.storage.insert("default".into(), storage);
+        for (i, (key, flags)) in envs.iter().enumerate() {
+            std::fs::create_dir_all(dir.path().join(key)).expect("mkdir");
+            std::fs::write(dir.path().join(key).join("features.yaml"), flags).expect("write");
+            sync_config.environments.insert(
+                (*key).into(),
+                EnvironmentConfig {
+                    default: i == 0,
+                    ..EnvironmentConfig::new("default", *key)
+                },
+            );
+        }
+        let sync = Arc::new(
+            SyncHandle::start_and_wait(sync_config.clone(), Limits::default())
+                .await
+                .expect("sync starts"),
+        );
+        let state = AppState::new(sync.clone(), &sync_config, config);
+        Fixture { dir, state, sync }
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Response<Body> {
         switchyard_server::app(self.state.clone())
             .oneshot(req)
