@@ -97,8 +97,17 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
     .into_response()
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found("no such endpoint; see /openapi.json")
+/// An unknown path: under Flipt's gateway mounts Flipt's 404 (`Not Found`, in OFREP's shape
+/// under `/ofrep`), elsewhere one that says where the routes are.
+async fn not_found(uri: Uri) -> axum::response::Response {
+    let path = uri.path();
+    if path.starts_with("/ofrep/") {
+        return OfrepError::from_api(None, ApiError::not_found("Not Found")).into_response();
+    }
+    if GATEWAY_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return ApiError::not_found("Not Found").into_response();
+    }
+    ApiError::not_found("no such endpoint; see /openapi.json").into_response()
 }
 
 /// Paths Flipt serves through grpc-gateway, which answers a method a route does not have with

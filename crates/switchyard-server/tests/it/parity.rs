@@ -457,8 +457,8 @@ async fn ofrep_errors_are_flipts() {
     );
 }
 
-/// grpc-gateway answers a method a route does not have with 501 and code 12
-/// (`DefaultRoutingErrorHandler`); Switchyard's own routes keep 405.
+/// grpc-gateway answers a method a route does not have with 501 and code 12, and an unknown path
+/// with 404 `Not Found` (`DefaultRoutingErrorHandler`); Switchyard's own routes keep 405.
 #[tokio::test]
 async fn wrong_methods_on_flipt_routes_are_501() {
     let f = fixture().await;
@@ -487,6 +487,22 @@ async fn wrong_methods_on_flipt_routes_are_501() {
             get("/ofrep/v1/evaluate/flags/checkout"),
             StatusCode::NOT_IMPLEMENTED,
             json!({"errorCode": "GENERAL", "errorDetails": "Method Not Allowed"}),
+        ),
+        // grpc-gateway's 404 under Flipt's mounts; Switchyard's own elsewhere
+        (
+            post("/evaluate/v1/nope", "{}"),
+            StatusCode::NOT_FOUND,
+            flipt_error(5, "Not Found"),
+        ),
+        (
+            post("/ofrep/v1/nope", "{}"),
+            StatusCode::NOT_FOUND,
+            json!({"errorCode": "FLAG_NOT_FOUND", "errorDetails": "Not Found"}),
+        ),
+        (
+            get("/no/such/path"),
+            StatusCode::NOT_FOUND,
+            flipt_error(5, "no such endpoint; see /openapi.json"),
         ),
         (
             get("/api/v1/sync"),
