@@ -5,8 +5,9 @@
 //! environment from `X-Flipt-Environment`, entity id from `context.targetingKey` (a random UUID
 //! when absent, as Flipt does), variant flags answer their variant key as a string value, boolean
 //! flags a bool with variant `"true"`/`"false"`. Errors are Flipt's: the gRPC code decides the
-//! `errorCode` (invalid argument `INVALID_CONTEXT`, not found `FLAG_NOT_FOUND`), and `key` is
-//! there only where Flipt attaches it (a flag lookup). Unlike Flipt, context values of any JSON
+//! `errorCode` (invalid argument `INVALID_CONTEXT`, not found `FLAG_NOT_FOUND`); `key` is on
+//! every single-flag error (Flipt sends it only for a failed flag lookup) and on a bulk error only
+//! where a flag lookup failed. Unlike Flipt, context values of any JSON
 //! type are accepted (numbers and booleans become their JSON text), and the bulk response's stream
 //! URL carries the configured public origin (`ServerConfig::public_url`) when there is one.
 
@@ -97,7 +98,14 @@ pub(crate) async fn evaluate_flag(
     };
     match evaluate_one(&state, &headers, &key, &bytes) {
         Ok(v) => Json(v).into_response(),
-        Err(e) => e.into_response(),
+        // Unlike Flipt, every single-flag error names the flag: OFREP's `evaluationFailure`
+        // requires `key`, and OpenFeature's OFREP providers report one without it as `GENERAL`.
+        Err(mut e) => {
+            if e.key.is_none() && !key.is_empty() {
+                e.key = Some(key);
+            }
+            e.into_response()
+        }
     }
 }
 

@@ -409,7 +409,8 @@ async fn ofrep_bulk_etag_has_sixty_four_bits() {
     assert!(n > u64::from(u32::MAX), "{etag}: 64 bits, not 32");
 }
 
-/// OFREP errors: the gRPC code decides `errorCode`; `key` only where the bridge attaches it.
+/// OFREP errors: the gRPC code decides `errorCode`; on the bulk endpoint `key` only where the
+/// bridge attaches it (a failed flag lookup), on the single-flag endpoint always.
 #[tokio::test]
 async fn ofrep_errors_are_flipts() {
     let f = fixture().await;
@@ -421,10 +422,25 @@ async fn ofrep_errors_are_flipts() {
                 "prod",
             ),
             StatusCode::NOT_FOUND,
-            json!({"errorCode": "FLAG_NOT_FOUND", "errorDetails": "failed to get environment \"prod\" from context: environment: \"prod\" not found"}),
+            json!({"key": "checkout", "errorCode": "FLAG_NOT_FOUND", "errorDetails": "failed to get environment \"prod\" from context: environment: \"prod\" not found"}),
         ),
         (
+            with_header(
+                post("/ofrep/v1/evaluate/flags", "{}"),
+                "x-flipt-environment",
+                "prod",
+            ),
+            StatusCode::NOT_FOUND,
+            json!({"errorCode": "FLAG_NOT_FOUND", "errorDetails": "failed to get environment \"prod\" from context: environment: \"prod\" not found"}),
+        ),
+        // Switchyard's documented difference: a single-flag error always names the flag
+        (
             post("/ofrep/v1/evaluate/flags/checkout", r#"{"context":"#),
+            StatusCode::BAD_REQUEST,
+            json!({"key": "checkout", "errorCode": "INVALID_CONTEXT", "errorDetails": "unexpected EOF"}),
+        ),
+        (
+            post("/ofrep/v1/evaluate/flags", r#"{"context":"#),
             StatusCode::BAD_REQUEST,
             json!({"errorCode": "INVALID_CONTEXT", "errorDetails": "unexpected EOF"}),
         ),
