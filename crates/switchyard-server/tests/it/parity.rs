@@ -613,4 +613,15 @@ async fn a_batch_evaluates_each_item_in_its_own_environment() {
         .await;
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(enabled(&v), [true, true, true, false]);
+    // Switchyard's documented addition: the batch's own environmentKey stands in for items
+    // that name none (Flipt ignores the field)
+    let batch = body.replacen(
+        r#"{"requests":["#,
+        r#"{"environmentKey":"staging","requests":["#,
+        1,
+    );
+    // (an item's unknown key still falls back to the header or the default)
+    let (s, _, v) = f.call(post("/evaluate/v1/batch", &batch)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(enabled(&v), [true, true, false, false]);
 }
