@@ -13,11 +13,17 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 /// Flipt's `EvaluationRequest`.
 #[derive(Debug, Default)]
 pub(crate) struct EvaluationRequest {
+    /// `requestId` (empty: one is made up).
     pub(crate) request_id: String,
+    /// `namespaceKey` (empty: `default`).
     pub(crate) namespace_key: String,
+    /// `flagKey` (empty: a flag that is not found).
     pub(crate) flag_key: String,
+    /// `entityId`.
     pub(crate) entity_id: String,
+    /// `context`.
     pub(crate) context: HashMap<String, String>,
+    /// `environmentKey` (empty or unknown: the header's or the default environment).
     pub(crate) environment_key: String,
 }
 
@@ -25,8 +31,11 @@ pub(crate) struct EvaluationRequest {
 /// that name none (Flipt has no such field and ignores it).
 #[derive(Debug, Default)]
 pub(crate) struct BatchEvaluationRequest {
+    /// `requestId` (empty: one is made up).
     pub(crate) request_id: String,
+    /// `requests`.
     pub(crate) requests: Vec<EvaluationRequest>,
+    /// `environmentKey`, for the items without one.
     pub(crate) environment_key: String,
 }
 
