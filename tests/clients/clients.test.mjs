@@ -342,7 +342,8 @@ test('bad input through clients: unknown namespace/environment give clear errors
   ServerOpenFeature.setProvider('bad-env', new OFREPProvider({ baseUrl: srv.url, headers: [['X-Flipt-Environment', 'nope']] }));
   const d = await ServerOpenFeature.getClient('bad-env').getBooleanDetails('newHomeUI', true, { targetingKey: 'u' });
   assert.deepEqual([d.value, d.errorCode], [true, 'FLAG_NOT_FOUND']);
-  assert.match(d.errorMessage ?? '', /environment "nope" not found/);
+  // Flipt's message (EnvironmentStore.GetFromContext)
+  assert.match(d.errorMessage ?? '', /failed to get environment "nope" from context: environment: "nope" not found/);
   // ofrep-web-provider with an unknown namespace: initialisation fails (provider ERROR), defaults served.
   const bad = new OFREPWebProvider({ baseUrl: srv.url, cacheMode: 'disabled', headers: [['X-Flipt-Namespace', 'nope']] });
   await assert.rejects(WebOpenFeature.setProviderAndWait('bad-ns', bad));

@@ -176,6 +176,11 @@ impl Namespace {
         self.flag_index.get(key).map(|&i| &self.flags[i])
     }
 
+    /// The index in `flags` of the flag called `key`.
+    pub fn flag_position(&self, key: &str) -> Option<usize> {
+        self.flag_index.get(key).copied()
+    }
+
     /// The segment called `key`.
     pub fn segment(&self, key: &str) -> Option<&Arc<Segment>> {
         self.segment_index.get(key).map(|&i| &self.segments[i])

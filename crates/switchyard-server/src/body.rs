@@ -1,5 +1,5 @@
 //! JSON request bodies, accepted whatever the `Content-Type` (Flipt's Node SDK sends
-//! `text/plain`), with the size limit turned into a 413 and parse errors into a clear 400.
+//! `text/plain`), with the size limit turned into a 413 and parse errors into Flipt's 400s.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
@@ -35,20 +35,22 @@ pub(crate) async fn read_limited(
     }
 }
 
-/// Parses a JSON object; an empty body reads as `{}`.
+/// What Flipt's gateway answers for a body that is valid JSON but not of the request's shape
+/// (`gateway.decoderInterceptor.Decode` replaces every `json.UnmarshalTypeError` with it).
+pub(crate) const INVALID_VALUES: &str = "invalid values for key(s) in json body";
+
+/// Parses a request body as Flipt's gateway does: only the first JSON value is read (the rest is
+/// ignored), an empty body or `null` reads as `{}`, syntax errors have Go's words, and a value of
+/// the wrong shape (not an object, a field of the wrong type) gets [`INVALID_VALUES`].
 pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
-    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
-        b"{}".as_slice()
-    } else {
-        bytes
+    let value = match crate::go_json::first_value(bytes)? {
+        None => b"{}".as_slice(),
+        Some(r) if &bytes[r.clone()] == b"null" => b"{}".as_slice(),
+        Some(r) if bytes[r.start] != b'{' => return Err(INVALID_VALUES.to_string()),
+        Some(r) => &bytes[r],
     };
     // Straight into `T` (no intermediate `Value`): this is on every evaluation's hot path.
-    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-        serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
-            .map_err(|e| format!("invalid JSON body: {e}"))?;
-        return Err("invalid JSON body: expected a JSON object".to_string());
-    }
-    serde_json::from_slice(bytes).map_err(|e| format!("invalid JSON body: {e}"))
+    serde_json::from_slice(value).map_err(|_| INVALID_VALUES.to_string())
 }
 
 /// A JSON body in Flipt's API: errors are Flipt errors.

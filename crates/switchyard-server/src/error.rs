@@ -132,8 +132,7 @@ pub struct OfrepError {
     pub status: StatusCode,
     /// Flag key, for single-flag errors.
     pub key: Option<String>,
-    /// `FLAG_NOT_FOUND`, `INVALID_CONTEXT`, `PARSE_ERROR`, `TARGETING_KEY_MISSING`,
-    /// `PROVIDER_NOT_READY` or `GENERAL`.
+    /// `FLAG_NOT_FOUND`, `INVALID_CONTEXT`, `PROVIDER_NOT_READY` or `GENERAL`.
     pub code: &'static str,
     /// What went wrong.
     pub details: String,
@@ -150,12 +149,14 @@ impl OfrepError {
         }
     }
 
-    /// The OFREP form of an API error: 503 becomes `PROVIDER_NOT_READY`, 404 `FLAG_NOT_FOUND`
-    /// for a single flag, anything else `GENERAL`.
+    /// The OFREP form of an API error, by its gRPC code as Flipt's `ofrep.ErrorHandler` maps
+    /// it: invalid argument `INVALID_CONTEXT`, not found `FLAG_NOT_FOUND`, anything else
+    /// `GENERAL`; and Switchyard's 503 `PROVIDER_NOT_READY`.
     pub fn from_api(key: Option<&str>, e: ApiError) -> Self {
-        let code = match e.status {
-            StatusCode::SERVICE_UNAVAILABLE => "PROVIDER_NOT_READY",
-            StatusCode::NOT_FOUND if key.is_some() => "FLAG_NOT_FOUND",
+        let code = match e.code {
+            _ if e.status == StatusCode::SERVICE_UNAVAILABLE => "PROVIDER_NOT_READY",
+            3 => "INVALID_CONTEXT",
+            5 => "FLAG_NOT_FOUND",
             _ => "GENERAL",
         };
         OfrepError {

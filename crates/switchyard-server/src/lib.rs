@@ -16,6 +16,7 @@ pub mod config;
 mod conn;
 mod dashboard;
 mod error;
+mod go_json;
 mod listener;
 mod metrics;
 mod ofrep_pieces;
@@ -24,6 +25,7 @@ mod readiness;
 mod state;
 mod time;
 pub mod tls;
+mod xxh64;
 
 pub use config::{
     AuthConfig, ConfigError, ConnectionLimits, Scope, ServerConfig, TlsConfig, Token,

@@ -2,10 +2,15 @@
 //! evaluation context (escaped keys, each variant's `variant`/`value` members and attachment
 //! metadata, the event-stream tail), built once per (environment, namespace, digest) and shared.
 //! A bulk request evaluates each flag and concatenates pieces into one buffer, hashing the ETag
-//! over the same bytes as it writes them.
+//! over the same bytes as it writes them. As in Flipt's `OFREPFlagEvaluationBulk`, a bulk answer
+//! without a `flags` selection lists the flags sorted by key, and the ETag is `W/"%08x"` of an
+//! XXH64 (Switchyard's covers the reasons, the metadata and the snapshot too, not only keys and
+//! variants: a changed attachment changes the ETag).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
+
+use crate::xxh64::Xxh64;
 
 use switchyard_core::{Evaluation, Flag, FlagType, Namespace, Reason, evaluate};
 
@@ -19,7 +24,8 @@ const NO_VARIANT: &str = r#"","variant":"","value":"","metadata":{"#;
 struct VariantPieces {
     /// `","variant":"<key>","value":"<key>","metadata":{`.
     value: String,
-    /// `"attachment":"<attachment JSON, escaped>"`, or empty when the variant has none.
+    /// `"attachment":"<attachment JSON, escaped>"`; a variant without an attachment has
+    /// `"null"`, as Flipt's snapshot stores it (`structpb.NewValue(nil).MarshalJSON()`).
     attachment: String,
 }
 
@@ -35,6 +41,9 @@ struct FlagPieces {
 pub(crate) struct BulkPieces {
     /// Per flag of the namespace, in its order.
     flags: Vec<FlagPieces>,
+    /// What a bulk request without a selection lists: the indexes of the boolean flags and the
+    /// enabled variant flags, sorted by key (Flipt's `ListFlags` order).
+    listed: Vec<usize>,
     /// `],"eventStreams":[…]}`.
     tail: String,
     /// Bytes of a body with every flag, as a buffer capacity.
@@ -73,6 +82,31 @@ pub(crate) fn tail(env_key: &str, ns_key: &str, origin: Option<&str>) -> String 
     format!(r#"],"eventStreams":[{{"type":"sse","endpoint":{{"requestUri":{uri}{origin}}}}}]}}"#)
 }
 
+/// The ETag hasher: XXH64, as Flipt's, written as Flipt writes it (`W/"%08x"`).
+pub(crate) struct EtagHasher(Xxh64);
+
+impl EtagHasher {
+    /// A hasher over the environment and namespace keys.
+    pub(crate) fn new(env_key: &str, ns_key: &str) -> Self {
+        let mut h = Xxh64::new();
+        h.update(env_key.as_bytes());
+        h.update(&[0]);
+        h.update(ns_key.as_bytes());
+        EtagHasher(h)
+    }
+
+    /// Adds bytes.
+    pub(crate) fn update(&mut self, bytes: &[u8]) {
+        self.0.update(bytes);
+    }
+
+    /// The weak ETag, after the environment's digest.
+    pub(crate) fn finish(mut self, env_digest: &str) -> String {
+        self.0.update(env_digest.as_bytes());
+        format!("W/\"{:08x}\"", self.0.finish())
+    }
+}
+
 /// The bulk answer of the absent `default` namespace: no flags.
 pub(crate) fn empty(
     env_key: &str,
@@ -80,15 +114,10 @@ pub(crate) fn empty(
     env_digest: &str,
     origin: Option<&str>,
 ) -> BulkBody {
-    let mut h = crc32fast::Hasher::new();
-    h.update(env_key.as_bytes());
-    h.update(&[0]);
-    h.update(ns_key.as_bytes());
-    h.update(env_digest.as_bytes());
     let mut body = br#"{"flags":["#.to_vec();
     body.extend_from_slice(tail(env_key, ns_key, origin).as_bytes());
     BulkBody {
-        etag: format!("W/\"{:08x}\"", h.finalize()),
+        etag: EtagHasher::new(env_key, ns_key).finish(env_digest),
         body,
         flags: 0,
     }
@@ -108,6 +137,10 @@ impl BulkPieces {
     /// The pieces of `ns` served as environment `env_key` and namespace `ns_key`.
     pub(crate) fn build(ns: &Namespace, env_key: &str, ns_key: &str, origin: Option<&str>) -> Self {
         let flags: Vec<FlagPieces> = ns.flags.iter().map(|f| flag_pieces(f)).collect();
+        let mut listed: Vec<usize> = (0..ns.flags.len())
+            .filter(|&i| ns.flags[i].flag_type == FlagType::Boolean || ns.flags[i].enabled)
+            .collect();
+        listed.sort_by(|&a, &b| ns.flags[a].key.cmp(&ns.flags[b].key));
         let tail = tail(env_key, ns_key, origin);
         let capacity = 16
             + tail.len()
@@ -125,37 +158,32 @@ impl BulkPieces {
                 .sum::<usize>();
         BulkPieces {
             flags,
+            listed,
             tail,
             capacity,
         }
     }
 
     /// The bulk answer of `ns` (the namespace these pieces were built from) for one context:
-    /// the flags in `wanted`, else every boolean flag and every enabled variant flag.
+    /// the flags at the indexes `selected` (in that order), else every boolean flag and every
+    /// enabled variant flag, sorted by key.
     pub(crate) fn write(
         &self,
         ns: &Namespace,
         env_key: &str,
         env_digest: &str,
-        wanted: Option<&[&str]>,
+        selected: Option<&[usize]>,
         entity: &str,
         ctx: &HashMap<String, String>,
     ) -> BulkBody {
-        let mut h = crc32fast::Hasher::new();
-        h.update(env_key.as_bytes());
-        h.update(&[0]);
-        h.update(ns.key.as_bytes());
+        let mut h = EtagHasher::new(env_key, &ns.key);
         let mut buf = Vec::with_capacity(self.capacity);
         buf.extend_from_slice(br#"{"flags":["#);
         let mut count = 0;
-        for (flag, pieces) in ns.flags.iter().zip(&self.flags) {
-            let selected = match wanted {
-                Some(keys) => keys.contains(&flag.key.as_str()),
-                None => flag.flag_type == FlagType::Boolean || flag.enabled,
-            };
-            if !selected {
+        for &i in selected.unwrap_or(&self.listed) {
+            let (Some(flag), Some(pieces)) = (ns.flags.get(i), self.flags.get(i)) else {
                 continue;
-            }
+            };
             if count > 0 {
                 buf.push(b',');
             }
@@ -169,18 +197,15 @@ impl BulkPieces {
                 Evaluation::Boolean(b) => {
                     let r = reason(b.reason);
                     buf.extend_from_slice(r.as_bytes());
+                    // no `metadata`: Flipt sets none on a boolean result
                     let (variant, rest): (&str, &[u8]) = if b.enabled {
-                        ("true", br#"","variant":"true","value":true,"metadata":{}}"#)
+                        ("true", br#"","variant":"true","value":true}"#)
                     } else {
-                        (
-                            "false",
-                            br#"","variant":"false","value":false,"metadata":{}}"#,
-                        )
+                        ("false", br#"","variant":"false","value":false}"#)
                     };
                     buf.extend_from_slice(rest);
                     h.update(variant.as_bytes());
                     h.update(r.as_bytes());
-                    h.update(b"{}");
                 }
                 Evaluation::Variant(v) => {
                     let r = reason(v.reason);
@@ -224,9 +249,8 @@ impl BulkPieces {
             }
         }
         buf.extend_from_slice(self.tail.as_bytes());
-        h.update(env_digest.as_bytes());
         BulkBody {
-            etag: format!("W/\"{:08x}\"", h.finalize()),
+            etag: h.finish(env_digest),
             body: buf,
             flags: count,
         }
@@ -242,7 +266,7 @@ fn variant_pieces(key: &str, attachment_json: &str) -> VariantPieces {
     let k = quoted(key);
     VariantPieces {
         value: format!(r#"","variant":{k},"value":{k},"metadata":{{"#),
-        attachment: if attachment_json.is_empty() || attachment_json == "null" {
+        attachment: if attachment_json.is_empty() {
             String::new()
         } else {
             format!(r#""attachment":{}"#, quoted(attachment_json))

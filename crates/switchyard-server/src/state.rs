@@ -208,6 +208,31 @@ impl AppState {
             .unwrap_or_else(|| self.inner.default_environment.clone())
     }
 
+    /// The environment an evaluation uses, as Flipt v2 picks it (`EnvironmentStore.Get`, then
+    /// `GetFromContext`): `key` when it names one; else the `X-Flipt-Environment` header's when
+    /// it names one; else the default one when the header is absent or says `default`. An
+    /// unknown header is a 404 in Flipt's words; an unknown `key` alone is not an error.
+    pub(crate) fn evaluation_environment(
+        &self,
+        key: &str,
+        headers: &HeaderMap,
+    ) -> Result<String, ApiError> {
+        if self.inner.serving.contains_key(key) {
+            return Ok(key.to_string());
+        }
+        let header = headers
+            .get("x-flipt-environment")
+            .and_then(|v| v.to_str().ok())
+            .filter(|s| !s.is_empty());
+        match header {
+            Some(h) if self.inner.serving.contains_key(h) => Ok(h.to_string()),
+            None | Some("default") => Ok(self.inner.default_environment.clone()),
+            Some(h) => Err(ApiError::not_found(format!(
+                "failed to get environment \"{h}\" from context: environment: \"{h}\" not found"
+            ))),
+        }
+    }
+
     /// The environment served now; a 404 naming an unknown one, a 503 saying why one that has
     /// no valid snapshot yet cannot answer.
     pub(crate) fn snapshot(&self, key: &str) -> Result<Arc<Environment>, ApiError> {

@@ -79,8 +79,9 @@ pub enum EvalError {
     /// The namespace does not exist in the environment.
     #[error("namespace \"{0}\" not found")]
     NamespaceNotFound(String),
-    /// The flag does not exist in the namespace.
-    #[error("flag \"{namespace}/{flag}\" not found")]
+    /// The flag does not exist in the namespace; named as Flipt's `storage.ResourceRequest`
+    /// prints it, with Go's `path.Join` (so an empty key reads `flag "default" not found`).
+    #[error("flag \"{}\" not found", go_path_join(.namespace, .flag))]
     FlagNotFound {
         /// Namespace key.
         namespace: String,
@@ -307,17 +308,54 @@ pub fn evaluate<'f, C: Context + ?Sized>(
 }
 
 impl Environment {
-    /// Looks a flag up, with Flipt's not-found errors.
+    /// Looks a flag up, with Flipt's not-found errors. Flipt's snapshot always holds the
+    /// `default` namespace, so a flag looked up there is "not found" even when no document
+    /// declares the namespace.
     pub fn find_flag(&self, namespace: &str, flag: &str) -> Result<&Flag, EvalError> {
-        let ns = self
-            .namespace(namespace)
-            .ok_or_else(|| EvalError::NamespaceNotFound(namespace.to_string()))?;
-        ns.flag(flag)
-            .map(|f| &**f)
-            .ok_or_else(|| EvalError::FlagNotFound {
-                namespace: namespace.to_string(),
-                flag: flag.to_string(),
-            })
+        let not_found = || EvalError::FlagNotFound {
+            namespace: namespace.to_string(),
+            flag: flag.to_string(),
+        };
+        let Some(ns) = self.namespace(namespace) else {
+            return Err(if namespace == "default" {
+                not_found()
+            } else {
+                EvalError::NamespaceNotFound(namespace.to_string())
+            });
+        };
+        ns.flag(flag).map(|f| &**f).ok_or_else(not_found)
+    }
+}
+
+/// Go's `path.Join(namespace, key)`: the two joined by `/` (an empty one left out), then
+/// cleaned as `path.Clean` does (`.` and empty elements dropped, `..` eating its parent).
+pub fn go_path_join(namespace: &str, key: &str) -> String {
+    let joined = match (namespace.is_empty(), key.is_empty()) {
+        (true, true) => return String::new(),
+        (false, true) => namespace.to_string(),
+        (true, false) => key.to_string(),
+        (false, false) => format!("{namespace}/{key}"),
+    };
+    let rooted = joined.starts_with('/');
+    let mut parts: Vec<&str> = Vec::new();
+    for part in joined.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                if parts.last().is_some_and(|p| *p != "..") {
+                    parts.pop();
+                } else if !rooted {
+                    parts.push("..");
+                }
+            }
+            _ => parts.push(part),
+        }
+    }
+    let clean = parts.join("/");
+    match (rooted, clean.is_empty()) {
+        (true, _) => format!("/{clean}"),
+        (false, true) => ".".to_string(),
+        (false, false) => clean,
     }
 }
 

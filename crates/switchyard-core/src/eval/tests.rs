@@ -338,3 +338,30 @@ fn first_matching_rule_wins_in_rank_order() {
     assert_eq!(f.rules[0].rank, 1);
     assert_eq!(f.rules[1].rank, 2);
 }
+
+/// Vectors of Go's `path.Join` (how Flipt's `storage.ResourceRequest.String` names a flag in
+/// `flag %q not found`, `internal/storage/fs/snapshot.go` `GetFlag`).
+#[test]
+fn flag_names_in_errors_are_joined_as_go_path_join() {
+    use super::go_path_join;
+    for (ns, key, want) in [
+        ("default", "checkout", "default/checkout"),
+        ("default", "", "default"),
+        ("default", "a/../b", "default/b"),
+        ("default", "../x", "x"),
+        ("default", "../../x", "../x"),
+        ("default", "a//b/", "default/a/b"),
+        ("default", "./.", "default"),
+        ("default", "/x", "default/x"),
+        ("a", "..", "."),
+        ("/a", "../..", "/"),
+        ("", "", ""),
+    ] {
+        assert_eq!(go_path_join(ns, key), want, "{ns:?} {key:?}");
+    }
+    let e = super::EvalError::FlagNotFound {
+        namespace: "default".into(),
+        flag: String::new(),
+    };
+    assert_eq!(e.to_string(), "flag \"default\" not found");
+}

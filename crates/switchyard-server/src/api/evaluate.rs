@@ -10,48 +10,17 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use switchyard_core::{
     BatchItem, BatchRequest, EvalError, Evaluation, FlagType, evaluate_batch, evaluate_boolean,
     evaluate_variant, export,
 };
 
+use super::eval_request::{BatchEvaluationRequest, EvaluationRequest};
 use crate::body::FliptJson;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::time::now_rfc3339;
-
-/// Flipt's `EvaluationRequest`.
-#[derive(Debug, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub(crate) struct EvaluationRequest {
-    #[serde(alias = "request_id")]
-    request_id: String,
-    #[serde(alias = "namespace_key")]
-    namespace_key: String,
-    #[serde(alias = "flag_key")]
-    flag_key: String,
-    #[serde(alias = "entity_id")]
-    entity_id: String,
-    context: HashMap<String, String>,
-    #[serde(alias = "environment_key")]
-    environment_key: String,
-    /// Accepted and ignored, as Flipt v2 does.
-    #[allow(dead_code)]
-    reference: String,
-}
-
-/// Flipt's `BatchEvaluationRequest`.
-#[derive(Debug, Deserialize, Default)]
-#[serde(rename_all = "camelCase", default)]
-pub(crate) struct BatchEvaluationRequest {
-    #[serde(alias = "request_id")]
-    request_id: String,
-    requests: Vec<EvaluationRequest>,
-    #[serde(alias = "environment_key")]
-    environment_key: String,
-}
 
 fn request_id(given: &str) -> String {
     if given.is_empty() {
@@ -71,13 +40,6 @@ fn namespace(ns: &str) -> &str {
     if ns.is_empty() { "default" } else { ns }
 }
 
-fn check_keys(req: &EvaluationRequest) -> Result<(), ApiError> {
-    if req.flag_key.is_empty() {
-        return Err(ApiError::invalid("flagKey must not be empty"));
-    }
-    Ok(())
-}
-
 fn eval_error(state: &AppState, env: &str, e: EvalError) -> ApiError {
     let kind = match e {
         EvalError::WrongType { .. } => "invalid",
@@ -95,8 +57,8 @@ fn single(
     want: FlagType,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
-    check_keys(req)?;
-    let env_key = state.environment_key(Some(&req.environment_key), headers);
+    // Like Flipt, no check of the keys: an empty `flagKey` is a flag that is not found.
+    let env_key = state.evaluation_environment(&req.environment_key, headers)?;
     let env = state.snapshot(&env_key)?;
     let ns = namespace(&req.namespace_key);
     let flag = env
@@ -147,24 +109,35 @@ pub(crate) async fn boolean(
     single(&state, &headers, &req, FlagType::Boolean)
 }
 
-/// `POST /evaluate/v1/batch`: every item evaluated against one snapshot.
+/// `POST /evaluate/v1/batch`: every item evaluated against one snapshot of its environment.
 pub(crate) async fn batch(
     State(state): State<AppState>,
     headers: HeaderMap,
     FliptJson(req): FliptJson<BatchEvaluationRequest>,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
-    let explicit = if req.environment_key.is_empty() {
-        req.requests
-            .iter()
-            .map(|r| r.environment_key.as_str())
-            .find(|k| !k.is_empty())
-            .unwrap_or("")
-    } else {
-        req.environment_key.as_str()
-    };
-    let env_key = state.environment_key(Some(explicit), &headers);
-    let env = state.snapshot(&env_key)?;
+    // Each item in its own environment, as Flipt's `Batch` picks it (the batch's
+    // `environmentKey`, a Switchyard addition, stands in for an item's missing one); one
+    // snapshot per environment for the whole batch.
+    let mut envs: Vec<(String, std::sync::Arc<switchyard_core::Environment>)> = Vec::new();
+    let mut item_envs = Vec::with_capacity(req.requests.len());
+    for r in &req.requests {
+        let key = if r.environment_key.is_empty() {
+            &req.environment_key
+        } else {
+            &r.environment_key
+        };
+        let env_key = state.evaluation_environment(key, &headers)?;
+        let i = match envs.iter().position(|(k, _)| *k == env_key) {
+            Some(i) => i,
+            None => {
+                let env = state.snapshot(&env_key)?;
+                envs.push((env_key, env));
+                envs.len() - 1
+            }
+        };
+        item_envs.push(i);
+    }
     let items: Vec<BatchRequest<'_, HashMap<String, String>>> = req
         .requests
         .iter()
@@ -175,7 +148,15 @@ pub(crate) async fn batch(
             context: &r.context,
         })
         .collect();
-    let results = evaluate_batch(&env, &items);
+    let results: Vec<BatchItem<'_>> = match envs.as_slice() {
+        [] => Vec::new(),
+        [(_, env)] => evaluate_batch(env, &items),
+        _ => items
+            .iter()
+            .zip(&item_envs)
+            .flat_map(|(item, &i)| evaluate_batch(&envs[i].1, std::slice::from_ref(item)))
+            .collect(),
+    };
     let elapsed = started.elapsed();
     let ms = millis(elapsed);
     let now = now_rfc3339();
@@ -183,20 +164,22 @@ pub(crate) async fn batch(
         .requests
         .iter()
         .zip(results.iter())
-        .map(|(r, item)| {
+        .zip(&item_envs)
+        .map(|((r, item), &i)| {
+            let env_key = &envs[i].0;
             let ns = namespace(&r.namespace_key);
             match item {
                 BatchItem::Ok(Evaluation::Variant(v)) => {
-                    state.metrics().evaluation(&env_key, ns, &r.flag_key, v.reason.as_str(), elapsed);
+                    state.metrics().evaluation(env_key, ns, &r.flag_key, v.reason.as_str(), elapsed);
                     json!({"type": "VARIANT_EVALUATION_RESPONSE_TYPE", "variantResponse": export::variant_response(&r.flag_key, v, &r.request_id, ms, &now)})
                 }
                 BatchItem::Ok(Evaluation::Boolean(b)) => {
-                    state.metrics().evaluation(&env_key, ns, &r.flag_key, b.reason.as_str(), elapsed);
+                    state.metrics().evaluation(env_key, ns, &r.flag_key, b.reason.as_str(), elapsed);
                     json!({"type": "BOOLEAN_EVALUATION_RESPONSE_TYPE", "booleanResponse": export::boolean_response(&r.flag_key, b, &r.request_id, ms, &now)})
                 }
                 BatchItem::Error(reason) => {
-                    state.metrics().evaluation_error(&env_key, "not_found");
-                    json!({"type": "ERROR_EVALUATION_RESPONSE_TYPE", "errorResponse": {"flagKey": r.flag_key, "namespaceKey": ns, "reason": reason.as_str()}})
+                    state.metrics().evaluation_error(env_key, "not_found");
+                    json!({"type": "ERROR_EVALUATION_RESPONSE_TYPE", "errorResponse": {"flagKey": r.flag_key, "namespaceKey": r.namespace_key, "reason": reason.as_str()}})
                 }
             }
         })

@@ -2,6 +2,7 @@
 //! body limits, panic catching, tracing).
 
 mod environments;
+mod eval_request;
 mod evaluate;
 mod flags;
 mod ofrep;
@@ -13,7 +14,7 @@ mod webhook;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -24,7 +25,7 @@ use tower_http::request_id::{
 };
 
 use crate::auth;
-use crate::error::ApiError;
+use crate::error::{ApiError, OfrepError};
 use crate::state::AppState;
 
 /// The CORS layer; none when no origin is allowed (CORS off: no CORS headers at all).
@@ -97,16 +98,51 @@ fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response:
     .into_response()
 }
 
-async fn not_found() -> ApiError {
-    ApiError::not_found("no such endpoint; see /openapi.json")
+/// An unknown path: under Flipt's gateway mounts Flipt's 404 (`Not Found`, in OFREP's shape
+/// under `/ofrep`), elsewhere one that says where the routes are.
+async fn not_found(uri: Uri) -> axum::response::Response {
+    let path = uri.path();
+    if path.starts_with("/ofrep/") {
+        return OfrepError::from_api(None, ApiError::not_found("Not Found")).into_response();
+    }
+    if GATEWAY_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return ApiError::not_found("Not Found").into_response();
+    }
+    ApiError::not_found("no such endpoint; see /openapi.json").into_response()
 }
 
-/// 405 with a JSON body (axum's default has none); axum still adds the `Allow` header.
-async fn method_not_allowed(method: Method) -> ApiError {
-    ApiError {
-        status: axum::http::StatusCode::METHOD_NOT_ALLOWED,
+/// Paths Flipt serves through grpc-gateway, which answers a method a route does not have with
+/// 501 and gRPC code 12 (`DefaultRoutingErrorHandler`: `http.StatusText(405)` as the message).
+const GATEWAY_PREFIXES: [&str; 6] = [
+    "/evaluate/v1/",
+    "/ofrep/v1/evaluate/",
+    "/internal/v1/",
+    "/client/v2/",
+    "/api/v2/environments",
+    "/api/v1/namespaces/",
+];
+
+/// A method the route does not have: on Flipt's gateway paths Flipt's 501 (in OFREP's error
+/// shape under `/ofrep`), elsewhere 405 with a JSON body; axum adds the `Allow` header.
+async fn method_not_allowed(method: Method, uri: Uri) -> axum::response::Response {
+    let path = uri.path();
+    if !GATEWAY_PREFIXES.iter().any(|p| path.starts_with(p)) {
+        return ApiError {
+            status: StatusCode::METHOD_NOT_ALLOWED,
+            code: 12,
+            message: format!("method {method} not allowed on this endpoint; see /openapi.json"),
+        }
+        .into_response();
+    }
+    let e = ApiError {
+        status: StatusCode::NOT_IMPLEMENTED,
         code: 12,
-        message: format!("method {method} not allowed on this endpoint; see /openapi.json"),
+        message: "Method Not Allowed".into(),
+    };
+    if path.starts_with("/ofrep/") {
+        OfrepError::from_api(None, e).into_response()
+    } else {
+        e.into_response()
     }
 }
 

@@ -4,9 +4,12 @@
 //! Follows Flipt v2's OFREP bridge (reference §4.3): namespace from `X-Flipt-Namespace`,
 //! environment from `X-Flipt-Environment`, entity id from `context.targetingKey` (a random UUID
 //! when absent, as Flipt does), variant flags answer their variant key as a string value, boolean
-//! flags a bool with variant `"true"`/`"false"`. Unlike Flipt, context values of any JSON type are
-//! accepted (numbers and booleans become their JSON text), and the bulk response's stream URL
-//! carries the configured public origin (`ServerConfig::public_url`) when there is one.
+//! flags a bool with variant `"true"`/`"false"`. Errors are Flipt's: the gRPC code decides the
+//! `errorCode` (invalid argument `INVALID_CONTEXT`, not found `FLAG_NOT_FOUND`); `key` is on
+//! every single-flag error (Flipt sends it only for a failed flag lookup) and on a bulk error only
+//! where a flag lookup failed. Unlike Flipt, context values of any JSON
+//! type are accepted (numbers and booleans become their JSON text), and the bulk response's stream
+//! URL carries the configured public origin (`ServerConfig::public_url`) when there is one.
 
 use std::collections::HashMap;
 
@@ -17,7 +20,7 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
 use serde_json::{Map, Value, json};
-use switchyard_core::{Environment, Evaluation, evaluate};
+use switchyard_core::{Environment, Evaluation, Flag, evaluate};
 
 use crate::body;
 use crate::error::OfrepError;
@@ -33,36 +36,28 @@ fn namespace(headers: &HeaderMap) -> String {
         .to_string()
 }
 
-/// The evaluation context as Flipt's string map, and the entity id.
-fn context(
-    body: &[u8],
-    key: Option<&str>,
-) -> Result<(HashMap<String, String>, String), OfrepError> {
-    let mut parsed: Map<String, Value> =
-        body::parse(body).map_err(|e| OfrepError::bad_request(key, "PARSE_ERROR", e))?;
+/// The evaluation context as Flipt's string map, and the entity id: `targetingKey` when the
+/// context has one (even empty, as Flipt's `getTargetingKey`), else a random UUID.
+fn context(body: &[u8]) -> Result<(HashMap<String, String>, String), OfrepError> {
+    let invalid = |e: String| OfrepError::bad_request(None, "INVALID_CONTEXT", e);
+    let mut parsed: Map<String, Value> = body::parse(body).map_err(invalid)?;
     let ctx = match parsed.remove("context") {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
-        Some(other) => {
-            return Err(OfrepError::bad_request(
-                key,
-                "INVALID_CONTEXT",
-                format!("context must be an object, found {other}"),
-            ));
-        }
+        Some(_) => return Err(invalid(body::INVALID_VALUES.to_string())),
     };
     let mut out = HashMap::with_capacity(ctx.len());
     for (k, v) in ctx {
         let s = match v {
             Value::String(s) => s,
-            Value::Null => continue,
+            // jsonpb reads `null` into a Go string as ""
+            Value::Null => String::new(),
             other => other.to_string(),
         };
         out.insert(k, s);
     }
     let entity = out
         .get("targetingKey")
-        .filter(|s| !s.is_empty())
         .cloned()
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
     Ok((out, entity))
@@ -76,14 +71,16 @@ pub(crate) fn success(key: &str, eval: &Evaluation<'_>) -> Value {
             if !v.segment_keys.is_empty() {
                 metadata.insert("segments".into(), json!(v.segment_keys.join(",")));
             }
+            // `"null"` for a variant without an attachment, as Flipt sends it
             let attachment = v.variant_attachment();
-            if !attachment.is_empty() && attachment != "null" {
+            if !attachment.is_empty() {
                 metadata.insert("attachment".into(), json!(attachment));
             }
             json!({"key": key, "reason": reason(v.reason), "variant": v.variant_key(), "value": v.variant_key(), "metadata": metadata})
         }
         Evaluation::Boolean(b) => {
-            json!({"key": key, "reason": reason(b.reason), "variant": if b.enabled {"true"} else {"false"}, "value": b.enabled, "metadata": {}})
+            // no `metadata`: Flipt sets none on a boolean result
+            json!({"key": key, "reason": reason(b.reason), "variant": if b.enabled {"true"} else {"false"}, "value": b.enabled})
         }
     }
 }
@@ -101,8 +98,29 @@ pub(crate) async fn evaluate_flag(
     };
     match evaluate_one(&state, &headers, &key, &bytes) {
         Ok(v) => Json(v).into_response(),
-        Err(e) => e.into_response(),
+        // Unlike Flipt, every single-flag error names the flag: OFREP's `evaluationFailure`
+        // requires `key`, and OpenFeature's OFREP providers report one without it as `GENERAL`.
+        Err(mut e) => {
+            if e.key.is_none() && !key.is_empty() {
+                e.key = Some(key);
+            }
+            e.into_response()
+        }
     }
+}
+
+/// A flag as Flipt's bridge looks it up: an empty key is `flag key was not provided` (400, no
+/// `key`), an unknown flag or namespace `flag was not found <key>` (404).
+fn find<'e>(env: &'e Environment, ns: &str, key: &str) -> Result<&'e Flag, OfrepError> {
+    if key.is_empty() {
+        return Err(OfrepError::bad_request(
+            None,
+            "INVALID_CONTEXT",
+            "flag key was not provided",
+        ));
+    }
+    env.find_flag(ns, key)
+        .map_err(|_| OfrepError::not_found(key, format!("flag was not found {key}")))
 }
 
 fn evaluate_one(
@@ -112,22 +130,16 @@ fn evaluate_one(
     bytes: &[u8],
 ) -> Result<Value, OfrepError> {
     let started = std::time::Instant::now();
-    if key.is_empty() {
-        return Err(OfrepError::bad_request(
-            None,
-            "GENERAL",
-            "flag key was not provided",
-        ));
-    }
-    let (ctx, entity) = context(bytes, Some(key))?;
-    let env_key = state.environment_key(None, headers);
+    // Flipt's order: the body, the environment, the key, the flag.
+    let (ctx, entity) = context(bytes)?;
+    let env_key = state
+        .evaluation_environment("", headers)
+        .map_err(|e| OfrepError::from_api(None, e))?;
     let env = state
         .snapshot(&env_key)
         .map_err(|e| OfrepError::from_api(Some(key), e))?;
     let ns = namespace(headers);
-    let flag = env
-        .find_flag(&ns, key)
-        .map_err(|_| OfrepError::not_found(key, format!("flag was not found {key}")))?;
+    let flag = find(&env, &ns, key)?;
     let eval = evaluate(flag, &entity, &ctx);
     let r = match &eval {
         Evaluation::Variant(v) => v.reason,
@@ -168,11 +180,14 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
         Ok(b) => b,
         Err(e) => return OfrepError::from_api(None, e).into_response(),
     };
-    let (ctx, entity) = match context(&bytes, None) {
+    let (ctx, entity) = match context(&bytes) {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    let env_key = state.environment_key(None, &headers);
+    let env_key = match state.evaluation_environment("", &headers) {
+        Ok(k) => k,
+        Err(e) => return OfrepError::from_api(None, e).into_response(),
+    };
     let env = match state.snapshot(&env_key) {
         Ok(e) => e,
         Err(e) => return OfrepError::from_api(None, e).into_response(),
@@ -200,14 +215,27 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
     })
 }
 
-/// The flag keys a bulk request's `flags` context value selects (comma-separated), if it has one.
-fn wanted_flags(ctx: &HashMap<String, String>) -> Option<Vec<&str>> {
-    ctx.get("flags").map(|f| {
-        f.split(',')
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .collect()
-    })
+/// The flags a bulk request's `flags` context value selects, as indexes into the namespace's
+/// flags in the order written: Flipt splits the value at every comma (no trimming; a repeated
+/// key is evaluated again) and fails at the first key that is empty or not found. `None` when the
+/// context has no `flags`.
+fn selected(
+    env: &Environment,
+    ns_key: &str,
+    ctx: &HashMap<String, String>,
+) -> Result<Option<Vec<usize>>, OfrepError> {
+    let Some(list) = ctx.get("flags") else {
+        return Ok(None);
+    };
+    let ns = env.namespace(ns_key);
+    list.split(',')
+        .map(|key| {
+            find(env, ns_key, key)?;
+            ns.and_then(|n| n.flag_position(key))
+                .ok_or_else(|| OfrepError::not_found(key, format!("flag was not found {key}")))
+        })
+        .collect::<Result<Vec<usize>, OfrepError>>()
+        .map(Some)
 }
 
 /// Namespaces with more flags than this are bulk-evaluated on a blocking thread.
@@ -224,23 +252,28 @@ fn bulk(
     entity: &str,
 ) -> Response {
     let origin = state.config().public_origin();
+    let selection = match selected(env, ns_key, ctx) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
     let answer = match env.namespace(ns_key) {
         Some(ns) => {
-            let wanted = wanted_flags(ctx);
             let pieces = state.bulk_pieces().get(env_key, ns, origin);
-            let answer = pieces.write(ns, env_key, &env.digest, wanted.as_deref(), entity, ctx);
+            let answer = pieces.write(ns, env_key, &env.digest, selection.as_deref(), entity, ctx);
             state.metrics().bulk_request(env_key, ns_key, answer.flags);
             answer
         }
-        None if ctx.contains_key("flags") || ns_key != "default" => {
-            return OfrepError::bad_request(
-                None,
-                "GENERAL",
-                format!("namespace \"{ns_key}\" not found"),
-            )
+        // Flipt's snapshot always has `default`: without documents it lists no flags
+        None if ns_key == "default" => ofrep_pieces::empty(env_key, ns_key, &env.digest, origin),
+        None => {
+            return OfrepError {
+                status: StatusCode::NOT_FOUND,
+                key: None,
+                code: "FLAG_NOT_FOUND",
+                details: format!("namespace \"{ns_key}\" not found"),
+            }
             .into_response();
         }
-        None => ofrep_pieces::empty(env_key, ns_key, &env.digest, origin),
     };
     let etag_value =
         HeaderValue::from_str(&answer.etag).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
@@ -299,21 +332,25 @@ pub(crate) async fn stream(
 
 #[cfg(test)]
 mod tests {
-    //! The bulk body written from pieces against the former `serde_json::Value` path, kept here
-    //! verbatim as the oracle: same bytes, same ETag, over fixtures and a generated namespace.
+    //! The bulk body written from pieces against a `serde_json::Value` path built from the
+    //! single-flag answers, the oracle: same bytes, same ETag, over fixtures and a generated
+    //! namespace.
 
     use std::collections::HashMap;
     use std::fmt::Write as _;
 
     use serde_json::json;
     use switchyard_core::{
-        Environment, FlagType, Limits, SourceFile, compile_environment, evaluate,
+        Environment, Flag, FlagType, Limits, SourceFile, compile_environment, evaluate,
     };
 
     use super::success;
     use crate::ofrep_pieces::{BulkPieces, empty};
+    use crate::xxh64::Xxh64;
 
-    /// The former bulk body and ETag (`None` where it answered an error).
+    /// The bulk body and ETag built as a `serde_json::Value` from the single-flag answers
+    /// (`None` where it answers an error): Flipt's selection and order (`OFREPFlagEvaluationBulk`:
+    /// the `flags` list as written, else the listed flags sorted by key).
     fn oracle(
         env: &Environment,
         env_key: &str,
@@ -322,41 +359,42 @@ mod tests {
         entity: &str,
         origin: Option<&str>,
     ) -> Option<(String, Vec<u8>)> {
-        let mut flags = Vec::new();
-        let mut h = crc32fast::Hasher::new();
+        let ns = env.namespace(ns_key);
+        let chosen: Vec<&Flag> = match ctx.get("flags") {
+            Some(list) => list
+                .split(',')
+                .map(|k| ns.and_then(|n| n.flag(k)).map(|f| &**f))
+                .collect::<Option<Vec<_>>>()?,
+            None if ns.is_none() && ns_key != "default" => return None,
+            None => {
+                let mut v: Vec<&Flag> = ns
+                    .map(|n| n.flags.iter().map(|f| &**f).collect())
+                    .unwrap_or_default();
+                v.retain(|f| f.flag_type == FlagType::Boolean || f.enabled);
+                v.sort_by(|a, b| a.key.cmp(&b.key));
+                v
+            }
+        };
+        let mut h = Xxh64::new();
         h.update(env_key.as_bytes());
         h.update(&[0]);
         h.update(ns_key.as_bytes());
-        if let Some(ns) = env.namespace(ns_key) {
-            let wanted: Option<Vec<&str>> = ctx.get("flags").map(|f| {
-                f.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            });
-            for flag in &ns.flags {
-                let selected = match &wanted {
-                    Some(keys) => keys.contains(&flag.key.as_str()),
-                    None => flag.flag_type == FlagType::Boolean || flag.enabled,
-                };
-                if !selected {
-                    continue;
-                }
-                let eval = evaluate(flag, entity, ctx);
-                let item = success(&flag.key, &eval);
-                h.update(&[0]);
-                h.update(flag.key.as_bytes());
-                h.update(&[0]);
-                h.update(item["variant"].as_str().unwrap_or_default().as_bytes());
-                h.update(item["reason"].as_str().unwrap_or_default().as_bytes());
-                h.update(item["metadata"].to_string().as_bytes());
-                flags.push(item);
+        let mut flags = Vec::new();
+        for flag in chosen {
+            let eval = evaluate(flag, entity, ctx);
+            let item = success(&flag.key, &eval);
+            h.update(&[0]);
+            h.update(flag.key.as_bytes());
+            h.update(&[0]);
+            h.update(item["variant"].as_str().unwrap_or_default().as_bytes());
+            h.update(item["reason"].as_str().unwrap_or_default().as_bytes());
+            if let Some(m) = item.get("metadata") {
+                h.update(m.to_string().as_bytes());
             }
-        } else if ctx.contains_key("flags") || ns_key != "default" {
-            return None;
+            flags.push(item);
         }
         h.update(env.digest.as_bytes());
-        let etag = format!("W/\"{:08x}\"", h.finalize());
+        let etag = format!("W/\"{:08x}\"", h.finish());
         let stream_path = format!("/ofrep/v1/_stream/{}/{}/events", env_key, ns_key);
         let mut stream = json!({"type": "sse", "endpoint": {"requestUri": stream_path}});
         if let Some(origin) = origin {
@@ -366,7 +404,7 @@ mod tests {
         Some((etag, serde_json::to_vec(&body).ok()?))
     }
 
-    /// The new path, as `bulk` takes it.
+    /// The served path, as `bulk` takes it.
     fn pieces(
         env: &Environment,
         env_key: &str,
@@ -375,13 +413,13 @@ mod tests {
         entity: &str,
         origin: Option<&str>,
     ) -> Option<(String, Vec<u8>)> {
+        let selection = super::selected(env, ns_key, ctx).ok()?;
         let answer = match env.namespace(ns_key) {
             Some(ns) => {
-                let wanted = super::wanted_flags(ctx);
                 let p = BulkPieces::build(ns, env_key, ns_key, origin);
-                p.write(ns, env_key, &env.digest, wanted.as_deref(), entity, ctx)
+                p.write(ns, env_key, &env.digest, selection.as_deref(), entity, ctx)
             }
-            None if ctx.contains_key("flags") || ns_key != "default" => return None,
+            None if ns_key != "default" => return None,
             None => empty(env_key, ns_key, &env.digest, origin),
         };
         Some((answer.etag, answer.body))
@@ -479,11 +517,16 @@ mod tests {
                 c.insert("region".to_string(), format!("r{}", i % 4));
             }
             c.insert("plan".to_string(), format!("p{}", i % 6));
-            if i % 13 == 5 {
-                c.insert(
-                    "flags".to_string(),
-                    " flag-0, flag-1,flag-2 ,nope,flag-5,,flag-999".to_string(),
-                );
+            // a selection in its own order with a repeat; and ones Flipt refuses
+            let flags = match i % 13 {
+                5 | 7 => Some("flag-3,flag-0,flag-3,flag-2"),
+                6 => Some(" flag-0,flag-1"),
+                8 => Some("flag-0,,flag-1"),
+                9 => Some("flag-0,nope"),
+                _ => None,
+            };
+            if let Some(f) = flags {
+                c.insert("flags".to_string(), f.to_string());
             }
             out.push(c);
         }

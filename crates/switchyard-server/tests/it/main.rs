@@ -5,6 +5,7 @@ mod api;
 mod edges;
 mod environments;
 mod limits;
+mod parity;
 mod readiness;
 mod stream;
 mod support;

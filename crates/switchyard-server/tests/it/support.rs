@@ -56,11 +56,16 @@ impl Fixture {
 
     /// A fixture whose directory starts with `flags` as its only flag file.
     pub async fn with_flags(config: ServerConfig, flags: &str) -> Fixture {
+        Fixture::with_environment(config, flags, "default").await
+    }
+
+    /// A fixture serving `flags` as the (default) environment `env_key`.
+    pub async fn with_environment(config: ServerConfig, flags: &str, env_key: &str) -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("features.yaml"), flags).expect("write");
         let mut storage = StorageConfig::local_directory(dir.path());
         storage.poll_interval = Duration::from_secs(1);
-        Fixture::start(dir, storage, config).await
+        Fixture::start(dir, storage, config, env_key).await
     }
 
     /// A fixture following branch `main` of a real Git repository (a `file://` remote, the
@@ -73,18 +78,19 @@ impl Fixture {
         git(dir.path(), &["commit", "-q", "-m", "first flags"]);
         let mut storage = StorageConfig::remote(format!("file://{}", dir.path().display()));
         storage.poll_interval = Duration::from_secs(1);
-        Fixture::start(dir, storage, config).await
+        Fixture::start(dir, storage, config, "default").await
     }
 
     async fn start(
         dir: tempfile::TempDir,
         storage: StorageConfig,
         config: ServerConfig,
+        env_key: &str,
     ) -> Fixture {
         let mut sync_config = SyncConfig::default();
         sync_config.storage.insert("default".into(), storage);
         sync_config.environments.insert(
-            "default".into(),
+            env_key.into(),
             EnvironmentConfig {
                 default: true,
                 ..EnvironmentConfig::new("default", "")
@@ -143,6 +149,34 @@ impl Fixture {
         }
         self.sync.trigger("default");
         sha
+    }
+
+    /// A fixture serving each `(key, flags)` as an environment rooted at the directory `key`
+    /// of one storage; the first is the default.
+    pub async fn with_environments(config: ServerConfig, envs: &[(&str, &str)]) -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut storage = StorageConfig::local_directory(dir.path());
+        storage.poll_interval = Duration::from_secs(1);
+        let mut sync_config = SyncConfig::default();
+        sync_config.storage.insert("default".into(), storage);
+        for (i, (key, flags)) in envs.iter().enumerate() {
+            std::fs::create_dir_all(dir.path().join(key)).expect("mkdir");
+            std::fs::write(dir.path().join(key).join("features.yaml"), flags).expect("write");
+            sync_config.environments.insert(
+                (*key).into(),
+                EnvironmentConfig {
+                    default: i == 0,
+                    ..EnvironmentConfig::new("default", *key)
+                },
+            );
+        }
+        let sync = Arc::new(
+            SyncHandle::start_and_wait(sync_config.clone(), Limits::default())
+                .await
+                .expect("sync starts"),
+        );
+        let state = AppState::new(sync.clone(), config);
+        Fixture { dir, state, sync }
     }
 
     pub async fn send(&self, req: Request<Body>) -> Response<Body> {

@@ -230,13 +230,44 @@ fn v2(
             },
         );
     }
+    // Flipt's environment key is `name` (its default the map key): the key clients send in
+    // `X-Flipt-Environment`, `environmentKey` and the snapshot and stream URLs.
+    let mut named: BTreeMap<String, String> = BTreeMap::new();
     for e in envs {
         let path = join("environments", &e.written);
         e.value.mapping(&path)?;
-        let cleaned = strip(&e.value, &["name", "scm"], &path, warnings);
+        let key = match e.value.entry("name") {
+            None => e.key.clone(),
+            Some(n) => match n.value.as_str() {
+                Some(s) if !s.is_empty() => s.to_string(),
+                _ => {
+                    return Err(Problem::new(
+                        &n.value.origin,
+                        &join(&path, &n.written),
+                        format!(
+                            "expected the environment's key (a non-empty string), found {}; leave `name` out to use {:?}",
+                            n.value.kind(),
+                            e.written
+                        ),
+                    ));
+                }
+            },
+        };
+        if let Some(first) = named.insert(key.clone(), e.written.clone()) {
+            let origin = e.value.entry("name").map_or(&e.origin, |n| &n.value.origin);
+            return Err(Problem::new(
+                origin,
+                &path,
+                format!(
+                    "environments {first:?} and {:?} both have the key {key:?} (`name`, or the entry's own key without one): give each a different `name`",
+                    e.written
+                ),
+            ));
+        }
+        let cleaned = strip(&e.value, &["scm"], &path, warnings).without(&["name"]);
         sync.environments
-            .insert(e.key.clone(), from_node(&cleaned, &path)?);
-        written.environments.insert(e.key.clone(), (cleaned, path));
+            .insert(key.clone(), from_node(&cleaned, &path)?);
+        written.environments.insert(key, (cleaned, path));
     }
     Ok(sync)
 }

@@ -478,3 +478,45 @@ fn server_connection_limits_public_url_and_cors_off() {
         "flipt.yml:5:17: server.idle_timeout: invalid duration \"soon\" (e.g. \"10s\", \"1m\")"
     );
 }
+
+/// Flipt's `environments.<id>.name` is the environment's key (`internal/config/environments.go`
+/// defaults it to `<id>`; `git.Environment.Key` returns it).
+#[test]
+fn an_environment_name_is_its_key() {
+    let text = r#"
+storage:
+  flags: { remote: "https://example.com/flags.git", branch: main }
+environments:
+  prod: { name: production, storage: flags, directory: prod, default: true }
+  staging: { storage: flags, directory: staging }
+"#;
+    let s = parse("config.yml", text, &[]).expect("valid");
+    assert_eq!(
+        s.sync.environments.keys().collect::<Vec<_>>(),
+        ["production", "staging"]
+    );
+    assert_eq!(s.sync.environments["production"].directory, "prod");
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    let twice = r#"
+storage:
+  flags: { remote: "https://example.com/flags.git", branch: main }
+environments:
+  a: { name: same, storage: flags, directory: a, default: true }
+  b: { name: same, storage: flags, directory: b }
+"#;
+    let e = parse("config.yml", twice, &[]).expect_err("one key twice");
+    assert!(
+        e.to_string().contains("config.yml:6:")
+            && e.to_string()
+                .contains("environments \"a\" and \"b\" both have the key \"same\""),
+        "{e}"
+    );
+    let empty = r#"
+storage:
+  flags: { remote: "https://example.com/flags.git", branch: main }
+environments:
+  a: { name: "", storage: flags, default: true }
+"#;
+    let e = parse("config.yml", empty, &[]).expect_err("empty name");
+    assert!(e.to_string().contains("environments.a.name"), "{e}");
+}
