@@ -5,15 +5,16 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use serde_json::json;
-use switchyard_core::{Diagnostic, Limits, Severity, SourceFile, compile_environment};
+use switchyard_core::{Diagnostic, Discovery, Limits, Severity, SourceFile, compile_environment};
 
 use crate::cli::{Format, ValidateArgs};
-use crate::files::{Loaded, display_path, load_dir};
+use crate::files::{Loaded, discovery, display_path, load_dir};
 
 /// Runs `validate`; exit code 0 when valid (warnings included), 1 when not or when no flag file
 /// is found.
 pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     let limits = Limits::default();
+    let rules = discovery(&args.discovery)?;
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -25,10 +26,17 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     let mut files_checked = 0usize;
     for p in &paths {
         if p.is_dir() {
-            match load_dir(p, &limits)? {
+            match load_dir(p, rules, &limits)? {
                 Loaded::Invalid(d) => diagnostics.extend(relocate(d, p)),
-                Loaded::Files(files) => {
+                Loaded::Files(read) => {
+                    let files = read.files;
                     files_checked += files.len();
+                    let skipped = &read.discovered.not_read;
+                    if !skipped.is_empty() {
+                        let shown: Vec<String> =
+                            skipped.iter().map(|f| display_path(p, f)).collect();
+                        eprintln!("not read by {rules}'s rule: {}", shown.join(", "));
+                    }
                     match compile_environment("default", &files, &limits) {
                         Ok(env) => warnings.extend(relocate_all(env.warnings(), p)),
                         Err(d) => diagnostics.extend(relocate(d, p)),
@@ -51,8 +59,11 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     if none && !args.allow_empty {
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         eprintln!(
-            "switchyard: no flag files found in {}: Flipt reads files named features.yml, features.yaml or features.json (also *.features.yml), or those a .flipt.yml index includes; target/, node_modules/ and Git-ignored paths are skipped. Pass --allow-empty to accept none",
-            shown.join(", ")
+            "switchyard: no flag files found in {} by {} ({}); target/, node_modules/ and Git-ignored paths are skipped. {}Pass --allow-empty to accept none",
+            shown.join(", "),
+            rules,
+            rules.summary(None),
+            other_rule_hint(rules),
         );
         if args.format == Format::Json {
             println!("[]");
@@ -65,14 +76,16 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
                 println!("{d}");
             }
             if diagnostics.is_empty() {
-                if warnings.is_empty() {
-                    eprintln!("{files_checked} flag file(s) valid");
+                let warned = match warnings.len() {
+                    0 => String::new(),
+                    n => format!(", {n} warning(s)"),
+                };
+                let by = if paths.iter().any(|p| p.is_dir()) {
+                    format!(" (discovery: {rules})")
                 } else {
-                    eprintln!(
-                        "{files_checked} flag file(s) valid, {} warning(s)",
-                        warnings.len()
-                    );
-                }
+                    String::new()
+                };
+                eprintln!("{files_checked} flag file(s) valid{warned}{by}");
             } else {
                 eprintln!("{} problem(s) found", diagnostics.len());
             }
@@ -102,6 +115,18 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// How to ask for the other generation's rule.
+fn other_rule_hint(rules: Discovery) -> &'static str {
+    match rules {
+        Discovery::FliptV1 => {
+            "For a Flipt v2 repository pass --discovery flipt-v2 (or --config with its configuration). "
+        }
+        Discovery::FliptV2 => {
+            "For a Flipt v1 repository (or the seed's) pass --discovery flipt-v1. "
+        }
+    }
 }
 
 fn relocate(d: switchyard_core::Diagnostics, root: &Path) -> Vec<Diagnostic> {
