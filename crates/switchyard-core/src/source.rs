@@ -110,6 +110,40 @@ impl Discovery {
     }
 }
 
+impl Discovered {
+    /// Warnings about look-alike files this rule did not read where that is probably a
+    /// mistake: under Flipt v2's rule every one of [`Discovered::not_read`] (a root
+    /// `features.yml`, an `x.features.yml`, a `.flipt.yml` index); under Flipt v1's default
+    /// patterns a `features.json` (files an index excluded were excluded on purpose).
+    pub fn warnings(&self) -> Vec<Diagnostic> {
+        let names = V2_FILE_NAMES.join(", ");
+        self.not_read
+            .iter()
+            .filter_map(|path| {
+                let message = match self.rules {
+                    Discovery::FliptV2 if path == INDEX_FILE => format!(
+                        "not read: Flipt v2 has no {INDEX_FILE} index, its include and exclude globs have no effect; flag files are {names} in a directory below the root"
+                    ),
+                    Discovery::FliptV2 if !path.contains('/') => format!(
+                        "not read: Flipt v2 reads {names} only in a directory below the environment root, never at it; move it to a namespace directory (default/{path})"
+                    ),
+                    Discovery::FliptV2 => format!(
+                        "not read: Flipt v2 reads only files named exactly {names}; rename it or move it to its own directory as features.yml"
+                    ),
+                    Discovery::FliptV1 if self.root_file.is_none() && is_v2_flag_file(path) => {
+                        format!(
+                            "not read: Flipt v1's default patterns ({}) have no JSON name; include it in a {INDEX_FILE} index (`include: [\"**features.json\"]`, with the defaults you need)",
+                            DEFAULT_INCLUDE.join(", ")
+                        )
+                    }
+                    Discovery::FliptV1 => return None,
+                };
+                Some(Diagnostic::warning(path.as_str(), Pos::new(1, 1), "", message))
+            })
+            .collect()
+    }
+}
+
 impl std::fmt::Display for Discovery {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())

@@ -111,12 +111,17 @@ pub struct Served {
 }
 
 impl Served {
-    /// What `env`, read from the files `discovered` chose, shows in the status.
+    /// What `env`, read from the files `discovered` chose, shows in the status; its warnings
+    /// include discovery's (look-alike files the rule did not read).
     pub fn of(env: &switchyard_core::Environment, discovered: &Discovered) -> Self {
+        let skipped = discovered.warnings();
+        let mut warnings: Vec<&switchyard_core::Diagnostic> = env.warnings();
+        warnings.extend(&skipped);
+        warnings.sort();
         Served {
             flags: env.flag_count(),
             digest: env.digest.clone(),
-            warnings: entries(env.warnings()),
+            warnings: entries(warnings),
             discovery: DiscoveryStatus::of(discovered),
         }
     }

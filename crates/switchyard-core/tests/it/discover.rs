@@ -258,3 +258,39 @@ fn root_file_lookup_per_generation() {
     );
     assert_eq!(Discovery::FliptV2.root_file(present(&[".flipt.yml"])), None);
 }
+
+#[test]
+fn look_alikes_not_read_are_warnings_where_probably_a_mistake() {
+    let warned = |rules, root: Option<&SourceFile>| -> Vec<String> {
+        discover(rules, ITEM_7.iter().copied(), root, &Limits::default())
+            .expect("discovers")
+            .warnings()
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    assert_eq!(
+        warned(Discovery::FliptV2, None),
+        [
+            ".flipt.yml:1:1: warning: not read: Flipt v2 has no .flipt.yml index, its include and exclude globs have no effect; flag files are features.yaml, features.yml, features.json in a directory below the root",
+            "c/x.features.yml:1:1: warning: not read: Flipt v2 reads only files named exactly features.yaml, features.yml, features.json; rename it or move it to its own directory as features.yml",
+            "features.yml:1:1: warning: not read: Flipt v2 reads features.yaml, features.yml, features.json only in a directory below the environment root, never at it; move it to a namespace directory (default/features.yml)",
+        ]
+    );
+    // v1 without an index: the JSON name its defaults lack
+    let no_index: Vec<&str> = ITEM_7
+        .iter()
+        .copied()
+        .filter(|p| *p != ".flipt.yml")
+        .collect();
+    let d = discover(Discovery::FliptV1, no_index, None, &Limits::default()).expect("discovers");
+    let w: Vec<String> = d.warnings().iter().map(ToString::to_string).collect();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].starts_with("f/features.json:1:1: warning: not read: Flipt v1's default patterns"),
+        "{w:?}"
+    );
+    // v1 with an index: what it excludes is excluded on purpose
+    let idx = SourceFile::new(".flipt.yml", "exclude:\n  - \"d/**\"\n");
+    assert_eq!(warned(Discovery::FliptV1, Some(&idx)), Vec::<String>::new());
+}

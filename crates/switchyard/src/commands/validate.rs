@@ -31,12 +31,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
                 Loaded::Files(read) => {
                     let files = read.files;
                     files_checked += files.len();
-                    let skipped = &read.discovered.not_read;
-                    if !skipped.is_empty() {
-                        let shown: Vec<String> =
-                            skipped.iter().map(|f| display_path(p, f)).collect();
-                        eprintln!("not read by {rules}'s rule: {}", shown.join(", "));
-                    }
+                    warnings.extend(relocate_all(&read.discovered.warnings(), p));
                     match compile_environment("default", &files, &limits) {
                         Ok(env) => warnings.extend(relocate_all(env.warnings(), p)),
                         Err(d) => diagnostics.extend(relocate(d, p)),

@@ -197,6 +197,18 @@ fn a_flipt_v2_configuration_reads_what_flipt_v2_reads() {
     );
     assert_eq!(s["flags"], 4);
     assert_eq!(server.flag_keys(), ["a-b", "d", "e", "f"]);
+    // each look-alike not read is a warning of the served snapshot
+    let warned: Vec<&str> = s["warnings"]
+        .as_array()
+        .unwrap_or_else(|| panic!("warnings: {s}"))
+        .iter()
+        .filter_map(|w| w["file"].as_str())
+        .collect();
+    assert_eq!(
+        warned,
+        [".flipt.yml", "c/x.features.yml", "features.yml"],
+        "{s:#}"
+    );
 
     // a root flipt.yaml with version "2.0": Flipt v2 refuses it, so is the commit
     let repo = root.path().join("flags");
@@ -270,6 +282,11 @@ fn flipt_v1_and_seed_configurations_read_what_flipt_v1_reads() {
             ["d/features.yaml", "f/features.json"],
             "{name}"
         );
+        assert_eq!(
+            s["warnings"],
+            serde_json::json!([]),
+            "{name}: the index excluded d/ on purpose"
+        );
         assert_eq!(server.flag_keys(), ["a-b", "c-x", "e", "root"], "{name}");
     }
 }
@@ -292,6 +309,7 @@ fn validate_uses_the_same_rules_picked_by_flag_or_by_configuration() {
         let (code, out, err) = run(bin().arg("validate").args(args).arg(&dir));
         let mut files: Vec<String> = out
             .lines()
+            .filter(|l| !l.contains(": warning: "))
             .filter_map(|l| l.split(':').next())
             .map(|f| {
                 f.trim_start_matches(&format!("{}/", dir.display()))
@@ -339,18 +357,28 @@ fn validate_uses_the_same_rules_picked_by_flag_or_by_configuration() {
     let (code, out, err) = run(bin()
         .args(["validate", "--discovery", "flipt-v2"])
         .arg(&dir));
-    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    assert_eq!(code, 0, "{out}{err}");
     assert!(
-        err.contains("4 flag file(s) valid (discovery: flipt-v2)"),
+        err.contains("4 flag file(s) valid, 3 warning(s) (discovery: flipt-v2)"),
         "{err}"
     );
-    let root = dir.display();
+    let warned: Vec<&str> = out
+        .lines()
+        .map(|l| l.trim_start_matches(&format!("{}/", dir.display())))
+        .collect();
+    assert_eq!(warned.len(), 3, "{out}");
     assert!(
-        err.contains(&format!(
-            "not read by flipt-v2's rule: {root}/.flipt.yml, {root}/c/x.features.yml, {root}/features.yml"
-        )),
-        "{err}"
+        warned[0]
+            .starts_with(".flipt.yml:1:1: warning: not read: Flipt v2 has no .flipt.yml index"),
+        "{out}"
     );
+    assert!(
+        warned[1].starts_with(
+            "c/x.features.yml:1:1: warning: not read: Flipt v2 reads only files named exactly"
+        ),
+        "{out}"
+    );
+    assert!(warned[2].starts_with("features.yml:1:1: warning: not read: Flipt v2 reads features.yaml, features.yml, features.json only in a directory below the environment root"), "{out}");
     write(&dir, "flipt.yaml", "version: \"2.0\"\n");
     let (code, files, _) = reported(&["--discovery", "flipt-v2"]);
     assert_eq!(code, 1);
