@@ -52,6 +52,8 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     }
     let none = files_checked == 0 && diagnostics.is_empty();
     if none && !args.allow_empty {
+        // the warnings say why a look-alike was not read
+        list(args.format, &diagnostics, &warnings);
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         eprintln!(
             "switchyard: no flag files found in {} by {} ({}); target/, node_modules/ and Git-ignored paths are skipped. {}Pass --allow-empty to accept none",
@@ -60,36 +62,45 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
             rules.summary(None),
             other_rule_hint(rules),
         );
-        if args.format == Format::Json {
-            println!("[]");
-        }
         return Ok(ExitCode::from(1));
     }
-    match args.format {
-        Format::Text => {
-            for d in diagnostics.iter().chain(&warnings) {
-                println!("{d}");
-            }
-            if diagnostics.is_empty() {
-                let warned = match warnings.len() {
-                    0 => String::new(),
-                    n => format!(", {n} warning(s)"),
-                };
-                let by = if paths.iter().any(|p| p.is_dir()) {
-                    format!(" (discovery: {rules})")
-                } else {
-                    String::new()
-                };
-                eprintln!("{files_checked} flag file(s) valid{warned}{by}");
+    list(args.format, &diagnostics, &warnings);
+    if args.format == Format::Text {
+        if diagnostics.is_empty() {
+            let warned = match warnings.len() {
+                0 => String::new(),
+                n => format!(", {n} warning(s)"),
+            };
+            let by = if paths.iter().any(|p| p.is_dir()) {
+                format!(" (discovery: {rules})")
             } else {
-                eprintln!("{} problem(s) found", diagnostics.len());
+                String::new()
+            };
+            eprintln!("{files_checked} flag file(s) valid{warned}{by}");
+        } else {
+            eprintln!("{} problem(s) found", diagnostics.len());
+        }
+    }
+    Ok(if diagnostics.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Prints the errors, then the warnings: one per line, or Flipt's JSON shape (a warning says so
+/// in `severity`).
+fn list(format: Format, diagnostics: &[Diagnostic], warnings: &[Diagnostic]) {
+    match format {
+        Format::Text => {
+            for d in diagnostics.iter().chain(warnings) {
+                println!("{d}");
             }
         }
         Format::Json => {
-            // Flipt's shape for errors; a warning says so in `severity`
             let out: Vec<_> = diagnostics
                 .iter()
-                .chain(&warnings)
+                .chain(warnings)
                 .map(|d| {
                     let mut o = json!({
                         "message": d.message,
@@ -105,11 +116,6 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
             println!("{}", serde_json::Value::Array(out));
         }
     }
-    Ok(if diagnostics.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
 }
 
 /// How to ask for the other generation's rule.

@@ -396,4 +396,24 @@ fn validate_uses_the_same_rules_picked_by_flag_or_by_configuration() {
         code, 2,
         "--discovery and --config exclude each other: {err}"
     );
+
+    // only a root features.yml: nothing for Flipt v2's rule, and the warning says why
+    let only_root = t.path().join("only-root");
+    write(
+        &only_root,
+        "features.yml",
+        &flag_file("features.yml", "root"),
+    );
+    let (code, out, err) = run(bin()
+        .args(["validate", "--discovery", "flipt-v2"])
+        .arg(&only_root));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("features.yml:1:1: warning: not read: Flipt v2 reads features.yaml, features.yml, features.json only in a directory below the environment root, never at it; move it to a namespace directory (default/features.yml)"),
+        "{out}"
+    );
+    assert!(
+        err.contains("no flag files found in") && err.contains("by flipt-v2"),
+        "{err}"
+    );
 }
