@@ -89,6 +89,17 @@ impl Discovery {
         }
     }
 
+    /// The rule in plain words, before it is known which root file is there.
+    pub fn rule(self) -> String {
+        match self {
+            Discovery::FliptV1 => format!(
+                "Flipt v1: the include and exclude globs of a {INDEX_FILE} index at the root, else paths matching {} at any depth, the root included",
+                DEFAULT_INCLUDE.join(", ")
+            ),
+            Discovery::FliptV2 => self.summary(None),
+        }
+    }
+
     /// The rule in plain words, given the root file it read.
     pub fn summary(self, root_file: Option<&str>) -> String {
         match (self, root_file) {

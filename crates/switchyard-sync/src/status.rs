@@ -72,7 +72,7 @@ impl DiscoveryStatus {
     pub fn new(rules: Discovery) -> Self {
         DiscoveryStatus {
             rules: rules.as_str(),
-            summary: rules.summary(None),
+            summary: rules.rule(),
             root_file: None,
             files: Vec::new(),
             not_read: Vec::new(),

@@ -59,7 +59,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
             "switchyard: no flag files found in {} by {} ({}); target/, node_modules/ and Git-ignored paths are skipped. {}Pass --allow-empty to accept none",
             shown.join(", "),
             rules,
-            rules.summary(None),
+            rules.rule(),
             other_rule_hint(rules),
         );
         return Ok(ExitCode::from(1));
