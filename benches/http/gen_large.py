@@ -1,5 +1,6 @@
-"""Writes FLAGS flags of one namespace (`default`) into FILES files `part-NN.features.yml`, with
-100 segments in the first file; every flag references a segment. Used by large.sh.
+"""Writes FLAGS flags of one namespace (`default`) into FILES files `part-NN/features.yml` (Flipt
+v2's layout), with 100 segments in the first file; every flag references a segment. Used by
+large.sh.
 
     python3 gen_large.py DIR FLAGS FILES
 """
@@ -20,4 +21,5 @@ for f in range(files):
             lines.append(f'  - key: flag-{i}\n    name: Flag {i}\n    type: BOOLEAN_FLAG_TYPE\n    enabled: true\n    rollouts:\n      - segment: {{key: seg-{i % 100}, value: true}}\n      - threshold: {{percentage: 50, value: true}}')
         else:
             lines.append(f'  - key: flag-{i}\n    name: Flag {i}\n    type: VARIANT_FLAG_TYPE\n    enabled: true\n    variants:\n      - {{key: control, default: true}}\n      - {{key: treatment, attachment: {{color: blue, size: {i}}}}}\n    rules:\n      - segment: seg-{i % 100}\n        distributions:\n          - {{variant: control, rollout: 50}}\n          - {{variant: treatment, rollout: 50}}')
-    open(os.path.join(out, f'part-{f:02}.features.yml'), 'w').write('\n'.join(lines) + '\n')
+    os.makedirs(os.path.join(out, f'part-{f:02}'), exist_ok=True)
+    open(os.path.join(out, f'part-{f:02}', 'features.yml'), 'w').write('\n'.join(lines) + '\n')

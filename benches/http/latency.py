@@ -57,7 +57,7 @@ def post(path, body, headers):
 
 threading.Thread(target=sse_reader, daemon=True).start()
 time.sleep(0.5)
-path = f"{repo}/features.yml"
+path = f"{repo}/default/features.yml"
 text = open(path).read()
 hook = json.dumps({"ref": "refs/heads/main", "repository": {"clone_url": remote, "full_name": "bench/flags"}}).encode()
 sig = "sha256=" + hmac.new(secret.encode(), hook, hashlib.sha256).hexdigest()

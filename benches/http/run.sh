@@ -38,8 +38,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 
 # A real Git repository with a realistic flag set.
 repo="$work/flags-repo"
-mkdir -p "$repo"
-python3 "$here/gen_flags.py" "$repo/features.yml" "$FLAGS"
+# (Flipt v2's rule, which the v2 configuration below selects: `<dir>/features.yml`, none at the root)
+mkdir -p "$repo/default"
+python3 "$here/gen_flags.py" "$repo/default/features.yml" "$FLAGS"
 export GIT_AUTHOR_NAME=bench GIT_AUTHOR_EMAIL=bench@example.invalid GIT_COMMITTER_NAME=bench GIT_COMMITTER_EMAIL=bench@example.invalid
 git -C "$repo" init -q -b main && git -C "$repo" add . && git -C "$repo" commit -qm "bench flags"
 remote="file://$repo"

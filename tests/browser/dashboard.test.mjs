@@ -436,6 +436,11 @@ describe('dashboard with authentication on and two environments', () => {
     const page = auth.page;
     const envs = await page.locator('[data-testid="status-card"]').evaluateAll((els) => els.map((e) => e.dataset.env));
     assert.deepEqual(envs.sort(), ['production', 'staging']);
+    // A Flipt v2 configuration: Flipt v2's rule, and the one file it read in production/
+    const discovery = page.locator('[data-env="production"] [data-testid="discovery"]');
+    assert.equal(await discovery.getAttribute('data-rules'), 'flipt-v2');
+    assert.match(await discovery.locator('summary').textContent(), /^1 file by Flipt v2's rule$/);
+    assert.deepEqual(await page.locator('[data-env="production"] [data-testid="discovery-files"] li').allTextContents(), ['default/features.yml']);
     const flagText = () => page.textContent('[data-testid="flag-card"][data-key="newPaymentFlow"]');
     assert.match(await flagText(), /enabled 40%, disabled 60%/);
     await page.selectOption('[data-testid="env-select"]', 'staging');

@@ -6,25 +6,26 @@ import { ROOT, git, tempDir } from './lib.mjs';
 
 /**
  * A fresh git repository holding the seed's flags (examples/seed), one commit on main. With
- * `twoEnvironments`, the seed's file sits in production/ and a copy with newPaymentFlow at 60% in
- * staging/, one environment each.
+ * `twoEnvironments`, the seed's file sits in production/default/ and a copy with newPaymentFlow
+ * at 60% in staging/default/, one environment each (Flipt v2's layout: its rule reads
+ * `<namespace dir>/features.yml` below an environment's directory, never a file at its root).
  */
 export function setupRepo({ twoEnvironments = false } = {}) {
   const dir = tempDir('switchyard-browser-');
   const repo = join(dir, 'flags');
   if (twoEnvironments) {
     const seed = readFileSync(join(ROOT, 'examples/seed/flipt/features.yml'), 'utf8');
-    mkdirSync(join(repo, 'production'), { recursive: true });
-    mkdirSync(join(repo, 'staging'), { recursive: true });
-    writeFileSync(join(repo, 'production/features.yml'), seed);
-    writeFileSync(join(repo, 'staging/features.yml'), seed.replace('rollout: 25', 'rollout: 60').replace('rollout: 75', 'rollout: 40'));
+    mkdirSync(join(repo, 'production/default'), { recursive: true });
+    mkdirSync(join(repo, 'staging/default'), { recursive: true });
+    writeFileSync(join(repo, 'production/default/features.yml'), seed);
+    writeFileSync(join(repo, 'staging/default/features.yml'), seed.replace('rollout: 25', 'rollout: 60').replace('rollout: 75', 'rollout: 40'));
   } else {
     cpSync(join(ROOT, 'examples/seed'), repo, { recursive: true });
   }
   git(dir, 'init', '-q', '-b', 'main', repo);
   git(repo, 'add', '-A');
   git(repo, 'commit', '-qm', 'Seed flags');
-  return { dir, repo, featuresPath: twoEnvironments ? 'production/features.yml' : 'flipt/features.yml', twoEnvironments };
+  return { dir, repo, featuresPath: twoEnvironments ? 'production/default/features.yml' : 'flipt/features.yml', twoEnvironments };
 }
 
 /**

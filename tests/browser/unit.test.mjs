@@ -6,6 +6,7 @@ const dash = (file) => new URL(`../../crates/switchyard-server/dashboard/assets/
 const { relativeTime, formatValidationError, formatDuration, shortSha, authorName } = await import(dash('dom.js'));
 const { segmentExpr, ruleSummary, rolloutSummary, constraintSummary, matchesQuery } = await import(dash('flags.js'));
 const { parseBlock } = await import(dash('events.js'));
+const { discoveryLine } = await import(dash('status.js'));
 
 test('relative times read naturally in both directions', () => {
   const now = 1_000_000_000;
@@ -89,4 +90,12 @@ test('history: an unchanged poll with nothing before it is shown as rejected whe
   assert.equal(row.outcome, 'rejected');
   assert.equal(row.stillRejected, true);
   assert.equal(row.laterPolls, 9);
+});
+
+test('the flag files line names the rule set and its root file', () => {
+  assert.equal(discoveryLine({ rules: 'flipt-v2', rootFile: null, files: ['a/features.yaml', 'b/features.json'] }),
+    "2 files by Flipt v2's rule");
+  assert.equal(discoveryLine({ rules: 'flipt-v1', rootFile: '.flipt.yml', files: ['features.yml'] }),
+    "1 file by Flipt v1's rule (.flipt.yml read)");
+  assert.equal(discoveryLine(undefined), "0 files by unknown's rule");
 });

@@ -38,5 +38,8 @@ pub use snapshot::{
     Distribution, Environment, Flag, FlagType, MatchType, Namespace, Rollout, RolloutKind, Rule,
     Segment, SegmentOperator, Snapshot, Variant,
 };
-pub use source::{DEFAULT_INCLUDE, FileSelector, INDEX_FILE, SourceFile, discover};
+pub use source::{
+    DEFAULT_INCLUDE, Discovered, Discovery, FileSelector, INDEX_FILE, SourceFile, V2_CONFIG_FILES,
+    V2_FILE_NAMES, discover,
+};
 pub use tree::{TreeError, TreeNode, TreeValue, closest_name, parse_tree};

@@ -169,6 +169,9 @@ fn base_document() -> Value {
                         "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
                     "warnings": {"type": "array", "items": {"type": "object", "properties": {
                         "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
+                    "discovery": {"type": "object", "description": "Which Flipt generation's rule finds the flag files (flipt-v1: `.flipt.yml` index, else `**features.yml` at any depth; flipt-v2: `features.yaml|yml|json` below the root) and the files of the snapshot served", "properties": {
+                        "rules": {"type": "string", "enum": ["flipt-v1", "flipt-v2"]}, "summary": {"type": "string"}, "rootFile": {"type": ["string", "null"]},
+                        "files": {"type": "array", "items": {"type": "string"}}, "notRead": {"type": "array", "items": {"type": "string"}}}},
                     "flags": {"type": "integer"}, "digest": {"type": "string"},
                     "servingValidSnapshot": {"type": "boolean"}, "firstSyncStartedAt": {"type": ["string", "null"]}, "attemptStartedAt": {"type": ["string", "null"]},
                     "stalledSince": {"type": ["string", "null"]}, "degradedReason": {"type": ["string", "null"]}}},

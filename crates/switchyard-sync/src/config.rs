@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
+use switchyard_core::Discovery;
 
 /// Default poll interval, as in Flipt (`30s`).
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
@@ -258,15 +259,20 @@ pub struct EnvironmentConfig {
     /// Whether this is the default environment.
     #[serde(default)]
     pub default: bool,
+    /// Which Flipt generation's rule finds the flag files (default Flipt v1's); set from the
+    /// configuration file's shape, never written in it.
+    #[serde(skip)]
+    pub discovery: Discovery,
 }
 
 impl EnvironmentConfig {
-    /// An environment on `storage` rooted at `directory`.
+    /// An environment on `storage` rooted at `directory`, with Flipt v1's discovery.
     pub fn new(storage: impl Into<String>, directory: impl Into<String>) -> Self {
         EnvironmentConfig {
             storage: storage.into(),
             directory: directory.into(),
             default: false,
+            discovery: Discovery::default(),
         }
     }
 }

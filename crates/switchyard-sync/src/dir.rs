@@ -8,9 +8,10 @@ use std::collections::hash_map::DefaultHasher;
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
-use switchyard_core::{Diagnostic, Diagnostics, INDEX_FILE, Limits, Pos, SourceFile, discover};
+use switchyard_core::{Diagnostic, Diagnostics, Discovery, Limits, Pos, SourceFile, discover};
 
 use crate::error::SyncError;
+use crate::tree::EnvFiles;
 
 /// A directory tree read as-is.
 #[derive(Debug, Clone)]
@@ -66,13 +67,15 @@ impl DirSource {
         Ok(format!("{:016x}", h.finish()))
     }
 
-    /// Reads the flag files of the environment rooted at `directory` below the source's root.
+    /// Reads the flag files of the environment rooted at `directory` below the source's root,
+    /// chosen by `rules` (the same rule as a Git tree's).
     pub fn read_files(
         &self,
         directory: &str,
+        rules: Discovery,
         limits: &Limits,
-    ) -> Result<Vec<SourceFile>, SyncError> {
-        self.read_files_where(directory, limits, &|_, _| true)
+    ) -> Result<EnvFiles, SyncError> {
+        self.read_files_where(directory, rules, limits, &|_, _| true)
     }
 
     /// [`read_files`](Self::read_files), skipping every path (relative to the environment
@@ -80,12 +83,13 @@ impl DirSource {
     pub fn read_files_where(
         &self,
         directory: &str,
+        rules: Discovery,
         limits: &Limits,
         keep: &dyn Fn(&str, bool) -> bool,
-    ) -> Result<Vec<SourceFile>, SyncError> {
+    ) -> Result<EnvFiles, SyncError> {
         let env_root = self.root.join(directory.trim_matches('/'));
         if !env_root.is_dir() {
-            return Ok(Vec::new());
+            return Ok(EnvFiles::none(rules));
         }
         let canonical_root = self
             .root
@@ -117,24 +121,27 @@ impl DirSource {
                 }
             }
         }
-        let index_path = env_root.join(INDEX_FILE);
-        let index = if index_path.is_file() {
-            Some(SourceFile::new(
-                INDEX_FILE,
-                std::fs::read(&index_path).map_err(|e| {
-                    SyncError::local(&format!("reading {}", index_path.display()), e)
-                })?,
-            ))
-        } else {
-            None
+        // Only a regular file counts, as only a blob does in a Git tree.
+        let regular = |name: &str| {
+            paths.iter().any(|p| p == name)
+                && std::fs::symlink_metadata(env_root.join(name)).is_ok_and(|m| m.is_file())
         };
-        let chosen = discover(paths.iter().map(String::as_str), index.as_ref(), limits)
-            .map_err(SyncError::Invalid)?;
-        crate::tree::check_file_count(&chosen, limits)?;
+        let root_file = match rules.root_file(regular) {
+            Some(name) => Some(read_root_file(&env_root, name, limits)?),
+            None => None,
+        };
+        let discovered = discover(
+            rules,
+            paths.iter().map(String::as_str),
+            root_file.as_ref(),
+            limits,
+        )
+        .map_err(SyncError::Invalid)?;
+        crate::tree::check_file_count(&discovered.files, limits)?;
         let mut problems = Vec::new();
         let mut files = Vec::new();
-        for rel in chosen {
-            let full = env_root.join(&rel);
+        for rel in &discovered.files {
+            let full = env_root.join(rel);
             let link = std::fs::symlink_metadata(&full)
                 .map(|m| m.file_type().is_symlink())
                 .unwrap_or(false);
@@ -146,7 +153,7 @@ impl DirSource {
                     Ok(c) if c.starts_with(&canonical_root) => {}
                     _ => {
                         problems.push(Diagnostic::new(
-                            &rel,
+                            rel,
                             Pos::new(1, 1),
                             "",
                             format!("symlink to {target:?} points outside the directory; refused"),
@@ -159,7 +166,7 @@ impl DirSource {
                 .map_err(|e| SyncError::local(&format!("reading {}", full.display()), e))?;
             if meta.len() > limits.max_file_bytes as u64 {
                 problems.push(Diagnostic::new(
-                    &rel,
+                    rel,
                     Pos::new(1, 1),
                     "",
                     format!(
@@ -172,12 +179,35 @@ impl DirSource {
             }
             let bytes = std::fs::read(&full)
                 .map_err(|e| SyncError::local(&format!("reading {}", full.display()), e))?;
-            files.push(SourceFile::new(rel, bytes));
+            files.push(SourceFile::new(rel.clone(), bytes));
         }
         if problems.is_empty() {
-            Ok(files)
+            Ok(EnvFiles { files, discovered })
         } else {
             Err(SyncError::Invalid(Diagnostics::from_vec(problems)))
         }
     }
+}
+
+/// Reads the discovery rule's root file (`.flipt.yml`, `flipt.yaml`), its size checked first.
+fn read_root_file(env_root: &Path, name: &str, limits: &Limits) -> Result<SourceFile, SyncError> {
+    let path = env_root.join(name);
+    let read_error =
+        |e: std::io::Error| SyncError::local(&format!("reading {}", path.display()), e);
+    let size = std::fs::metadata(&path).map_err(read_error)?.len();
+    if size > limits.max_file_bytes as u64 {
+        return Err(SyncError::Invalid(Diagnostics::from_vec(vec![
+            Diagnostic::new(
+                name,
+                Pos::new(1, 1),
+                "",
+                format!(
+                    "file is {size} bytes, larger than the limit of {} bytes; not read",
+                    limits.max_file_bytes
+                ),
+            ),
+        ])));
+    }
+    let bytes = std::fs::read(&path).map_err(read_error)?;
+    Ok(SourceFile::new(name, bytes))
 }

@@ -35,4 +35,5 @@ pub use git::{CommitInfo, GitSource, Reference};
 pub use history::{Attempt, History, Outcome};
 pub use poll::{ChangeEvent, StartError, SyncHandle};
 pub use remote_url::{RemoteUrl, redact_url};
-pub use status::{SyncState, SyncStatus, ValidationError};
+pub use status::{DiscoveryStatus, SyncState, SyncStatus, ValidationError};
+pub use tree::EnvFiles;

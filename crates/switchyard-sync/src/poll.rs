@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
-use switchyard_core::{Environment, Limits, Snapshot, compile_environment};
+use switchyard_core::{Discovered, Discovery, Environment, Limits, Snapshot, compile_environment};
 use tokio::sync::{Notify, broadcast, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -33,7 +33,8 @@ use crate::error::{ErrorClass, SyncError};
 use crate::followed::{Followed, Origin, Push};
 use crate::git::{CommitInfo, GitSource};
 use crate::history::{Attempt, History, Outcome};
-use crate::status::{Served, SyncStatus, rfc3339, validation_errors};
+use crate::status::{DiscoveryStatus, Served, SyncStatus, rfc3339, validation_errors};
+use crate::tree::EnvFiles;
 
 mod fixed;
 
@@ -79,6 +80,8 @@ pub enum StartError {
 struct EnvSlot {
     storage: String,
     directory: String,
+    /// The rule that finds its flag files.
+    discovery: Discovery,
     tx: watch::Sender<Arc<Environment>>,
     status: Mutex<SyncStatus>,
     history: Mutex<History>,
@@ -208,6 +211,7 @@ impl SyncHandle {
         let mut envs = BTreeMap::new();
         for f in &followed {
             let (key, s) = (&f.key, &config.storage[&f.storage]);
+            let e = &config.environments[key];
             let (enabled, repository, branch) = match &f.origin {
                 Origin::Remote { url, reference } => (true, url.redacted(), reference.label()),
                 Origin::Directory(p) => (false, p.display().to_string(), String::new()),
@@ -222,11 +226,13 @@ impl SyncHandle {
                 s.poll_interval,
             );
             status.digest = empty.digest.clone();
+            status.discovery = DiscoveryStatus::new(e.discovery);
             envs.insert(
                 key.clone(),
                 EnvSlot {
                     storage: f.storage.clone(),
                     directory: f.directory.clone(),
+                    discovery: e.discovery,
                     tx: watch::channel(empty).0,
                     status: Mutex::new(status),
                     history: Mutex::new(History::new(config.history_limit)),
@@ -663,8 +669,15 @@ async fn run(thread: WorkerThread, info: LoopInfo, mut stop: watch::Receiver<boo
 
 /// What reading one environment at one commit gave.
 enum EnvResult {
-    Valid(Environment),
+    Valid(Environment, Discovered),
     Invalid(SyncError),
+}
+
+/// Where a served environment was read: the commit (none for a directory) and its files.
+struct ReadAt<'a> {
+    info: Option<CommitInfo>,
+    commit: Option<gix::ObjectId>,
+    discovered: &'a Discovered,
 }
 
 impl Worker {
@@ -685,15 +698,20 @@ impl Worker {
             let Some(commit) = git.last_good(key) else {
                 continue;
             };
-            let files =
-                match crate::tree::read_files(&git.repo(), commit, &slot.directory, &self.limits) {
-                    Ok(f) => f,
-                    Err(_) => continue,
-                };
-            if let Ok(env) = compile_environment(key, &files, &self.limits) {
+            let read = match crate::tree::read_files(
+                &git.repo(),
+                commit,
+                &slot.directory,
+                slot.discovery,
+                &self.limits,
+            ) {
+                Ok(f) => f,
+                Err(_) => continue,
+            };
+            if let Ok(env) = compile_environment(key, &read.files, &self.limits) {
                 let info = git.commit_info(commit);
                 let env = Arc::new(env);
-                lock(&slot.status).restored(info, Served::of(&env));
+                lock(&slot.status).restored(info, Served::of(&env, &read.discovered));
                 slot.tx.send_replace(env);
                 tracing::info!(environment = %key, commit = %commit, "serving the last good commit from the local repository");
                 seen.push(commit);
@@ -825,27 +843,34 @@ impl Worker {
             let Some(slot) = self.env_slot(&key) else {
                 continue;
             };
-            let directory = slot.directory.clone();
+            let (directory, rules) = (slot.directory.clone(), slot.discovery);
             let files = match &self.source {
                 Source::Git(git) => commit.map_or_else(
                     || Err(SyncError::Local("no commit".into())),
-                    |c| crate::tree::read_files(&git.repo(), c, &directory, &self.limits),
+                    |c| crate::tree::read_files(&git.repo(), c, &directory, rules, &self.limits),
                 ),
-                Source::Dir(dir) => dir.read_files(&directory, &self.limits),
+                Source::Dir(dir) => dir.read_files(&directory, rules, &self.limits),
             };
             let result = match files {
-                Ok(files) => match compile_environment(&key, &files, &self.limits) {
-                    Ok(env) => match self.flag_loss(slot, &env, files.len(), commit) {
-                        Some(d) => EnvResult::Invalid(SyncError::Invalid(d)),
-                        None => EnvResult::Valid(env),
-                    },
-                    Err(d) => EnvResult::Invalid(SyncError::Invalid(d)),
-                },
+                Ok(EnvFiles { files, discovered }) => {
+                    match compile_environment(&key, &files, &self.limits) {
+                        Ok(env) => match self.flag_loss(slot, &env, &discovered) {
+                            Some(d) => EnvResult::Invalid(SyncError::Invalid(d)),
+                            None => EnvResult::Valid(env, discovered),
+                        },
+                        Err(d) => EnvResult::Invalid(SyncError::Invalid(d)),
+                    }
+                }
                 Err(e) => EnvResult::Invalid(e),
             };
             match result {
-                EnvResult::Valid(env) => {
-                    self.apply(&key, env, info.clone(), commit, &start_time, started)
+                EnvResult::Valid(env, discovered) => {
+                    let read = ReadAt {
+                        info: info.clone(),
+                        commit,
+                        discovered: &discovered,
+                    };
+                    self.apply(&key, env, read, &start_time, started)
                 }
                 EnvResult::Invalid(error) => {
                     let sticky = matches!(error, SyncError::Invalid(_));
@@ -871,8 +896,7 @@ impl Worker {
         &self,
         slot: &EnvSlot,
         env: &Environment,
-        files: usize,
-        commit: Option<gix::ObjectId>,
+        discovered: &Discovered,
     ) -> Option<switchyard_core::Diagnostics> {
         if !lock(&slot.status).serving_valid_snapshot {
             return None;
@@ -880,28 +904,20 @@ impl Worker {
         let old = slot.tx.borrow().flag_count();
         let reason = self.guard.check(old, env.flag_count())?;
         let dir = slot.directory.trim_matches('/');
-        let index = match (&self.source, commit) {
-            (Source::Git(git), Some(c)) => crate::tree::has_index(&git.repo(), c, dir),
-            (Source::Dir(d), _) => d
-                .root()
-                .join(dir)
-                .join(switchyard_core::INDEX_FILE)
-                .is_file(),
-            _ => false,
-        };
         let place = if dir.is_empty() {
             "the repository root".to_string()
         } else {
             format!("directory {dir:?}")
         };
-        let (file, cause) = match (env.flag_count(), files, index) {
-            (0, 0, true) => (
-                switchyard_core::INDEX_FILE.to_string(),
-                format!("{} selects no flag file", switchyard_core::INDEX_FILE),
-            ),
-            (0, 0, false) => (
+        let rules = discovered.rules.summary(discovered.root_file.as_deref());
+        let files = discovered.files.len();
+        let (file, cause) = match (env.flag_count(), files, &discovered.root_file) {
+            (0, 0, Some(index)) if discovered.rules == Discovery::FliptV1 => {
+                (index.clone(), format!("{index} selects no flag file"))
+            }
+            (0, 0, _) => (
                 dir.to_string(),
-                format!("no flag files are left in {place} (deleted?)"),
+                format!("no flag files are left in {place} (deleted?; files are found by {rules})"),
             ),
             (0, n, _) => (
                 dir.to_string(),
@@ -921,15 +937,20 @@ impl Worker {
         ]))
     }
 
+    /// Serves `env`, compiled from what `read` names.
     fn apply(
         &self,
         key: &str,
         env: Environment,
-        info: Option<CommitInfo>,
-        commit: Option<gix::ObjectId>,
+        read: ReadAt<'_>,
         start_time: &str,
         started: Instant,
     ) {
+        let ReadAt {
+            info,
+            commit,
+            discovered,
+        } = read;
         let Some(slot) = self.env_slot(key) else {
             return;
         };
@@ -955,7 +976,7 @@ impl Worker {
             tracing::warn!(environment = %key, error = %e, "could not record the last good commit");
         }
         let duration = started.elapsed();
-        lock(&slot.status).applied(SystemTime::now(), info, Served::of(&env));
+        lock(&slot.status).applied(SystemTime::now(), info, Served::of(&env, discovered));
         self.shared.record(
             key,
             slot,

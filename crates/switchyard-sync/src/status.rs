@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use serde::Serialize;
-use switchyard_core::Diagnostics;
+use switchyard_core::{Diagnostics, Discovered, Discovery};
 
 use crate::error::ErrorClass;
 use crate::git::CommitInfo;
@@ -48,6 +48,55 @@ pub fn validation_errors(d: &Diagnostics) -> Vec<ValidationError> {
     entries(d.iter())
 }
 
+/// Which rule finds an environment's flag files, and the files of the snapshot served.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoveryStatus {
+    /// The rule set in force: `flipt-v1` (a v1 or the seed's configuration) or `flipt-v2`.
+    pub rules: &'static str,
+    /// The rule in plain words, as it applied to the snapshot served.
+    pub summary: String,
+    /// The rule's file at the environment root that was read for the snapshot served:
+    /// `.flipt.yml` (v1's index) or `flipt.yaml`/`flipt.yml` (v2's repository configuration).
+    pub root_file: Option<String>,
+    /// The flag files the snapshot served was read from, relative to the environment root,
+    /// sorted; empty until one is served.
+    pub files: Vec<String>,
+    /// Files of that commit that look like flag files to either Flipt generation (or a
+    /// `.flipt.yml` under v2's rule) but were not read by this rule, sorted.
+    pub not_read: Vec<String>,
+}
+
+impl DiscoveryStatus {
+    /// The rule set before any snapshot is served.
+    pub fn new(rules: Discovery) -> Self {
+        DiscoveryStatus {
+            rules: rules.as_str(),
+            summary: rules.rule(),
+            root_file: None,
+            files: Vec::new(),
+            not_read: Vec::new(),
+        }
+    }
+
+    /// What `discovered` chose.
+    pub fn of(discovered: &Discovered) -> Self {
+        DiscoveryStatus {
+            rules: discovered.rules.as_str(),
+            summary: discovered.rules.summary(discovered.root_file.as_deref()),
+            root_file: discovered.root_file.clone(),
+            files: discovered.files.clone(),
+            not_read: discovered.not_read.clone(),
+        }
+    }
+}
+
+impl Default for DiscoveryStatus {
+    fn default() -> Self {
+        DiscoveryStatus::new(Discovery::default())
+    }
+}
+
 /// What the status shows of a served environment.
 #[derive(Debug, Clone, Default)]
 pub struct Served {
@@ -57,15 +106,23 @@ pub struct Served {
     pub digest: String,
     /// Its warnings (it compiles, but probably not as meant).
     pub warnings: Vec<ValidationError>,
+    /// The rule and the files it was read from.
+    pub discovery: DiscoveryStatus,
 }
 
 impl Served {
-    /// What `env` shows in the status.
-    pub fn of(env: &switchyard_core::Environment) -> Self {
+    /// What `env`, read from the files `discovered` chose, shows in the status; its warnings
+    /// include discovery's (look-alike files the rule did not read).
+    pub fn of(env: &switchyard_core::Environment, discovered: &Discovered) -> Self {
+        let skipped = discovered.warnings();
+        let mut warnings: Vec<&switchyard_core::Diagnostic> = env.warnings();
+        warnings.extend(&skipped);
+        warnings.sort();
         Served {
             flags: env.flag_count(),
             digest: env.digest.clone(),
-            warnings: entries(env.warnings()),
+            warnings: entries(warnings),
+            discovery: DiscoveryStatus::of(discovered),
         }
     }
 }
@@ -130,6 +187,8 @@ pub struct SyncStatus {
     pub validation_errors: Vec<ValidationError>,
     /// The warnings of the snapshot served (it is valid, but probably not as meant).
     pub warnings: Vec<ValidationError>,
+    /// Which rule finds the flag files (Flipt v1's or v2's) and the files served.
+    pub discovery: DiscoveryStatus,
     /// Flags served.
     pub flags: usize,
     /// Digest of the environment served.
@@ -188,6 +247,7 @@ impl SyncStatus {
             consecutive_failures: 0,
             validation_errors: Vec::new(),
             warnings: Vec::new(),
+            discovery: DiscoveryStatus::default(),
             flags: 0,
             digest: String::new(),
             serving_valid_snapshot: false,
@@ -277,6 +337,7 @@ impl SyncStatus {
         self.flags = served.flags;
         self.digest = served.digest;
         self.warnings = served.warnings;
+        self.discovery = served.discovery;
         self.serving_valid_snapshot = true;
     }
 
@@ -413,10 +474,13 @@ mod tests {
             "remoteCommit",
             "consecutiveFailures",
             "validationErrors",
+            "discovery",
         ] {
             assert!(v.get(k).is_some(), "missing {k}");
         }
         assert_eq!(v["syncStatus"], "idle");
+        assert_eq!(v["discovery"]["rules"], "flipt-v1");
+        assert_eq!(v["discovery"]["files"], serde_json::json!([]));
         assert_eq!(rfc3339_from_unix(0), "1970-01-01T00:00:00Z");
     }
 }

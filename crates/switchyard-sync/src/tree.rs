@@ -1,26 +1,53 @@
 //! Reads one environment's flag files straight from a commit's tree (no work tree, no index).
 //!
 //! All blob paths below the environment's directory are listed, the core's `discover` picks the
-//! flag files, and only those blobs are read. Sizes are checked from the object header before a
-//! blob is loaded, so an oversized file is refused without reading it. Symlinks are never
-//! followed: a symlink where a flag file is expected is reported with its target.
+//! flag files by the environment's [`Discovery`] rule (reading its root file first: `.flipt.yml`
+//! for Flipt v1, `flipt.yaml`/`flipt.yml` for Flipt v2), and only those blobs are read. Sizes
+//! are checked from the object header before a blob is loaded, so an oversized file is refused
+//! without reading it. Symlinks are never followed: a symlink where a flag file is expected is
+//! reported with its target.
 
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
-use switchyard_core::{Diagnostic, Diagnostics, INDEX_FILE, Limits, Pos, SourceFile, discover};
+use switchyard_core::{
+    Diagnostic, Diagnostics, Discovered, Discovery, Limits, Pos, SourceFile, discover,
+};
 
 use crate::error::{SyncError, chain};
 
-/// Reads the flag files of the environment rooted at `directory` in `commit`.
+/// An environment's flag files as read, and what discovery chose.
+#[derive(Debug, Clone, Default)]
+pub struct EnvFiles {
+    /// The flag files, in [`Discovered::files`] order.
+    pub files: Vec<SourceFile>,
+    /// The rule used, the root file it read and the paths chosen.
+    pub discovered: Discovered,
+}
+
+impl EnvFiles {
+    /// No files: a missing environment directory, as in Flipt.
+    pub(crate) fn none(rules: Discovery) -> Self {
+        EnvFiles {
+            files: Vec::new(),
+            discovered: Discovered {
+                rules,
+                ..Discovered::default()
+            },
+        }
+    }
+}
+
+/// Reads the flag files of the environment rooted at `directory` in `commit`, chosen by `rules`.
 ///
-/// Content problems (oversize, symlinks, a bad `.flipt.yml`) come back as
+/// Content problems (oversize, symlinks, a bad `.flipt.yml` or `flipt.yaml`) come back as
 /// [`SyncError::Invalid`]; a missing directory is an empty environment, as in Flipt.
 pub fn read_files(
     repo: &gix::Repository,
     commit: ObjectId,
     directory: &str,
+    rules: Discovery,
     limits: &Limits,
-) -> Result<Vec<SourceFile>, SyncError> {
+) -> Result<EnvFiles, SyncError> {
     let io = |what: &str, e: &(dyn std::error::Error + 'static)| {
         SyncError::local(&format!("reading {what} of commit {commit}"), chain(e))
     };
@@ -41,7 +68,7 @@ pub fn read_files(
                     format!("environment directory {dir:?} is not a directory"),
                 )));
             }
-            None => return Ok(Vec::new()),
+            None => return Ok(EnvFiles::none(rules)),
         }
     };
     let mut rec = gix::traverse::tree::Recorder::default();
@@ -56,25 +83,32 @@ pub fn read_files(
         let path = r.filepath.to_str_lossy().into_owned();
         entries.push((path, r.mode, r.oid));
     }
-    let index = match entries
-        .iter()
-        .find(|(p, m, _)| p == INDEX_FILE && m.is_blob())
-    {
-        Some((p, _, oid)) => Some(read_blob(repo, p, *oid, limits)?),
+    let blob = |name: &str| {
+        entries
+            .iter()
+            .find(|(p, m, _)| p == name && m.is_blob())
+            .map(|(_, _, oid)| *oid)
+    };
+    let root_file = match rules.root_file(|name| blob(name).is_some()) {
+        Some(name) => match blob(name) {
+            Some(oid) => Some(read_blob(repo, name, oid, limits)?),
+            None => None,
+        },
         None => None,
     };
-    let chosen = discover(
+    let discovered = discover(
+        rules,
         entries.iter().map(|(p, _, _)| p.as_str()),
-        index.as_ref(),
+        root_file.as_ref(),
         limits,
     )
     .map_err(SyncError::Invalid)?;
-    check_file_count(&chosen, limits)?;
+    check_file_count(&discovered.files, limits)?;
     let mut problems = Vec::new();
-    let mut files = Vec::with_capacity(chosen.len());
+    let mut files = Vec::with_capacity(discovered.files.len());
     let mut total = 0usize;
-    for path in chosen {
-        let Some((_, mode, oid)) = entries.iter().find(|(p, _, _)| *p == path) else {
+    for path in &discovered.files {
+        let Some((_, mode, oid)) = entries.iter().find(|(p, _, _)| p == path) else {
             continue;
         };
         if mode.is_link() {
@@ -82,15 +116,15 @@ pub fn read_files(
                 .find_blob(*oid)
                 .map(|b| b.data.to_str_lossy().into_owned())
                 .unwrap_or_default();
-            problems.push(symlink_diagnostic(&path, &target, dir));
+            problems.push(symlink_diagnostic(path, &target, dir));
             continue;
         }
-        match read_blob(repo, &path, *oid, limits) {
+        match read_blob(repo, path, *oid, limits) {
             Ok(f) => {
                 total += f.contents.len();
                 if total > limits.max_total_bytes {
                     problems.push(Diagnostic::new(
-                        &path,
+                        path,
                         Pos::new(1, 1),
                         "",
                         format!(
@@ -107,25 +141,10 @@ pub fn read_files(
         }
     }
     if problems.is_empty() {
-        Ok(files)
+        Ok(EnvFiles { files, discovered })
     } else {
         Err(SyncError::Invalid(Diagnostics::from_vec(problems)))
     }
-}
-
-/// Whether the environment rooted at `directory` in `commit` has a `.flipt.yml` index.
-pub fn has_index(repo: &gix::Repository, commit: ObjectId, directory: &str) -> bool {
-    let dir = directory.trim_matches('/');
-    let path = if dir.is_empty() {
-        INDEX_FILE.to_string()
-    } else {
-        format!("{dir}/{INDEX_FILE}")
-    };
-    repo.find_commit(commit)
-        .ok()
-        .and_then(|c| c.tree().ok())
-        .and_then(|t| t.lookup_entry_by_path(path.as_str()).ok().flatten())
-        .is_some()
 }
 
 fn read_blob(

@@ -83,12 +83,39 @@ pub enum Format {
     Json,
 }
 
+/// The rule that finds flag files in a directory, as a command-line value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Rules {
+    /// Flipt v1's: a `.flipt.yml` index, else `**features.yml`, `**features.yaml`,
+    /// `**.features.yml`, `**.features.yaml` at any depth, the root included.
+    FliptV1,
+    /// Flipt v2's: `features.yaml`, `features.yml` or `features.json` in a directory below the
+    /// root (never at the root); a root `flipt.yaml`/`flipt.yml` is checked, `.flipt.yml` not read.
+    FliptV2,
+}
+
+/// How `validate` and `evaluate` choose the rule that finds flag files in a directory.
+#[derive(Debug, Args)]
+pub struct DiscoveryArgs {
+    /// The rule that finds flag files in a directory. Default: the rule of `--config`'s
+    /// shape, else flipt-v1.
+    #[arg(long, value_enum, conflicts_with = "config")]
+    pub discovery: Option<Rules>,
+    /// A `serve` configuration whose shape picks the rule, as `serve` would: Flipt v2's →
+    /// flipt-v2; Flipt v1's or the seed's → flipt-v1. Only its shape is read.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
 /// Arguments of `validate`.
 #[derive(Debug, Args)]
 pub struct ValidateArgs {
     /// Flag files or directories (a directory is searched like an environment root, skipping
     /// `target/`, `node_modules/` and what Git ignores). Default: `.`.
     pub paths: Vec<PathBuf>,
+    /// Which rule finds the flag files of a directory.
+    #[command(flatten)]
+    pub discovery: DiscoveryArgs,
     /// Succeed when no flag file is found (by default that is an error: exit 1).
     #[arg(long)]
     pub allow_empty: bool,
@@ -103,6 +130,9 @@ pub struct EvaluateArgs {
     /// Directory holding the flag files (the environment root).
     #[arg(long)]
     pub dir: PathBuf,
+    /// Which rule finds the flag files of the directory.
+    #[command(flatten)]
+    pub discovery: DiscoveryArgs,
     /// Environment key the directory is loaded as.
     #[arg(long, default_value = "default")]
     pub environment: String,

@@ -8,10 +8,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, anyhow};
-use switchyard_core::{Diagnostics, Limits, SourceFile};
+use anyhow::{Context as _, Result, anyhow};
+use switchyard_core::{Diagnostics, Discovery, Limits};
+use switchyard_sync::EnvFiles;
 use switchyard_sync::dir::DirSource;
 use switchyard_sync::error::SyncError;
+
+use crate::cli::{DiscoveryArgs, Rules};
 
 /// Directory names never searched: build output and installed packages.
 const SKIPPED_DIRS: &[&str] = &["target", "node_modules"];
@@ -21,14 +24,33 @@ const GIT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The flag files of one root directory, with paths relative to it, or their problems.
 pub enum Loaded {
-    /// The selected files.
-    Files(Vec<SourceFile>),
+    /// The selected files, and what discovery chose.
+    Files(EnvFiles),
     /// A bad `.flipt.yml` index, a symlink leaving the root, a file over the size limit.
     Invalid(Diagnostics),
 }
 
-/// Loads the flag files below `root` as Flipt would discover them.
-pub fn load_dir(root: &Path, limits: &Limits) -> Result<Loaded> {
+/// The rule `args` choose: `--discovery`, else the shape of `--config`, else Flipt v1's.
+pub fn discovery(args: &DiscoveryArgs) -> Result<Discovery> {
+    if let Some(rules) = args.discovery {
+        return Ok(match rules {
+            Rules::FliptV1 => Discovery::FliptV1,
+            Rules::FliptV2 => Discovery::FliptV2,
+        });
+    }
+    match &args.config {
+        Some(path) => {
+            let env: Vec<(String, String)> = std::env::vars().collect();
+            let format = crate::config::format_of(path, &env)
+                .with_context(|| format!("reading the shape of {}", path.display()))?;
+            Ok(format.discovery())
+        }
+        None => Ok(Discovery::FliptV1),
+    }
+}
+
+/// Loads the flag files below `root` as Flipt would discover them by `rules`.
+pub fn load_dir(root: &Path, rules: Discovery, limits: &Limits) -> Result<Loaded> {
     let ignored = git_ignored(root);
     let keep = |rel: &str, is_dir: bool| {
         let name = rel.rsplit('/').next().unwrap_or(rel);
@@ -38,8 +60,8 @@ pub fn load_dir(root: &Path, limits: &Limits) -> Result<Loaded> {
             !ignored.contains(rel)
         }
     };
-    match DirSource::new(root).read_files_where("", limits, &keep) {
-        Ok(files) => Ok(Loaded::Files(files)),
+    match DirSource::new(root).read_files_where("", rules, limits, &keep) {
+        Ok(read) => Ok(Loaded::Files(read)),
         Err(SyncError::Invalid(d)) => Ok(Loaded::Invalid(d)),
         Err(e) => Err(anyhow!("{e}")),
     }

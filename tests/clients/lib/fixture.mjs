@@ -100,8 +100,10 @@ export async function startServer({ bin, workDir }) {
   const repo = path.join(root, 'flags-repo');
   fs.mkdirSync(repo);
   git(repo, 'init', '-q', '-b', 'main');
-  fs.writeFileSync(path.join(repo, 'features.yml'), FLAGS_BEFORE);
-  git(repo, 'add', 'features.yml');
+  // Flipt v2's rule (the config below is v2's): `<dir>/features.yml`, never one at the root.
+  fs.mkdirSync(path.join(repo, 'default'));
+  fs.writeFileSync(path.join(repo, 'default/features.yml'), FLAGS_BEFORE);
+  git(repo, 'add', 'default/features.yml');
   git(repo, 'commit', '-q', '-m', 'initial flags');
   const remote = `file://${repo}`;
   const config = path.join(root, 'switchyard.yml');
@@ -146,7 +148,7 @@ webhooks:
     /** Writes the flag file and commits it (a real `git commit`); returns the new sha. */
     commit(text, message) {
       if (text === this.flags) throw new Error(`fixture: commit "${message}" would change nothing`);
-      fs.writeFileSync(path.join(repo, 'features.yml'), text);
+      fs.writeFileSync(path.join(repo, 'default/features.yml'), text);
       this.flags = text;
       git(repo, 'commit', '-q', '-am', message);
       return git(repo, 'rev-parse', 'HEAD');

@@ -26,6 +26,30 @@ function commitLine(commit) {
     h('span', { class: 'muted' }, ' — ', authorName(commit.author)));
 }
 
+const RULES = { 'flipt-v1': 'Flipt v1', 'flipt-v2': 'Flipt v2' };
+
+/** One line on the flag files served: how many, by which generation's rule, and its root file. */
+export function discoveryLine(discovery) {
+  const files = discovery?.files ?? [];
+  const rule = RULES[discovery?.rules] ?? discovery?.rules ?? 'unknown';
+  const root = discovery?.rootFile ? ` (${discovery.rootFile} read)` : '';
+  return `${files.length} file${files.length === 1 ? '' : 's'} by ${rule}'s rule${root}`;
+}
+
+/** The flag files field: the line above, opening onto the rule in words and the file list. */
+function discoveryField(discovery) {
+  if (!discovery) return null;
+  return h('details', { class: 'discovery', dataset: { testid: 'discovery', rules: discovery.rules } },
+    h('summary', {}, discoveryLine(discovery)),
+    h('p', { class: 'muted small' }, discovery.summary ?? ''),
+    h('ul', { class: 'discovery-files', dataset: { testid: 'discovery-files' } },
+      (discovery.files ?? []).map((f) => h('li', {}, h('code', {}, f)))),
+    discovery.notRead?.length
+      ? h('p', { class: 'muted small', dataset: { testid: 'discovery-not-read' } }, 'Not read by this rule: ',
+        discovery.notRead.map((f, i) => [i ? ', ' : '', h('code', {}, f)]))
+      : null);
+}
+
 function field(label, ...value) {
   return h('div', { class: 'field-row' }, h('dt', {}, label), h('dd', {}, ...value));
 }
@@ -80,6 +104,7 @@ export function statusCard(status, ui, onSync) {
       field('Last sync', timeField(status.lastSyncTime)),
       field('Serving commit', commitLine(status.servingCommit)),
       field('Next sync', status.enabled === false ? h('span', { class: 'muted' }, 'sync disabled') : timeField(status.nextSyncTime, { future: true })),
+      status.discovery ? field('Flag files', discoveryField(status.discovery)) : null,
       field('Flags', String(status.flags ?? 0), status.consecutiveFailures ? h('span', { class: 'muted' }, ` · ${status.consecutiveFailures} failed attempt${status.consecutiveFailures === 1 ? '' : 's'} in a row`) : null)),
     h('div', { class: 'card-actions' },
       syncButton,

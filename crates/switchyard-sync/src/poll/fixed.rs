@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use switchyard_core::Environment;
+use switchyard_core::{Discovered, Discovery, Environment};
 use tokio::sync::{broadcast, watch};
 
 use super::{EnvSlot, Shared, SyncHandle};
@@ -30,7 +30,14 @@ impl SyncHandle {
                 String::new(),
                 Duration::ZERO,
             );
-            status.applied(SystemTime::now(), None, Served::of(&env));
+            // nothing was discovered: the environment was given, not read from files
+            let discovered = Discovered {
+                rules: Discovery::default(),
+                root_file: None,
+                files: Vec::new(),
+                not_read: Vec::new(),
+            };
+            status.applied(SystemTime::now(), None, Served::of(&env, &discovered));
             followed.push(Followed {
                 key: env.key.clone(),
                 default: only || env.key == "default",
@@ -43,6 +50,8 @@ impl SyncHandle {
                 EnvSlot {
                     storage: String::new(),
                     directory: String::new(),
+                    // never read: nothing is discovered for a given environment
+                    discovery: Default::default(),
                     status: Mutex::new(status),
                     history: Mutex::new(History::new(1)),
                     tx: watch::channel(Arc::new(env)).0,

@@ -28,6 +28,7 @@ fn served(flags: usize, digest: &str) -> Served {
         flags,
         digest: digest.into(),
         warnings: Vec::new(),
+        ..Served::default()
     }
 }
 

@@ -195,6 +195,8 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         "default".into(),
         EnvironmentConfig {
             default: true,
+            // the seed's shape: `flipt/features.yml`, found by Flipt v1's rule
+            discovery: switchyard_core::Discovery::FliptV1,
             ..EnvironmentConfig::new("default", "")
         },
     );

@@ -8,7 +8,7 @@ use anyhow::{Result, bail};
 use switchyard_core::{Evaluation, Limits, compile_environment, evaluate, export};
 
 use crate::cli::EvaluateArgs;
-use crate::files::{Loaded, display_path, load_dir};
+use crate::files::{Loaded, discovery, display_path, load_dir};
 use switchyard_sync::status::rfc3339;
 
 /// Runs `evaluate`; exit code 0 on an evaluation, 1 when the files are invalid or the flag is unknown.
@@ -17,8 +17,8 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
     if !args.dir.is_dir() {
         bail!("{} is not a directory", args.dir.display());
     }
-    let files = match load_dir(&args.dir, &limits)? {
-        Loaded::Files(f) => f,
+    let files = match load_dir(&args.dir, discovery(&args.discovery)?, &limits)? {
+        Loaded::Files(read) => read.files,
         Loaded::Invalid(d) => return Ok(report(d, &args.dir)),
     };
     let env = match compile_environment(&args.environment, &files, &limits) {

@@ -49,7 +49,12 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     }
     let listen =
         config::listen_address(args.listen.as_deref(), settings.listen).map_err(|e| anyhow!(e))?;
-    tracing::info!(config = %path.display(), format = ?settings.format, "configuration loaded");
+    tracing::info!(
+        config = %path.display(),
+        format = ?settings.format,
+        discovery = %settings.format.discovery(),
+        "configuration loaded"
+    );
     runtime()?.block_on(serve(
         settings.sync,
         settings.server,

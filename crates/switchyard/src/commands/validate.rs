@@ -5,15 +5,16 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use serde_json::json;
-use switchyard_core::{Diagnostic, Limits, Severity, SourceFile, compile_environment};
+use switchyard_core::{Diagnostic, Discovery, Limits, Severity, SourceFile, compile_environment};
 
 use crate::cli::{Format, ValidateArgs};
-use crate::files::{Loaded, display_path, load_dir};
+use crate::files::{Loaded, discovery, display_path, load_dir};
 
 /// Runs `validate`; exit code 0 when valid (warnings included), 1 when not or when no flag file
 /// is found.
 pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     let limits = Limits::default();
+    let rules = discovery(&args.discovery)?;
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -25,10 +26,12 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     let mut files_checked = 0usize;
     for p in &paths {
         if p.is_dir() {
-            match load_dir(p, &limits)? {
+            match load_dir(p, rules, &limits)? {
                 Loaded::Invalid(d) => diagnostics.extend(relocate(d, p)),
-                Loaded::Files(files) => {
+                Loaded::Files(read) => {
+                    let files = read.files;
                     files_checked += files.len();
+                    warnings.extend(relocate_all(&read.discovered.warnings(), p));
                     match compile_environment("default", &files, &limits) {
                         Ok(env) => warnings.extend(relocate_all(env.warnings(), p)),
                         Err(d) => diagnostics.extend(relocate(d, p)),
@@ -49,39 +52,55 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     }
     let none = files_checked == 0 && diagnostics.is_empty();
     if none && !args.allow_empty {
+        // the warnings say why a look-alike was not read
+        list(args.format, &diagnostics, &warnings);
         let shown: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
         eprintln!(
-            "switchyard: no flag files found in {}: Flipt reads files named features.yml, features.yaml or features.json (also *.features.yml), or those a .flipt.yml index includes; target/, node_modules/ and Git-ignored paths are skipped. Pass --allow-empty to accept none",
-            shown.join(", ")
+            "switchyard: no flag files found in {} by {} ({}); target/, node_modules/ and Git-ignored paths are skipped. {}Pass --allow-empty to accept none",
+            shown.join(", "),
+            rules,
+            rules.rule(),
+            other_rule_hint(rules),
         );
-        if args.format == Format::Json {
-            println!("[]");
-        }
         return Ok(ExitCode::from(1));
     }
-    match args.format {
-        Format::Text => {
-            for d in diagnostics.iter().chain(&warnings) {
-                println!("{d}");
-            }
-            if diagnostics.is_empty() {
-                if warnings.is_empty() {
-                    eprintln!("{files_checked} flag file(s) valid");
-                } else {
-                    eprintln!(
-                        "{files_checked} flag file(s) valid, {} warning(s)",
-                        warnings.len()
-                    );
-                }
+    list(args.format, &diagnostics, &warnings);
+    if args.format == Format::Text {
+        if diagnostics.is_empty() {
+            let warned = match warnings.len() {
+                0 => String::new(),
+                n => format!(", {n} warning(s)"),
+            };
+            let by = if paths.iter().any(|p| p.is_dir()) {
+                format!(" (discovery: {rules})")
             } else {
-                eprintln!("{} problem(s) found", diagnostics.len());
+                String::new()
+            };
+            eprintln!("{files_checked} flag file(s) valid{warned}{by}");
+        } else {
+            eprintln!("{} problem(s) found", diagnostics.len());
+        }
+    }
+    Ok(if diagnostics.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Prints the errors, then the warnings: one per line, or Flipt's JSON shape (a warning says so
+/// in `severity`).
+fn list(format: Format, diagnostics: &[Diagnostic], warnings: &[Diagnostic]) {
+    match format {
+        Format::Text => {
+            for d in diagnostics.iter().chain(warnings) {
+                println!("{d}");
             }
         }
         Format::Json => {
-            // Flipt's shape for errors; a warning says so in `severity`
             let out: Vec<_> = diagnostics
                 .iter()
-                .chain(&warnings)
+                .chain(warnings)
                 .map(|d| {
                     let mut o = json!({
                         "message": d.message,
@@ -97,11 +116,18 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
             println!("{}", serde_json::Value::Array(out));
         }
     }
-    Ok(if diagnostics.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+}
+
+/// How to ask for the other generation's rule.
+fn other_rule_hint(rules: Discovery) -> &'static str {
+    match rules {
+        Discovery::FliptV1 => {
+            "For a Flipt v2 repository pass --discovery flipt-v2 (or --config with its configuration). "
+        }
+        Discovery::FliptV2 => {
+            "For a Flipt v1 repository (or the seed's) pass --discovery flipt-v1. "
+        }
+    }
 }
 
 fn relocate(d: switchyard_core::Diagnostics, root: &Path) -> Vec<Diagnostic> {

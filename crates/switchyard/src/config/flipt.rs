@@ -37,28 +37,16 @@ struct Written {
 pub(super) fn convert(root: &Node, mut warnings: Vec<Problem>) -> Result<Converted, Problem> {
     keys::check(root, &mut warnings)?;
     let mut written = Written::default();
-    let storage = root.get("storage");
-    let storage_type = storage.and_then(|s| s.get("type"));
-    let (format, sync) = match storage_type {
-        Some(t) if t.as_str() == Some("git") && storage.and_then(|s| s.get("git")).is_some() => {
-            (Format::FliptV1, v1(storage.unwrap_or(root), &mut written)?)
-        }
-        Some(_) if storage.and_then(|s| s.get("remote")).is_some() => (
-            Format::Seed,
-            seed(root, storage.unwrap_or(root), &mut warnings, &mut written)?,
-        ),
-        Some(t) => {
-            let shown = t.as_str().unwrap_or(t.kind());
-            return Err(Problem::new(
-                &t.origin,
-                "storage.type",
-                format!(
-                    "storage type {shown:?} has no git repository to follow: Flipt v1 uses `storage.type: git` with `storage.git.repository`; Flipt v2 uses `storage.<id>.remote`"
-                ),
-            ));
-        }
-        None => (Format::FliptV2, v2(root, &mut warnings, &mut written)?),
+    let format = format(root)?;
+    let storage = root.get("storage").unwrap_or(root);
+    let mut sync = match format {
+        Format::FliptV1 => v1(storage, &mut written)?,
+        Format::Seed => seed(root, storage, &mut warnings, &mut written)?,
+        Format::FliptV2 => v2(root, &mut warnings, &mut written)?,
     };
+    for e in sync.environments.values_mut() {
+        e.discovery = format.discovery();
+    }
     sync.validate()
         .map_err(|e| locate_sync_error(&e, &written, root))?;
     let server = server(root, &mut warnings)?;
@@ -70,6 +58,29 @@ pub(super) fn convert(root: &Node, mut warnings: Vec<Problem>) -> Result<Convert
         format,
         warnings,
     })
+}
+
+/// Which of the three shapes `root` has: `storage.type: git` with `storage.git` is Flipt v1's,
+/// another `storage.type` with `storage.remote` the seed's, no `storage.type` Flipt v2's.
+pub(super) fn format(root: &Node) -> Result<Format, Problem> {
+    let storage = root.get("storage");
+    match storage.and_then(|s| s.get("type")) {
+        Some(t) if t.as_str() == Some("git") && storage.and_then(|s| s.get("git")).is_some() => {
+            Ok(Format::FliptV1)
+        }
+        Some(_) if storage.and_then(|s| s.get("remote")).is_some() => Ok(Format::Seed),
+        Some(t) => {
+            let shown = t.as_str().unwrap_or(t.kind());
+            Err(Problem::new(
+                &t.origin,
+                "storage.type",
+                format!(
+                    "storage type {shown:?} has no git repository to follow: Flipt v1 uses `storage.type: git` with `storage.git.repository`; Flipt v2 uses `storage.<id>.remote`"
+                ),
+            ))
+        }
+        None => Ok(Format::FliptV2),
+    }
 }
 
 /// The sync's own check failed: point at the key it is about.

@@ -15,7 +15,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use switchyard_core::{Limits, parse_tree};
+use switchyard_core::{Discovery, Limits, parse_tree};
 use switchyard_server::ServerConfig;
 use switchyard_sync::SyncConfig;
 
@@ -45,6 +45,17 @@ pub enum Format {
     FliptV1,
     /// The seed's `flipt/flipt.yml`: `storage.type: memory|local` with `storage.remote.git`.
     Seed,
+}
+
+impl Format {
+    /// The rule that finds flag files for this shape: Flipt v2's for a v2 file, Flipt v1's
+    /// (`.flipt.yml`, `**features.yml` at any depth) for a v1 file and the seed's.
+    pub fn discovery(self) -> Discovery {
+        match self {
+            Format::FliptV2 => Discovery::FliptV2,
+            Format::FliptV1 | Format::Seed => Discovery::FliptV1,
+        }
+    }
 }
 
 /// A configuration problem (or warning) at a key of the file or an overriding variable.
@@ -120,20 +131,51 @@ pub fn locate(given: Option<&Path>) -> Option<PathBuf> {
 
 /// Reads and checks a configuration file, applying overrides from `env`.
 pub fn load(path: &Path, env: &[(String, String)]) -> Result<Settings, ConfigError> {
+    let text = read(path)?;
+    parse(&path.display().to_string(), &text, env)
+}
+
+/// Parses configuration text (see [`load`]).
+pub fn parse(file: &str, text: &str, env: &[(String, String)]) -> Result<Settings, ConfigError> {
+    let fail = |p: Problem| ConfigError::new(file, p);
+    let mut root = root(file, text)?;
+    let mut warnings = Vec::new();
+    node::apply_env_overrides(&mut root, env, keys::TOP, &mut warnings);
+    node::substitute_env_refs(&mut root, "", env).map_err(fail)?;
+    let c = flipt::convert(&root, warnings).map_err(fail)?;
+    Ok(Settings {
+        listen: c.listen,
+        sync: c.sync,
+        server: c.server,
+        format: c.format,
+        warnings: c.warnings.into_iter().map(fail).collect(),
+    })
+}
+
+/// The shape of a configuration file (overrides from `env` applied), read without checking the
+/// rest of it, so no `${env:…}` it refers to needs to be set: what `validate --config` takes
+/// the discovery rule from.
+pub fn format_of(path: &Path, env: &[(String, String)]) -> Result<Format, ConfigError> {
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-        file: file.clone(),
+    let text = read(path)?;
+    let mut root = root(&file, &text)?;
+    node::apply_env_overrides(&mut root, env, keys::TOP, &mut Vec::new());
+    flipt::format(&root).map_err(|p| ConfigError::new(&file, p))
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    std::fs::read_to_string(path).map_err(|e| ConfigError {
+        file: path.display().to_string(),
         line: 1,
         column: 1,
         variable: None,
         path: String::new(),
         message: format!("cannot read the configuration: {e}"),
-    })?;
-    parse(&file, &text, env)
+    })
 }
 
-/// Parses configuration text (see [`load`]).
-pub fn parse(file: &str, text: &str, env: &[(String, String)]) -> Result<Settings, ConfigError> {
+/// The file's one document as a mapping of sections.
+fn root(file: &str, text: &str) -> Result<Node, ConfigError> {
     let fail = |p: Problem| ConfigError::new(file, p);
     let start = Origin::File(switchyard_core::Pos::new(1, 1));
     let mut docs = parse_tree(text, &Limits::default())
@@ -162,17 +204,7 @@ pub fn parse(file: &str, text: &str, env: &[(String, String)]) -> Result<Setting
             ),
         )));
     }
-    let mut warnings = Vec::new();
-    node::apply_env_overrides(&mut root, env, keys::TOP, &mut warnings);
-    node::substitute_env_refs(&mut root, "", env).map_err(fail)?;
-    let c = flipt::convert(&root, warnings).map_err(fail)?;
-    Ok(Settings {
-        listen: c.listen,
-        sync: c.sync,
-        server: c.server,
-        format: c.format,
-        warnings: c.warnings.into_iter().map(fail).collect(),
-    })
+    Ok(root)
 }
 
 /// The listen address: `--listen`, else `SWITCHYARD_LISTEN`, else `server.host`/`server.http_port`.

@@ -39,6 +39,7 @@ fn the_seed_config_as_written() {
         s.warnings
     );
     assert!(s.sync.environments["default"].default);
+    assert_eq!(s.sync.environments["default"].discovery, Discovery::FliptV1);
     assert_eq!(s.listen.to_string(), "0.0.0.0:8080");
 }
 
@@ -92,6 +93,12 @@ webhooks: { github: { secret: hush } }
     let s = parse("config.yml", text, &[]).expect("valid");
     assert_eq!(s.format, Format::FliptV2);
     assert_eq!(s.sync.environments.len(), 2);
+    assert!(
+        s.sync
+            .environments
+            .values()
+            .all(|e| e.discovery == Discovery::FliptV2)
+    );
     assert_eq!(
         s.sync.storage["flags"].poll_interval,
         std::time::Duration::from_secs(10)
@@ -127,10 +134,43 @@ fn flipt_v1_config() {
         Some("0123456789abcdef0123456789abcdef01234567")
     );
     assert_eq!(s.sync.environments["default"].directory, "prod");
+    assert_eq!(s.sync.environments["default"].discovery, Discovery::FliptV1);
     assert!(matches!(
         s.sync.credentials["git"],
         switchyard_sync::CredentialsConfig::Bearer { .. }
     ));
+}
+
+#[test]
+fn the_shape_alone_is_read_for_the_discovery_rule() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let write = |name: &str, text: &str| {
+        let p = t.path().join(name);
+        std::fs::write(&p, text).expect("write");
+        p
+    };
+    // an unset `${env:…}` does not matter: only the shape is read
+    let v2 = write(
+        "v2.yml",
+        "storage:\n  flags:\n    remote: https://h/r.git\n    credentials: gh\ncredentials:\n  gh:\n    type: access_token\n    access_token: ${env:NOT_SET_ANYWHERE}\n",
+    );
+    assert_eq!(
+        format_of(&v2, &[]).map(Format::discovery),
+        Ok(Discovery::FliptV2)
+    );
+    let v1 = write(
+        "v1.yml",
+        "storage:\n  type: git\n  git:\n    repository: https://h/r.git\n",
+    );
+    assert_eq!(
+        format_of(&v1, &[]).map(Format::discovery),
+        Ok(Discovery::FliptV1)
+    );
+    let seed = write("seed.yml", SEED);
+    assert_eq!(format_of(&seed, &[]), Ok(Format::Seed));
+    let odd = write("odd.yml", "storage:\n  type: database\n");
+    let e = format_of(&odd, &[]).unwrap_err();
+    assert_eq!((e.line, e.column), (2, 9), "{e}");
 }
 
 #[test]

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod demo;
+mod discovery;
 mod health;
 mod serve;
 mod validate;
