@@ -54,6 +54,14 @@ function errorBlock(status) {
         : 'Nothing is served yet: no valid commit has been loaded.'));
 }
 
+/** The served snapshot's warnings: it is valid and served, but probably not as meant. */
+function warningBlock(warnings) {
+  return h('div', { class: 'warning-block', role: 'group', 'aria-label': 'Warnings', dataset: { testid: 'sync-warnings' } },
+    h('p', { class: 'warning-title' }, `Served with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}:`),
+    h('ul', { class: 'validation-warnings' },
+      warnings.map((w) => h('li', {}, h('code', {}, formatValidationError(w))))));
+}
+
 /**
  * One environment's card. `ui` holds per-environment UI state: {message, busy}.
  * onSync(env) is called by the Sync now button.
@@ -73,6 +81,7 @@ export function statusCard(status, ui, onSync) {
       badge(state)),
     ui.offline ? h('p', { class: 'stale-note', dataset: { testid: 'stale-note' } }, 'Last known state: the server is not answering.') : null,
     state === 'error' ? errorBlock(status) : null,
+    status.warnings?.length ? warningBlock(status.warnings) : null,
     h('dl', { class: 'fields' },
       field('Repository', h('span', { class: 'break', dataset: { testid: 'repository' } }, status.repository || '(local directory)')),
       field('Branch', h('code', {}, status.branch || '—'), status.directory ? h('span', { class: 'muted' }, ` · directory ${status.directory}`) : null),

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use switchyard_core::Limits;
+use switchyard_core::{ExtraChecks, Limits};
 use switchyard_server::{AppState, ServerConfig};
 use switchyard_sync::{EnvironmentConfig, StorageConfig, SyncConfig, SyncHandle};
 use tower::ServiceExt;
@@ -56,11 +56,23 @@ impl Fixture {
 
     /// A fixture whose directory starts with `flags` as its only flag file.
     pub async fn with_flags(config: ServerConfig, flags: &str) -> Fixture {
+        Fixture::with_flags_checked(config, flags, ExtraChecks::Error).await
+    }
+
+    /// [`Fixture::with_flags`] with `validation.extra_checks` set to `extra_checks`.
+    pub async fn with_flags_checked(
+        config: ServerConfig,
+        flags: &str,
+        extra_checks: ExtraChecks,
+    ) -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("features.yaml"), flags).expect("write");
         let mut storage = StorageConfig::local_directory(dir.path());
         storage.poll_interval = Duration::from_secs(1);
-        let mut sync_config = SyncConfig::default();
+        let mut sync_config = SyncConfig {
+            extra_checks,
+            ..SyncConfig::default()
+        };
         sync_config.storage.insert("default".into(), storage);
         sync_config.environments.insert(
             "default".into(),

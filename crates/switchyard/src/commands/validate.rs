@@ -5,15 +5,18 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use serde_json::json;
-use switchyard_core::{Diagnostic, Limits, Severity, SourceFile, compile_environment};
+use switchyard_core::{
+    Diagnostic, ExtraChecks, Limits, Severity, SourceFile, compile_environment_with,
+};
 
 use crate::cli::{Format, ValidateArgs};
 use crate::files::{Loaded, display_path, load_dir};
 
-/// Runs `validate`; exit code 0 when valid (warnings included), 1 when not or when no flag file
-/// is found.
+/// Runs `validate`; exit code 0 when valid (warnings included unless `--strict`), 1 when not or
+/// when no flag file is found.
 pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     let limits = Limits::default();
+    let extra = ExtraChecks::from(args.extra_checks);
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -29,7 +32,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
                 Loaded::Invalid(d) => diagnostics.extend(relocate(d, p)),
                 Loaded::Files(files) => {
                     files_checked += files.len();
-                    match compile_environment("default", &files, &limits) {
+                    match compile_environment_with("default", &files, &limits, extra) {
                         Ok(env) => warnings.extend(relocate_all(env.warnings(), p)),
                         Err(d) => diagnostics.extend(relocate(d, p)),
                     }
@@ -42,7 +45,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     }
     if !loose.is_empty() {
         files_checked += loose.len();
-        match compile_environment("default", &loose, &limits) {
+        match compile_environment_with("default", &loose, &limits, extra) {
             Ok(env) => warnings.extend(env.warnings().into_iter().cloned()),
             Err(d) => diagnostics.extend(d),
         }
@@ -75,6 +78,10 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
                 }
             } else {
                 eprintln!("{} problem(s) found", diagnostics.len());
+                let extra = diagnostics.iter().filter(|d| d.extra).count();
+                if extra > 0 {
+                    eprintln!("{}", extra_checks_hint(extra, diagnostics.len()));
+                }
             }
         }
         Format::Json => {
@@ -91,17 +98,34 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
                     if d.severity == Severity::Warning {
                         o["severity"] = json!("warning");
                     }
+                    if d.extra {
+                        o["extra"] = json!(true);
+                    }
                     o
                 })
                 .collect();
             println!("{}", serde_json::Value::Array(out));
         }
     }
-    Ok(if diagnostics.is_empty() {
-        ExitCode::SUCCESS
+    Ok(
+        if diagnostics.is_empty() && (warnings.is_empty() || !args.strict) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
+}
+
+/// What to say when `extra` of `total` problems come from Switchyard's extra checks.
+fn extra_checks_hint(extra: usize, total: usize) -> String {
+    let which = if extra == total {
+        "all of them".to_string()
     } else {
-        ExitCode::from(1)
-    })
+        format!("{extra} of them")
+    };
+    format!(
+        "{which} come from Switchyard's checks beyond Flipt's (Flipt v2.11 serves these files): `--extra-checks warn` reports them as warnings, as `validation: {{extra_checks: warn}}` does for `serve`"
+    )
 }
 
 fn relocate(d: switchyard_core::Diagnostics, root: &Path) -> Vec<Diagnostic> {
