@@ -269,6 +269,15 @@ describe('dashboard', () => {
       '      - key: disabled\n        default: true\n    rules:\n      - segment: premium-users'), 'newHomeUI default again');
     await until(async () => (await servingSha()) === restored.slice(0, 7), 4000, 'the restored commit served');
     await until(async () => (await card().locator('[data-testid="sync-warnings"]').count()) === 0, 2000, 'no warnings block');
+    // A commit refused only by Switchyard's extra checks (two default variants) says how to serve it.
+    commitFeatures((t) => t.replace('      - key: enabled\n      - key: disabled\n        default: true\n    rules:\n      - segment: premium-users',
+      '      - key: enabled\n        default: true\n      - key: disabled\n        default: true\n    rules:\n      - segment: premium-users'), 'two defaults');
+    await until(async () => (await badgeState()) === 'error', 4000, 'the Error state');
+    const hint = await card().locator('[data-testid="extra-checks-hint"]').textContent();
+    assert.match(hint, /1 of these come from Switchyard's checks beyond Flipt's/);
+    assert.match(hint, /validation: \{extra_checks: warn\}/);
+    const back = commitFeatures((t) => t.replace('      - key: enabled\n        default: true\n      - key: disabled', '      - key: enabled\n      - key: disabled'), 'one default again');
+    await until(async () => (await badgeState()) === 'success' && (await servingSha()) === back.slice(0, 7), 4000, 'Success again');
   });
 
   test('the console gives the same answer as the API', async () => {

@@ -106,9 +106,9 @@ pub(crate) fn document() -> Value {
                     "lastSuccessTime": {"type": ["string", "null"]}, "nextSyncTime": {"type": ["string", "null"]},
                     "servingCommit": {"$ref": "#/components/schemas/Commit"}, "remoteCommit": {"$ref": "#/components/schemas/Commit"},
                     "consecutiveFailures": {"type": "integer"}, "validationErrors": {"type": "array", "items": {"type": "object", "properties": {
-                        "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
+                        "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}, "path": {"type": "string"}, "message": {"type": "string"}, "extra": {"type": "boolean"}}}},
                     "warnings": {"type": "array", "items": {"type": "object", "properties": {
-                        "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
+                        "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}, "path": {"type": "string"}, "message": {"type": "string"}, "extra": {"type": "boolean"}}}},
                     "flags": {"type": "integer"}, "digest": {"type": "string"},
                     "servingValidSnapshot": {"type": "boolean"}, "firstSyncStartedAt": {"type": ["string", "null"]}, "attemptStartedAt": {"type": ["string", "null"]},
                     "stalledSince": {"type": ["string", "null"]}, "degradedReason": {"type": ["string", "null"]}}},

@@ -48,6 +48,11 @@ function errorBlock(status) {
       ? h('ul', { class: 'validation-errors', dataset: { testid: 'validation-errors' } },
         errors.map((e) => h('li', {}, h('code', {}, formatValidationError(e)))))
       : null,
+    errors.some((e) => e.extra)
+      ? h('p', { class: 'extra-checks-hint', dataset: { testid: 'extra-checks-hint' } },
+        `${errors.filter((e) => e.extra).length} of these come from Switchyard's checks beyond Flipt's (Flipt v2.11 would serve this commit): `,
+        h('code', {}, 'validation: {extra_checks: warn}'), ' serves it as Flipt does, with warnings.')
+      : null,
     h('p', { class: 'still-serving', dataset: { testid: 'still-serving' } },
       serving
         ? ['Still serving ', h('code', { title: serving.sha }, shortSha(serving.sha)), ' ', serving.message || '', h('span', { class: 'muted' }, ' — ', authorName(serving.author))]

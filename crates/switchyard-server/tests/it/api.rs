@@ -1311,6 +1311,47 @@ async fn the_status_lists_the_served_snapshots_warnings() {
 }
 
 #[tokio::test]
+async fn by_default_a_commit_only_extra_checks_refuse_is_rejected_with_its_errors_marked_extra() {
+    let f = fixture().await;
+    let wide = "flags:\n  - key: wide\n    name: Wide\n    type: BOOLEAN_FLAG_TYPE\n    rollouts:\n      - threshold: {percentage: 150, value: true}\n";
+    std::fs::write(f.dir.path().join("features.yaml"), wide).expect("write");
+    let mut status = Value::Null;
+    for _ in 0..100 {
+        f.sync.trigger("default");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        status = f.call(get("/api/v1/sync/status")).await.2;
+        if status["syncStatus"] == "error" {
+            break;
+        }
+    }
+    assert_eq!(status["syncStatus"], "error", "{status}");
+    let e = &status["validationErrors"][0];
+    assert_eq!(
+        (&e["path"], &e["extra"]),
+        (
+            &json!("flags[0].rollouts[0].threshold.percentage"),
+            &json!(true)
+        ),
+        "{status}"
+    );
+    // Flipt's own checks carry no `extra`.
+    std::fs::write(f.dir.path().join("features.yaml"), "flags: {}\n").expect("write");
+    for _ in 0..100 {
+        f.sync.trigger("default");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        status = f.call(get("/api/v1/sync/status")).await.2;
+        if status["validationErrors"][0]["path"] == "flags" {
+            break;
+        }
+    }
+    assert_eq!(status["validationErrors"][0]["path"], "flags", "{status}");
+    assert!(
+        status["validationErrors"][0].get("extra").is_none(),
+        "{status}"
+    );
+}
+
+#[tokio::test]
 async fn with_extra_checks_warn_a_commit_flipt_serves_is_served_with_warnings() {
     // A threshold of 150 %: refused by default, served as Flipt serves it under `warn`.
     let flags = "flags:\n  - key: wide\n    name: Wide\n    type: BOOLEAN_FLAG_TYPE\n    rollouts:\n      - threshold: {percentage: 150, value: true}\n";
