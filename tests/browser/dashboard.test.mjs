@@ -248,6 +248,38 @@ describe('dashboard', () => {
     await shot('04-sync-now');
   });
 
+  test('a served commit with warnings lists them on the card', async () => {
+    const noDefault = (t) => t.replace('      - key: disabled\n        default: true\n    rules:\n      - segment: premium-users',
+      '      - key: disabled\n    rules:\n      - segment: premium-users');
+    const sha = commitFeatures(noDefault, 'newHomeUI without a default variant');
+    await until(async () => (await servingSha()) === sha.slice(0, 7), 4000, 'the commit served');
+    await until(async () => (await card().locator('[data-testid="sync-warnings"]').count()) === 1, 2000, 'the warnings block');
+    const text = await card().locator('[data-testid="sync-warnings"]').textContent();
+    assert.match(text, /Served with 1 warning:/);
+    assert.match(text, /features\.ya?ml:\d+:\d+: flags\[0\]: flag default\/newHomeUI has rules but no default variant/);
+    assert.equal(await badgeState(), 'success');
+    for (const scheme of ['light', 'dark']) {
+      await ctx.page.emulateMedia({ colorScheme: scheme });
+      assert.deepEqual(await contrastFailures(ctx.page), [], `WCAG AA contrast in the ${scheme} theme, warnings shown`);
+    }
+    await ctx.page.emulateMedia({ colorScheme: 'light' });
+    await shot('04b-warnings');
+    // Restored: the block goes away.
+    const restored = commitFeatures((t) => t.replace('      - key: disabled\n    rules:\n      - segment: premium-users',
+      '      - key: disabled\n        default: true\n    rules:\n      - segment: premium-users'), 'newHomeUI default again');
+    await until(async () => (await servingSha()) === restored.slice(0, 7), 4000, 'the restored commit served');
+    await until(async () => (await card().locator('[data-testid="sync-warnings"]').count()) === 0, 2000, 'no warnings block');
+    // A commit refused only by Switchyard's extra checks (two default variants) says how to serve it.
+    commitFeatures((t) => t.replace('      - key: enabled\n      - key: disabled\n        default: true\n    rules:\n      - segment: premium-users',
+      '      - key: enabled\n        default: true\n      - key: disabled\n        default: true\n    rules:\n      - segment: premium-users'), 'two defaults');
+    await until(async () => (await badgeState()) === 'error', 4000, 'the Error state');
+    const hint = await card().locator('[data-testid="extra-checks-hint"]').textContent();
+    assert.match(hint, /1 of these come from Switchyard's checks beyond Flipt's/);
+    assert.match(hint, /validation: \{extra_checks: warn\}/);
+    const back = commitFeatures((t) => t.replace('      - key: enabled\n        default: true\n      - key: disabled', '      - key: enabled\n      - key: disabled'), 'one default again');
+    await until(async () => (await badgeState()) === 'success' && (await servingSha()) === back.slice(0, 7), 4000, 'Success again');
+  });
+
   test('the console gives the same answer as the API', async () => {
     const cases = [
       { flag: 'checkoutExperiment', entity: 'user-42', context: { plan: 'enterprise' } },

@@ -1,10 +1,15 @@
 //! Files to `Environment`: parse, decode, check references across documents, and build indexes.
 //!
 //! Beyond Flipt's own checks (§2.8 of the reference) this stage refuses what Flipt silently
-//! accepts: duplicate flag, segment and variant keys in a namespace (Flipt keeps the last),
-//! distributions summing over 100, several default variants. References are resolved over the
-//! whole namespace, whatever the file order (Flipt fails when a segment is defined in a later
-//! file; nobody depends on that).
+//! accepts: duplicate flag, segment and variant keys in a namespace, distributions summing over
+//! 100, several default variants, a segment listed twice, a variant in two distributions of a
+//! rule. These are extra checks: under `ExtraChecks::Warn` each is a warning and the namespace is
+//! built as Flipt's `addDoc` builds it (the last flag or segment of a key wins, the last default
+//! variant wins, a segment whose constraint value does not parse is left out of its rules).
+//!
+//! Documents are taken as Flipt takes them: files in path order, the documents of a file in
+//! order, and each document's segments before its flags; a rule or rollout may refer only to
+//! segments of its own or an earlier document (Flipt fails on a later one, and so does this).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -15,6 +20,7 @@ use crate::constraint::Constraint;
 use crate::diagnostic::{Diagnostics, Location, Pos, Sink};
 use crate::document::paths;
 use crate::document::*;
+use crate::extra::ExtraChecks;
 use crate::gojson::{self, GoEncoder};
 use crate::limits::Limits;
 use crate::snapshot::*;
@@ -30,7 +36,19 @@ pub fn compile_environment(
     files: &[SourceFile],
     limits: &Limits,
 ) -> Result<Environment, Diagnostics> {
-    let mut sink = Sink::new(limits.max_diagnostics);
+    compile_environment_with(key, files, limits, ExtraChecks::Error)
+}
+
+/// [`compile_environment`] with the checks Switchyard adds beyond Flipt's reporting as
+/// `extra_checks` says: under [`ExtraChecks::Warn`] what Flipt v2.11 serves compiles, as Flipt
+/// builds it, and every such finding is one of the environment's warnings.
+pub fn compile_environment_with(
+    key: &str,
+    files: &[SourceFile],
+    limits: &Limits,
+    extra_checks: ExtraChecks,
+) -> Result<Environment, Diagnostics> {
+    let mut sink = Sink::with_extra_checks(limits.max_diagnostics, extra_checks);
     let mut order: Vec<&SourceFile> = files.iter().collect();
     order.sort_by(|a, b| a.path.cmp(&b.path));
     if order.len() > limits.max_files {
@@ -60,7 +78,7 @@ pub fn compile_environment(
         .map(|f| hex::encode(Sha1::digest(&f.contents)))
         .collect();
     let mut docs: Vec<Document> = Vec::new();
-    for (chunk_docs, chunk_sink) in read_documents(&order, limits) {
+    for (chunk_docs, chunk_sink) in read_documents(&order, limits, extra_checks) {
         docs.extend(chunk_docs);
         sink.absorb(chunk_sink);
     }
@@ -104,15 +122,22 @@ pub fn compile_environment(
 
 /// Parses and decodes every file, in parallel chunks when there are many (the result does not
 /// depend on the number of threads: chunks are merged in file order).
-fn read_documents(order: &[&SourceFile], limits: &Limits) -> Vec<(Vec<Document>, Sink)> {
+fn read_documents(
+    order: &[&SourceFile],
+    limits: &Limits,
+    extra_checks: ExtraChecks,
+) -> Vec<(Vec<Document>, Sink)> {
     let read_chunk = |start: usize, chunk: &[&SourceFile]| {
-        let mut sink = Sink::new(limits.max_diagnostics);
+        let mut sink = Sink::with_extra_checks(limits.max_diagnostics, extra_checks);
         let mut docs = Vec::new();
         for (offset, file) in chunk.iter().enumerate() {
             for node in parse_file(file, limits, &mut sink) {
-                if let Some(doc) =
-                    crate::decode::decode_document(&node, start + offset, &file.path, &mut sink)
-                {
+                let doc =
+                    crate::decode::decode_document(&node, start + offset, &file.path, &mut sink);
+                // The warnings of an unusable document go with it (its errors refuse the files).
+                let warnings = sink.take_extra_warnings();
+                if let Some(mut doc) = doc {
+                    doc.warnings = warnings;
                     docs.push(doc);
                 }
             }
@@ -248,73 +273,83 @@ fn compile_namespace(
         }
     }
 
-    // Segments first: flags refer to them anywhere in the namespace.
+    // Where each segment key is first defined, to say so when a rule refers to it too early.
+    let mut defined_at: HashMap<String, Location> = HashMap::new();
+    for d in docs.iter() {
+        for s in &d.segments {
+            defined_at
+                .entry(s.key.value.clone())
+                .or_insert_with(|| loc(files, d.file, s.key.pos));
+        }
+    }
     let mut segments: Vec<Arc<Segment>> = Vec::new();
     let mut segment_index: HashMap<String, usize> = HashMap::new();
     let mut segment_at: HashMap<String, Location> = HashMap::new();
-    for d in docs.iter() {
+    let mut flags: Vec<Arc<Flag>> = Vec::new();
+    let mut flag_index: HashMap<String, usize> = HashMap::new();
+    // Flipt's `addDoc`: a document's segments, then its flags against the segments so far.
+    for d in docs.iter_mut() {
+        for w in std::mem::take(&mut d.warnings) {
+            warnings.list.push(w);
+        }
         let file = files[d.file].path.as_str();
         for s in &d.segments {
-            if let Some(first) = segment_at.get(&s.key.value) {
-                sink.push(file, s.key.pos, &format!("segments[{}].key", s.index), format!(
+            let existing = segment_index.get(&s.key.value).copied();
+            if let Some(i) = existing {
+                let first = &segment_at[&s.key.value];
+                let message = format!(
                     "duplicate segment key \"{}\" in namespace \"{ns_key}\" (first defined at {}:{}:{})",
-                    s.key.value, first.file, first.line, first.column));
+                    s.key.value, first.file, first.line, first.column
+                );
+                if !sink.extra(
+                    file,
+                    s.key.pos,
+                    &format!("segments[{}].key", s.index),
+                    message,
+                ) {
+                    continue;
+                }
+                // Flipt keeps the last: later documents' rules use it, earlier ones keep theirs.
+                segments[i] = Arc::new(compile_segment(file, s, sink));
                 continue;
             }
             segment_at.insert(s.key.value.clone(), loc(files, d.file, s.key.pos));
-            let mut constraints = Vec::with_capacity(s.constraints.len());
-            for c in &s.constraints {
-                match Constraint::compile(
-                    c.comparison,
-                    c.property.clone(),
-                    c.operator,
-                    c.value.value.clone(),
-                    c.description.clone(),
-                ) {
-                    Ok(c) => constraints.push(c),
-                    Err(msg) => sink.push(
-                        file,
-                        c.value.pos,
-                        &format!("segments[{}].constraints[{}].value", s.index, c.index),
-                        msg,
-                    ),
-                }
-            }
             segment_index.insert(s.key.value.clone(), segments.len());
-            segments.push(Arc::new(Segment {
-                key: s.key.value.clone(),
-                name: s.name.clone(),
-                description: s.description.clone(),
-                match_type: s.match_type,
-                constraints,
-            }));
+            segments.push(Arc::new(compile_segment(file, s, sink)));
         }
-    }
-
-    let mut flags: Vec<Arc<Flag>> = Vec::new();
-    let mut flag_index: HashMap<String, usize> = HashMap::new();
-    for d in docs.iter_mut() {
-        let file = files[d.file].path.as_str();
         for f in &mut d.flags {
-            if let Some(&i) = flag_index.get(&f.key.value) {
+            let existing = flag_index.get(&f.key.value).copied();
+            if let Some(i) = existing {
                 let first = &flags[i].location;
-                sink.push(file, f.key.pos, &format!("{}.key", paths::flag(f)), format!(
+                let message = format!(
                     "duplicate flag key \"{}\" in namespace \"{ns_key}\" (first defined at {}:{}:{})",
-                    f.key.value, first.file, first.line, first.column));
-                continue;
+                    f.key.value, first.file, first.line, first.column
+                );
+                if !sink.extra(file, f.key.pos, &format!("{}.key", paths::flag(f)), message) {
+                    continue;
+                }
             }
             let scope = Scope {
                 ns_key,
                 file,
                 segments: &segments,
                 segment_index: &segment_index,
+                defined_at: &defined_at,
             };
             let flag = compile_flag(&scope, f, loc(files, d.file, f.key.pos), sink);
             crate::warnings::flag_warnings(ns_key, file, f, &flag, &mut warnings);
-            flag_index.insert(f.key.value.clone(), flags.len());
-            flags.push(Arc::new(flag));
+            match existing {
+                // Flipt keeps the last flag of a key (its position stays the first one's).
+                Some(i) => flags[i] = Arc::new(flag),
+                None => {
+                    flag_index.insert(f.key.value.clone(), flags.len());
+                    flags.push(Arc::new(flag));
+                }
+            }
         }
     }
+    // What the extra checks found in this namespace's cross-document checks.
+    warnings.list.extend(sink.take_extra_warnings());
     Some(Namespace {
         key: ns_key.to_string(),
         name,
@@ -328,12 +363,58 @@ fn compile_namespace(
     })
 }
 
-/// What a flag is compiled against: its namespace's segments and the file it is written in.
+/// What a flag is compiled against: its namespace's segments so far and the file it is written in.
 struct Scope<'a> {
     ns_key: &'a str,
     file: &'a str,
     segments: &'a [Arc<Segment>],
     segment_index: &'a HashMap<String, usize>,
+    /// Where every segment of the namespace is first defined, later documents included.
+    defined_at: &'a HashMap<String, Location>,
+}
+
+/// Compiles one segment's constraints. Under `ExtraChecks::Warn` a value that does not parse
+/// (decode has warned) is kept as written and never matches; when Flipt's
+/// `PrepareForEvaluation` fails on it, the segment is left out of the rules that use it.
+fn compile_segment(file: &str, s: &SegmentDoc, sink: &mut Sink) -> Segment {
+    let mut constraints = Vec::with_capacity(s.constraints.len());
+    let mut dropped = false;
+    for c in &s.constraints {
+        match Constraint::compile(
+            c.comparison,
+            c.property.clone(),
+            c.operator,
+            c.value.value.clone(),
+            c.description.clone(),
+        ) {
+            Ok(c) => constraints.push(c),
+            Err(_) if sink.extra_checks == ExtraChecks::Warn => {
+                // Flipt skips an empty value and fails on any other that does not parse.
+                dropped |= c.operator.takes_list() || !c.value.value.is_empty();
+                constraints.push(Constraint::unparsed(
+                    c.comparison,
+                    c.property.clone(),
+                    c.operator,
+                    c.value.value.clone(),
+                    c.description.clone(),
+                ));
+            }
+            Err(msg) => sink.push(
+                file,
+                c.value.pos,
+                &format!("segments[{}].constraints[{}].value", s.index, c.index),
+                msg,
+            ),
+        }
+    }
+    Segment {
+        key: s.key.value.clone(),
+        name: s.name.clone(),
+        description: s.description.clone(),
+        match_type: s.match_type,
+        constraints,
+        dropped,
+    }
 }
 
 /// Resolves the segment keys of a rule (`what` = "rule") or rollout of flag `flag_key`.
@@ -351,12 +432,14 @@ fn resolve_segments(
         file,
         segments,
         segment_index: index,
+        defined_at,
     } = *scope;
     let mut out = Vec::with_capacity(refs.keys.len());
     let mut seen: HashSet<&str> = HashSet::new();
     for (i, k) in refs.keys.iter().enumerate() {
         if refs.keys.len() > 1 && !seen.insert(&k.value) {
-            sink.push(
+            // Flipt keeps the rule's segments in a map: the second mention changes nothing.
+            sink.extra(
                 file,
                 k.pos,
                 &paths::segment_key(owner, refs, i),
@@ -364,17 +447,23 @@ fn resolve_segments(
             );
             continue;
         }
-        match index.get(&k.value) {
-            Some(&s) => out.push(segments[s].clone()),
-            None => sink.push(
+        let unknown = format!(
+            "flag {ns_key}/{flag_key} {what} {rank} references unknown segment \"{}\"",
+            k.value
+        );
+        match (index.get(&k.value), defined_at.get(&k.value)) {
+            (Some(&s), _) if segments[s].dropped => {}
+            (Some(&s), _) => out.push(segments[s].clone()),
+            (None, Some(later)) => sink.push(
                 file,
                 k.pos,
                 &paths::segment_key(owner, refs, i),
                 format!(
-                    "flag {ns_key}/{flag_key} {what} {rank} references unknown segment \"{}\"",
-                    k.value
+                    "{unknown}: it is defined later, at {}:{}:{}, and Flipt resolves a reference only against the segments of its own and earlier documents (files in path order, documents in file order); move the segment up",
+                    later.file, later.line, later.column
                 ),
             ),
+            (None, None) => sink.push(file, k.pos, &paths::segment_key(owner, refs, i), unknown),
         }
     }
     out
@@ -406,8 +495,10 @@ fn compile_flag(scope: &Scope<'_>, f: &mut FlagDoc, location: Location, sink: &m
     let mut default_variant: Option<usize> = None;
     let mut default_at: Option<&At<bool>> = None;
     for v in &f.variants {
-        if variant_index.contains_key(v.key.value.as_str()) {
-            sink.push(
+        // Flipt keeps both; distributions and the default resolve a key to the first.
+        let first_of_key = variant_index.get(v.key.value.as_str()).copied();
+        if first_of_key.is_some()
+            && !sink.extra(
                 file,
                 v.key.pos,
                 &format!("{}.variants[{}].key", paths::flag(f), v.index),
@@ -415,25 +506,34 @@ fn compile_flag(scope: &Scope<'_>, f: &mut FlagDoc, location: Location, sink: &m
                     "duplicate variant key \"{}\" in flag {ns_key}/{key}",
                     v.key.value
                 ),
-            );
+            )
+        {
             continue;
         }
         let is_default = v.default.as_ref().is_some_and(|d| d.value);
         if is_default {
-            if let Some(first) = default_at {
-                let d = v.default.as_ref().map_or(v.key.pos, |d| d.pos);
-                let p = format!("{}.variants[{}].default", paths::flag(f), v.index);
-                sink.push(file, d, &p, format!(
-                    "flag {ns_key}/{key} has more than one default variant (first at line {} column {})",
-                    first.pos.line, first.pos.column));
-            } else {
-                default_at = v.default.as_ref();
-                default_variant = Some(variants.len());
+            let accepted = match default_at {
+                Some(first) => {
+                    let d = v.default.as_ref().map_or(v.key.pos, |d| d.pos);
+                    let p = format!("{}.variants[{}].default", paths::flag(f), v.index);
+                    sink.extra(file, d, &p, format!(
+                        "flag {ns_key}/{key} has more than one default variant (first at line {} column {})",
+                        first.pos.line, first.pos.column))
+                }
+                None => true,
+            };
+            if accepted {
+                // Flipt's last `default: true` wins.
+                default_at = default_at.or(v.default.as_ref());
+                if let Some(prev) = default_variant {
+                    variants[prev].is_default = false;
+                }
+                default_variant = Some(first_of_key.unwrap_or(variants.len()));
             }
         }
         let from_json = !(file.ends_with(".yaml") || file.ends_with(".yml"));
         let (attachment_json, snapshot_attachment_json) = attachment_json(&v.attachment, from_json);
-        variant_index.insert(&v.key.value, variants.len());
+        variant_index.entry(&v.key.value).or_insert(variants.len());
         variants.push(Variant {
             key: v.key.value.clone(),
             name: v.name.clone(),
@@ -443,6 +543,9 @@ fn compile_flag(scope: &Scope<'_>, f: &mut FlagDoc, location: Location, sink: &m
             attachment: v.attachment.clone(),
             is_default: is_default && default_variant == Some(variants.len()),
         });
+        if let Some(d) = default_variant {
+            variants[d].is_default = true;
+        }
     }
 
     let mut rules = Vec::with_capacity(f.rules.len());
@@ -460,7 +563,8 @@ fn compile_flag(scope: &Scope<'_>, f: &mut FlagDoc, location: Location, sink: &m
                 Some(vi) => {
                     if std::mem::replace(&mut used_in_rule[vi], rank) == rank {
                         let p = format!("{rule_path}.distributions[{}].variant", dist.index);
-                        sink.push(file, dist.variant.pos, &p, format!(
+                        // Flipt buckets both distributions.
+                        sink.extra(file, dist.variant.pos, &p, format!(
                             "variant \"{}\" appears twice in rule {rank} of flag {ns_key}/{key}", dist.variant.value));
                     }
                     distributions.push(Distribution {
@@ -481,7 +585,8 @@ fn compile_flag(scope: &Scope<'_>, f: &mut FlagDoc, location: Location, sink: &m
         }
         if sum > 100.0 + 1e-3 {
             let p = format!("{rule_path}.distributions");
-            sink.push(
+            // Flipt normalises the rollouts by their sum.
+            sink.extra(
                 file,
                 r.pos,
                 &p,

@@ -112,11 +112,15 @@ pub enum Operator {
     NotContains,
     IsOneOf,
     IsNotOneOf,
+    /// `le`: in Flipt v2.11's schema for numbers and datetimes (a typo for `lt`, fixed after
+    /// v2.11 by flipt-io/flipt#6304) and unknown to its evaluator: it never matches. Accepted
+    /// only under `ExtraChecks::Warn`.
+    Le,
 }
 
 impl Operator {
     /// Every operator.
-    pub const ALL: [Operator; 18] = [
+    pub const ALL: [Operator; 19] = [
         Operator::Eq,
         Operator::Neq,
         Operator::Lt,
@@ -135,6 +139,7 @@ impl Operator {
         Operator::NotContains,
         Operator::IsOneOf,
         Operator::IsNotOneOf,
+        Operator::Le,
     ];
 
     /// Flipt's spelling.
@@ -158,6 +163,7 @@ impl Operator {
             Operator::NotContains => "notcontains",
             Operator::IsOneOf => "isoneof",
             Operator::IsNotOneOf => "isnotoneof",
+            Operator::Le => "le",
         }
     }
 
@@ -211,6 +217,8 @@ pub(crate) enum Compiled {
     DateTime(i128),
     StringSet(HashSet<String>),
     NumberSet(Vec<f64>),
+    /// A value that does not parse (served only under `ExtraChecks::Warn`): never matches.
+    Unparsed,
 }
 
 impl Constraint {
@@ -222,7 +230,7 @@ impl Constraint {
         value: String,
         description: Option<String>,
     ) -> Result<Constraint, String> {
-        let compiled = if operator.takes_no_value() {
+        let compiled = if operator.takes_no_value() || operator == Operator::Le {
             Compiled::Raw
         } else {
             match (comparison, operator.takes_list()) {
@@ -253,6 +261,24 @@ impl Constraint {
             description,
             compiled,
         })
+    }
+
+    /// A constraint whose value does not parse, kept as written: it never matches.
+    pub(crate) fn unparsed(
+        comparison: ComparisonType,
+        property: String,
+        operator: Operator,
+        value: String,
+        description: Option<String>,
+    ) -> Constraint {
+        Constraint {
+            comparison,
+            property,
+            operator,
+            value,
+            description,
+            compiled: Compiled::Unparsed,
+        }
     }
 
     /// Whether the constraint matches, given the context value `v` (entity id for entity-id type).

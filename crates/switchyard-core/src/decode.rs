@@ -4,7 +4,9 @@
 //! errors), required fields, key patterns, enums, operators per comparison type, rollout
 //! bounds, attachment shapes and the version gates of formats 1.0 to 1.6. Where Flipt lets
 //! a mistake through silently and it would change who matches, this module refuses it too
-//! (unparsable constraint values, thresholds outside 0..100, missing values).
+//! (unparsable constraint values, thresholds outside 0..100, missing values, the `le` operator
+//! Flipt never evaluates, empty `keys` lists): those are extra checks ([`Sink::extra`]), which
+//! under `ExtraChecks::Warn` warn and let through what Flipt lets through.
 
 use crate::constraint::{ComparisonType, Operator, parse_datetime, parse_go_float};
 use crate::diagnostic::{Pos, Sink, clip};
@@ -88,6 +90,18 @@ fn version_name(minor: u8) -> String {
 }
 
 impl Ctx<'_> {
+    /// A finding of a check Switchyard adds beyond Flipt's ([`Sink::extra`]); `true` when the
+    /// input is accepted as Flipt accepts it.
+    fn extra(&mut self, pos: Pos, path: &Path<'_>, message: impl Into<String>) -> bool {
+        self.sink
+            .extra(self.file_name, pos, &path.to_string(), message)
+    }
+
+    /// Whether the file is read as JSON (Flipt decodes it with encoding/json, not yaml.v3).
+    fn is_json(&self) -> bool {
+        !(self.file_name.ends_with(".yaml") || self.file_name.ends_with(".yml"))
+    }
+
     fn err(&mut self, pos: Pos, path: &Path<'_>, message: impl Into<String>) {
         if self.sink.is_full() {
             // Only counted: skip rendering the path.
@@ -265,7 +279,6 @@ impl Ctx<'_> {
         let node = f.get(name)?;
         match &node.value {
             Value::Bool(b) => Some(*b),
-            Value::Null => None,
             Value::Str(s)
                 if matches!(
                     s.as_ref(),
@@ -317,9 +330,21 @@ impl Ctx<'_> {
                 value: Value::Seq(items),
                 ..
             }) => items,
-            Some(Node {
-                value: Value::Null, ..
-            }) => &[],
+            Some(
+                n @ Node {
+                    value: Value::Null, ..
+                },
+            ) => {
+                // Flipt's CUE schema: `[...]` and null conflict.
+                self.err(
+                    n.pos,
+                    &f.child(name),
+                    format!(
+                        "`{name}` must be a list, found null; write `{name}: []` or remove the key"
+                    ),
+                );
+                &[]
+            }
             Some(n) => {
                 self.err(
                     n.pos,
@@ -467,6 +492,7 @@ pub(crate) fn decode_document(
         namespace,
         flags,
         segments,
+        warnings: Vec::new(),
     })
 }
 
@@ -557,7 +583,7 @@ fn decode_flag(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<FlagDoc
                     }
                 }
             }
-            Value::Null => {}
+            // Flipt's CUE schema: null is not a mapping.
             other => cx.err(
                 m.pos,
                 &mpath,
@@ -695,8 +721,13 @@ fn segment_keys(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<Vec<At
         );
         return None;
     };
-    if items.is_empty() {
-        cx.err(node.pos, path, "`keys` must name at least one segment");
+    if items.is_empty()
+        && !cx.extra(
+            node.pos,
+            path,
+            "`keys` must name at least one segment (Flipt accepts an empty list: the rule or rollout then matches nobody with OR_SEGMENT_OPERATOR and everybody with AND_SEGMENT_OPERATOR)",
+        )
+    {
         return None;
     }
     let mut keys = Vec::new();
@@ -727,6 +758,14 @@ fn decode_rule(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<RuleDoc
             Value::Str(k) => {
                 if !is_valid_key(k) {
                     cx.err(s.pos, &p, format!("invalid segment key {k:?}"));
+                    return None;
+                }
+                if cx.is_json() {
+                    // Flipt's `SegmentRule.UnmarshalJSON` reads only an object: the file fails.
+                    cx.err(s.pos, &p, format!(
+                        "in a JSON file `segment` must be an object: Flipt v2 cannot read the string form there; write \"segment\": {{\"keys\": [{}]}}",
+                        serde_json::Value::String(k.to_string())
+                    ));
                     return None;
                 }
                 Some(SegmentRef {
@@ -779,25 +818,30 @@ fn decode_rule(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<RuleDoc
     })
 }
 
-fn percentage(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>, name: &str) -> Option<f32> {
+/// A percentage from 0 to 100. Flipt's schema bounds a distribution's `rollout`; a threshold's
+/// `percentage` is unbounded there (`extra`: the bound is an extra check, and under
+/// `ExtraChecks::Warn` the value is kept: Flipt matches everyone above 100 and nobody below 0).
+fn percentage(
+    cx: &mut Ctx<'_>,
+    node: &Node,
+    path: &Path<'_>,
+    name: &str,
+    extra: bool,
+) -> Option<f32> {
     let v = cx.number(node, path, name)?;
-    if v > 100.0 {
-        cx.err(
-            node.pos,
-            path,
-            format!("invalid value {} (out of bound <=100)", fmt_number(v)),
-        );
-        return None;
+    let bound = if v > 100.0 {
+        "<=100"
+    } else if v < 0.0 {
+        ">=0"
+    } else {
+        return Some(v as f32);
+    };
+    let message = format!("invalid value {} (out of bound {bound})", fmt_number(v));
+    if extra {
+        return cx.extra(node.pos, path, message).then_some(v as f32);
     }
-    if v < 0.0 {
-        cx.err(
-            node.pos,
-            path,
-            format!("invalid value {} (out of bound >=0)", fmt_number(v)),
-        );
-        return None;
-    }
-    Some(v as f32)
+    cx.err(node.pos, path, message);
+    None
 }
 
 fn decode_distribution(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<DistributionDoc> {
@@ -820,7 +864,7 @@ fn decode_distribution(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option
         .required(&f, "rollout", "the distribution")
         .and_then(|n| {
             let p = f.child("rollout");
-            let v = percentage(cx, n, &p, "rollout")?;
+            let v = percentage(cx, n, &p, "rollout", false)?;
             Some(At {
                 value: v,
                 pos: n.pos,
@@ -902,7 +946,7 @@ fn decode_rollout(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<Roll
             let tf = cx.fields(t, &p, THRESHOLD_FIELDS, "a threshold")?;
             let pct = cx.required(&tf, "percentage", "the threshold")?;
             let pp = tf.child("percentage");
-            let v = percentage(cx, pct, &pp, "percentage")?;
+            let v = percentage(cx, pct, &pp, "percentage", true)?;
             let value = cx.boolean(&tf, "value").unwrap_or(false);
             RolloutDocKind::Threshold {
                 percentage: At {
@@ -992,6 +1036,15 @@ fn decode_constraint(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<C
             if let Some((_, op)) = opts.iter().find(|(n, _)| n == s) {
                 return Some(*op);
             }
+            if s == "le" && matches!(comparison, ComparisonType::Number | ComparisonType::DateTime) {
+                // In Flipt v2.11's schema (fixed after it by flipt-io/flipt#6304), never evaluated.
+                let message = format!(
+                    "operator \"le\" never matches: Flipt v2.11's schema accepts it for {} but its evaluator knows only `lt` and `lte`{}",
+                    comparison.as_str(),
+                    suggest::hint_either("lt", "lte")
+                );
+                return cx.extra(o.pos, &p, message).then_some(Operator::Le);
+            }
             let names: Vec<&str> = opts.iter().map(|(n, _)| *n).collect();
             let hint = if s == "le" {
                 suggest::hint_either("lt", "lte")
@@ -1013,6 +1066,17 @@ fn decode_constraint(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<C
     let vpath = f.child("value");
     let value_node = f.get("value");
     let value = match value_node {
+        // Flipt stores `le`'s value without reading it (`value?: string`).
+        _ if operator == Operator::Le => match value_node {
+            Some(v) if !matches!(v.value, Value::Null) => At {
+                value: cx.string(v, &vpath, "value")?,
+                pos: v.pos,
+            },
+            _ => At {
+                value: String::new(),
+                pos: f.pos,
+            },
+        },
         _ if operator.takes_no_value() => {
             if let Some(v) = value_node
                 && !matches!(v.value, Value::Str(_) | Value::Null)
@@ -1036,12 +1100,20 @@ fn decode_constraint(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<C
         | Some(Node {
             value: Value::Null, ..
         }) => {
-            cx.err(
-                f.pos,
-                &vpath,
-                format!("operator `{}` needs a `value`", operator.as_str()),
-            );
-            return None;
+            let message = format!("operator `{}` needs a `value`", operator.as_str());
+            // Flipt's schema makes a scalar operator's value optional (`value?: string`); the
+            // constraint then compares with "" (and numbers and datetimes never match).
+            if operator.takes_list() {
+                cx.err(f.pos, &vpath, message);
+                return None;
+            }
+            if !cx.extra(f.pos, &vpath, message) {
+                return None;
+            }
+            At {
+                value: String::new(),
+                pos: f.pos,
+            }
         }
         Some(v) if operator.takes_list() => At {
             value: list_value(cx, v, &vpath, comparison, operator)?,
@@ -1049,22 +1121,19 @@ fn decode_constraint(cx: &mut Ctx<'_>, node: &Node, path: &Path<'_>) -> Option<C
         },
         Some(v) => {
             let s = cx.string(v, &vpath, "value")?;
-            match comparison {
-                ComparisonType::Number if parse_go_float(&s).is_none() => {
-                    cx.err(
-                        v.pos,
-                        &vpath,
-                        format!("{s:?} is not a number (Flipt would drop this segment)"),
-                    );
-                    return None;
-                }
-                ComparisonType::DateTime if parse_datetime(&s).is_none() => {
-                    cx.err(v.pos, &vpath, format!(
-                        "{s:?} is not a datetime; use RFC 3339 such as 2026-01-02T15:04:05Z or a date such as 2026-01-02 (Flipt would drop this segment)"
-                    ));
-                    return None;
-                }
-                _ => {}
+            let unparsable = match comparison {
+                ComparisonType::Number if parse_go_float(&s).is_none() => Some(format!(
+                    "{s:?} is not a number (Flipt would drop this segment)"
+                )),
+                ComparisonType::DateTime if parse_datetime(&s).is_none() => Some(format!(
+                    "{s:?} is not a datetime; use RFC 3339 such as 2026-01-02T15:04:05Z or a date such as 2026-01-02 (Flipt would drop this segment)"
+                )),
+                _ => None,
+            };
+            if let Some(message) = unparsable
+                && !cx.extra(v.pos, &vpath, message)
+            {
+                return None;
             }
             At {
                 value: s,
@@ -1146,9 +1215,8 @@ fn list_value(
             } else {
                 serde_json::from_str::<Vec<String>>(s).is_ok()
             };
-            if !ok {
-                cx.err(v.pos, path, format!("`{op}` needs a JSON array of {elem} such as {}, got {s:?} (Flipt would drop this segment)",
-                    if numeric { "'[18, 21]'" } else { "'[\"a\", \"b\"]'" }));
+            if !ok && !cx.extra(v.pos, path, format!("`{op}` needs a JSON array of {elem} such as {}, got {s:?} (Flipt would drop this segment)",
+                    if numeric { "'[18, 21]'" } else { "'[\"a\", \"b\"]'" })) {
                 return None;
             }
             Some(s.to_string())

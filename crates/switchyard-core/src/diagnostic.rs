@@ -3,6 +3,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use crate::extra::ExtraChecks;
+
 /// A position in a source file: 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Pos {
@@ -54,6 +56,9 @@ pub struct Diagnostic {
     pub path: String,
     /// What is wrong, in lower case without a trailing period.
     pub message: String,
+    /// Whether a check Switchyard adds beyond Flipt's found it (Flipt v2.11 serves these files;
+    /// see [`ExtraChecks`](crate::ExtraChecks)).
+    pub extra: bool,
 }
 
 impl Diagnostic {
@@ -73,6 +78,7 @@ impl Diagnostic {
             severity: Severity::Error,
             path: path.into(),
             message: message.into(),
+            extra: false,
         }
     }
 
@@ -103,6 +109,7 @@ impl Ord for Diagnostic {
             .then_with(|| self.severity.cmp(&other.severity))
             .then_with(|| self.path.cmp(&other.path))
             .then_with(|| self.message.cmp(&other.message))
+            .then_with(|| self.extra.cmp(&other.extra))
     }
 }
 
@@ -213,6 +220,10 @@ pub(crate) struct Sink {
     /// How many were not kept, and the first of them (where the summary points).
     dropped: usize,
     first_dropped: Option<Location>,
+    /// What the checks Switchyard adds beyond Flipt's do ([`Sink::extra`]).
+    pub(crate) extra_checks: ExtraChecks,
+    /// Findings of those checks kept as warnings under [`ExtraChecks::Warn`], at most `limit`.
+    pub(crate) extra_warnings: Vec<Diagnostic>,
 }
 
 impl Default for Sink {
@@ -230,7 +241,52 @@ impl Sink {
             limit: limit.max(1),
             dropped: 0,
             first_dropped: None,
+            extra_checks: ExtraChecks::Error,
+            extra_warnings: Vec::new(),
         }
+    }
+
+    /// A sink whose extra checks follow `extra_checks`.
+    pub(crate) fn with_extra_checks(limit: usize, extra_checks: ExtraChecks) -> Self {
+        Sink {
+            extra_checks,
+            ..Sink::new(limit)
+        }
+    }
+
+    /// Reports what a check Switchyard adds beyond Flipt's found: an error under
+    /// [`ExtraChecks::Error`], a warning kept aside under [`ExtraChecks::Warn`]. Returns whether
+    /// the input is accepted (then the caller builds what Flipt builds).
+    pub(crate) fn extra(
+        &mut self,
+        file: &str,
+        pos: Pos,
+        path: &str,
+        message: impl Into<String>,
+    ) -> bool {
+        match self.extra_checks {
+            ExtraChecks::Error => {
+                let before = self.list.len();
+                self.push(file, pos, path, message);
+                if let Some(d) = self.list.get_mut(before) {
+                    d.extra = true;
+                }
+                false
+            }
+            ExtraChecks::Warn => {
+                if self.extra_warnings.len() < self.limit {
+                    let mut d = Diagnostic::warning(file, pos, path, message);
+                    d.extra = true;
+                    self.extra_warnings.push(d);
+                }
+                true
+            }
+        }
+    }
+
+    /// Takes the warnings of extra checks found so far.
+    pub(crate) fn take_extra_warnings(&mut self) -> Vec<Diagnostic> {
+        std::mem::take(&mut self.extra_warnings)
     }
 
     /// A sink for warnings that keeps at most `limit` of them.
@@ -270,6 +326,11 @@ impl Sink {
                 self.drop_one(|| at);
             } else {
                 self.list.push(d);
+            }
+        }
+        for d in other.extra_warnings {
+            if self.extra_warnings.len() < self.limit {
+                self.extra_warnings.push(d);
             }
         }
         self.dropped += other.dropped;

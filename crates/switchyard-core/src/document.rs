@@ -37,6 +37,8 @@ pub(crate) struct Document {
     pub(crate) namespace: NamespaceDoc,
     pub(crate) flags: Vec<FlagDoc>,
     pub(crate) segments: Vec<SegmentDoc>,
+    /// What the extra checks found in it under [`ExtraChecks::Warn`](crate::ExtraChecks).
+    pub(crate) warnings: Vec<crate::diagnostic::Diagnostic>,
 }
 
 #[derive(Debug, Clone)]

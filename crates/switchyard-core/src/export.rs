@@ -478,12 +478,10 @@ fn opt(o: &mut Map<String, Value>, key: &str, v: &Option<String>) {
     }
 }
 
+/// A rule's segments, always in the object form: Flipt v2 reads `segment: key` from YAML but
+/// not from JSON (`SegmentRule.UnmarshalJSON`), and the document may be saved as either.
 fn segment_ref(segments: &[Arc<Segment>], operator: SegmentOperator) -> Value {
-    if segments.len() == 1 && operator == SegmentOperator::Or {
-        json!(segments[0].key)
-    } else {
-        json!({ "keys": segments.iter().map(|s| s.key.clone()).collect::<Vec<_>>(), "operator": operator.as_str() })
-    }
+    json!({ "keys": segments.iter().map(|s| s.key.clone()).collect::<Vec<_>>(), "operator": operator.as_str() })
 }
 
 /// The namespace as one Flipt declarative document (format 1.6), which reads back to the same

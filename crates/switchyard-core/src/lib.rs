@@ -15,6 +15,7 @@ mod diagnostic;
 mod document;
 pub mod eval;
 pub mod export;
+mod extra;
 mod gojson;
 mod limits;
 mod path;
@@ -25,7 +26,7 @@ mod tree;
 mod warnings;
 mod yaml;
 
-pub use compile::compile_environment;
+pub use compile::{compile_environment, compile_environment_with};
 pub use constraint::{ComparisonType, Constraint, Operator};
 pub use diagnostic::{Diagnostic, Diagnostics, Location, Pos, Severity};
 pub use eval::{
@@ -33,6 +34,7 @@ pub use eval::{
     Reason, SegmentKeys, VariantEvaluation, evaluate, evaluate_batch, evaluate_boolean,
     evaluate_variant,
 };
+pub use extra::ExtraChecks;
 pub use limits::Limits;
 pub use snapshot::{
     Distribution, Environment, Flag, FlagType, MatchType, Namespace, Rollout, RolloutKind, Rule,

@@ -316,4 +316,7 @@ pub struct Segment {
     pub match_type: MatchType,
     /// Constraints in file order.
     pub constraints: Vec<Constraint>,
+    /// Whether Flipt leaves this segment out of every rule and rollout that uses it: a
+    /// constraint value does not parse (served only under `ExtraChecks::Warn`).
+    pub(crate) dropped: bool,
 }

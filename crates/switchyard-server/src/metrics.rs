@@ -350,8 +350,8 @@ impl Metrics {
         );
     }
 
-    /// The exposition text; `flags` gives each environment's served flag count.
-    pub(crate) fn render(&self, flags: &[(String, usize, u32)]) -> String {
+    /// The exposition text; `envs` gives each environment's gauges.
+    pub(crate) fn render(&self, envs: &[EnvGauges]) -> String {
         let mut out = String::new();
         self.with(|d| {
             self.render_evaluations(&mut out);
@@ -415,23 +415,46 @@ impl Metrics {
             get(&c.accept_errors)
         );
         out.push_str("# HELP flipt_git_sync_flags Flags in the served snapshot.\n# TYPE flipt_git_sync_flags gauge\n");
-        for (e, n, _) in flags {
+        for g in envs {
             let _ = writeln!(
                 out,
-                "flipt_git_sync_flags{{environment=\"{}\"}} {n}",
-                escape(e)
+                "flipt_git_sync_flags{{environment=\"{}\"}} {}",
+                escape(&g.environment),
+                g.flags
             );
         }
         out.push_str("# HELP switchyard_sync_consecutive_failures Failed sync attempts in a row.\n# TYPE switchyard_sync_consecutive_failures gauge\n");
-        for (e, _, f) in flags {
+        for g in envs {
             let _ = writeln!(
                 out,
-                "switchyard_sync_consecutive_failures{{environment=\"{}\"}} {f}",
-                escape(e)
+                "switchyard_sync_consecutive_failures{{environment=\"{}\"}} {}",
+                escape(&g.environment),
+                g.consecutive_failures
+            );
+        }
+        out.push_str("# HELP switchyard_snapshot_warnings Warnings of the served snapshot (with validation.extra_checks: warn, what Switchyard's extra checks found).\n# TYPE switchyard_snapshot_warnings gauge\n");
+        for g in envs {
+            let _ = writeln!(
+                out,
+                "switchyard_snapshot_warnings{{environment=\"{}\"}} {}",
+                escape(&g.environment),
+                g.warnings
             );
         }
         out
     }
+}
+
+/// One environment's gauges for [`Metrics::render`].
+pub(crate) struct EnvGauges {
+    /// Environment key.
+    pub(crate) environment: String,
+    /// Flags in the served snapshot.
+    pub(crate) flags: usize,
+    /// Failed sync attempts in a row.
+    pub(crate) consecutive_failures: u32,
+    /// Warnings of the served snapshot.
+    pub(crate) warnings: usize,
 }
 
 #[cfg(test)]

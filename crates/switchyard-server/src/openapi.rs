@@ -166,9 +166,9 @@ fn base_document() -> Value {
                     "lastSuccessTime": {"type": ["string", "null"]}, "nextSyncTime": {"type": ["string", "null"]},
                     "servingCommit": {"$ref": "#/components/schemas/Commit"}, "remoteCommit": {"$ref": "#/components/schemas/Commit"},
                     "consecutiveFailures": {"type": "integer"}, "validationErrors": {"type": "array", "items": {"type": "object", "properties": {
-                        "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
+                        "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}, "path": {"type": "string"}, "message": {"type": "string"}, "extra": {"type": "boolean"}}}},
                     "warnings": {"type": "array", "items": {"type": "object", "properties": {
-                        "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}, "path": {"type": "string"}, "message": {"type": "string"}}}},
+                        "file": {"type": "string"}, "line": {"type": "integer"}, "column": {"type": "integer"}, "path": {"type": "string"}, "message": {"type": "string"}, "extra": {"type": "boolean"}}}},
                     "discovery": {"type": "object", "description": "Which Flipt generation's rule finds the flag files (flipt-v1: `.flipt.yml` index, else `**features.yml` at any depth; flipt-v2: `features.yaml|yml|json` below the root) and the files of the snapshot served", "properties": {
                         "rules": {"type": "string", "enum": ["flipt-v1", "flipt-v2"]}, "summary": {"type": "string"}, "rootFile": {"type": ["string", "null"]},
                         "files": {"type": "array", "items": {"type": "string"}}, "notRead": {"type": "array", "items": {"type": "string"}}}},

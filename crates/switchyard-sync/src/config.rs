@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
-use switchyard_core::Discovery;
+use switchyard_core::{Discovery, ExtraChecks};
 
 /// Default poll interval, as in Flipt (`30s`).
 pub const DEFAULT_POLL_INTERVAL: Duration = Duration::from_secs(30);
@@ -36,6 +36,10 @@ pub struct SyncConfig {
     /// How many sync attempts each environment's history keeps (default 100).
     #[serde(default = "default_history_limit")]
     pub history_limit: usize,
+    /// What the checks Switchyard adds beyond Flipt's do (Switchyard's
+    /// `validation.extra_checks`, set by the CLI; `error` by default).
+    #[serde(skip)]
+    pub extra_checks: ExtraChecks,
 }
 
 impl Default for SyncConfig {
@@ -45,6 +49,7 @@ impl Default for SyncConfig {
             environments: BTreeMap::new(),
             credentials: BTreeMap::new(),
             history_limit: DEFAULT_HISTORY_LIMIT,
+            extra_checks: ExtraChecks::Error,
         }
     }
 }

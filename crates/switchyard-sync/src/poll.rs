@@ -22,7 +22,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
-use switchyard_core::{Discovered, Discovery, Environment, Limits, Snapshot, compile_environment};
+use switchyard_core::{
+    Discovered, Discovery, Environment, ExtraChecks, Limits, Snapshot, compile_environment,
+    compile_environment_with,
+};
 use tokio::sync::{Notify, broadcast, oneshot, watch};
 use tokio::task::JoinHandle;
 
@@ -152,6 +155,8 @@ struct Worker {
     envs: Vec<String>,
     shared: Arc<Shared>,
     limits: Limits,
+    /// What the checks Switchyard adds beyond Flipt's do (`validation.extra_checks`).
+    extra_checks: ExtraChecks,
     interval: Duration,
     guard: FlagLossGuard,
     /// Test hook: panic when the fetched commit's message contains this.
@@ -304,6 +309,7 @@ impl SyncHandle {
                 envs: env_keys,
                 shared: shared.clone(),
                 limits,
+                extra_checks: config.extra_checks,
                 interval: s.poll_interval,
                 guard: FlagLossGuard {
                     allow: s.allow_flag_loss,
@@ -708,7 +714,9 @@ impl Worker {
                 Ok(f) => f,
                 Err(_) => continue,
             };
-            if let Ok(env) = compile_environment(key, &read.files, &self.limits) {
+            if let Ok(env) =
+                compile_environment_with(key, &read.files, &self.limits, self.extra_checks)
+            {
                 let info = git.commit_info(commit);
                 let env = Arc::new(env);
                 lock(&slot.status).restored(info, Served::of(&env, &read.discovered));
@@ -853,7 +861,7 @@ impl Worker {
             };
             let result = match files {
                 Ok(EnvFiles { files, discovered }) => {
-                    match compile_environment(&key, &files, &self.limits) {
+                    match compile_environment_with(&key, &files, &self.limits, self.extra_checks) {
                         Ok(env) => match self.flag_loss(slot, &env, &discovered) {
                             Some(d) => EnvResult::Invalid(SyncError::Invalid(d)),
                             None => EnvResult::Valid(env, discovered),
@@ -1037,6 +1045,7 @@ impl Worker {
                 st.failed(SystemTime::now(), class, message.clone());
             }
         }
+        let never_served = !lock(&slot.status).serving_valid_snapshot;
         let further: Vec<String> = errors.iter().skip(1).take(2).map(describe).collect();
         let outcome = if class == ErrorClass::Validation {
             Outcome::Rejected { errors }
@@ -1064,6 +1073,20 @@ impl Worker {
             tracing::error!(environment = %key, class = %class, "Git sync error: {class}: {message}");
         } else {
             tracing::error!(environment = %key, class = %class, "Git sync error: {class}: {message}; next: {}", further.join("; "));
+        }
+        if let Some(d) = error.diagnostics()
+            && never_served
+            && self.extra_checks == ExtraChecks::Error
+        {
+            let extra = d.iter().filter(|d| d.extra).count();
+            if extra > 0 {
+                tracing::warn!(
+                    environment = %key,
+                    "{} of the {} problems come from Switchyard's checks beyond Flipt's, and Flipt v2.11 would serve this commit; to serve it as Flipt does while you fix them, set `validation: {{extra_checks: warn}}` in the configuration (or SWITCHYARD_VALIDATION__EXTRA_CHECKS=warn): each finding then shows as a warning in the status, the dashboard and /metrics",
+                    extra,
+                    d.len()
+                );
+            }
         }
     }
 }

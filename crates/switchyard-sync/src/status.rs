@@ -41,6 +41,10 @@ pub struct ValidationError {
     pub path: String,
     /// What is wrong.
     pub message: String,
+    /// Found by a check Switchyard adds beyond Flipt's (`validation.extra_checks`); written only
+    /// when true.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub extra: bool,
 }
 
 /// Converts core diagnostics into status entries.
@@ -137,6 +141,7 @@ fn entries<'a>(
             column: d.location.column,
             path: d.path.clone(),
             message: d.message.clone(),
+            extra: d.extra,
         })
         .collect()
 }

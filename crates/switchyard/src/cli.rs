@@ -122,6 +122,31 @@ pub struct ValidateArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+    /// What Switchyard's checks beyond Flipt's do: `error` refuses what they find; `warn`
+    /// accepts it as Flipt v2.11 does and reports a warning (as `validation.extra_checks`).
+    #[arg(long, value_enum, default_value_t = ExtraChecksArg::Error)]
+    pub extra_checks: ExtraChecksArg,
+    /// Fail (exit 1) on warnings too.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// `--extra-checks`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExtraChecksArg {
+    /// Refuse what only Switchyard's extra checks find.
+    Error,
+    /// Accept it as Flipt does, with a warning.
+    Warn,
+}
+
+impl From<ExtraChecksArg> for switchyard_core::ExtraChecks {
+    fn from(a: ExtraChecksArg) -> Self {
+        match a {
+            ExtraChecksArg::Error => switchyard_core::ExtraChecks::Error,
+            ExtraChecksArg::Warn => switchyard_core::ExtraChecks::Warn,
+        }
+    }
 }
 
 /// Arguments of `evaluate`.

@@ -161,7 +161,7 @@ const YAML_READER_DIFFERS: &[&str] = &[
 fn attachment_document(format: &str, src: &str) -> (&'static str, String) {
     if format == "json" {
         let doc = format!(
-            r#"{{"version":"1.6","flags":[{{"key":"f","name":"f","type":"VARIANT_FLAG_TYPE","enabled":true,"variants":[{{"key":"a","default":true,"attachment":{src}}}],"rules":[{{"segment":"s","distributions":[{{"variant":"a","rollout":100}}]}}]}}],"segments":[{{"key":"s","name":"s","match_type":"ALL_MATCH_TYPE"}}]}}"#
+            r#"{{"version":"1.6","flags":[{{"key":"f","name":"f","type":"VARIANT_FLAG_TYPE","enabled":true,"variants":[{{"key":"a","default":true,"attachment":{src}}}],"rules":[{{"segment":{{"keys":["s"]}},"distributions":[{{"variant":"a","rollout":100}}]}}]}}],"segments":[{{"key":"s","name":"s","match_type":"ALL_MATCH_TYPE"}}]}}"#
         );
         ("features.json", doc)
     } else {

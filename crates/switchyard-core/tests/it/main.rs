@@ -3,6 +3,7 @@
 mod diagnostics;
 mod discover;
 mod export;
+mod extra_checks;
 mod properties;
 mod support;
 mod validate;

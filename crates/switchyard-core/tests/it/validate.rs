@@ -293,7 +293,7 @@ fn constraint_values_flipt_would_drop() {
             "features.yaml:6:72: segments[0].constraints[0].value: \"eighteen\" is not a number (Flipt would drop this segment)",
             "features.yaml:7:72: segments[0].constraints[1].value: `value` must be a string, found a number; quote it to make it a string",
             "features.yaml:8:73: segments[0].constraints[2].value: \"next tuesday\" is not a datetime; use RFC 3339 such as 2026-01-02T15:04:05Z or a date such as 2026-01-02 (Flipt would drop this segment)",
-            "features.yaml:9:62: segments[0].constraints[3].operator: operator \"le\" is not allowed for DATETIME_COMPARISON_TYPE: use one of eq, neq, present, notpresent, lt, lte, gt, gte; did you mean `lt` or `lte`?",
+            "features.yaml:9:62: segments[0].constraints[3].operator: operator \"le\" never matches: Flipt v2.11's schema accepts it for DATETIME_COMPARISON_TYPE but its evaluator knows only `lt` and `lte`; did you mean `lt` or `lte`?",
             "features.yaml:10:63: segments[0].constraints[4].operator: operator \"eq\" is not allowed for BOOLEAN_COMPARISON_TYPE: use one of true, false, present, notpresent",
             "features.yaml:11:5: segments[0].constraints[5].value: operator `eq` needs a `value`",
             "features.yaml:12:12: segments[0].constraints[6].type: invalid constraint type \"TEXT_COMPARISON_TYPE\": must be one of STRING_COMPARISON_TYPE, NUMBER_COMPARISON_TYPE, BOOLEAN_COMPARISON_TYPE, DATETIME_COMPARISON_TYPE, ENTITY_ID_COMPARISON_TYPE; did you mean `STRING_COMPARISON_TYPE`?",

@@ -72,10 +72,23 @@ function errorBlock(status) {
       ? h('ul', { class: 'validation-errors', dataset: { testid: 'validation-errors' } },
         errors.map((e) => h('li', {}, h('code', {}, formatValidationError(e)))))
       : null,
+    errors.some((e) => e.extra)
+      ? h('p', { class: 'extra-checks-hint', dataset: { testid: 'extra-checks-hint' } },
+        `${errors.filter((e) => e.extra).length} of these come from Switchyard's checks beyond Flipt's (Flipt v2.11 would serve this commit): `,
+        h('code', {}, 'validation: {extra_checks: warn}'), ' serves it as Flipt does, with warnings.')
+      : null,
     h('p', { class: 'still-serving', dataset: { testid: 'still-serving' } },
       serving
         ? ['Still serving ', h('code', { title: serving.sha }, shortSha(serving.sha)), ' ', serving.message || '', h('span', { class: 'muted' }, ' — ', authorName(serving.author))]
         : 'Nothing is served yet: no valid commit has been loaded.'));
+}
+
+/** The served snapshot's warnings: it is valid and served, but probably not as meant. */
+function warningBlock(warnings) {
+  return h('div', { class: 'warning-block', role: 'group', 'aria-label': 'Warnings', dataset: { testid: 'sync-warnings' } },
+    h('p', { class: 'warning-title' }, `Served with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}:`),
+    h('ul', { class: 'validation-warnings' },
+      warnings.map((w) => h('li', {}, h('code', {}, formatValidationError(w))))));
 }
 
 /**
@@ -97,6 +110,7 @@ export function statusCard(status, ui, onSync) {
       badge(state)),
     ui.offline ? h('p', { class: 'stale-note', dataset: { testid: 'stale-note' } }, 'Last known state: the server is not answering.') : null,
     state === 'error' ? errorBlock(status) : null,
+    status.warnings?.length ? warningBlock(status.warnings) : null,
     h('dl', { class: 'fields' },
       field('Repository', h('span', { class: 'break', dataset: { testid: 'repository' } }, status.repository || '(local directory)')),
       field('Branch', h('code', {}, status.branch || '—'), status.directory ? h('span', { class: 'muted' }, ` · directory ${status.directory}`) : null),

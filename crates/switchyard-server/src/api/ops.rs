@@ -6,6 +6,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::metrics::EnvGauges;
 use crate::state::AppState;
 
 /// `GET /health`: the process answers.
@@ -42,17 +43,19 @@ pub(crate) async fn ready(State(state): State<AppState>) -> Response {
 /// `GET /metrics`.
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let statuses = state.sync().statuses();
-    let flags: Vec<(String, usize, u32)> = statuses
+    let envs: Vec<EnvGauges> = statuses
         .iter()
         .map(|(k, s)| {
-            (
-                k.clone(),
-                state.sync().environment(k).map_or(0, |e| e.flag_count()),
-                s.consecutive_failures,
-            )
+            let env = state.sync().environment(k);
+            EnvGauges {
+                environment: k.clone(),
+                flags: env.as_ref().map_or(0, |e| e.flag_count()),
+                consecutive_failures: s.consecutive_failures,
+                warnings: env.as_ref().map_or(0, |e| e.warnings().len()),
+            }
         })
         .collect();
-    let body = state.metrics().render(&flags);
+    let body = state.metrics().render(&envs);
     (
         [(
             header::CONTENT_TYPE,

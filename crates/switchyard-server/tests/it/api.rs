@@ -8,6 +8,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use sha2::Sha256;
+use switchyard_core::ExtraChecks;
 use switchyard_server::{AuthConfig, Scope, ServerConfig, Token, WebhookSecrets};
 
 use crate::support::{FLAGS, Fixture, get, post};
@@ -1280,6 +1281,81 @@ async fn the_status_lists_the_served_snapshots_warnings() {
     f.rewrite(crate::support::FLAGS).await;
     let (_, _, v) = f.call(get("/api/v1/sync/status")).await;
     assert_eq!(v["warnings"], serde_json::json!([]), "{v}");
+}
+
+#[tokio::test]
+async fn by_default_a_commit_only_extra_checks_refuse_is_rejected_with_its_errors_marked_extra() {
+    let f = Fixture::new(ServerConfig::default()).await;
+    let wide = "flags:\n  - key: wide\n    name: Wide\n    type: BOOLEAN_FLAG_TYPE\n    rollouts:\n      - threshold: {percentage: 150, value: true}\n";
+    f.rewrite_unchecked(wide).await;
+    let status = f.call(get("/api/v1/sync/status")).await.2;
+    assert_eq!(status["syncStatus"], "error", "{status}");
+    let e = &status["validationErrors"][0];
+    assert_eq!(
+        (&e["path"], &e["extra"]),
+        (
+            &json!("flags[0].rollouts[0].threshold.percentage"),
+            &json!(true)
+        ),
+        "{status}"
+    );
+    // Flipt's own checks carry no `extra`.
+    f.rewrite_unchecked("flags: {}\n").await;
+    let status = f.call(get("/api/v1/sync/status")).await.2;
+    assert_eq!(status["validationErrors"][0]["path"], "flags", "{status}");
+    assert!(
+        status["validationErrors"][0].get("extra").is_none(),
+        "{status}"
+    );
+}
+
+#[tokio::test]
+async fn with_extra_checks_warn_a_commit_flipt_serves_is_served_with_warnings() {
+    // A threshold of 150 %: refused by default, served as Flipt serves it under `warn`.
+    let flags = "flags:\n  - key: wide\n    name: Wide\n    type: BOOLEAN_FLAG_TYPE\n    rollouts:\n      - threshold: {percentage: 150, value: true}\n";
+    let f = Fixture::with_flags_checked(ServerConfig::default(), flags, ExtraChecks::Warn).await;
+    let (s, _, v) = f.call(get("/api/v1/sync/status")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(v["syncStatus"], "success", "{v}");
+    assert_eq!(v["flags"], 1, "{v}");
+    let w = &v["warnings"][0];
+    assert_eq!(
+        (&w["line"], &w["path"], &w["message"]),
+        (
+            &json!(6),
+            &json!("flags[0].rollouts[0].threshold.percentage"),
+            &json!("invalid value 150 (out of bound <=100)")
+        ),
+        "{v}"
+    );
+    // Flipt's evaluation: above 100 % everyone is in.
+    let (s, _, v) = f
+        .call(
+            Request::post("/evaluate/v1/boolean")
+                .body(Body::from(
+                    r#"{"flagKey":"wide","entityId":"anyone","context":{}}"#,
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["enabled"], true, "{v}");
+    let (_, _, m) = f.call(get("/metrics")).await;
+    let m = m.as_str().unwrap_or_default().to_string();
+    assert!(
+        m.contains("switchyard_snapshot_warnings{environment=\"default\"} 1\n"),
+        "{m}"
+    );
+    // Fixed: no warning left.
+    f.rewrite(&flags.replace("150", "100")).await;
+    let (_, _, v) = f.call(get("/api/v1/sync/status")).await;
+    assert_eq!(v["warnings"], json!([]), "{v}");
+    let (_, _, m) = f.call(get("/metrics")).await;
+    assert!(
+        m.as_str()
+            .unwrap_or_default()
+            .contains("switchyard_snapshot_warnings{environment=\"default\"} 0\n")
+    );
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use switchyard_core::Limits;
+use switchyard_core::{ExtraChecks, Limits};
 use switchyard_server::{AppState, ServerConfig};
 use switchyard_sync::{EnvironmentConfig, StorageConfig, SyncConfig, SyncHandle};
 use tower::ServiceExt;
@@ -61,11 +61,29 @@ impl Fixture {
 
     /// A fixture serving `flags` as the (default) environment `env_key`.
     pub async fn with_environment(config: ServerConfig, flags: &str, env_key: &str) -> Fixture {
+        Fixture::directory(config, flags, env_key, ExtraChecks::Error).await
+    }
+
+    /// [`Fixture::with_flags`] with `validation.extra_checks` set to `extra_checks`.
+    pub async fn with_flags_checked(
+        config: ServerConfig,
+        flags: &str,
+        extra_checks: ExtraChecks,
+    ) -> Fixture {
+        Fixture::directory(config, flags, "default", extra_checks).await
+    }
+
+    async fn directory(
+        config: ServerConfig,
+        flags: &str,
+        env_key: &str,
+        extra_checks: ExtraChecks,
+    ) -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
         std::fs::write(dir.path().join("features.yaml"), flags).expect("write");
         let mut storage = StorageConfig::local_directory(dir.path());
         storage.poll_interval = Duration::from_secs(1);
-        Fixture::start(dir, storage, config, env_key).await
+        Fixture::start(dir, storage, config, env_key, extra_checks).await
     }
 
     /// A fixture following branch `main` of a real Git repository (a `file://` remote, the
@@ -78,7 +96,7 @@ impl Fixture {
         git(dir.path(), &["commit", "-q", "-m", "first flags"]);
         let mut storage = StorageConfig::remote(format!("file://{}", dir.path().display()));
         storage.poll_interval = Duration::from_secs(1);
-        Fixture::start(dir, storage, config, "default").await
+        Fixture::start(dir, storage, config, "default", ExtraChecks::Error).await
     }
 
     async fn start(
@@ -86,8 +104,12 @@ impl Fixture {
         storage: StorageConfig,
         config: ServerConfig,
         env_key: &str,
+        extra_checks: ExtraChecks,
     ) -> Fixture {
-        let mut sync_config = SyncConfig::default();
+        let mut sync_config = SyncConfig {
+            extra_checks,
+            ..SyncConfig::default()
+        };
         sync_config.storage.insert("default".into(), storage);
         sync_config.environments.insert(
             env_key.into(),

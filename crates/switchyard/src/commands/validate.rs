@@ -5,16 +5,19 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use serde_json::json;
-use switchyard_core::{Diagnostic, Discovery, Limits, Severity, SourceFile, compile_environment};
+use switchyard_core::{
+    Diagnostic, Discovery, ExtraChecks, Limits, Severity, SourceFile, compile_environment_with,
+};
 
 use crate::cli::{Format, ValidateArgs};
 use crate::files::{Loaded, discovery, display_path, load_dir};
 
-/// Runs `validate`; exit code 0 when valid (warnings included), 1 when not or when no flag file
-/// is found.
+/// Runs `validate`; exit code 0 when valid (warnings included unless `--strict`), 1 when not or
+/// when no flag file is found.
 pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     let limits = Limits::default();
     let rules = discovery(&args.discovery)?;
+    let extra = ExtraChecks::from(args.extra_checks);
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -32,7 +35,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
                     let files = read.files;
                     files_checked += files.len();
                     warnings.extend(relocate_all(&read.discovered.warnings(), p));
-                    match compile_environment("default", &files, &limits) {
+                    match compile_environment_with("default", &files, &limits, extra) {
                         Ok(env) => warnings.extend(relocate_all(env.warnings(), p)),
                         Err(d) => diagnostics.extend(relocate(d, p)),
                     }
@@ -45,7 +48,7 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
     }
     if !loose.is_empty() {
         files_checked += loose.len();
-        match compile_environment("default", &loose, &limits) {
+        match compile_environment_with("default", &loose, &limits, extra) {
             Ok(env) => warnings.extend(env.warnings().into_iter().cloned()),
             Err(d) => diagnostics.extend(d),
         }
@@ -79,13 +82,19 @@ pub fn run(args: &ValidateArgs) -> Result<ExitCode> {
             eprintln!("{files_checked} flag file(s) valid{warned}{by}");
         } else {
             eprintln!("{} problem(s) found", diagnostics.len());
+            let extra = diagnostics.iter().filter(|d| d.extra).count();
+            if extra > 0 {
+                eprintln!("{}", extra_checks_hint(extra, diagnostics.len()));
+            }
         }
     }
-    Ok(if diagnostics.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(
+        if diagnostics.is_empty() && (warnings.is_empty() || !args.strict) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        },
+    )
 }
 
 /// Prints the errors, then the warnings: one per line, or Flipt's JSON shape (a warning says so
@@ -110,6 +119,9 @@ fn list(format: Format, diagnostics: &[Diagnostic], warnings: &[Diagnostic]) {
                     if d.severity == Severity::Warning {
                         o["severity"] = json!("warning");
                     }
+                    if d.extra {
+                        o["extra"] = json!(true);
+                    }
                     o
                 })
                 .collect();
@@ -128,6 +140,18 @@ fn other_rule_hint(rules: Discovery) -> &'static str {
             "For a Flipt v1 repository (or the seed's) pass --discovery flipt-v1. "
         }
     }
+}
+
+/// What to say when `extra` of `total` problems come from Switchyard's extra checks.
+fn extra_checks_hint(extra: usize, total: usize) -> String {
+    let which = if extra == total {
+        "all of them".to_string()
+    } else {
+        format!("{extra} of them")
+    };
+    format!(
+        "{which} come from Switchyard's checks beyond Flipt's (Flipt v2.11 serves these files): `--extra-checks warn` reports them as warnings, as `validation: {{extra_checks: warn}}` does for `serve`"
+    )
 }
 
 fn relocate(d: switchyard_core::Diagnostics, root: &Path) -> Vec<Diagnostic> {

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use switchyard_core::ExtraChecks;
 use switchyard_server::{AuthConfig, Scope, ServerConfig, TlsConfig, Token, WebhookSecrets};
 use switchyard_sync::config::ConfigError as SyncConfigError;
 use switchyard_sync::{CredentialsConfig, EnvironmentConfig, SyncConfig};
@@ -49,6 +50,7 @@ pub(super) fn convert(root: &Node, mut warnings: Vec<Problem>) -> Result<Convert
     }
     sync.validate()
         .map_err(|e| locate_sync_error(&e, &written, root))?;
+    sync.extra_checks = extra_checks(root)?;
     let server = server(root, &mut warnings)?;
     let listen = listen(root, server.tls.is_some())?;
     Ok(Converted {
@@ -698,6 +700,26 @@ fn webhooks(w: &Node) -> Result<WebhookSecrets, Problem> {
         gitlab: secret("gitlab", "token")?,
         gitea: secret("gitea", "secret")?,
     })
+}
+
+/// Switchyard's `validation.extra_checks`: `error` (the default) or `warn`.
+fn extra_checks(root: &Node) -> Result<ExtraChecks, Problem> {
+    let Some(e) = root.get("validation").and_then(|v| v.entry("extra_checks")) else {
+        return Ok(ExtraChecks::default());
+    };
+    e.value
+        .as_str()
+        .and_then(ExtraChecks::parse)
+        .ok_or_else(|| {
+            let shown = e.value.as_str().map_or_else(|| e.value.kind().to_string(), |s| format!("{s:?}"));
+            Problem::new(
+                &e.value.origin,
+                "validation.extra_checks",
+                format!(
+                    "must be `error` (refuse what only Switchyard's extra checks find) or `warn` (serve it as Flipt does, with warnings), found {shown}"
+                ),
+            )
+        })
 }
 
 /// Flipt's `server.protocol: https` with `cert_file` and `cert_key`.

@@ -6,8 +6,10 @@ use switchyard_core::closest_name;
 
 use super::node::{Node, Problem, join};
 
-/// Top-level keys of Flipt v1 and v2 configuration files, and Switchyard's `webhooks`.
+/// Top-level keys of Flipt v1 and v2 configuration files, and Switchyard's `webhooks` and
+/// `validation`.
 pub(super) const TOP: &[&str] = &[
+    "validation",
     "version",
     "storage",
     "environments",
@@ -161,6 +163,10 @@ pub(super) fn check(root: &Node, warnings: &mut Vec<Problem>) -> Result<(), Prob
                 "ignored: Switchyard has no gRPC API (HTTP only)",
             ));
         }
+    }
+    if let Some(v) = root.get("validation") {
+        v.mapping("validation")?;
+        known(v, "validation", &["extra_checks"])?;
     }
     if let Some(cors) = root.get("cors") {
         cors.mapping("cors")?;

@@ -53,7 +53,11 @@ fn seed_with_defined_credentials_and_env_reference() {
         s.sync.storage["default"].credentials.as_deref(),
         Some("github")
     );
-    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    assert!(
+        !s.warnings.iter().any(|w| w.path.starts_with("validation")),
+        "{:?}",
+        s.warnings
+    );
     let e = parse("f.yml", &text, &[]).unwrap_err();
     assert!(e.message.contains("GH_TOKEN is not set"), "{e}");
 }
@@ -472,7 +476,11 @@ fn the_github_example_loads_without_warnings() {
     ];
     let s = parse("examples/github/switchyard.yml", text, &env).expect("the example is valid");
     assert_eq!(s.format, Format::FliptV2);
-    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    assert!(
+        !s.warnings.iter().any(|w| w.path.starts_with("validation")),
+        "{:?}",
+        s.warnings
+    );
     assert_eq!(
         s.sync.environments.keys().collect::<Vec<_>>(),
         ["production", "staging"]
@@ -559,4 +567,38 @@ environments:
 "#;
     let e = parse("config.yml", empty, &[]).expect_err("empty name");
     assert!(e.to_string().contains("environments.a.name"), "{e}");
+}
+
+#[test]
+fn validation_extra_checks_is_error_by_default_warn_from_the_file_or_a_variable() {
+    use switchyard_core::ExtraChecks;
+    let s = parse("f.yml", SEED, &[]).expect("valid");
+    assert_eq!(s.sync.extra_checks, ExtraChecks::Error);
+    let warn = format!("{SEED}validation:\n  extra_checks: warn\n");
+    let s = parse("f.yml", &warn, &[]).expect("valid");
+    assert_eq!(s.sync.extra_checks, ExtraChecks::Warn);
+    assert!(
+        !s.warnings.iter().any(|w| w.path.starts_with("validation")),
+        "{:?}",
+        s.warnings
+    );
+    let env = [(
+        "SWITCHYARD_VALIDATION__EXTRA_CHECKS".to_string(),
+        "warn".to_string(),
+    )];
+    assert_eq!(
+        parse("f.yml", SEED, &env).expect("valid").sync.extra_checks,
+        ExtraChecks::Warn
+    );
+    assert_eq!(
+        error(
+            &format!("{SEED}validation:\n  extra_checks: warning\n"),
+            &[]
+        ),
+        "flipt.yml:14:17: validation.extra_checks: must be `error` (refuse what only Switchyard's extra checks find) or `warn` (serve it as Flipt does, with warnings), found \"warning\""
+    );
+    assert_eq!(
+        error(&format!("{SEED}validation:\n  extra_check: warn\n"), &[]),
+        "flipt.yml:14:3: validation.extra_check: unknown key `extra_check`; did you mean `extra_checks`?"
+    );
 }

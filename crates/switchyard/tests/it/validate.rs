@@ -125,3 +125,58 @@ fn validate_prints_warnings_and_still_exits_0() {
     assert_eq!(v[0]["severity"], "warning");
     assert_eq!(v[0]["location"]["line"], 2);
 }
+
+#[test]
+fn validate_extra_checks_error_by_default_warn_on_request_strict_fails_on_warnings() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let dir = t.path();
+    // Two default variants: Flipt serves this (the last wins); Switchyard's extra check objects.
+    write(
+        dir,
+        "features.yml",
+        "flags:\n  - key: f\n    name: F\n    variants:\n      - {key: a, default: true}\n      - {key: b, default: true}\n",
+    );
+    let file = dir.join("features.yml");
+    let finding = "features.yml:6:27: flags[0].variants[1].default: flag default/f has more than one default variant (first at line 5 column 27)";
+    let (code, out, err) = run(bin().arg("validate").arg(&file));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.trim_end().ends_with(finding), "{out}");
+    assert!(
+        err.contains("all of them come from Switchyard's checks beyond Flipt's (Flipt v2.11 serves these files): `--extra-checks warn` reports them as warnings"),
+        "{err}"
+    );
+    // warn: a warning, exit 0.
+    let (code, out, err) = run(bin()
+        .args(["validate", "--extra-checks", "warn"])
+        .arg(&file));
+    assert_eq!(code, 0, "{out}{err}");
+    let warned = finding.replacen(": flags", ": warning: flags", 1);
+    assert!(out.trim_end().ends_with(&warned), "{out}");
+    assert!(err.contains("1 flag file(s) valid, 1 warning(s)"), "{err}");
+    // --strict: the same warning fails.
+    let (code, out, _) = run(bin()
+        .args(["validate", "--extra-checks", "warn", "--strict"])
+        .arg(&file));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.trim_end().ends_with(&warned), "{out}");
+    // JSON marks the extra check's finding.
+    let (code, out, _) = run(bin()
+        .args(["validate", "--extra-checks", "warn", "--format", "json"])
+        .arg(&file));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        (&v[0]["severity"], &v[0]["extra"]),
+        (&serde_json::json!("warning"), &serde_json::json!(true))
+    );
+    // --strict without warnings passes; Flipt's own errors fail in both modes.
+    write(dir, "features.yml", VALID);
+    let (code, _, err) = run(bin().args(["validate", "--strict"]).arg(&file));
+    assert_eq!(code, 0, "{err}");
+    write(dir, "features.yml", INVALID);
+    let (code, _, err) = run(bin()
+        .args(["validate", "--extra-checks", "warn"])
+        .arg(&file));
+    assert_eq!(code, 1);
+    assert!(!err.contains("--extra-checks warn"), "{err}");
+}
