@@ -1,0 +1,562 @@
+//! One storage's sync cycle on its own thread: fetch (or fingerprint the directory), read each
+//! environment's files, compile, guard against flag loss, swap, and record the outcome in the
+//! status and history.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant, SystemTime};
+
+use switchyard_core::{
+    Discovered, Discovery, Environment, ExtraChecks, Limits, compile_environment_with,
+};
+
+use super::messages::{describe, rejection_message};
+use super::{ChangeEvent, EnvSlot, Shared, lock};
+use crate::diff::diff;
+use crate::dir::DirSource;
+use crate::error::{ErrorClass, SyncError};
+use crate::git::{CommitInfo, GitSource};
+use crate::history::{Attempt, Outcome};
+use crate::status::{Served, rfc3339, validation_errors};
+use crate::tree::EnvFiles;
+
+pub(super) enum Source {
+    Git(Box<GitSource>),
+    Dir(DirSource),
+}
+
+pub(super) struct Worker {
+    pub(super) storage: String,
+    pub(super) source: Source,
+    pub(super) envs: Vec<String>,
+    pub(super) shared: Arc<Shared>,
+    pub(super) limits: Limits,
+    /// What the checks Switchyard adds beyond Flipt's do (`validation.extra_checks`).
+    pub(super) extra_checks: ExtraChecks,
+    pub(super) interval: Duration,
+    pub(super) guard: FlagLossGuard,
+    /// Test hook: panic when the fetched commit's message contains this.
+    pub(super) panic_on: Option<String>,
+    /// Commit id (or directory fingerprint) last processed, served or rejected.
+    pub(super) last_seen: Option<String>,
+    /// The commit (or fingerprint) the running cycle works on, once fetched.
+    pub(super) current: Option<Revision>,
+    pub(super) failures: u32,
+}
+
+/// What a cycle works on: a fetched commit, or a plain directory's fingerprint.
+#[derive(Debug, Clone)]
+pub(super) enum Revision {
+    /// A commit of the remote, with its author and message.
+    Commit {
+        /// The commit id.
+        id: gix::ObjectId,
+        /// Who wrote it and what it says.
+        info: CommitInfo,
+    },
+    /// A directory, by the fingerprint of its files.
+    Directory(String),
+}
+
+impl Revision {
+    /// What is remembered as processed: the commit id or the fingerprint.
+    fn seen(&self) -> String {
+        match self {
+            Revision::Commit { id, .. } => id.to_string(),
+            Revision::Directory(fingerprint) => fingerprint.clone(),
+        }
+    }
+
+    /// The commit's author and message (none for a directory).
+    fn info(&self) -> Option<CommitInfo> {
+        match self {
+            Revision::Commit { info, .. } => Some(info.clone()),
+            Revision::Directory(_) => None,
+        }
+    }
+
+    /// The commit id (none for a directory).
+    fn commit(&self) -> Option<gix::ObjectId> {
+        match self {
+            Revision::Commit { id, .. } => Some(*id),
+            Revision::Directory(_) => None,
+        }
+    }
+}
+
+/// When a commit that removes flags is refused (`allow_flag_loss`, `max_flag_loss_percent`).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct FlagLossGuard {
+    pub(super) allow: bool,
+    pub(super) max_percent: u8,
+}
+
+impl FlagLossGuard {
+    /// Why going from `old` to `new` flags is refused, if it is.
+    pub(super) fn check(&self, old: usize, new: usize) -> Option<String> {
+        if self.allow || old == 0 || new >= old {
+            return None;
+        }
+        let lost = old - new;
+        let percent = lost as f64 * 100.0 / old as f64;
+        if new == 0 {
+            Some(format!("the commit would remove all {old} flags"))
+        } else if percent > f64::from(self.max_percent) {
+            Some(format!(
+                "the commit would remove {lost} of {old} flags ({percent:.0}%), more than max_flag_loss_percent ({}%)",
+                self.max_percent
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// What one cycle did, for the loop and for startup.
+pub(super) struct CycleReport {
+    pub(super) fetch_error: Option<SyncError>,
+    /// Failed fetches in a row after this cycle, for the backoff.
+    pub(super) failures: u32,
+}
+
+/// What reading one environment at one commit gave.
+pub(super) enum EnvResult {
+    Valid(Environment, Discovered),
+    Invalid(SyncError),
+}
+
+/// Where a served environment was read: the commit (none for a directory) and its files.
+pub(super) struct ReadAt<'a> {
+    pub(super) info: Option<CommitInfo>,
+    pub(super) commit: Option<gix::ObjectId>,
+    pub(super) discovered: &'a Discovered,
+}
+
+impl Worker {
+    pub(super) fn env_slot(&self, key: &str) -> Option<&EnvSlot> {
+        self.shared.envs.get(key)
+    }
+
+    /// Local backend: serve each environment's last good commit at once.
+    pub(super) fn restore_last_good(&mut self) {
+        let Source::Git(git) = &self.source else {
+            return;
+        };
+        let mut seen = Vec::new();
+        for key in &self.envs {
+            let Some(slot) = self.shared.envs.get(key) else {
+                continue;
+            };
+            let Some(commit) = git.last_good(key) else {
+                continue;
+            };
+            let read = match crate::tree::read_files(
+                &git.repo(),
+                commit,
+                &slot.directory,
+                slot.discovery,
+                &self.limits,
+            ) {
+                Ok(f) => f,
+                Err(_) => continue,
+            };
+            if let Ok(env) =
+                compile_environment_with(key, &read.files, &self.limits, self.extra_checks)
+            {
+                let info = git.commit_info(commit);
+                let env = Arc::new(env);
+                lock(&slot.status).restored(info, Served::of(&env, &read.discovered));
+                slot.tx.send_replace(env);
+                tracing::info!(environment = %key, commit = %commit, "serving the last good commit from the local repository");
+                seen.push(commit);
+            }
+        }
+        if seen.len() == self.envs.len() && seen.windows(2).all(|w| w[0] == w[1]) {
+            self.last_seen = seen.first().map(|c| c.to_string());
+        }
+        self.shared.touch();
+    }
+
+    /// One sync: fetch (or fingerprint), and for anything new read, validate and swap. A panic
+    /// anywhere in it is caught and recorded as an `internal` error.
+    pub(super) fn cycle(&mut self) -> CycleReport {
+        if let Some(s) = self.shared.storages.get(&self.storage) {
+            s.started.fetch_add(1, Ordering::SeqCst);
+        }
+        self.current = None;
+        let report =
+            match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.cycle_inner())) {
+                Ok(report) => report,
+                Err(payload) => self.after_panic(crate::git::panic_message(&*payload)),
+            };
+        if let Some(s) = self.shared.storages.get(&self.storage) {
+            s.finished.send_modify(|n| *n += 1);
+        }
+        report
+    }
+
+    /// Records a panicked cycle: the commit it worked on (if it got that far) counts as seen,
+    /// so it is not tried again in a loop.
+    pub(super) fn after_panic(&mut self, message: String) -> CycleReport {
+        let error = SyncError::Internal(message);
+        let start_time = rfc3339(SystemTime::now());
+        let started = Instant::now();
+        let current = self.current.take();
+        let sticky = current.is_some();
+        let info = current.as_ref().and_then(Revision::info);
+        if let Some(revision) = current {
+            self.last_seen = Some(revision.seen());
+        } else {
+            self.failures += 1;
+        }
+        for key in self.envs.clone() {
+            self.record_failure(&key, &error, info.clone(), sticky, &start_time, started);
+        }
+        CycleReport {
+            fetch_error: (!sticky).then_some(error),
+            failures: self.failures,
+        }
+    }
+
+    pub(super) fn cycle_inner(&mut self) -> CycleReport {
+        let started = Instant::now();
+        let now = SystemTime::now();
+        let start_time = rfc3339(now);
+        for key in &self.envs {
+            if let Some(e) = self.env_slot(key) {
+                lock(&e.status).begin(started, now);
+            }
+        }
+        self.shared.touch();
+        // 1. fetch, or fingerprint the directory
+        let revision = match self.fetch_revision() {
+            Ok(r) => r,
+            Err(error) => {
+                self.failures += 1;
+                for key in self.envs.clone() {
+                    self.record_failure(&key, &error, None, false, &start_time, started);
+                }
+                return CycleReport {
+                    fetch_error: Some(error),
+                    failures: self.failures,
+                };
+            }
+        };
+        self.failures = 0;
+        self.current = Some(revision.clone());
+        if self.last_seen.as_deref() == Some(revision.seen().as_str()) {
+            // 2. nothing new: one ref advertisement, no parsing
+            self.record_unchanged(&revision, &start_time, started);
+        } else {
+            // 3. new commit: read, validate, swap, per environment
+            self.inject_fault(&revision);
+            if self.process(&revision, &start_time, started) {
+                self.last_seen = Some(revision.seen());
+            }
+        }
+        self.current = None;
+        CycleReport {
+            fetch_error: None,
+            failures: 0,
+        }
+    }
+
+    /// The commit the reference points to now, or the directory's fingerprint.
+    fn fetch_revision(&mut self) -> Result<Revision, SyncError> {
+        match &mut self.source {
+            Source::Git(git) => git.fetch().map(|f| Revision::Commit {
+                id: f.commit,
+                info: git.commit_info(f.commit),
+            }),
+            Source::Dir(dir) => dir.fingerprint().map(Revision::Directory),
+        }
+    }
+
+    /// Records an attempt that found nothing new in every environment of the storage.
+    fn record_unchanged(&self, revision: &Revision, start_time: &str, started: Instant) {
+        for key in &self.envs {
+            let Some(slot) = self.env_slot(key) else {
+                continue;
+            };
+            lock(&slot.status).unchanged(SystemTime::now(), revision.info());
+            self.shared.record(
+                key,
+                slot,
+                Attempt {
+                    time: start_time.to_string(),
+                    duration_ms: started.elapsed().as_millis() as u64,
+                    commit: revision.commit().map(|c| c.to_string()),
+                    outcome: Outcome::Unchanged,
+                    diff: Vec::new(),
+                    diff_total: 0,
+                    repeats: 0,
+                    last_time: None,
+                },
+            );
+            tracing::debug!(environment = %key, "git sync: no change");
+        }
+    }
+
+    /// Test hook (`fault_panic_on_commit_message`): panics on a commit whose message has it.
+    fn inject_fault(&self, revision: &Revision) {
+        if let (Some(needle), Some(info)) = (&self.panic_on, revision.info())
+            && info.message.contains(needle.as_str())
+        {
+            panic!(
+                "injected fault: commit {} message contains {needle:?}",
+                info.sha
+            );
+        }
+    }
+
+    /// Reads, validates and swaps each environment at `revision`; whether every one was
+    /// processed (served or rejected for good), so the revision need not be read again.
+    fn process(&mut self, revision: &Revision, start_time: &str, started: Instant) -> bool {
+        let (info, commit) = (revision.info(), revision.commit());
+        let mut all_processed = true;
+        for key in self.envs.clone() {
+            let Some(slot) = self.env_slot(&key) else {
+                continue;
+            };
+            match self.read_environment(&key, slot, commit) {
+                EnvResult::Valid(env, discovered) => {
+                    let read = ReadAt {
+                        info: info.clone(),
+                        commit,
+                        discovered: &discovered,
+                    };
+                    self.apply(&key, env, read, start_time, started)
+                }
+                EnvResult::Invalid(error) => {
+                    let sticky = matches!(error, SyncError::Invalid(_));
+                    if !sticky {
+                        all_processed = false;
+                    }
+                    self.record_failure(&key, &error, info.clone(), sticky, start_time, started);
+                }
+            }
+        }
+        all_processed
+    }
+
+    /// One environment's files at `commit` (or in the directory), compiled and checked for
+    /// flag loss.
+    fn read_environment(
+        &self,
+        key: &str,
+        slot: &EnvSlot,
+        commit: Option<gix::ObjectId>,
+    ) -> EnvResult {
+        let (directory, rules) = (&slot.directory, slot.discovery);
+        let files = match &self.source {
+            Source::Git(git) => commit.map_or_else(
+                || Err(SyncError::Local("no commit".into())),
+                |c| crate::tree::read_files(&git.repo(), c, directory, rules, &self.limits),
+            ),
+            Source::Dir(dir) => dir.read_files(directory, rules, &self.limits),
+        };
+        match files {
+            Ok(EnvFiles { files, discovered }) => {
+                match compile_environment_with(key, &files, &self.limits, self.extra_checks) {
+                    Ok(env) => match self.flag_loss(slot, &env, &discovered) {
+                        Some(d) => EnvResult::Invalid(SyncError::Invalid(d)),
+                        None => EnvResult::Valid(env, discovered),
+                    },
+                    Err(d) => EnvResult::Invalid(SyncError::Invalid(d)),
+                }
+            }
+            Err(e) => EnvResult::Invalid(e),
+        }
+    }
+
+    /// The refusal of a commit that would remove too many flags, naming the cause.
+    pub(super) fn flag_loss(
+        &self,
+        slot: &EnvSlot,
+        env: &Environment,
+        discovered: &Discovered,
+    ) -> Option<switchyard_core::Diagnostics> {
+        if !lock(&slot.status).serving_valid_snapshot {
+            return None;
+        }
+        let old = slot.tx.borrow().flag_count();
+        let reason = self.guard.check(old, env.flag_count())?;
+        let dir = slot.directory.trim_matches('/');
+        let place = if dir.is_empty() {
+            "the repository root".to_string()
+        } else {
+            format!("directory {dir:?}")
+        };
+        let rules = discovered.rules.summary(discovered.root_file.as_deref());
+        let files = discovered.files.len();
+        let (file, cause) = match (env.flag_count(), files, &discovered.root_file) {
+            (0, 0, Some(index)) if discovered.rules == Discovery::FliptV1 => {
+                (index.clone(), format!("{index} selects no flag file"))
+            }
+            (0, 0, _) => (
+                dir.to_string(),
+                format!("no flag files are left in {place} (deleted?; files are found by {rules})"),
+            ),
+            (0, n, _) => (
+                dir.to_string(),
+                format!("its {n} flag file(s) define no flags"),
+            ),
+            _ => (dir.to_string(), "flags were deleted".to_string()),
+        };
+        Some(switchyard_core::Diagnostics::from_vec(vec![
+            switchyard_core::Diagnostic::new(
+                file,
+                switchyard_core::Pos::new(1, 1),
+                "",
+                format!(
+                    "{reason}: {cause}; the commit is not served (set allow_flag_loss: true on the storage to accept it)"
+                ),
+            ),
+        ]))
+    }
+
+    /// Serves `env`, compiled from what `read` names.
+    pub(super) fn apply(
+        &self,
+        key: &str,
+        env: Environment,
+        read: ReadAt<'_>,
+        start_time: &str,
+        started: Instant,
+    ) {
+        let ReadAt {
+            info,
+            commit,
+            discovered,
+        } = read;
+        let Some(slot) = self.env_slot(key) else {
+            return;
+        };
+        let env = Arc::new(env);
+        let old = slot.tx.borrow().clone();
+        let changes = diff(&old, &env);
+        let swapped = old.digest != env.digest;
+        let (lines, total) = crate::history::summarise(&changes);
+        if swapped {
+            slot.tx.send_replace(env.clone());
+            let _ = self.shared.events.send(ChangeEvent {
+                environment: key.to_string(),
+                old_digest: old.digest.clone(),
+                new_digest: env.digest.clone(),
+                commit: info.clone(),
+                diff: changes,
+            });
+        }
+        drop(old);
+        if let (Source::Git(git), Some(c)) = (&self.source, commit)
+            && let Err(e) = git.record_last_good(key, c)
+        {
+            tracing::warn!(environment = %key, error = %e, "could not record the last good commit");
+        }
+        let duration = started.elapsed();
+        lock(&slot.status).applied(SystemTime::now(), info, Served::of(&env, discovered));
+        self.shared.record(
+            key,
+            slot,
+            Attempt {
+                time: start_time.to_string(),
+                duration_ms: duration.as_millis() as u64,
+                commit: commit.map(|c| c.to_string()),
+                outcome: Outcome::Applied,
+                diff: lines,
+                diff_total: total,
+                repeats: 0,
+                last_time: None,
+            },
+        );
+        tracing::info!(
+            environment = %key,
+            commit = %commit.map(|c| c.to_string()).unwrap_or_else(|| "directory".into()),
+            flags = env.flag_count(),
+            duration_ms = duration.as_millis() as u64,
+            "Git sync completed successfully"
+        );
+    }
+
+    /// Records a failed attempt; `sticky`: the commit was looked at and refused (its error
+    /// stays until the branch moves).
+    pub(super) fn record_failure(
+        &self,
+        key: &str,
+        error: &SyncError,
+        info: Option<CommitInfo>,
+        sticky: bool,
+        start_time: &str,
+        started: Instant,
+    ) {
+        let Some(slot) = self.env_slot(key) else {
+            return;
+        };
+        let class = error.class();
+        let errors = error
+            .diagnostics()
+            .map(validation_errors)
+            .unwrap_or_default();
+        let message = match error.diagnostics() {
+            Some(_) => rejection_message(info.as_ref().map(|i| i.sha.as_str()), &errors),
+            None => error.to_string(),
+        };
+        {
+            let mut st = lock(&slot.status);
+            if sticky {
+                st.rejected(
+                    SystemTime::now(),
+                    info.clone(),
+                    class,
+                    message.clone(),
+                    errors.clone(),
+                );
+            } else {
+                st.failed(SystemTime::now(), class, message.clone());
+            }
+        }
+        let never_served = !lock(&slot.status).serving_valid_snapshot;
+        let further: Vec<String> = errors.iter().skip(1).take(2).map(describe).collect();
+        let outcome = if class == ErrorClass::Validation {
+            Outcome::Rejected { errors }
+        } else {
+            Outcome::Failed {
+                class,
+                error: message.clone(),
+            }
+        };
+        self.shared.record(
+            key,
+            slot,
+            Attempt {
+                time: start_time.to_string(),
+                duration_ms: started.elapsed().as_millis() as u64,
+                commit: info.map(|i| i.sha),
+                outcome,
+                diff: Vec::new(),
+                diff_total: 0,
+                repeats: 0,
+                last_time: None,
+            },
+        );
+        if further.is_empty() {
+            tracing::error!(environment = %key, class = %class, "Git sync error: {class}: {message}");
+        } else {
+            tracing::error!(environment = %key, class = %class, "Git sync error: {class}: {message}; next: {}", further.join("; "));
+        }
+        if let Some(d) = error.diagnostics()
+            && never_served
+            && self.extra_checks == ExtraChecks::Error
+        {
+            let extra = d.iter().filter(|d| d.extra).count();
+            if extra > 0 {
+                tracing::warn!(
+                    environment = %key,
+                    "{} of the {} problems come from Switchyard's checks beyond Flipt's, and Flipt v2.11 would serve this commit; to serve it as Flipt does while you fix them, set `validation: {{extra_checks: warn}}` in the configuration (or SWITCHYARD_VALIDATION__EXTRA_CHECKS=warn): each finding then shows as a warning in the status, the dashboard and /metrics",
+                    extra,
+                    d.len()
+                );
+            }
+        }
+    }
+}
