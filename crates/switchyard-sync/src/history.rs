@@ -9,8 +9,8 @@
 use std::collections::VecDeque;
 
 use serde::Serialize;
+use switchyard_core::Diff;
 
-use crate::diff::Diff;
 use crate::error::ErrorClass;
 
 /// Lines of an applied commit's diff kept in its history entry.
@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn a_large_diff_is_summarised() {
-        use crate::diff::{Change, ChangeKind, ObjectKind};
+        use switchyard_core::{Change, ChangeKind, ObjectKind};
         let diff = Diff {
             changes: (0..10_000)
                 .map(|i| Change {

@@ -22,12 +22,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
-use switchyard_core::{Discovered, Discovery, Environment, Limits, Snapshot, compile_environment};
+use switchyard_core::{
+    Diff, Discovered, Discovery, Environment, Limits, Snapshot, compile_environment, diff,
+};
 use tokio::sync::{Notify, broadcast, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::{ConfigError, FetchPolicy, SyncConfig};
-use crate::diff::{Diff, diff};
 use crate::dir::DirSource;
 use crate::error::{ErrorClass, SyncError};
 use crate::followed::{Followed, Origin, Push};
