@@ -8,8 +8,9 @@
 //! result in atomically. Readers never block and never see a partial snapshot. An invalid
 //! commit is never served; the reason goes to [`status`] and [`history`], the change to
 //! subscribers with core's semantic [`diff`](mod@switchyard_core::diff). This crate does not
-//! serve HTTP. It writes no credentials to disk. The one exception is an inline ssh key or a key passphrase, which goes
-//! to a 0600 file in a private temporary directory that is removed on drop.
+//! serve HTTP and writes no wire format (the server makes the JSON). It writes no credentials
+//! to disk. The one exception is an inline ssh key or a key passphrase, which goes to a 0600
+//! file in a private temporary directory that is removed on drop.
 
 pub mod config;
 pub mod dir;
