@@ -12,6 +12,7 @@ mod compile;
 pub mod constraint;
 mod decode;
 mod diagnostic;
+pub mod diff;
 mod document;
 pub mod eval;
 pub mod export;
@@ -29,6 +30,7 @@ mod yaml;
 pub use compile::{compile_environment, compile_environment_with};
 pub use constraint::{ComparisonType, Constraint, Operator};
 pub use diagnostic::{Diagnostic, Diagnostics, Location, Pos, Severity};
+pub use diff::{Change, ChangeKind, Diff, ObjectKind, diff};
 pub use eval::{
     BatchItem, BatchRequest, BooleanEvaluation, Context, ErrorReason, EvalError, Evaluation,
     Reason, SegmentKeys, VariantEvaluation, evaluate, evaluate_batch, evaluate_boolean,

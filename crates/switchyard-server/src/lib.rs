@@ -23,6 +23,7 @@ mod ofrep_pieces;
 mod openapi;
 mod readiness;
 mod state;
+mod sync_json;
 mod time;
 pub mod tls;
 mod xxh64;

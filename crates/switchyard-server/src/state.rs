@@ -16,6 +16,7 @@ use crate::config::ServerConfig;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
 use crate::ofrep_pieces::BulkPiecesCache;
+use crate::sync_json::outcome_name;
 
 /// What the API says about an environment (from the configuration, without credentials).
 #[derive(Debug, Clone)]
@@ -125,19 +126,14 @@ impl AppState {
                 let Some(inner) = weak.upgrade() else { return };
                 match next {
                     Ok((env, attempt)) => {
-                        let (outcome, class) = match &attempt.outcome {
-                            Outcome::Unchanged => ("unchanged", None),
-                            Outcome::Applied => ("applied", None),
-                            Outcome::Rejected { .. } => {
-                                ("rejected", Some("validation".to_string()))
-                            }
-                            Outcome::Failed { class, .. } => {
-                                ("failed", Some(class.as_str().to_string()))
-                            }
+                        let class = match &attempt.outcome {
+                            Outcome::Unchanged | Outcome::Applied => None,
+                            Outcome::Rejected { .. } => Some("validation".to_string()),
+                            Outcome::Failed { class, .. } => Some(class.as_str().to_string()),
                         };
                         inner.metrics.sync_attempt(
                             &env,
-                            outcome,
+                            outcome_name(&attempt.outcome),
                             class,
                             std::time::Duration::from_millis(attempt.duration_ms),
                         );

@@ -6,12 +6,10 @@
 
 use std::fmt;
 
-use serde::Serialize;
 use switchyard_core::Diagnostics;
 
 /// What kind of failure a sync ran into.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorClass {
     /// Credentials refused (HTTP 401/403, ssh permission denied, host key rejected).
     Authentication,

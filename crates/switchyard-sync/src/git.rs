@@ -25,7 +25,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use gix::ObjectId;
-use serde::Serialize;
 
 use self::auth::Auth;
 use self::fetch::Abandoned;
@@ -93,7 +92,7 @@ impl Reference {
 }
 
 /// Who wrote a commit and what it says; shown in status and history.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CommitInfo {
     /// Full 40-hex commit id.
     pub sha: String,

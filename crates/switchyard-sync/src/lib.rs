@@ -7,12 +7,12 @@
 //! reads the environment's files from the commit tree ([`tree`]), compiles them and swaps the
 //! result in atomically. Readers never block and never see a partial snapshot. An invalid
 //! commit is never served; the reason goes to [`status`] and [`history`], the change to
-//! subscribers with a semantic [`diff`](mod@diff). This crate does not serve HTTP. It writes no
-//! credentials to disk. The one exception is an inline ssh key or a key passphrase, which goes
-//! to a 0600 file in a private temporary directory that is removed on drop.
+//! subscribers with core's semantic [`diff`](mod@switchyard_core::diff). This crate does not
+//! serve HTTP and writes no wire format (the server makes the JSON). It writes no credentials
+//! to disk. The one exception is an inline ssh key or a key passphrase, which goes to a 0600
+//! file in a private temporary directory that is removed on drop.
 
 pub mod config;
-pub mod diff;
 pub mod dir;
 pub mod error;
 pub mod followed;
@@ -28,7 +28,6 @@ pub use config::{
     BackendConfig, BackendKind, BasicAuth, ConfigError, CredentialsConfig, EnvironmentConfig,
     FetchPolicy, FetchTimeouts, SshAuth, StorageConfig, SyncConfig,
 };
-pub use diff::{Change, ChangeKind, Diff, ObjectKind, diff};
 pub use error::{ErrorClass, SyncError};
 pub use followed::{Followed, Origin, Push};
 pub use git::{CommitInfo, GitSource, Reference};

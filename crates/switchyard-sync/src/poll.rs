@@ -21,12 +21,11 @@ use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use switchyard_core::{Discovery, Environment};
+use switchyard_core::{Diff, Discovery, Environment};
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::{ConfigError, FetchPolicy};
-use crate::diff::Diff;
 use crate::error::SyncError;
 use crate::followed::Followed;
 use crate::git::CommitInfo;

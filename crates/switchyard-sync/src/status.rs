@@ -1,4 +1,4 @@
-//! The sync status of one environment, serialisable as camelCase JSON.
+//! The sync status of one environment (the server writes it as the sync API's camelCase JSON).
 //!
 //! A superset of the seed's `GitSyncStatus` (`enabled`, `repository`, `branch`, `pollInterval`,
 //! `syncStatus`, `lastSyncTime`, `errorMessage`) with what Flipt never shows: the last success,
@@ -7,15 +7,13 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use serde::Serialize;
 use switchyard_core::{Diagnostics, Discovered, Discovery};
 
 use crate::error::ErrorClass;
 use crate::git::CommitInfo;
 
 /// Where a sync stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SyncState {
     /// No sync has run yet.
     Idle,
@@ -28,8 +26,7 @@ pub enum SyncState {
 }
 
 /// One validation error of a rejected commit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationError {
     /// File, relative to the environment root.
     pub file: String,
@@ -43,7 +40,6 @@ pub struct ValidationError {
     pub message: String,
     /// Found by a check Switchyard adds beyond Flipt's (`validation.extra_checks`); written only
     /// when true.
-    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub extra: bool,
 }
 
@@ -53,8 +49,7 @@ pub fn validation_errors(d: &Diagnostics) -> Vec<ValidationError> {
 }
 
 /// Which rule finds an environment's flag files, and the files of the snapshot served.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DiscoveryStatus {
     /// The rule set in force: `flipt-v1` (a v1 or the seed's configuration) or `flipt-v2`.
     pub rules: &'static str,
@@ -154,8 +149,7 @@ fn entries<'a>(
 /// never says `syncing` beside the error of a finished attempt. Readers take a
 /// [`SyncStatus::view`], which fills in what depends on the clock (`stalledSince`,
 /// `degradedReason`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SyncStatus {
     /// Whether this environment is synced from a remote (false for a plain directory).
     pub enabled: bool,
@@ -210,11 +204,10 @@ pub struct SyncStatus {
     pub stalled_since: Option<String>,
     /// Why the environment is not fully healthy, in plain words (none when it is).
     pub degraded_reason: Option<String>,
-    #[serde(skip)]
     clock: Clock,
 }
 
-/// What the derived fields are computed from; not serialised.
+/// What the derived fields are computed from; not shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Clock {
     interval: Duration,
@@ -228,7 +221,10 @@ struct Clock {
 }
 
 impl SyncStatus {
-    pub(crate) fn new(
+    /// The status of an environment before its first attempt: `enabled` when it follows a
+    /// remote, the remote (without credentials) or directory, the reference's label, the
+    /// directory inside the repository and the poll interval.
+    pub fn new(
         enabled: bool,
         repository: String,
         branch: String,
@@ -456,37 +452,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn camel_case_field_names() {
-        let s = SyncStatus::new(
-            true,
-            "https://h/r.git".into(),
-            "main".into(),
-            String::new(),
-            Duration::from_secs(30),
-        );
-        let v = serde_json::to_value(&s).unwrap();
-        for k in [
-            "enabled",
-            "repository",
-            "branch",
-            "pollInterval",
-            "syncStatus",
-            "lastSyncTime",
-            "errorMessage",
-            "lastSuccessTime",
-            "nextSyncTime",
-            "servingCommit",
-            "remoteCommit",
-            "consecutiveFailures",
-            "validationErrors",
-            "discovery",
-        ] {
-            assert!(v.get(k).is_some(), "missing {k}");
-        }
-        assert_eq!(v["syncStatus"], "idle");
-        assert_eq!(v["discovery"]["rules"], "flipt-v1");
-        assert_eq!(v["discovery"]["files"], serde_json::json!([]));
+    fn unix_seconds_are_rfc3339_utc() {
         assert_eq!(rfc3339_from_unix(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_from_unix(1_796_000_000), "2026-11-30T00:53:20Z");
     }
 }
 

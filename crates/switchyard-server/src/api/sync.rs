@@ -11,14 +11,15 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::Stream;
 use serde::Deserialize;
-use serde_json::{Value, json};
-use switchyard_sync::{ChangeEvent, SyncStatus};
+use serde_json::json;
+use switchyard_sync::ChangeEvent;
 use tokio::sync::{broadcast, watch};
 
 use super::stream::StreamGuard;
 use crate::auth::{self, Need};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::sync_json::{ChangeJson, HistoryJson, StatusJson, StatusesJson};
 
 /// `?environment=`.
 #[derive(Debug, Deserialize, Default)]
@@ -40,50 +41,33 @@ fn env_key(state: &AppState, q: &EnvQuery) -> Result<String, ApiError> {
     Ok(key)
 }
 
-/// A status as JSON, with its environment key first.
-pub(crate) fn status_json(key: &str, status: &SyncStatus) -> Value {
-    let mut v = serde_json::to_value(status).unwrap_or_else(|_| json!({}));
-    if let Value::Object(m) = &mut v {
-        let mut out = serde_json::Map::new();
-        out.insert("environment".into(), json!(key));
-        out.extend(std::mem::take(m));
-        return Value::Object(out);
-    }
-    v
-}
-
 /// `GET /api/v1/sync/status[?environment=]`.
 pub(crate) async fn status(
     State(state): State<AppState>,
     Query(q): Query<EnvQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let key = env_key(&state, &q)?;
     let status = state
         .sync()
         .status(&key)
         .ok_or_else(|| ApiError::not_found(format!("environment \"{key}\" not found")))?;
-    Ok(Json(status_json(&key, &status)))
+    Ok(Json(StatusJson::new(&key, &status)).into_response())
 }
 
 /// `GET /api/v1/sync/statuses`.
-pub(crate) async fn statuses(State(state): State<AppState>) -> Json<Value> {
-    let list: Vec<Value> = state
-        .sync()
-        .statuses()
-        .iter()
-        .map(|(k, s)| status_json(k, s))
-        .collect();
-    Json(json!({"statuses": list}))
+pub(crate) async fn statuses(State(state): State<AppState>) -> Response {
+    let statuses = state.sync().statuses();
+    Json(StatusesJson::new(&statuses)).into_response()
 }
 
 /// `GET /api/v1/sync/history[?environment=]`, newest last.
 pub(crate) async fn history(
     State(state): State<AppState>,
     Query(q): Query<EnvQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let key = env_key(&state, &q)?;
     let entries = state.sync().history(&key).unwrap_or_default();
-    Ok(Json(json!({"environment": key, "entries": entries})))
+    Ok(Json(HistoryJson::new(&key, &entries)).into_response())
 }
 
 /// `POST /api/v1/sync[?environment=]`: an immediate sync (admin token when authentication is on).
@@ -116,16 +100,13 @@ pub(crate) async fn sync_now(
     }
 }
 
-fn change_json(e: &ChangeEvent) -> Value {
-    json!({"environment": e.environment, "oldDigest": e.old_digest, "newDigest": e.new_digest, "commit": e.commit, "diff": e.diff.lines()})
-}
-
 struct EventsCursor {
     state: AppState,
     status_rx: watch::Receiver<u64>,
     changes: broadcast::Receiver<ChangeEvent>,
     stop: watch::Receiver<bool>,
-    sent: BTreeMap<String, Value>,
+    /// The status last sent of each environment, as sent.
+    sent: BTreeMap<String, String>,
     queue: std::collections::VecDeque<Event>,
     _guard: StreamGuard,
 }
@@ -133,14 +114,24 @@ struct EventsCursor {
 impl EventsCursor {
     fn queue_statuses(&mut self) {
         for (k, s) in self.state.sync().statuses() {
-            let v = status_json(&k, &s);
+            let Some(v) = to_json(&StatusJson::new(&k, &s)) else {
+                continue;
+            };
             if self.sent.get(&k) != Some(&v) {
                 self.queue
-                    .push_back(Event::default().event("status").data(v.to_string()));
+                    .push_back(Event::default().event("status").data(v.as_str()));
                 self.sent.insert(k, v);
             }
         }
     }
+}
+
+/// An event's data; these views always serialise, but a failure would be logged and the event
+/// left out rather than sent empty.
+fn to_json(v: &impl serde::Serialize) -> Option<String> {
+    serde_json::to_string(v)
+        .inspect_err(|e| tracing::error!(error = %e, "writing a sync event"))
+        .ok()
 }
 
 /// `GET /api/v1/sync/events`: `status` events (every environment on connect, then on change)
@@ -180,11 +171,11 @@ pub(crate) async fn events(
             };
             match next {
                 Next::Status | Next::Resync => c.queue_statuses(),
-                Next::Change(e) => c.queue.push_back(
-                    Event::default()
-                        .event("change")
-                        .data(change_json(&e).to_string()),
-                ),
+                Next::Change(e) => {
+                    if let Some(v) = to_json(&ChangeJson::new(&e)) {
+                        c.queue.push_back(Event::default().event("change").data(v));
+                    }
+                }
                 Next::End => return None,
             }
         }

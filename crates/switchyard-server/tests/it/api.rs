@@ -499,6 +499,74 @@ async fn sync_status_history_and_sync_now() {
     );
 }
 
+/// The keys of a JSON object, in the order written.
+fn keys(v: &Value) -> Vec<&str> {
+    v.as_object()
+        .map(|m| m.keys().map(String::as_str).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn sync_status_and_history_keys_come_in_their_documented_order() {
+    let f = Fixture::new(ServerConfig::default()).await;
+    let (s, headers, v) = f.call(get("/api/v1/sync/status")).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(
+        keys(&v),
+        [
+            "environment",
+            "enabled",
+            "repository",
+            "branch",
+            "directory",
+            "pollInterval",
+            "syncStatus",
+            "lastSyncTime",
+            "errorMessage",
+            "errorClass",
+            "lastSuccessTime",
+            "nextSyncTime",
+            "servingCommit",
+            "remoteCommit",
+            "consecutiveFailures",
+            "validationErrors",
+            "warnings",
+            "discovery",
+            "flags",
+            "digest",
+            "servingValidSnapshot",
+            "firstSyncStartedAt",
+            "attemptStartedAt",
+            "stalledSince",
+            "degradedReason",
+        ]
+    );
+    assert_eq!(
+        keys(&v["discovery"]),
+        ["rules", "summary", "rootFile", "files", "notRead"]
+    );
+    // a plain directory has no commit: null, not left out
+    assert_eq!(v["servingCommit"], Value::Null);
+    let (_, _, h) = f.call(get("/api/v1/sync/history")).await;
+    assert_eq!(keys(&h), ["environment", "entries"]);
+    assert_eq!(
+        keys(&h["entries"][0]),
+        [
+            "time",
+            "durationMs",
+            "commit",
+            "outcome",
+            "diff",
+            "diffTotal",
+            "repeats",
+            "lastTime"
+        ],
+        "{h}"
+    );
+    assert_eq!(h["entries"][0]["outcome"], "applied", "{h}");
+}
+
 #[tokio::test]
 async fn sync_events_stream_statuses() {
     let f = Fixture::new(ServerConfig::default()).await;

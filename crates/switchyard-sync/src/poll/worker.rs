@@ -12,13 +12,13 @@ use switchyard_core::{
 
 use super::messages::{describe, rejection_message};
 use super::{ChangeEvent, EnvSlot, Shared, lock};
-use crate::diff::diff;
 use crate::dir::DirSource;
 use crate::error::{ErrorClass, SyncError};
 use crate::git::{CommitInfo, GitSource};
 use crate::history::{Attempt, Outcome};
 use crate::status::{Served, rfc3339, validation_errors};
 use crate::tree::EnvFiles;
+use switchyard_core::diff;
 
 pub(super) enum Source {
     Git(Box<GitSource>),

@@ -9,12 +9,11 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
-use switchyard_core::{Environment, Flag, RolloutKind, Rule, Segment};
+use crate::constraint::Constraint;
+use crate::snapshot::{Environment, Flag, RolloutKind, Rule, Segment};
 
 /// What happened to one flag or segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ChangeKind {
     /// It is new.
     Added,
@@ -25,8 +24,7 @@ pub enum ChangeKind {
 }
 
 /// A flag or a segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ObjectKind {
     /// A flag.
     Flag,
@@ -35,8 +33,7 @@ pub enum ObjectKind {
 }
 
 /// One flag or segment that differs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change {
     /// Namespace key.
     pub namespace: String,
@@ -51,8 +48,7 @@ pub struct Change {
 }
 
 /// Every difference between two environments.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Diff {
     /// Changes by namespace, then flags before segments, then key.
     pub changes: Vec<Change>,
@@ -413,7 +409,7 @@ fn rollout_details(rank: usize, a: &RolloutKind, b: &RolloutKind, d: &mut Vec<St
     }
 }
 
-fn constraint_text(c: &switchyard_core::Constraint) -> String {
+fn constraint_text(c: &Constraint) -> String {
     format!("{} {} {}", c.property, c.operator.as_str(), c.value)
         .trim_end()
         .to_string()
@@ -438,9 +434,7 @@ fn segment_details(a: &Segment, b: &Segment) -> Vec<String> {
             quoted(b.description.as_deref())
         ));
     }
-    let key = |c: &switchyard_core::Constraint| {
-        format!("{}|{}", c.comparison.as_str(), constraint_text(c))
-    };
+    let key = |c: &Constraint| format!("{}|{}", c.comparison.as_str(), constraint_text(c));
     let ka: Vec<String> = a.constraints.iter().map(key).collect();
     let kb: Vec<String> = b.constraints.iter().map(key).collect();
     for (c, k) in b.constraints.iter().zip(&kb) {

@@ -1,6 +1,5 @@
-use switchyard_core::{Limits, SourceFile, compile_environment};
-
 use super::*;
+use crate::{Limits, SourceFile, compile_environment};
 
 fn env(yaml: &str) -> Environment {
     compile_environment(
