@@ -488,6 +488,42 @@ fn attachment_json(a: &Option<serde_json::Value>, from_json: bool) -> (String, S
 }
 
 fn compile_flag(scope: &Scope<'_>, f: &mut FlagDoc, location: Location, sink: &mut Sink) -> Flag {
+    let key = f.key.value.clone();
+    let CompiledVariants {
+        variants,
+        index,
+        default_variant,
+    } = compile_variants(scope, f, sink);
+    let rules = compile_rules(scope, f, &variants, &index, sink);
+    let rollouts = compile_rollouts(scope, f, sink);
+    Flag {
+        key,
+        name: f.name.clone(),
+        description: f.description.clone(),
+        flag_type: f.flag_type,
+        enabled: f.enabled,
+        metadata: std::mem::take(&mut f.metadata),
+        variants,
+        default_variant,
+        rules,
+        rollouts,
+        location,
+    }
+}
+
+/// A flag's variants, the index of each key's first variant, and the default.
+struct CompiledVariants<'f> {
+    variants: Vec<Variant>,
+    index: HashMap<&'f str, usize>,
+    default_variant: Option<usize>,
+}
+
+/// The variants of `f`, with Flipt's rules for repeated keys and several defaults.
+fn compile_variants<'f>(
+    scope: &Scope<'_>,
+    f: &'f FlagDoc,
+    sink: &mut Sink,
+) -> CompiledVariants<'f> {
     let (ns_key, file) = (scope.ns_key, scope.file);
     let key = f.key.value.as_str();
     let mut variants: Vec<Variant> = Vec::with_capacity(f.variants.len());
@@ -547,7 +583,24 @@ fn compile_flag(scope: &Scope<'_>, f: &mut FlagDoc, location: Location, sink: &m
             variants[d].is_default = true;
         }
     }
+    CompiledVariants {
+        variants,
+        index: variant_index,
+        default_variant,
+    }
+}
 
+/// The rules of `f`: segments resolved, distributions against `variants` (by `index`), bucket
+/// boundaries computed.
+fn compile_rules(
+    scope: &Scope<'_>,
+    f: &FlagDoc,
+    variants: &[Variant],
+    variant_index: &HashMap<&str, usize>,
+    sink: &mut Sink,
+) -> Vec<Rule> {
+    let (ns_key, file) = (scope.ns_key, scope.file);
+    let key = f.key.value.as_str();
     let mut rules = Vec::with_capacity(f.rules.len());
     // The rank of the last rule that used each variant (duplicate distributions in O(1)).
     let mut used_in_rule = vec![0usize; variants.len()];
@@ -605,7 +658,12 @@ fn compile_flag(scope: &Scope<'_>, f: &mut FlagDoc, location: Location, sink: &m
             buckets,
         });
     }
+    rules
+}
 
+/// The rollouts of `f`, segments resolved.
+fn compile_rollouts(scope: &Scope<'_>, f: &FlagDoc, sink: &mut Sink) -> Vec<Rollout> {
+    let key = f.key.value.as_str();
     let mut rollouts = Vec::with_capacity(f.rollouts.len());
     for r in &f.rollouts {
         let rank = r.index + 1;
@@ -635,20 +693,7 @@ fn compile_flag(scope: &Scope<'_>, f: &mut FlagDoc, location: Location, sink: &m
             kind,
         });
     }
-
-    Flag {
-        key: key.to_string(),
-        name: f.name.clone(),
-        description: f.description.clone(),
-        flag_type: f.flag_type,
-        enabled: f.enabled,
-        metadata: std::mem::take(&mut f.metadata),
-        variants,
-        default_variant,
-        rules,
-        rollouts,
-        location,
-    }
+    rollouts
 }
 
 fn trim_float(v: f64) -> String {
