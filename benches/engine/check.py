@@ -1,7 +1,7 @@
 """Checks that Flipt's engine answered the benchmark's request as switchyard-core did.
 
 Usage: python3 check.py INPUT.json < ANSWERS
-INPUT.json is the engine_input example's output; each line of ANSWERS is `NAME JSON`, an engine's
+INPUT.json is the engine_input binary's output; each line of ANSWERS is `NAME JSON`, an engine's
 answer as it returned it: either a response (`match`, `reason`, `variantKey`/`variant_key`,
 `segmentKeys`/`segment_keys`) or the engines' envelope `{"status": "success", "result": ...}`.
 Compares match, reason, variant key and the set of segment keys with `expected`. Prints one line

@@ -10,8 +10,9 @@
 # 1. switchyard-core: `cargo bench -p switchyard-core --bench core -- variant_evaluation`, divan's
 #    median. One call is `evaluate_variant(&flag, "user-1234", &ctx)` on a compiled flag and an
 #    already-built HashMap context, returning a struct: no JSON either way.
-# 2. The same flag set (benches/inputs/variant.rs, exported as Flipt's client snapshot by the
-#    engine_input example with export::write_client_snapshot) and the same entity and context,
+# 2. The same flag set (crates/switchyard-testkit/src/variant.rs, exported as Flipt's client
+#    snapshot by the testkit's engine_input binary with export::write_client_snapshot) and the
+#    same entity and context,
 #    evaluated by Flipt's engine:
 #    - WASM build in @flipt-io/flipt-client-js (node wasm_bench.mjs): FliptClient.evaluateVariant,
 #      and the raw wasm-bindgen Engine.evaluate_variant (JS objects in and out, converted by
@@ -54,8 +55,8 @@ FFI_VERSION="$(grep -ao 'flipt-engine-ffi/[0-9][0-9.]*' "$LIB" | head -n 1 || tr
 
 # --- input: the bench's flag set as Flipt's client snapshot, the request, our answer -------------
 INPUT="$WORK/input.json"
-log "exporting the variant_evaluation flag set (engine_input example)"
-(cd "$ROOT" && cargo run --quiet --release -p switchyard-core --example engine_input -- "$INPUT")
+log "exporting the variant_evaluation flag set (engine_input binary of switchyard-testkit)"
+(cd "$ROOT" && cargo run --quiet --release -p switchyard-testkit --bin engine_input -- "$INPUT")
 python3 - "$INPUT" "$WORK" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1], encoding="utf-8"))

@@ -9,7 +9,7 @@
 // Usage: node wasm_bench.mjs DIFFERENTIAL_DIR INPUT.json check
 //        node wasm_bench.mjs DIFFERENTIAL_DIR INPUT.json bench ROUNDS ITERATIONS WARMUP_ROUNDS
 // DIFFERENTIAL_DIR is tests/differential (its node_modules holds the pinned client); INPUT.json is
-// the engine_input example's output. The client is initialised with a `fetcher` answering the
+// the engine_input binary's output. The client is initialised with a `fetcher` answering the
 // snapshot, as tests/differential/compare.mjs does. `check` prints `client <json>` and
 // `engine <json>`: each entry point's answer to the request. `bench` runs WARMUP_ROUNDS untimed
 // rounds, then ROUNDS rounds of ITERATIONS calls timed with process.hrtime.bigint(), and prints

@@ -26,7 +26,7 @@ VENV="$HERE/.venv"
 # --- corpus -------------------------------------------------------------------------------------
 log "generating corpus: seed $SEED, $N flag sets -> ${CORPUS#"$ROOT"/}"
 start=$SECONDS
-(cd "$ROOT" && cargo run --quiet --release -p switchyard-core --example differential_corpus -- "$SEED" "$N" "$CORPUS") \
+(cd "$ROOT" && cargo run --quiet --release -p switchyard-testkit --bin differential_corpus -- "$SEED" "$N" "$CORPUS") \
   2> "$WORK/generator.log" || { cat "$WORK/generator.log" >&2; exit 2; }
 head -n 1 "$WORK/generator.log" >&2
 log "generator done in $((SECONDS - start))s (coverage statistics: ${WORK#"$ROOT"/}/generator.log)"

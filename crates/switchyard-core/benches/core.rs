@@ -1,11 +1,6 @@
 //! Benchmarks of the core: variant evaluation (also with JSON in and out), boolean evaluation, and
 //! building a 10,000-flag snapshot. Run with `cargo bench -p switchyard-core`.
 
-#[path = "../examples/corpus/mod.rs"]
-mod corpus;
-#[path = "inputs/variant.rs"]
-mod variant;
-
 use std::collections::HashMap;
 
 use divan::Bencher;
@@ -14,6 +9,7 @@ use switchyard_core::{
     Environment, Limits, SourceFile, compile_environment, evaluate_boolean, evaluate_variant,
     export,
 };
+use switchyard_testkit::{corpus, variant};
 
 fn main() {
     divan::main();

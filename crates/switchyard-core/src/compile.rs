@@ -172,17 +172,8 @@ fn read_documents(
 /// Parses one file into document nodes, by extension as Flipt does.
 fn parse_file<'f>(file: &'f SourceFile, limits: &Limits, sink: &mut Sink) -> Vec<yaml::Node<'f>> {
     let path = file.path.as_str();
-    if file.contents.len() > limits.max_file_bytes {
-        sink.push(
-            path,
-            Pos::new(1, 1),
-            "",
-            format!(
-                "file is {} bytes; the limit is {} bytes",
-                file.contents.len(),
-                limits.max_file_bytes
-            ),
-        );
+    if let Some(message) = limits.file_size_error(file.contents.len() as u64) {
+        sink.push(path, Pos::new(1, 1), "", message);
         return Vec::new();
     }
     let ext = path

@@ -20,7 +20,9 @@ use serde_json::{Map, Value, json};
 use sha1::{Digest, Sha1};
 
 use crate::constraint::Constraint;
-use crate::snapshot::{Flag, Namespace, Rollout, RolloutKind, Rule, Segment, SegmentOperator};
+use crate::snapshot::{
+    Flag, Namespace, Rollout, RolloutKind, Rule, Segment, SegmentOperator, Variant,
+};
 
 pub use resource::{FLAG_TYPE, SEGMENT_TYPE, write_flag_resource, write_segment_resource};
 
@@ -491,115 +493,116 @@ pub fn document(ns: &Namespace) -> Value {
     nso.insert("key".into(), json!(ns.key));
     opt(&mut nso, "name", &ns.name);
     opt(&mut nso, "description", &ns.description);
-    let flags: Vec<Value> = ns
-        .flags
-        .iter()
-        .map(|f| {
-            let mut o = Map::new();
-            o.insert("key".into(), json!(f.key));
-            o.insert("name".into(), json!(f.name));
-            opt(&mut o, "description", &f.description);
-            o.insert("type".into(), json!(f.flag_type.as_str()));
-            o.insert("enabled".into(), json!(f.enabled));
-            if !f.metadata.is_empty() {
-                o.insert("metadata".into(), Value::Object(f.metadata.clone()));
-            }
-            let variants: Vec<Value> = f
-                .variants
-                .iter()
-                .map(|v| {
-                    let mut vo = Map::new();
-                    vo.insert("key".into(), json!(v.key));
-                    opt(&mut vo, "name", &v.name);
-                    opt(&mut vo, "description", &v.description);
-                    if let Some(a) = &v.attachment {
-                        vo.insert("attachment".into(), a.clone());
-                    }
-                    if v.is_default {
-                        vo.insert("default".into(), json!(true));
-                    }
-                    Value::Object(vo)
-                })
-                .collect();
-            o.insert("variants".into(), Value::Array(variants));
-            let rules: Vec<Value> = f
-                .rules
-                .iter()
-                .map(|r| {
-                    json!({
-                        "segment": segment_ref(&r.segments, r.segment_operator),
-                        "distributions": r.distributions.iter().map(|d| json!({
-                            "variant": f.variants[d.variant].key,
-                            "rollout": f32_json(d.rollout),
-                        })).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            o.insert("rules".into(), Value::Array(rules));
-            if !f.rollouts.is_empty() {
-                let rollouts: Vec<Value> = f
-                    .rollouts
-                    .iter()
-                    .map(|r| {
-                        let mut ro = Map::new();
-                        opt(&mut ro, "description", &r.description);
-                        match &r.kind {
-                            RolloutKind::Threshold { percentage, value } => {
-                                ro.insert("threshold".into(), json!({ "percentage": f32_json(*percentage), "value": value }));
-                            }
-                            RolloutKind::Segment { segments, operator, value } => {
-                                ro.insert(
-                                    "segment".into(),
-                                    json!({
-                                        "keys": segments.iter().map(|s| s.key.clone()).collect::<Vec<_>>(),
-                                        "operator": operator.as_str(),
-                                        "value": value,
-                                    }),
-                                );
-                            }
-                            RolloutKind::Empty => {}
-                        }
-                        Value::Object(ro)
-                    })
-                    .collect();
-                o.insert("rollouts".into(), Value::Array(rollouts));
-            }
-            Value::Object(o)
-        })
-        .collect();
-    let segments: Vec<Value> = ns
-        .segments
-        .iter()
-        .map(|s| {
-            let mut so = Map::new();
-            so.insert("key".into(), json!(s.key));
-            so.insert("name".into(), json!(s.name));
-            opt(&mut so, "description", &s.description);
-            so.insert("match_type".into(), json!(s.match_type.as_str()));
-            let constraints: Vec<Value> = s
-                .constraints
-                .iter()
-                .map(|c| {
-                    let mut co = Map::new();
-                    co.insert("type".into(), json!(c.comparison.as_str()));
-                    co.insert("property".into(), json!(c.property));
-                    co.insert("operator".into(), json!(c.operator.as_str()));
-                    if c.operator.takes_list() {
-                        let list: Value =
-                            serde_json::from_str(&c.value).unwrap_or(Value::Array(vec![]));
-                        co.insert("value".into(), list);
-                    } else if !c.operator.takes_no_value() || !c.value.is_empty() {
-                        co.insert("value".into(), json!(c.value));
-                    }
-                    opt(&mut co, "description", &c.description);
-                    Value::Object(co)
-                })
-                .collect();
-            so.insert("constraints".into(), Value::Array(constraints));
-            Value::Object(so)
-        })
-        .collect();
+    let flags: Vec<Value> = ns.flags.iter().map(|f| document_flag(f)).collect();
+    let segments: Vec<Value> = ns.segments.iter().map(|s| document_segment(s)).collect();
     json!({ "version": "1.6", "namespace": Value::Object(nso), "flags": flags, "segments": segments })
+}
+
+/// A flag of [`document`].
+fn document_flag(f: &Flag) -> Value {
+    let mut o = Map::new();
+    o.insert("key".into(), json!(f.key));
+    o.insert("name".into(), json!(f.name));
+    opt(&mut o, "description", &f.description);
+    o.insert("type".into(), json!(f.flag_type.as_str()));
+    o.insert("enabled".into(), json!(f.enabled));
+    if !f.metadata.is_empty() {
+        o.insert("metadata".into(), Value::Object(f.metadata.clone()));
+    }
+    let variants: Vec<Value> = f.variants.iter().map(document_variant).collect();
+    o.insert("variants".into(), Value::Array(variants));
+    let rules: Vec<Value> = f
+        .rules
+        .iter()
+        .map(|r| {
+            json!({
+                "segment": segment_ref(&r.segments, r.segment_operator),
+                "distributions": r.distributions.iter().map(|d| json!({
+                    "variant": f.variants[d.variant].key,
+                    "rollout": f32_json(d.rollout),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    o.insert("rules".into(), Value::Array(rules));
+    if !f.rollouts.is_empty() {
+        let rollouts: Vec<Value> = f.rollouts.iter().map(document_rollout).collect();
+        o.insert("rollouts".into(), Value::Array(rollouts));
+    }
+    Value::Object(o)
+}
+
+/// A variant of [`document`].
+fn document_variant(v: &Variant) -> Value {
+    let mut vo = Map::new();
+    vo.insert("key".into(), json!(v.key));
+    opt(&mut vo, "name", &v.name);
+    opt(&mut vo, "description", &v.description);
+    if let Some(a) = &v.attachment {
+        vo.insert("attachment".into(), a.clone());
+    }
+    if v.is_default {
+        vo.insert("default".into(), json!(true));
+    }
+    Value::Object(vo)
+}
+
+/// A rollout of [`document`].
+fn document_rollout(r: &Rollout) -> Value {
+    let mut ro = Map::new();
+    opt(&mut ro, "description", &r.description);
+    match &r.kind {
+        RolloutKind::Threshold { percentage, value } => {
+            ro.insert(
+                "threshold".into(),
+                json!({ "percentage": f32_json(*percentage), "value": value }),
+            );
+        }
+        RolloutKind::Segment {
+            segments,
+            operator,
+            value,
+        } => {
+            ro.insert(
+                "segment".into(),
+                json!({
+                    "keys": segments.iter().map(|s| s.key.clone()).collect::<Vec<_>>(),
+                    "operator": operator.as_str(),
+                    "value": value,
+                }),
+            );
+        }
+        RolloutKind::Empty => {}
+    }
+    Value::Object(ro)
+}
+
+/// A segment of [`document`].
+fn document_segment(s: &Segment) -> Value {
+    let mut so = Map::new();
+    so.insert("key".into(), json!(s.key));
+    so.insert("name".into(), json!(s.name));
+    opt(&mut so, "description", &s.description);
+    so.insert("match_type".into(), json!(s.match_type.as_str()));
+    let constraints: Vec<Value> = s.constraints.iter().map(document_constraint).collect();
+    so.insert("constraints".into(), Value::Array(constraints));
+    Value::Object(so)
+}
+
+/// A constraint of [`document`]: a list operator's value as the list it holds.
+fn document_constraint(c: &Constraint) -> Value {
+    let mut co = Map::new();
+    co.insert("type".into(), json!(c.comparison.as_str()));
+    co.insert("property".into(), json!(c.property));
+    co.insert("operator".into(), json!(c.operator.as_str()));
+    if c.operator.takes_list() {
+        let list: Value = serde_json::from_str(&c.value).unwrap_or(Value::Array(vec![]));
+        co.insert("value".into(), list);
+    } else if !c.operator.takes_no_value() || !c.value.is_empty() {
+        co.insert("value".into(), json!(c.value));
+    }
+    opt(&mut co, "description", &c.description);
+    Value::Object(co)
 }
 
 /// Flipt's `VariantEvaluationResponse` JSON (camelCase, defaults present, string enums).

@@ -27,6 +27,19 @@ pub struct Limits {
     pub max_diagnostics: usize,
 }
 
+impl Limits {
+    /// The error for a file of `size` bytes, `None` if it is within `max_file_bytes` (the one
+    /// wording of this diagnostic, used by the compiler and by the sync before it reads a file).
+    pub fn file_size_error(&self, size: u64) -> Option<String> {
+        (size > self.max_file_bytes as u64).then(|| {
+            format!(
+                "file is {size} bytes, larger than the limit of {} bytes; not read",
+                self.max_file_bytes
+            )
+        })
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -41,5 +54,23 @@ impl Default for Limits {
             max_flow_entries: 100_000,
             max_diagnostics: 1_000,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Limits;
+
+    #[test]
+    fn file_size_error_has_one_wording_and_allows_the_limit_itself() {
+        let limits = Limits {
+            max_file_bytes: 100,
+            ..Limits::default()
+        };
+        assert_eq!(limits.file_size_error(100), None);
+        assert_eq!(
+            limits.file_size_error(101).as_deref(),
+            Some("file is 101 bytes, larger than the limit of 100 bytes; not read")
+        );
     }
 }

@@ -197,111 +197,99 @@ impl FileSelector {
     /// Reads a `.flipt.yml` index (`version`, `include`, `exclude`).
     pub fn from_index(index: &SourceFile, limits: &Limits) -> Result<Self, Diagnostics> {
         let file = index.path.as_str();
+        let docs = read_index(index, limits)?;
         let mut sink = Sink::default();
-        let text = match std::str::from_utf8(&index.contents) {
-            Ok(t) => t,
-            Err(_) => {
-                sink.push(file, Pos::new(1, 1), "", "file is not valid UTF-8");
-                return Err(sink.finish());
-            }
-        };
-        let docs = match yaml::parse_yaml(text, limits) {
-            Ok(d) => d,
-            Err(e) => {
-                sink.push(file, e.pos, "", e.message);
-                return Err(sink.finish());
-            }
-        };
-        let mut include: Vec<String> = Vec::new();
-        let mut exclude: Vec<String> = Vec::new();
-        let mut saw_include = false;
-        for doc in docs.into_iter().take(1) {
-            let Value::Map(entries) = doc.value else {
-                sink.push(
-                    file,
-                    doc.pos,
-                    "",
-                    "index must be a mapping with `version`, `include` and `exclude`",
-                );
-                continue;
-            };
-            for (key, node) in entries {
-                match key.name.as_ref() {
-                    "version" => match &node.value {
-                        Value::Str(v) if v == "1.0" => {}
-                        _ => sink.push(
-                            file,
-                            node.pos,
-                            "version",
-                            "unsupported index version; only \"1.0\" exists",
-                        ),
-                    },
-                    "include" | "exclude" => {
-                        let target = if key.name == "include" {
-                            saw_include = true;
-                            &mut include
-                        } else {
-                            &mut exclude
-                        };
-                        match node.value {
-                            Value::Seq(items) => {
-                                for (i, item) in items.into_iter().enumerate() {
-                                    let path = format!("{}[{i}]", key.name);
-                                    match item.value {
-                                        Value::Str(g) => {
-                                            if let Err(e) = compile_glob(&g) {
-                                                sink.push(
-                                                    file,
-                                                    item.pos,
-                                                    &path,
-                                                    format!("invalid glob: {e}"),
-                                                );
-                                            } else {
-                                                target.push(g.into_owned());
-                                            }
-                                        }
-                                        other => sink.push(
-                                            file,
-                                            item.pos,
-                                            &path,
-                                            format!(
-                                                "expected a glob string, found {}",
-                                                other.kind()
-                                            ),
-                                        ),
-                                    }
-                                }
-                            }
-                            other => sink.push(
-                                file,
-                                node.pos,
-                                &key.name,
-                                format!("expected a list of globs, found {}", other.kind()),
-                            ),
-                        }
-                    }
-                    other => {
-                        let hint =
-                            crate::suggest::did_you_mean(other, &["version", "include", "exclude"]);
-                        sink.push(
-                            file,
-                            key.pos,
-                            other,
-                            format!("unknown field `{other}`{hint}"),
-                        );
-                    }
-                }
-            }
+        let mut globs = IndexGlobs::default();
+        if let Some(doc) = docs.into_iter().next() {
+            globs.read(file, doc, &mut sink);
         }
         if !sink.is_empty() {
             return Err(sink.finish());
         }
-        let include = if saw_include {
-            build_set(include.iter().map(String::as_str))
-        } else {
-            build_set(DEFAULT_INCLUDE.iter().copied())
+        globs.selector(file)
+    }
+
+    /// Whether `path` (relative to the environment root) is a flag file.
+    pub fn matches(&self, path: &str) -> bool {
+        self.include.is_match(path) && !self.exclude.is_match(path)
+    }
+}
+
+/// The documents of a `.flipt.yml` index; not UTF-8 or not YAML is one diagnostic.
+fn read_index<'t>(
+    index: &'t SourceFile,
+    limits: &Limits,
+) -> Result<Vec<yaml::Node<'t>>, Diagnostics> {
+    let file = index.path.as_str();
+    let mut sink = Sink::default();
+    let Ok(text) = std::str::from_utf8(&index.contents) else {
+        sink.push(file, Pos::new(1, 1), "", "file is not valid UTF-8");
+        return Err(sink.finish());
+    };
+    yaml::parse_yaml(text, limits).map_err(move |e| {
+        sink.push(file, e.pos, "", e.message);
+        sink.finish()
+    })
+}
+
+/// The globs a `.flipt.yml` index lists, each checked.
+#[derive(Default)]
+struct IndexGlobs {
+    /// `include`'s globs; `None` when the index has no `include` (the defaults apply).
+    include: Option<Vec<String>>,
+    /// `exclude`'s globs.
+    exclude: Vec<String>,
+}
+
+impl IndexGlobs {
+    /// Reads the index's first document, every problem pushed to `sink`.
+    fn read(&mut self, file: &str, doc: yaml::Node<'_>, sink: &mut Sink) {
+        let Value::Map(entries) = doc.value else {
+            sink.push(
+                file,
+                doc.pos,
+                "",
+                "index must be a mapping with `version`, `include` and `exclude`",
+            );
+            return;
         };
-        let exclude = build_set(exclude.iter().map(String::as_str));
+        for (key, node) in entries {
+            match key.name.as_ref() {
+                "version" => match &node.value {
+                    Value::Str(v) if v == "1.0" => {}
+                    _ => sink.push(
+                        file,
+                        node.pos,
+                        "version",
+                        "unsupported index version; only \"1.0\" exists",
+                    ),
+                },
+                "include" => {
+                    let include = self.include.get_or_insert_with(Vec::new);
+                    read_globs(file, "include", node, include, sink);
+                }
+                "exclude" => read_globs(file, "exclude", node, &mut self.exclude, sink),
+                other => {
+                    let hint =
+                        crate::suggest::did_you_mean(other, &["version", "include", "exclude"]);
+                    sink.push(
+                        file,
+                        key.pos,
+                        other,
+                        format!("unknown field `{other}`{hint}"),
+                    );
+                }
+            }
+        }
+    }
+
+    /// The selector of these globs (the default includes when there is no `include`).
+    fn selector(self, file: &str) -> Result<FileSelector, Diagnostics> {
+        let include = match &self.include {
+            Some(globs) => build_set(globs.iter().map(String::as_str)),
+            None => build_set(DEFAULT_INCLUDE.iter().copied()),
+        };
+        let exclude = build_set(self.exclude.iter().map(String::as_str));
         match (include, exclude) {
             (Ok(include), Ok(exclude)) => Ok(FileSelector { include, exclude }),
             (Err(e), _) | (_, Err(e)) => Err(Diagnostics::from_vec(vec![Diagnostic::new(
@@ -312,10 +300,43 @@ impl FileSelector {
             )])),
         }
     }
+}
 
-    /// Whether `path` (relative to the environment root) is a flag file.
-    pub fn matches(&self, path: &str) -> bool {
-        self.include.is_match(path) && !self.exclude.is_match(path)
+/// Reads the list of globs `node` of index field `field` into `target`.
+fn read_globs(
+    file: &str,
+    field: &str,
+    node: yaml::Node<'_>,
+    target: &mut Vec<String>,
+    sink: &mut Sink,
+) {
+    let items = match node.value {
+        Value::Seq(items) => items,
+        other => {
+            let found = other.kind();
+            sink.push(
+                file,
+                node.pos,
+                field,
+                format!("expected a list of globs, found {found}"),
+            );
+            return;
+        }
+    };
+    for (i, item) in items.into_iter().enumerate() {
+        let path = format!("{field}[{i}]");
+        match item.value {
+            Value::Str(g) => match compile_glob(&g) {
+                Ok(_) => target.push(g.into_owned()),
+                Err(e) => sink.push(file, item.pos, &path, format!("invalid glob: {e}")),
+            },
+            other => sink.push(
+                file,
+                item.pos,
+                &path,
+                format!("expected a glob string, found {}", other.kind()),
+            ),
+        }
     }
 }
 

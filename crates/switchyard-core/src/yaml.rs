@@ -224,6 +224,8 @@ impl<'a, 'l> Builder<'a, 'l> {
         Ok(())
     }
 
+    /// The node that starts with `ev`, its subtree read to its end; anchored nodes are recorded
+    /// for later aliases, with the number of nodes they hold.
     fn node(&mut self, ev: Event<'a>, span: Span, depth: usize) -> Result<Node<'a>, SyntaxError> {
         let pos = self.pos(&span);
         if depth > self.limits.max_depth {
@@ -236,172 +238,172 @@ impl<'a, 'l> Builder<'a, 'l> {
             ));
         }
         let start_nodes = self.nodes;
-        let (node, anchor) = match ev {
+        let (value, anchor) = match ev {
             Event::Scalar(text, style, anchor, tag) => {
                 self.count(1, pos)?;
                 let tag = tag.map(|t| (t.handle.clone(), t.suffix.clone()));
                 let value = resolve_scalar(text, style, tag.as_ref())
                     .map_err(|m| SyntaxError::new(pos, m))?;
-                (Node { value, pos }, anchor)
+                (value, anchor)
             }
             Event::SequenceStart(anchor, tag) => {
-                check_collection_tag(
-                    tag.as_deref()
-                        .map(|t| (t.handle.as_str(), t.suffix.as_str())),
-                    "seq",
-                    pos,
-                )?;
-                self.count(1, pos)?;
-                let mut items = Vec::new();
-                loop {
-                    let (ev, span) = self.next()?;
-                    if matches!(ev, Event::SequenceEnd) {
-                        break;
-                    }
-                    items.push(self.node(ev, span, depth + 1)?);
-                }
-                (
-                    Node {
-                        value: Value::Seq(items),
-                        pos,
-                    },
-                    anchor,
-                )
+                let tag = tag
+                    .as_deref()
+                    .map(|t| (t.handle.as_str(), t.suffix.as_str()));
+                check_collection_tag(tag, "seq", pos)?;
+                (self.sequence(pos, depth)?, anchor)
             }
             Event::MappingStart(anchor, tag) => {
-                check_collection_tag(
-                    tag.as_deref()
-                        .map(|t| (t.handle.as_str(), t.suffix.as_str())),
-                    "map",
-                    pos,
-                )?;
-                self.count(1, pos)?;
-                let mut entries = Entries::default();
-                let mut merges: Vec<Node<'a>> = Vec::new();
-                loop {
-                    let (ev, span) = self.next()?;
-                    if matches!(ev, Event::MappingEnd) {
-                        break;
-                    }
-                    let key_node = self.node(ev, span, depth + 1)?;
-                    let (kev, kspan) = self.next()?;
-                    let value = self.node(kev, kspan, depth + 1)?;
-                    let is_plain_merge = matches!(&key_node.value, Value::Str(s) if s == "<<");
-                    let name: Cow<'a, str> = match key_node.value {
-                        Value::Str(s) => s,
-                        Value::Int(i) => Cow::Owned(i.to_string()),
-                        Value::Float(f) => Cow::Owned(f.to_string()),
-                        Value::Bool(b) => Cow::Owned(b.to_string()),
-                        Value::Null => Cow::Borrowed("null"),
-                        Value::Seq(_) | Value::Map(_) => {
-                            return Err(SyntaxError::new(
-                                key_node.pos,
-                                "mapping keys must be scalars",
-                            ));
-                        }
-                    };
-                    if is_plain_merge {
-                        merges.push(value);
-                        continue;
-                    }
-                    if let Some(first) = entries.find(&name) {
-                        return Err(SyntaxError::new(
-                            key_node.pos,
-                            format!(
-                                "duplicate key `{}` (first defined at line {} column {})",
-                                clip(&name),
-                                first.pos.line,
-                                first.pos.column
-                            ),
-                        ));
-                    }
-                    entries.push(
-                        Key {
-                            name,
-                            pos: key_node.pos,
-                        },
-                        value,
-                    );
-                }
-                for merge in merges {
-                    match merge.value {
-                        Value::Map(m) => {
-                            for (k, v) in m {
-                                entries.merge(k, v);
-                            }
-                        }
-                        Value::Seq(items) => {
-                            for item in items {
-                                let Value::Map(m) = item.value else {
-                                    return Err(SyntaxError::new(
-                                        item.pos,
-                                        format!(
-                                            "merge key `<<` needs mappings, found {}",
-                                            item.value.kind()
-                                        ),
-                                    ));
-                                };
-                                for (k, v) in m {
-                                    entries.merge(k, v);
-                                }
-                            }
-                        }
-                        other => {
-                            return Err(SyntaxError::new(
-                                merge.pos,
-                                format!("merge key `<<` needs a mapping, found {}", other.kind()),
-                            ));
-                        }
-                    }
-                }
-                let entries = entries.into_vec();
-                (
-                    Node {
-                        value: Value::Map(entries),
-                        pos,
-                    },
-                    anchor,
-                )
+                let tag = tag
+                    .as_deref()
+                    .map(|t| (t.handle.as_str(), t.suffix.as_str()));
+                check_collection_tag(tag, "map", pos)?;
+                (self.mapping(pos, depth)?, anchor)
             }
-            Event::Alias(id) => {
-                self.aliases += 1;
-                if self.aliases > self.limits.max_aliases_per_file {
-                    return Err(SyntaxError::new(
-                        pos,
-                        format!(
-                            "more than {} aliases in one file (limit)",
-                            self.limits.max_aliases_per_file
-                        ),
-                    ));
-                }
-                let Some(size) = self.anchors.get(&id).map(|(_, size)| *size) else {
-                    return Err(SyntaxError::new(pos, "alias refers to an unknown anchor"));
-                };
-                self.alias_nodes += size;
-                if self.alias_nodes > self.limits.max_alias_nodes_per_file {
-                    return Err(SyntaxError::new(
-                        pos,
-                        format!(
-                            "aliases expand to more than {} nodes in one file (limit); aliases that multiply content (a \"billion laughs\" file) are refused",
-                            self.limits.max_alias_nodes_per_file
-                        ),
-                    ));
-                }
-                self.count(size, pos)?;
-                let value = self
-                    .anchors
-                    .get(&id)
-                    .map_or(Value::Null, |(n, _)| n.value.clone());
-                return Ok(Node { value, pos });
-            }
+            Event::Alias(id) => return self.alias(id, pos),
             _ => return Err(SyntaxError::new(pos, "invalid YAML: unexpected event")),
         };
+        let node = Node { value, pos };
         if anchor != 0 {
             let size = self.nodes - start_nodes;
             self.anchors.insert(anchor, (node.clone(), size));
         }
         Ok(node)
     }
+
+    /// The items of a sequence at `pos`, read up to its end.
+    fn sequence(&mut self, pos: Pos, depth: usize) -> Result<Value<'a>, SyntaxError> {
+        self.count(1, pos)?;
+        let mut items = Vec::new();
+        loop {
+            let (ev, span) = self.next()?;
+            if matches!(ev, Event::SequenceEnd) {
+                return Ok(Value::Seq(items));
+            }
+            items.push(self.node(ev, span, depth + 1)?);
+        }
+    }
+
+    /// The entries of a mapping at `pos`, read up to its end: duplicate keys refused, merge keys
+    /// (`<<`) applied after the mapping's own entries, which take precedence.
+    fn mapping(&mut self, pos: Pos, depth: usize) -> Result<Value<'a>, SyntaxError> {
+        self.count(1, pos)?;
+        let mut entries = Entries::default();
+        let mut merges: Vec<Node<'a>> = Vec::new();
+        loop {
+            let (ev, span) = self.next()?;
+            if matches!(ev, Event::MappingEnd) {
+                break;
+            }
+            let key_node = self.node(ev, span, depth + 1)?;
+            let (kev, kspan) = self.next()?;
+            let value = self.node(kev, kspan, depth + 1)?;
+            let is_plain_merge = matches!(&key_node.value, Value::Str(s) if s == "<<");
+            let key = Key {
+                name: key_name(key_node.value, key_node.pos)?,
+                pos: key_node.pos,
+            };
+            if is_plain_merge {
+                merges.push(value);
+                continue;
+            }
+            if let Some(first) = entries.find(&key.name) {
+                return Err(SyntaxError::new(
+                    key.pos,
+                    format!(
+                        "duplicate key `{}` (first defined at line {} column {})",
+                        clip(&key.name),
+                        first.pos.line,
+                        first.pos.column
+                    ),
+                ));
+            }
+            entries.push(key, value);
+        }
+        for merge in merges {
+            merge_into(&mut entries, merge)?;
+        }
+        Ok(Value::Map(entries.into_vec()))
+    }
+
+    /// A copy of the node anchored as `id`, within the alias count and expansion budgets.
+    fn alias(&mut self, id: usize, pos: Pos) -> Result<Node<'a>, SyntaxError> {
+        self.aliases += 1;
+        if self.aliases > self.limits.max_aliases_per_file {
+            return Err(SyntaxError::new(
+                pos,
+                format!(
+                    "more than {} aliases in one file (limit)",
+                    self.limits.max_aliases_per_file
+                ),
+            ));
+        }
+        let Some(size) = self.anchors.get(&id).map(|(_, size)| *size) else {
+            return Err(SyntaxError::new(pos, "alias refers to an unknown anchor"));
+        };
+        self.alias_nodes += size;
+        if self.alias_nodes > self.limits.max_alias_nodes_per_file {
+            return Err(SyntaxError::new(
+                pos,
+                format!(
+                    "aliases expand to more than {} nodes in one file (limit); aliases that multiply content (a \"billion laughs\" file) are refused",
+                    self.limits.max_alias_nodes_per_file
+                ),
+            ));
+        }
+        self.count(size, pos)?;
+        let value = self
+            .anchors
+            .get(&id)
+            .map_or(Value::Null, |(n, _)| n.value.clone());
+        Ok(Node { value, pos })
+    }
+}
+
+/// The text of a mapping key at `pos`: scalars as Go's yaml.v3 prints them into a string key.
+fn key_name(value: Value<'_>, pos: Pos) -> Result<Cow<'_, str>, SyntaxError> {
+    Ok(match value {
+        Value::Str(s) => s,
+        Value::Int(i) => Cow::Owned(i.to_string()),
+        Value::Float(f) => Cow::Owned(f.to_string()),
+        Value::Bool(b) => Cow::Owned(b.to_string()),
+        Value::Null => Cow::Borrowed("null"),
+        Value::Seq(_) | Value::Map(_) => {
+            return Err(SyntaxError::new(pos, "mapping keys must be scalars"));
+        }
+    })
+}
+
+/// Applies the value of one merge key (`<<`): a mapping, or a sequence of mappings, whose
+/// entries are added where `entries` lacks the key.
+fn merge_into<'a>(entries: &mut Entries<'a>, merge: Node<'a>) -> Result<(), SyntaxError> {
+    match merge.value {
+        Value::Map(m) => {
+            for (k, v) in m {
+                entries.merge(k, v);
+            }
+        }
+        Value::Seq(items) => {
+            for item in items {
+                let Value::Map(m) = item.value else {
+                    return Err(SyntaxError::new(
+                        item.pos,
+                        format!("merge key `<<` needs mappings, found {}", item.value.kind()),
+                    ));
+                };
+                for (k, v) in m {
+                    entries.merge(k, v);
+                }
+            }
+        }
+        other => {
+            return Err(SyntaxError::new(
+                merge.pos,
+                format!("merge key `<<` needs a mapping, found {}", other.kind()),
+            ));
+        }
+    }
+    Ok(())
 }
 
 const CORE: &str = "tag:yaml.org,2002:";

@@ -164,17 +164,8 @@ impl DirSource {
             }
             let meta = std::fs::metadata(&full)
                 .map_err(|e| SyncError::local(&format!("reading {}", full.display()), e))?;
-            if meta.len() > limits.max_file_bytes as u64 {
-                problems.push(Diagnostic::new(
-                    rel,
-                    Pos::new(1, 1),
-                    "",
-                    format!(
-                        "file is {} bytes, larger than the limit of {} bytes; not read",
-                        meta.len(),
-                        limits.max_file_bytes
-                    ),
-                ));
+            if let Some(message) = limits.file_size_error(meta.len()) {
+                problems.push(Diagnostic::new(rel, Pos::new(1, 1), "", message));
                 continue;
             }
             let bytes = std::fs::read(&full)
@@ -195,17 +186,9 @@ fn read_root_file(env_root: &Path, name: &str, limits: &Limits) -> Result<Source
     let read_error =
         |e: std::io::Error| SyncError::local(&format!("reading {}", path.display()), e);
     let size = std::fs::metadata(&path).map_err(read_error)?.len();
-    if size > limits.max_file_bytes as u64 {
+    if let Some(message) = limits.file_size_error(size) {
         return Err(SyncError::Invalid(Diagnostics::from_vec(vec![
-            Diagnostic::new(
-                name,
-                Pos::new(1, 1),
-                "",
-                format!(
-                    "file is {size} bytes, larger than the limit of {} bytes; not read",
-                    limits.max_file_bytes
-                ),
-            ),
+            Diagnostic::new(name, Pos::new(1, 1), "", message),
         ])));
     }
     let bytes = std::fs::read(&path).map_err(read_error)?;

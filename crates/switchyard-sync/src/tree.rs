@@ -157,15 +157,8 @@ fn read_blob(
         .find_header(oid)
         .map_err(|e| SyncError::local(&format!("reading {path}"), chain(&e)))?;
     let size = header.size();
-    if size > limits.max_file_bytes as u64 {
-        return Err(SyncError::Invalid(one(
-            path,
-            "",
-            format!(
-                "file is {size} bytes, larger than the limit of {} bytes; not read",
-                limits.max_file_bytes
-            ),
-        )));
+    if let Some(message) = limits.file_size_error(size) {
+        return Err(SyncError::Invalid(one(path, "", message)));
     }
     let mut blob = repo
         .find_blob(oid)

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::F32Number;
 use crate::gojson;
-use crate::snapshot::{Flag, RolloutKind, Segment, SegmentOperator};
+use crate::snapshot::{Flag, Rollout, RolloutKind, Rule, Segment, SegmentOperator, Variant};
 
 /// The `Any` type of a flag payload.
 pub const FLAG_TYPE: &str = "flipt.core.Flag";
@@ -76,6 +76,18 @@ fn segment_operator(out: &mut Vec<u8>, op: SegmentOperator) {
     string(out, op.as_str());
 }
 
+/// A JSON list of `items`, each written by `item`.
+fn list<T>(out: &mut Vec<u8>, items: &[T], mut item: impl FnMut(&mut Vec<u8>, &T)) {
+    out.push(b'[');
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item(out, x);
+    }
+    out.push(b']');
+}
+
 /// Writes flag `flag` of namespace `namespace` as a `Resource` with a `flipt.core.Flag` payload.
 pub fn write_flag_resource(out: &mut Vec<u8>, namespace: &str, flag: &Flag) {
     resource_head(out, namespace, &flag.key, FLAG_TYPE);
@@ -93,110 +105,13 @@ pub fn write_flag_resource(out: &mut Vec<u8>, namespace: &str, flag: &Flag) {
     scalar(out, &flag.enabled);
     out.push(b',');
     name(out, "variants");
-    out.push(b'[');
-    for (i, v) in flag.variants.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.push(b'{');
-        member_str(out, true, "key", &v.key);
-        member_str(out, false, "name", v.name.as_deref().unwrap_or(""));
-        member_str(
-            out,
-            false,
-            "description",
-            v.description.as_deref().unwrap_or(""),
-        );
-        if v.attachment.is_some() {
-            // `attachment_json` is `structpb.NewValue(v).MarshalJSON()`: protojson's own bytes.
-            out.push(b',');
-            name(out, "attachment");
-            out.extend_from_slice(v.attachment_json.as_bytes());
-        }
-        out.push(b'}');
-    }
-    out.extend_from_slice(b"],");
+    list(out, &flag.variants, variant);
+    out.push(b',');
     name(out, "rules");
-    out.push(b'[');
-    for (i, r) in flag.rules.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.push(b'{');
-        name(out, "segmentOperator");
-        string(out, r.segment_operator.as_str());
-        out.push(b',');
-        name(out, "segments");
-        strings(out, r.segments.iter().map(|s| s.key.as_str()));
-        out.push(b',');
-        name(out, "distributions");
-        out.push(b'[');
-        for (j, d) in r.distributions.iter().enumerate() {
-            if j > 0 {
-                out.push(b',');
-            }
-            out.push(b'{');
-            member_str(out, true, "variant", &flag.variants[d.variant].key);
-            out.push(b',');
-            name(out, "rollout");
-            scalar(out, &F32Number::from(d.rollout));
-            out.push(b'}');
-        }
-        out.extend_from_slice(b"]}");
-    }
-    out.extend_from_slice(b"],");
+    list(out, &flag.rules, |out, r| rule(out, flag, r));
+    out.push(b',');
     name(out, "rollouts");
-    out.push(b'[');
-    for (i, r) in flag.rollouts.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        let kind = match r.kind {
-            RolloutKind::Segment { .. } => "SEGMENT_ROLLOUT_TYPE",
-            RolloutKind::Threshold { .. } => "THRESHOLD_ROLLOUT_TYPE",
-            RolloutKind::Empty => "UNKNOWN_ROLLOUT_TYPE",
-        };
-        out.push(b'{');
-        member_str(out, true, "type", kind);
-        member_str(
-            out,
-            false,
-            "description",
-            r.description.as_deref().unwrap_or(""),
-        );
-        match &r.kind {
-            RolloutKind::Segment {
-                segments,
-                operator,
-                value,
-            } => {
-                out.push(b',');
-                name(out, "segment");
-                out.push(b'{');
-                name(out, "value");
-                scalar(out, value);
-                out.push(b',');
-                name(out, "segments");
-                strings(out, segments.iter().map(|s| s.key.as_str()));
-                segment_operator(out, *operator);
-                out.push(b'}');
-            }
-            RolloutKind::Threshold { percentage, value } => {
-                out.push(b',');
-                name(out, "threshold");
-                out.push(b'{');
-                name(out, "percentage");
-                scalar(out, &F32Number::from(*percentage));
-                out.push(b',');
-                name(out, "value");
-                scalar(out, value);
-                out.push(b'}');
-            }
-            RolloutKind::Empty => {}
-        }
-        out.push(b'}');
-    }
-    out.push(b']');
+    list(out, &flag.rollouts, rollout);
     if let Some(d) = flag.default_variant() {
         member_str(out, false, "defaultVariant", &d.key);
     }
@@ -208,6 +123,95 @@ pub fn write_flag_resource(out: &mut Vec<u8>, namespace: &str, flag: &Flag) {
         );
     }
     out.extend_from_slice(b"}}");
+}
+
+/// A `flipt.core.Variant`.
+fn variant(out: &mut Vec<u8>, v: &Variant) {
+    out.push(b'{');
+    member_str(out, true, "key", &v.key);
+    member_str(out, false, "name", v.name.as_deref().unwrap_or(""));
+    member_str(
+        out,
+        false,
+        "description",
+        v.description.as_deref().unwrap_or(""),
+    );
+    if v.attachment.is_some() {
+        // `attachment_json` is `structpb.NewValue(v).MarshalJSON()`: protojson's own bytes.
+        out.push(b',');
+        name(out, "attachment");
+        out.extend_from_slice(v.attachment_json.as_bytes());
+    }
+    out.push(b'}');
+}
+
+/// A `flipt.core.Rule` of `flag`, its distributions naming `flag`'s variants.
+fn rule(out: &mut Vec<u8>, flag: &Flag, r: &Rule) {
+    out.push(b'{');
+    name(out, "segmentOperator");
+    string(out, r.segment_operator.as_str());
+    out.push(b',');
+    name(out, "segments");
+    strings(out, r.segments.iter().map(|s| s.key.as_str()));
+    out.push(b',');
+    name(out, "distributions");
+    list(out, &r.distributions, |out, d| {
+        out.push(b'{');
+        member_str(out, true, "variant", &flag.variants[d.variant].key);
+        out.push(b',');
+        name(out, "rollout");
+        scalar(out, &F32Number::from(d.rollout));
+        out.push(b'}');
+    });
+    out.push(b'}');
+}
+
+/// A `flipt.core.Rollout`: its type, and its `segment` or `threshold` member.
+fn rollout(out: &mut Vec<u8>, r: &Rollout) {
+    let kind = match r.kind {
+        RolloutKind::Segment { .. } => "SEGMENT_ROLLOUT_TYPE",
+        RolloutKind::Threshold { .. } => "THRESHOLD_ROLLOUT_TYPE",
+        RolloutKind::Empty => "UNKNOWN_ROLLOUT_TYPE",
+    };
+    out.push(b'{');
+    member_str(out, true, "type", kind);
+    member_str(
+        out,
+        false,
+        "description",
+        r.description.as_deref().unwrap_or(""),
+    );
+    match &r.kind {
+        RolloutKind::Segment {
+            segments,
+            operator,
+            value,
+        } => {
+            out.push(b',');
+            name(out, "segment");
+            out.push(b'{');
+            name(out, "value");
+            scalar(out, value);
+            out.push(b',');
+            name(out, "segments");
+            strings(out, segments.iter().map(|s| s.key.as_str()));
+            segment_operator(out, *operator);
+            out.push(b'}');
+        }
+        RolloutKind::Threshold { percentage, value } => {
+            out.push(b',');
+            name(out, "threshold");
+            out.push(b'{');
+            name(out, "percentage");
+            scalar(out, &F32Number::from(*percentage));
+            out.push(b',');
+            name(out, "value");
+            scalar(out, value);
+            out.push(b'}');
+        }
+        RolloutKind::Empty => {}
+    }
+    out.push(b'}');
 }
 
 /// Writes segment `segment` of namespace `namespace` as a `Resource` with a
@@ -225,11 +229,7 @@ pub fn write_segment_resource(out: &mut Vec<u8>, namespace: &str, segment: &Segm
     );
     out.push(b',');
     name(out, "constraints");
-    out.push(b'[');
-    for (i, c) in segment.constraints.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
+    list(out, &segment.constraints, |out, c| {
         out.push(b'{');
         member_str(out, true, "type", c.comparison.as_str());
         member_str(out, false, "property", &c.property);
@@ -242,6 +242,6 @@ pub fn write_segment_resource(out: &mut Vec<u8>, namespace: &str, segment: &Segm
             c.description.as_deref().unwrap_or(""),
         );
         out.push(b'}');
-    }
-    out.extend_from_slice(b"]}}");
+    });
+    out.extend_from_slice(b"}}");
 }

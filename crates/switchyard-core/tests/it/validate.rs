@@ -401,7 +401,7 @@ fn limits_refuse_hostile_files() {
     let err = compile_environment("default", &[big], &limits).unwrap_err();
     assert_eq!(
         err.to_string(),
-        "features.yaml:1:1: file is 101 bytes; the limit is 100 bytes"
+        "features.yaml:1:1: file is 101 bytes, larger than the limit of 100 bytes; not read"
     );
 }
 

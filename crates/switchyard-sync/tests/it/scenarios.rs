@@ -704,7 +704,14 @@ async fn oversized_alias_bomb_and_symlink_are_refused() {
     .await;
     let v = settled(&sync).await.validation_errors;
     assert_eq!(v[0].file, "big/features.yaml");
-    assert!(v[0].message.contains("larger than the limit"), "{v:?}");
+    assert_eq!(
+        v[0].message,
+        format!(
+            "file is {} bytes, larger than the limit of 16384 bytes; not read",
+            big.trim_start().len() // what `commit` writes
+        ),
+        "{v:?}"
+    );
     assert_eq!(serving(&sync, "default"), Some(good.clone()));
 
     let mut bomb =

@@ -1,6 +1,6 @@
 //! Generates the corpus for the differential test in `tests/differential/`.
 //!
-//! Usage: `cargo run --release -p switchyard-core --example differential_corpus -- [SEED] [N] [OUT]`
+//! Usage: `cargo run --release -p switchyard-testkit --bin differential_corpus -- [SEED] [N] [OUT]`
 //! (defaults: seed 1, 2000 flag sets, stdout).
 //!
 //! Each flag set is a random Flipt declarative document (format 1.6, namespace `default`). It is

@@ -1,11 +1,14 @@
-//! A deterministic corpus of Flipt flag files, for benchmarks: `flags` flags and `segments`
+//! A deterministic corpus of Flipt flag files, for benchmarks (`switchyard-core`'s
+//! `build_snapshot_10k_flags`, the `gen_corpus` binary): `flags` flags and `segments`
 //! segments spread over `files` files of one namespace each, every flag referencing segments.
 
 use std::fmt::Write as _;
 
 /// One generated file: path and YAML text.
 pub struct File {
+    /// Path below the environment's directory, `nsNNN/features.yaml`.
     pub path: String,
+    /// The file's YAML text.
     pub text: String,
 }
 

@@ -1,13 +1,12 @@
-//! Prints the input of `benches/engine/run.sh`: the flag set of `core.rs`'s `variant_evaluation`
-//! bench as Flipt's client snapshot, the evaluation request, and switchyard-core's answer.
+//! Prints the input of `benches/engine/run.sh`: the flag set of switchyard-core's
+//! `variant_evaluation` bench (`switchyard_testkit::variant`) as Flipt's client snapshot, the
+//! evaluation request, and switchyard-core's answer.
 //!
-//! Usage: `cargo run --release -p switchyard-core --example engine_input -- [OUT]` (default
+//! Usage: `cargo run --release -p switchyard-testkit --bin engine_input -- [OUT]` (default
 //! stdout). Output: `{"snapshot": <EvaluationNamespaceSnapshot>, "request": {"namespaceKey",
 //! "flagKey", "entityId", "context"}, "ffiRequest": <the same request as the JSON string Flipt's FFI
-//! engine takes>, "expected": {"match", "reason", "variantKey", "segmentKeys"}}`. Exits 1 if the flag set does not compile or does not evaluate.
-
-#[path = "../benches/inputs/variant.rs"]
-mod variant;
+//! engine takes>, "expected": {"match", "reason", "variantKey", "segmentKeys"}}`. Exits 1 if the
+//! flag set does not compile or does not evaluate.
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write as _;
@@ -15,6 +14,7 @@ use std::process::ExitCode;
 
 use serde_json::json;
 use switchyard_core::{Limits, SourceFile, compile_environment, evaluate_variant, export};
+use switchyard_testkit::variant;
 
 fn main() -> ExitCode {
     match run(std::env::args().nth(1)) {

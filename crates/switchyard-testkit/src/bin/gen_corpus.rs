@@ -1,8 +1,8 @@
 //! Writes the benchmark corpus to a directory:
-//! `cargo run --release -p switchyard-core --example gen_corpus -- DIR [FLAGS] [SEGMENTS] [FILES]`
+//! `cargo run --release -p switchyard-testkit --bin gen_corpus -- DIR [FLAGS] [SEGMENTS] [FILES]`
 //! (defaults 10000 flags, 1000 segments, 100 files).
 
-mod corpus;
+use switchyard_testkit::corpus;
 
 fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();

@@ -1,5 +1,6 @@
-//! The variant evaluation that `core.rs`'s `variant_evaluation` measures, shared with the
-//! `engine_input` example that exports it for `benches/engine/run.sh` (Flipt's engine, same work).
+//! The variant evaluation that switchyard-core's `variant_evaluation` bench measures, shared with
+//! the `engine_input` binary that exports it for `benches/engine/run.sh` (Flipt's engine, same
+//! work).
 
 /// Flag `checkout`: one rule on segment `pro-eu` (two constraints, ALL), three distributions.
 pub const FLAGS: &str = r#"
