@@ -60,6 +60,27 @@ pub struct Attempt {
     pub last_time: Option<String>,
 }
 
+impl Attempt {
+    /// An attempt started at `time` (RFC 3339), `started` ago, that served nothing new: no diff.
+    pub fn without_diff(
+        time: &str,
+        started: std::time::Instant,
+        commit: Option<String>,
+        outcome: Outcome,
+    ) -> Self {
+        Attempt {
+            time: time.to_string(),
+            duration_ms: started.elapsed().as_millis() as u64,
+            commit,
+            outcome,
+            diff: Vec::new(),
+            diff_total: 0,
+            repeats: 0,
+            last_time: None,
+        }
+    }
+}
+
 /// The first [`DIFF_LINES_KEPT`] lines of `diff` and its number of changes.
 pub fn summarise(diff: &Diff) -> (Vec<String>, usize) {
     let kept = Diff {

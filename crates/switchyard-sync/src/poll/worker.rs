@@ -279,20 +279,9 @@ impl Worker {
                 continue;
             };
             lock(&slot.status).unchanged(SystemTime::now(), revision.info());
-            self.shared.record(
-                key,
-                slot,
-                Attempt {
-                    time: start_time.to_string(),
-                    duration_ms: started.elapsed().as_millis() as u64,
-                    commit: revision.commit().map(|c| c.to_string()),
-                    outcome: Outcome::Unchanged,
-                    diff: Vec::new(),
-                    diff_total: 0,
-                    repeats: 0,
-                    last_time: None,
-                },
-            );
+            let commit = revision.commit().map(|c| c.to_string());
+            let attempt = Attempt::without_diff(start_time, started, commit, Outcome::Unchanged);
+            self.shared.record(key, slot, attempt);
             tracing::debug!(environment = %key, "git sync: no change");
         }
     }
@@ -525,20 +514,8 @@ impl Worker {
                 error: message.clone(),
             }
         };
-        self.shared.record(
-            key,
-            slot,
-            Attempt {
-                time: start_time.to_string(),
-                duration_ms: started.elapsed().as_millis() as u64,
-                commit: info.map(|i| i.sha),
-                outcome,
-                diff: Vec::new(),
-                diff_total: 0,
-                repeats: 0,
-                last_time: None,
-            },
-        );
+        let attempt = Attempt::without_diff(start_time, started, info.map(|i| i.sha), outcome);
+        self.shared.record(key, slot, attempt);
         if further.is_empty() {
             tracing::error!(environment = %key, class = %class, "Git sync error: {class}: {message}");
         } else {
