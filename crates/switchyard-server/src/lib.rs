@@ -22,8 +22,10 @@ mod metrics;
 mod ofrep_pieces;
 mod openapi;
 mod readiness;
+pub mod responses;
 mod state;
 mod time;
+pub use time::Timestamp;
 pub mod tls;
 mod xxh64;
 

@@ -1,6 +1,7 @@
 //! The router: one module per API family, assembled with the shared layers (request ids, CORS,
 //! body limits, panic catching, tracing).
 
+mod context;
 mod environments;
 mod eval_request;
 mod evaluate;
@@ -13,7 +14,6 @@ mod sync;
 mod webhook;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware;
 use axum::response::IntoResponse;
@@ -184,7 +184,7 @@ fn environments_api() -> Router<AppState> {
         )
 }
 
-/// All routes, with their per-group guards and body limits.
+/// All routes, with their per-group guards (body limits are applied by the body readers).
 pub(crate) fn router(state: AppState) -> Router {
     let evaluation = Router::new()
         .route("/evaluate/v1/variant", post(evaluate::variant))
@@ -216,8 +216,7 @@ pub(crate) fn router(state: AppState) -> Router {
         ))
     } else {
         evaluation
-    }
-    .layer(DefaultBodyLimit::max(state.config().max_body_bytes));
+    };
     let read = Router::new()
         .route("/api/v1/namespaces/{ns}/flags", get(flags::list_flags))
         .route("/api/v2/environments", get(flags::environments))
@@ -239,14 +238,11 @@ pub(crate) fn router(state: AppState) -> Router {
     } else {
         read
     };
-    let admin = Router::new()
-        .route("/api/v1/sync", post(sync::sync_now))
-        .layer(DefaultBodyLimit::max(state.config().max_body_bytes));
+    let admin = Router::new().route("/api/v1/sync", post(sync::sync_now));
     let webhooks = Router::new()
         .route("/api/v1/webhooks/github", post(webhook::github))
         .route("/api/v1/webhooks/gitlab", post(webhook::gitlab))
-        .route("/api/v1/webhooks/gitea", post(webhook::gitea))
-        .layer(DefaultBodyLimit::max(state.config().max_webhook_bytes));
+        .route("/api/v1/webhooks/gitea", post(webhook::gitea));
     let ops = Router::new()
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
