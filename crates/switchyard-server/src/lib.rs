@@ -15,6 +15,7 @@ mod body;
 pub mod config;
 mod conn;
 mod dashboard;
+mod edge;
 mod error;
 mod go_json;
 mod listener;
@@ -43,7 +44,7 @@ pub fn request_id() -> uuid::Uuid {
     api::fast_uuid()
 }
 
-/// The whole HTTP service: every route behind the shared layers (request ids, CORS, panics).
+/// The whole HTTP service: every route behind the shared layers (request ids, panics, CORS).
 pub fn app(state: AppState) -> App {
     api::service(state)
 }
