@@ -124,3 +124,59 @@ where
         Poll::Ready(Ok(response))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::body::Body;
+    use axum::http::StatusCode;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    async fn answer(
+        s: impl Service<Request<Body>, Response = Response, Error = std::convert::Infallible>,
+        req: Request<Body>,
+    ) -> Response {
+        match Edge::new(s).oneshot(req).await {
+            Ok(r) => r,
+            Err(e) => match e {},
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_with_the_request_id() {
+        let panics = tower::service_fn(|_: Request<Body>| async {
+            if std::hint::black_box(true) {
+                panic!("boom");
+            }
+            Ok::<Response, std::convert::Infallible>(Response::default())
+        });
+        let r = answer(panics, Request::new(Body::empty())).await;
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(r.headers().get(&X_REQUEST_ID).map(|v| v.len()), Some(36));
+    }
+
+    #[tokio::test]
+    async fn the_clients_id_is_kept_and_seen_by_the_handler() {
+        let echo = tower::service_fn(|req: Request<Body>| async move {
+            let seen = req.headers().get(&X_REQUEST_ID).cloned();
+            let mut r = Response::default();
+            if let Some(v) = seen {
+                r.headers_mut().insert("seen", v);
+            }
+            Ok::<Response, std::convert::Infallible>(r)
+        });
+        let mut req = Request::new(Body::empty());
+        req.headers_mut()
+            .insert(X_REQUEST_ID.clone(), HeaderValue::from_static("mine"));
+        let r = answer(echo, req).await;
+        assert_eq!(
+            r.headers().get(&X_REQUEST_ID).map(|v| v.as_bytes()),
+            Some(&b"mine"[..])
+        );
+        assert_eq!(
+            r.headers().get("seen").map(|v| v.as_bytes()),
+            Some(&b"mine"[..])
+        );
+    }
+}
