@@ -203,6 +203,49 @@ impl<'de> de::DeserializeSeed<'de> for ContextSeed {
     }
 }
 
+/// A context object or `null` (`Some`), or any other value, skipped (`None`).
+struct Lenient<'b>(Option<RequestContext<'b>>);
+
+impl<'de> Deserialize<'de> for Lenient<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Lenient<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<Self::Value, A::Error> {
+                let d = de::value::MapAccessDeserializer::new(m);
+                de::DeserializeSeed::deserialize(ContextSeed(Values::Any), d)
+                    .map(|c| Lenient(Some(c)))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Lenient(Some(RequestContext::default())))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                while s.next_element::<de::IgnoredAny>()?.is_some() {}
+                Ok(Lenient(None))
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Lenient(None))
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Lenient(None))
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Lenient(None))
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Lenient(None))
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Lenient(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
 /// OFREP's request body: only `context` is read (other members are ignored).
 #[derive(Default)]
 pub(crate) struct OfrepBody<'b> {
@@ -219,16 +262,21 @@ impl<'de> Deserialize<'de> for OfrepBody<'de> {
                 f.write_str("an object")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-                let mut body = OfrepBody::default();
+                // a repeated `context` keeps the last, as a JSON object does: one of the wrong
+                // type is an error only if no other follows it
+                let mut last: Option<Option<RequestContext<'de>>> = None;
                 while let Some(Text(k)) = m.next_key::<Text<'de>>()? {
                     if k == "context" {
-                        // a repeated `context` keeps the last, as a JSON object does
-                        body.context = m.next_value_seed(ContextSeed(Values::Any))?;
+                        last = Some(m.next_value::<Lenient<'de>>()?.0);
                     } else {
                         m.next_value::<de::IgnoredAny>()?;
                     }
                 }
-                Ok(body)
+                match last {
+                    None => Ok(OfrepBody::default()),
+                    Some(Some(context)) => Ok(OfrepBody { context }),
+                    Some(None) => Err(de::Error::custom("context is not an object")),
+                }
             }
         }
         d.deserialize_map(V)
@@ -281,6 +329,9 @@ mod tests {
             r#"{"context":{"a":"x","b":null,"c":1,"d":-2,"e":1.5,"f":true,"g":[1,{"z":1,"a":2}],"h":{"y":null,"b":[]},"i":1e300,"j":12345678901234567890}}"#,
             r#"{"context":{"a":"1","a":"2"},"other":[1,2]}"#,
             r#"{"context":{"a":"1"},"context":{"b":"2"}}"#,
+            r#"{"context":5,"context":{"b":"2"}}"#,
+            r#"{"context":[1,[2]],"context":null}"#,
+            r#"{"context":{"b":"2"},"context":"x"}"#,
             r#"{"context":{"esc\"aped\u00e9":"v\\al\nue"}}"#,
             r#"{"context":"x"}"#,
             r#"{"context":[]}"#,
