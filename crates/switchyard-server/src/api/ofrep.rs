@@ -12,6 +12,7 @@
 //! URL carries the configured public origin (`ServerConfig::public_url`) when there is one.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Request, State};
@@ -36,6 +37,23 @@ fn namespace(headers: &HeaderMap) -> &str {
         .and_then(|v| v.to_str().ok())
         .filter(|s| !s.is_empty())
         .unwrap_or("default")
+}
+
+/// Where an OFREP request evaluates, from its headers alone (Flipt's bridge): the environment
+/// (`X-Flipt-Environment`, else the default) with its snapshot, and the namespace
+/// (`X-Flipt-Namespace`, else `default`); `key`, the flag asked for, goes on a snapshot error.
+fn scope<'a>(
+    state: &'a AppState,
+    headers: &'a HeaderMap,
+    key: Option<&str>,
+) -> Result<(&'a str, Arc<Environment>, &'a str), OfrepError> {
+    let env_key = state
+        .evaluation_environment("", headers)
+        .map_err(|e| OfrepError::from_api(None, e))?;
+    let env = state
+        .snapshot(env_key)
+        .map_err(|e| OfrepError::from_api(key, e))?;
+    Ok((env_key, env, namespace(headers)))
 }
 
 /// The evaluation context as Flipt's string map, borrowed from the body.
@@ -102,13 +120,7 @@ fn evaluate_one(
     // Flipt's order: the body, the environment, the key, the flag.
     let ctx = context(bytes)?;
     let entity = entity(&ctx);
-    let env_key = state
-        .evaluation_environment("", headers)
-        .map_err(|e| OfrepError::from_api(None, e))?;
-    let env = state
-        .snapshot(env_key)
-        .map_err(|e| OfrepError::from_api(Some(key), e))?;
-    let ns = namespace(headers);
+    let (env_key, env, ns) = scope(state, headers, Some(key))?;
     let flag = find(&env, ns, key)?;
     let eval = evaluate(flag, &entity, &ctx);
     state.metrics().evaluation(
@@ -155,15 +167,10 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    let env_key = match state.evaluation_environment("", &headers) {
-        Ok(k) => k,
-        Err(e) => return OfrepError::from_api(None, e).into_response(),
+    let (env_key, env, ns_key) = match scope(&state, &headers, None) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
     };
-    let env = match state.snapshot(env_key) {
-        Ok(e) => e,
-        Err(e) => return OfrepError::from_api(None, e).into_response(),
-    };
-    let ns_key = namespace(&headers);
     let large = env
         .namespace(ns_key)
         .is_some_and(|n| n.flags.len() > BLOCKING_BULK_FLAGS);
