@@ -4,12 +4,28 @@
 use std::collections::HashMap;
 
 use divan::Bencher;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use switchyard_core::{
     Environment, Limits, SourceFile, compile_environment, evaluate_boolean, evaluate_variant,
-    export,
 };
 use switchyard_testkit::{corpus, variant};
+
+/// Flipt's `VariantEvaluationResponse` as the FFI returns it (the server's
+/// `switchyard_server::responses::VariantResponse`, which this core bench cannot depend on).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VariantResponse<'a> {
+    #[serde(rename = "match")]
+    matched: bool,
+    segment_keys: &'a [&'a str],
+    reason: &'static str,
+    variant_key: &'a str,
+    variant_attachment: &'a str,
+    request_id: &'a str,
+    request_duration_millis: f64,
+    timestamp: &'a str,
+    flag_key: &'a str,
+}
 
 fn main() {
     divan::main();
@@ -64,8 +80,17 @@ fn variant_evaluation_json(b: Bencher) {
         let req: FfiRequest = serde_json::from_str(divan::black_box(&request)).ok()?;
         let flag = env.find_flag("default", &req.flag_key).ok()?;
         let eval = evaluate_variant(flag, &req.entity_id, &req.context).ok()?;
-        let response =
-            export::variant_response(&req.flag_key, &eval, "", 0.0, "2026-01-01T00:00:00Z");
+        let response = VariantResponse {
+            matched: eval.matched,
+            segment_keys: &eval.segment_keys,
+            reason: eval.reason.as_str(),
+            variant_key: eval.variant_key(),
+            variant_attachment: eval.variant_attachment(),
+            request_id: "",
+            request_duration_millis: 0.0,
+            timestamp: "2026-01-01T00:00:00Z",
+            flag_key: &req.flag_key,
+        };
         // The string is dropped inside the timed call, as the FFI's caller frees it there.
         serde_json::to_string(
             &serde_json::json!({ "status": "success", "result": response, "error_message": null }),

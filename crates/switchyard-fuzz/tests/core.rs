@@ -14,6 +14,7 @@ use switchyard_core::{
     compile_environment, evaluate, evaluate_boolean, evaluate_variant, export,
 };
 use switchyard_fuzz::{Dictionary, Input, Rng, fuzz, shape};
+use switchyard_server::responses::{BooleanResponse, VariantResponse};
 
 /// Words the mutator inserts: YAML syntax, Flipt's field names and enum values, odd scalars.
 const TOKENS: &[&str] = &[
@@ -256,12 +257,14 @@ fn exercise(env: &Environment, salt: u64) -> String {
                 match flag.flag_type {
                     FlagType::Variant => {
                         if let Ok(v) = evaluate_variant(flag, &entity, &ctx) {
-                            let _ = export::variant_response(&flag.key, &v, "r", 0.1, "t");
+                            let r = VariantResponse::new(&flag.key, &v, "r", 0.1, "t");
+                            assert!(serde_json::to_vec(&r).is_ok());
                         }
                     }
                     FlagType::Boolean => {
                         if let Ok(b) = evaluate_boolean(flag, &entity, &ctx) {
-                            let _ = export::boolean_response(&flag.key, &b, "r", 0.1, "t");
+                            let r = BooleanResponse::new(&flag.key, &b, "r", 0.1, "t");
+                            assert!(serde_json::to_vec(&r).is_ok());
                         }
                     }
                 }

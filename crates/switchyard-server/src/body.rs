@@ -1,37 +1,43 @@
 //! JSON request bodies, accepted whatever the `Content-Type` (Flipt's Node SDK sends
 //! `text/plain`), with the size limit turned into a 413 and parse errors into Flipt's 400s.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
-use serde::de::DeserializeOwned;
+use axum::http::request::Parts;
+use serde::Deserialize;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Reads the whole body within the configured size limit and body-read timeout.
-pub(crate) async fn read(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
-    read_limited(req, state, state.config().max_body_bytes).await
+pub(crate) async fn read(body: Body, state: &AppState) -> Result<Bytes, ApiError> {
+    read_limited(body, state, state.config().max_body_bytes).await
 }
 
-/// Reads the whole body within `limit` bytes (as set by the route's `DefaultBodyLimit`) and the
-/// body-read timeout; a body that stalls or is shorter than its `Content-Length` gets a 408.
+/// Reads the whole body within `limit` bytes (a 413 past it) and the body-read timeout; a body
+/// that stalls or is shorter than its `Content-Length` gets a 408. The limit is applied here,
+/// while reading, so no route needs a body-limit layer.
 pub(crate) async fn read_limited(
-    req: Request,
+    body: Body,
     state: &AppState,
     limit: usize,
 ) -> Result<Bytes, ApiError> {
     let timeout = state.config().limits.body_read_timeout;
-    match tokio::time::timeout(timeout, Bytes::from_request(req, state)).await {
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
         Err(_) => Err(ApiError::body_timeout(timeout)),
         Ok(Ok(b)) => Ok(b),
-        Ok(Err(e)) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            Err(ApiError::too_large(limit))
+        Ok(Err(e)) => {
+            let e = e.into_inner();
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some()
+            {
+                Err(ApiError::too_large(limit))
+            } else {
+                Err(ApiError::invalid(format!(
+                    "could not read the request body: Failed to buffer the request body: {e}"
+                )))
+            }
         }
-        Ok(Err(e)) => Err(ApiError::invalid(format!(
-            "could not read the request body: {}",
-            e.body_text()
-        ))),
     }
 }
 
@@ -42,7 +48,7 @@ pub(crate) const INVALID_VALUES: &str = "invalid values for key(s) in json body"
 /// Parses a request body as Flipt's gateway does: only the first JSON value is read (the rest is
 /// ignored), an empty body or `null` reads as `{}`, syntax errors have Go's words, and a value of
 /// the wrong shape (not an object, a field of the wrong type) gets [`INVALID_VALUES`].
-pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
+pub(crate) fn parse<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Result<T, String> {
     let value = match crate::go_json::first_value(bytes)? {
         None => b"{}".as_slice(),
         Some(r) if &bytes[r.clone()] == b"null" => b"{}".as_slice(),
@@ -53,14 +59,28 @@ pub(crate) fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     serde_json::from_slice(value).map_err(|_| INVALID_VALUES.to_string())
 }
 
-/// A JSON body in Flipt's API: errors are Flipt errors.
-pub(crate) struct FliptJson<T>(pub T);
+/// A request's head and its whole body (read within the limit, errors are Flipt errors), for a
+/// handler that parses the body borrowing from it.
+pub(crate) struct FliptBody {
+    /// Method, URI, headers and extensions.
+    pub(crate) parts: Parts,
+    /// The body.
+    pub(crate) bytes: Bytes,
+}
 
-impl<T: DeserializeOwned> FromRequest<AppState> for FliptJson<T> {
+impl FliptBody {
+    /// The body parsed as Flipt's gateway parses it, borrowing from it.
+    pub(crate) fn parse<'b, T: Deserialize<'b>>(&'b self) -> Result<T, ApiError> {
+        parse(&self.bytes).map_err(ApiError::invalid)
+    }
+}
+
+impl FromRequest<AppState> for FliptBody {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let bytes = read(req, state).await?;
-        parse(&bytes).map(FliptJson).map_err(ApiError::invalid)
+        let (parts, body) = req.into_parts();
+        let bytes = read(body, state).await?;
+        Ok(FliptBody { parts, bytes })
     }
 }

@@ -6,6 +6,7 @@
 //! from the [`switchyard_sync::SyncHandle`] and answers from it, so a batch or a bulk answer never
 //! mixes two commits. It is the only crate that knows the wire formats.
 
+// for the OpenAPI document's one `json!` literal (`openapi.rs`; `/openapi.json` only, no evaluation path)
 #![recursion_limit = "512"]
 
 pub mod api;
@@ -15,6 +16,7 @@ mod body;
 pub mod config;
 mod conn;
 mod dashboard;
+mod edge;
 mod error;
 mod go_json;
 mod listener;
@@ -22,9 +24,11 @@ mod metrics;
 mod ofrep_pieces;
 mod openapi;
 mod readiness;
+pub mod responses;
 mod state;
 mod sync_json;
 mod time;
+pub use time::Timestamp;
 pub mod tls;
 mod xxh64;
 
@@ -42,7 +46,7 @@ pub fn request_id() -> uuid::Uuid {
     api::fast_uuid()
 }
 
-/// The whole HTTP service: every route behind the shared layers (request ids, CORS, panics).
+/// The whole HTTP service: every route behind the shared layers (request ids, panics, CORS).
 pub fn app(state: AppState) -> App {
     api::service(state)
 }

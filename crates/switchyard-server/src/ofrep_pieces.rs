@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::xxh64::Xxh64;
 
-use switchyard_core::{Evaluation, Flag, FlagType, Namespace, Reason, evaluate};
+use switchyard_core::{Context, Evaluation, Flag, FlagType, Namespace, Reason, evaluate};
 
 /// Namespaces whose pieces are kept at most (all are dropped past it and rebuilt on demand).
 const MAX_ENTRIES: usize = 256;
@@ -167,14 +167,14 @@ impl BulkPieces {
     /// The bulk answer of `ns` (the namespace these pieces were built from) for one context:
     /// the flags at the indexes `selected` (in that order), else every boolean flag and every
     /// enabled variant flag, sorted by key.
-    pub(crate) fn write(
+    pub(crate) fn write<C: Context + ?Sized>(
         &self,
         ns: &Namespace,
         env_key: &str,
         env_digest: &str,
         selected: Option<&[usize]>,
         entity: &str,
-        ctx: &HashMap<String, String>,
+        ctx: &C,
     ) -> BulkBody {
         let mut h = EtagHasher::new(env_key, &ns.key);
         let mut buf = Vec::with_capacity(self.capacity);

@@ -212,18 +212,21 @@ impl AppState {
         &self,
         key: &str,
         headers: &HeaderMap,
-    ) -> Result<String, ApiError> {
-        if self.inner.serving.contains_key(key) {
-            return Ok(key.to_string());
+    ) -> Result<&str, ApiError> {
+        if let Some((k, _)) = self.inner.serving.get_key_value(key) {
+            return Ok(k);
         }
         let header = headers
             .get("x-flipt-environment")
             .and_then(|v| v.to_str().ok())
             .filter(|s| !s.is_empty());
-        match header {
-            Some(h) if self.inner.serving.contains_key(h) => Ok(h.to_string()),
-            None | Some("default") => Ok(self.inner.default_environment.clone()),
-            Some(h) => Err(ApiError::not_found(format!(
+        let Some(h) = header else {
+            return Ok(&self.inner.default_environment);
+        };
+        match self.inner.serving.get_key_value(h) {
+            Some((k, _)) => Ok(k),
+            None if h == "default" => Ok(&self.inner.default_environment),
+            None => Err(ApiError::not_found(format!(
                 "failed to get environment \"{h}\" from context: environment: \"{h}\" not found"
             ))),
         }

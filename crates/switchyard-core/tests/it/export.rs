@@ -101,37 +101,6 @@ fn client_snapshot_has_every_field_flipt_sdks_require() {
 }
 
 #[test]
-fn evaluation_response_shapes() {
-    let env = compile(&[("production/features.yaml", EXAMPLE)]).unwrap();
-    let flag = env.find_flag("production", "new-checkout").unwrap();
-    let ctx: Vec<(&str, &str)> = vec![("plan", "pro")];
-    let v = switchyard_core::evaluate_variant(flag, "user-1", &ctx[..]).unwrap();
-    let out = export::variant_response("new-checkout", &v, "req", 0.5, "2026-01-01T00:00:00Z");
-    let keys: Vec<&String> = out.as_object().unwrap().keys().collect();
-    assert_eq!(
-        keys,
-        [
-            "match",
-            "segmentKeys",
-            "reason",
-            "variantKey",
-            "variantAttachment",
-            "requestId",
-            "requestDurationMillis",
-            "timestamp",
-            "flagKey"
-        ]
-    );
-    assert_eq!(out["reason"], "MATCH_EVALUATION_REASON");
-    assert_eq!(out["segmentKeys"], json!(["beta"]));
-    let dark = env.find_flag("production", "dark-mode").unwrap();
-    let b = switchyard_core::evaluate_boolean(dark, "user-1", &ctx[..]).unwrap();
-    let out = export::boolean_response("dark-mode", &b, "req", 0.5, "t");
-    assert_eq!(out["segmentKeys"], Value::Array(vec![]));
-    assert!(out["enabled"].is_boolean());
-}
-
-#[test]
 fn document_export_reads_back() {
     let env = compile(&[("production/features.yaml", EXAMPLE)]).unwrap();
     let ns = env.namespace("production").unwrap();

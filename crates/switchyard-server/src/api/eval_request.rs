@@ -4,39 +4,41 @@
 //! given; a repeated key keeps its last value; a `null` field is skipped; a `null` map value is
 //! the empty string; unknown fields are ignored.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Deserialize;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 
-/// Flipt's `EvaluationRequest`.
+use super::context::{ContextSeed, RequestContext, Text, Values};
+
+/// Flipt's `EvaluationRequest`, borrowing from the body where no unescaping is needed.
 #[derive(Debug, Default)]
-pub(crate) struct EvaluationRequest {
-    /// `requestId` (empty: one is made up).
-    pub(crate) request_id: String,
+pub(crate) struct EvaluationRequest<'b> {
+    /// `requestId` (empty: the request's id).
+    pub(crate) request_id: Cow<'b, str>,
     /// `namespaceKey` (empty: `default`).
-    pub(crate) namespace_key: String,
+    pub(crate) namespace_key: Cow<'b, str>,
     /// `flagKey` (empty: a flag that is not found).
-    pub(crate) flag_key: String,
+    pub(crate) flag_key: Cow<'b, str>,
     /// `entityId`.
-    pub(crate) entity_id: String,
+    pub(crate) entity_id: Cow<'b, str>,
     /// `context`.
-    pub(crate) context: HashMap<String, String>,
+    pub(crate) context: RequestContext<'b>,
     /// `environmentKey` (empty or unknown: the header's or the default environment).
-    pub(crate) environment_key: String,
+    pub(crate) environment_key: Cow<'b, str>,
 }
 
 /// Flipt's `BatchEvaluationRequest`, and `environmentKey`, Switchyard's default for the items
 /// that name none (Flipt has no such field and ignores it).
 #[derive(Debug, Default)]
-pub(crate) struct BatchEvaluationRequest {
-    /// `requestId` (empty: one is made up).
-    pub(crate) request_id: String,
+pub(crate) struct BatchEvaluationRequest<'b> {
+    /// `requestId` (empty: the request's id).
+    pub(crate) request_id: Cow<'b, str>,
     /// `requests`.
-    pub(crate) requests: Vec<EvaluationRequest>,
+    pub(crate) requests: Vec<EvaluationRequest<'b>>,
     /// `environmentKey`, for the items without one.
-    pub(crate) environment_key: String,
+    pub(crate) environment_key: Cow<'b, str>,
 }
 
 /// A field as written under its two names: `None` when absent, `Some(None)` when `null`.
@@ -114,60 +116,27 @@ impl<'de> Deserialize<'de> for Name {
     }
 }
 
-/// A map value: a string, or `null` read as `""` (jsonpb unmarshals `null` into a Go string
-/// without error and leaves it empty).
-struct MapValue(String);
-
-impl<'de> Deserialize<'de> for MapValue {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Option::<String>::deserialize(d).map(|s| MapValue(s.unwrap_or_default()))
-    }
-}
-
-/// `context`: an object of strings (`null` values read as `""`).
-struct Context(HashMap<String, String>);
-
-impl<'de> Deserialize<'de> for Context {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Context;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object of strings")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Context, A::Error> {
-                let mut out = HashMap::with_capacity(m.size_hint().unwrap_or(0));
-                while let Some((k, MapValue(v))) = m.next_entry::<String, MapValue>()? {
-                    out.insert(k, v);
-                }
-                Ok(Context(out))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
 /// An item of `requests`: an object, or `null` read as an empty request.
-struct Item(EvaluationRequest);
+struct Item<'b>(EvaluationRequest<'b>);
 
-impl<'de> Deserialize<'de> for Item {
+impl<'de> Deserialize<'de> for Item<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Option::<EvaluationRequest>::deserialize(d).map(|r| Item(r.unwrap_or_default()))
+        Option::<EvaluationRequest<'de>>::deserialize(d).map(|r| Item(r.unwrap_or_default()))
     }
 }
 
 /// `requests`: a list of requests.
-struct Items(Vec<EvaluationRequest>);
+struct Items<'b>(Vec<EvaluationRequest<'b>>);
 
-impl<'de> Deserialize<'de> for Items {
+impl<'de> Deserialize<'de> for Items<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = Items;
+            type Value = Items<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a list of requests")
             }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Items, A::Error> {
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Items<'de>, A::Error> {
                 let mut out = Vec::with_capacity(s.size_hint().unwrap_or(0).min(1024));
                 while let Some(Item(r)) = s.next_element()? {
                     out.push(r);
@@ -181,49 +150,54 @@ impl<'de> Deserialize<'de> for Items {
 
 /// Every field of both messages, as written.
 #[derive(Default)]
-struct Fields {
-    request_id: Named<String>,
-    namespace_key: Named<String>,
-    flag_key: Named<String>,
-    entity_id: Named<String>,
-    context: Named<HashMap<String, String>>,
-    environment_key: Named<String>,
-    requests: Named<Vec<EvaluationRequest>>,
+struct Fields<'b> {
+    request_id: Named<Cow<'b, str>>,
+    namespace_key: Named<Cow<'b, str>>,
+    flag_key: Named<Cow<'b, str>>,
+    entity_id: Named<Cow<'b, str>>,
+    context: Named<RequestContext<'b>>,
+    environment_key: Named<Cow<'b, str>>,
+    requests: Named<Vec<EvaluationRequest<'b>>>,
 }
 
-impl Fields {
+/// A string member: `None` when `null`.
+fn text<'de, A: MapAccess<'de>>(m: &mut A) -> Result<Option<Cow<'de, str>>, A::Error> {
+    Ok(m.next_value::<Option<Text<'de>>>()?.map(|t| t.0))
+}
+
+impl<'de> Fields<'de> {
     /// Reads the fields of a batch request (`batch`) or of a single one; the other message's
     /// fields are unknown there, and ignored whatever their type, as Flipt ignores them.
-    fn read<'de, D: Deserializer<'de>>(d: D, batch: bool) -> Result<Self, D::Error> {
+    fn read<D: Deserializer<'de>>(d: D, batch: bool) -> Result<Self, D::Error> {
         struct V {
             batch: bool,
         }
         impl<'de> Visitor<'de> for V {
-            type Value = Fields;
+            type Value = Fields<'de>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Fields, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Fields<'de>, A::Error> {
                 let mut f = Fields::default();
                 while let Some(key) = m.next_key::<Name>()? {
                     match key {
-                        Name::RequestId(j) => f.request_id.set(j, m.next_value()?),
-                        Name::EnvironmentKey(j) => f.environment_key.set(j, m.next_value()?),
+                        Name::RequestId(j) => f.request_id.set(j, text(&mut m)?),
+                        Name::EnvironmentKey(j) => f.environment_key.set(j, text(&mut m)?),
                         Name::Reference => {
                             // read for its type, then ignored (Flipt v2 ignores it too)
                             m.next_value::<Option<String>>()?;
                         }
                         Name::NamespaceKey(j) if !self.batch => {
-                            f.namespace_key.set(j, m.next_value()?)
+                            f.namespace_key.set(j, text(&mut m)?)
                         }
-                        Name::FlagKey(j) if !self.batch => f.flag_key.set(j, m.next_value()?),
-                        Name::EntityId(j) if !self.batch => f.entity_id.set(j, m.next_value()?),
+                        Name::FlagKey(j) if !self.batch => f.flag_key.set(j, text(&mut m)?),
+                        Name::EntityId(j) if !self.batch => f.entity_id.set(j, text(&mut m)?),
                         Name::Context if !self.batch => {
-                            let c: Option<Context> = m.next_value()?;
-                            f.context.set(true, c.map(|c| c.0));
+                            let c = m.next_value_seed(ContextSeed(Values::Strings))?;
+                            f.context.set(true, Some(c));
                         }
                         Name::Requests if self.batch => {
-                            let r: Option<Items> = m.next_value()?;
+                            let r: Option<Items<'de>> = m.next_value()?;
                             f.requests.set(true, r.map(|r| r.0));
                         }
                         _ => {
@@ -238,7 +212,7 @@ impl Fields {
     }
 }
 
-impl<'de> Deserialize<'de> for EvaluationRequest {
+impl<'de> Deserialize<'de> for EvaluationRequest<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let f = Fields::read(d, false)?;
         Ok(EvaluationRequest {
@@ -252,7 +226,7 @@ impl<'de> Deserialize<'de> for EvaluationRequest {
     }
 }
 
-impl<'de> Deserialize<'de> for BatchEvaluationRequest {
+impl<'de> Deserialize<'de> for BatchEvaluationRequest<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let f = Fields::read(d, true)?;
         Ok(BatchEvaluationRequest {
@@ -271,7 +245,7 @@ mod tests {
     use super::{BatchEvaluationRequest, EvaluationRequest};
     use crate::body::{INVALID_VALUES, parse};
 
-    fn req(body: &str) -> Result<EvaluationRequest, String> {
+    fn req(body: &str) -> Result<EvaluationRequest<'_>, String> {
         parse(body.as_bytes())
     }
 
@@ -290,17 +264,14 @@ mod tests {
         );
         let r =
             req(r#"{"flagKey":null,"entityId":null,"context":null,"unknown":{"x":[1]}}"#).unwrap();
-        assert_eq!((r.flag_key.as_str(), r.context.len()), ("", 0));
+        assert_eq!((&*r.flag_key, r.context.is_empty()), ("", true));
         let r = req(r#"{"context":{"a":null,"b":"x"}}"#).unwrap();
-        assert_eq!(r.context.get("a").map(String::as_str), Some(""));
-        assert_eq!(r.context.get("b").map(String::as_str), Some("x"));
+        assert_eq!(r.context.value("a"), Some(""));
+        assert_eq!(r.context.value("b"), Some("x"));
         let b: BatchEvaluationRequest =
             parse(br#"{"requests":[null,{"flagKey":"x"}],"request_id":"r"}"#).unwrap();
         assert_eq!(b.requests.len(), 2);
-        assert_eq!(
-            (b.requests[1].flag_key.as_str(), b.request_id.as_str()),
-            ("x", "r")
-        );
+        assert_eq!((&*b.requests[1].flag_key, &*b.request_id), ("x", "r"));
     }
 
     #[test]

@@ -3,30 +3,42 @@
 //! Request and response shapes are Flipt's (`rpc/flipt/evaluation/evaluation.proto` through
 //! grpc-gateway): camelCase (snake_case also accepted on input), defaults present, string enums.
 
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use axum::Json;
 use axum::extract::State;
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
 use switchyard_core::{
     BatchItem, BatchRequest, EvalError, Evaluation, FlagType, evaluate_batch, evaluate_boolean,
-    evaluate_variant, export,
+    evaluate_variant,
 };
 
+use super::context::RequestContext;
 use super::eval_request::{BatchEvaluationRequest, EvaluationRequest};
-use crate::body::FliptJson;
+use crate::body::FliptBody;
 use crate::error::ApiError;
+use crate::responses::{
+    BatchItemResponse, BatchResponse, BooleanResponse, ErrorResponse, VariantResponse,
+};
 use crate::state::AppState;
-use crate::time::now_rfc3339;
+use crate::time::Timestamp;
 
-fn request_id(given: &str) -> String {
-    if given.is_empty() {
-        super::fast_uuid().to_string()
-    } else {
-        given.to_string()
+/// The id an answer carries: the body's `requestId`, else the request's own (`x-request-id`,
+/// set by the request-id layer), else a new one.
+fn request_id<'a>(given: &'a str, parts: &'a Parts) -> std::borrow::Cow<'a, str> {
+    if !given.is_empty() {
+        return given.into();
+    }
+    match parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(id) => id.into(),
+        None => super::fast_uuid().to_string().into(),
     }
 }
 
@@ -52,74 +64,71 @@ fn eval_error(state: &AppState, env: &str, e: EvalError) -> ApiError {
 /// One flag of the expected type, answered in that type's response shape.
 fn single(
     state: &AppState,
-    headers: &HeaderMap,
-    req: &EvaluationRequest,
+    parts: &Parts,
+    req: &EvaluationRequest<'_>,
     want: FlagType,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
+    let headers: &HeaderMap = &parts.headers;
     // Like Flipt, no check of the keys: an empty `flagKey` is a flag that is not found.
     let env_key = state.evaluation_environment(&req.environment_key, headers)?;
-    let env = state.snapshot(&env_key)?;
+    let env = state.snapshot(env_key)?;
     let ns = namespace(&req.namespace_key);
     let flag = env
         .find_flag(ns, &req.flag_key)
-        .map_err(|e| eval_error(state, &env_key, e))?;
-    let request_id = request_id(&req.request_id);
-    let (reason, body) = match want {
+        .map_err(|e| eval_error(state, env_key, e))?;
+    let request_id = request_id(&req.request_id, parts);
+    let now = Timestamp::now();
+    let (reason, response) = match want {
         FlagType::Variant => {
             let eval = evaluate_variant(flag, &req.entity_id, &req.context)
-                .map_err(|e| eval_error(state, &env_key, e))?;
+                .map_err(|e| eval_error(state, env_key, e))?;
             let ms = millis(started.elapsed());
-            (
-                eval.reason,
-                export::variant_response(&flag.key, &eval, &request_id, ms, &now_rfc3339()),
-            )
+            let body = VariantResponse::new(&flag.key, &eval, &request_id, ms, now.as_str());
+            (eval.reason, Json(body).into_response())
         }
         FlagType::Boolean => {
             let eval = evaluate_boolean(flag, &req.entity_id, &req.context)
-                .map_err(|e| eval_error(state, &env_key, e))?;
+                .map_err(|e| eval_error(state, env_key, e))?;
             let ms = millis(started.elapsed());
-            (
-                eval.reason,
-                export::boolean_response(&flag.key, &eval, &request_id, ms, &now_rfc3339()),
-            )
+            let body = BooleanResponse::new(&flag.key, &eval, &request_id, ms, now.as_str());
+            (eval.reason, Json(body).into_response())
         }
     };
     state
         .metrics()
-        .evaluation(&env_key, ns, &flag.key, reason.as_str(), started.elapsed());
-    Ok(Json(body).into_response())
+        .evaluation(env_key, ns, &flag.key, reason.as_str(), started.elapsed());
+    Ok(response)
 }
 
 /// `POST /evaluate/v1/variant`.
 pub(crate) async fn variant(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    FliptJson(req): FliptJson<EvaluationRequest>,
+    body: FliptBody,
 ) -> Result<Response, ApiError> {
-    single(&state, &headers, &req, FlagType::Variant)
+    single(&state, &body.parts, &body.parse()?, FlagType::Variant)
 }
 
 /// `POST /evaluate/v1/boolean`.
 pub(crate) async fn boolean(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    FliptJson(req): FliptJson<EvaluationRequest>,
+    body: FliptBody,
 ) -> Result<Response, ApiError> {
-    single(&state, &headers, &req, FlagType::Boolean)
+    single(&state, &body.parts, &body.parse()?, FlagType::Boolean)
 }
 
 /// `POST /evaluate/v1/batch`: every item evaluated against one snapshot of its environment.
 pub(crate) async fn batch(
     State(state): State<AppState>,
-    headers: HeaderMap,
-    FliptJson(req): FliptJson<BatchEvaluationRequest>,
+    body: FliptBody,
 ) -> Result<Response, ApiError> {
     let started = Instant::now();
+    let req: BatchEvaluationRequest<'_> = body.parse()?;
+    let headers = &body.parts.headers;
     // Each item in its own environment, as Flipt's `Batch` picks it (the batch's
     // `environmentKey`, a Switchyard addition, stands in for an item's missing one); one
     // snapshot per environment for the whole batch.
-    let mut envs: Vec<(String, std::sync::Arc<switchyard_core::Environment>)> = Vec::new();
+    let mut envs: Vec<(&str, Arc<switchyard_core::Environment>)> = Vec::new();
     let mut item_envs = Vec::with_capacity(req.requests.len());
     for r in &req.requests {
         let key = if r.environment_key.is_empty() {
@@ -127,18 +136,18 @@ pub(crate) async fn batch(
         } else {
             &r.environment_key
         };
-        let env_key = state.evaluation_environment(key, &headers)?;
+        let env_key = state.evaluation_environment(key, headers)?;
         let i = match envs.iter().position(|(k, _)| *k == env_key) {
             Some(i) => i,
             None => {
-                let env = state.snapshot(&env_key)?;
+                let env = state.snapshot(env_key)?;
                 envs.push((env_key, env));
                 envs.len() - 1
             }
         };
         item_envs.push(i);
     }
-    let items: Vec<BatchRequest<'_, HashMap<String, String>>> = req
+    let items: Vec<BatchRequest<'_, RequestContext<'_>>> = req
         .requests
         .iter()
         .map(|r| BatchRequest {
@@ -159,30 +168,66 @@ pub(crate) async fn batch(
     };
     let elapsed = started.elapsed();
     let ms = millis(elapsed);
-    let now = now_rfc3339();
-    let responses: Vec<Value> = req
+    let now = Timestamp::now();
+    let responses: Vec<BatchItemResponse<'_>> = req
         .requests
         .iter()
         .zip(results.iter())
         .zip(&item_envs)
         .map(|((r, item), &i)| {
-            let env_key = &envs[i].0;
+            let env_key = envs[i].0;
             let ns = namespace(&r.namespace_key);
             match item {
                 BatchItem::Ok(Evaluation::Variant(v)) => {
-                    state.metrics().evaluation(env_key, ns, &r.flag_key, v.reason.as_str(), elapsed);
-                    json!({"type": "VARIANT_EVALUATION_RESPONSE_TYPE", "variantResponse": export::variant_response(&r.flag_key, v, &r.request_id, ms, &now)})
+                    state.metrics().evaluation(
+                        env_key,
+                        ns,
+                        &r.flag_key,
+                        v.reason.as_str(),
+                        elapsed,
+                    );
+                    BatchItemResponse::Variant {
+                        variant_response: VariantResponse::new(
+                            &r.flag_key,
+                            v,
+                            &r.request_id,
+                            ms,
+                            now.as_str(),
+                        ),
+                    }
                 }
                 BatchItem::Ok(Evaluation::Boolean(b)) => {
-                    state.metrics().evaluation(env_key, ns, &r.flag_key, b.reason.as_str(), elapsed);
-                    json!({"type": "BOOLEAN_EVALUATION_RESPONSE_TYPE", "booleanResponse": export::boolean_response(&r.flag_key, b, &r.request_id, ms, &now)})
+                    state.metrics().evaluation(
+                        env_key,
+                        ns,
+                        &r.flag_key,
+                        b.reason.as_str(),
+                        elapsed,
+                    );
+                    BatchItemResponse::Boolean {
+                        boolean_response: BooleanResponse::new(
+                            &r.flag_key,
+                            b,
+                            &r.request_id,
+                            ms,
+                            now.as_str(),
+                        ),
+                    }
                 }
                 BatchItem::Error(reason) => {
                     state.metrics().evaluation_error(env_key, "not_found");
-                    json!({"type": "ERROR_EVALUATION_RESPONSE_TYPE", "errorResponse": {"flagKey": r.flag_key, "namespaceKey": r.namespace_key, "reason": reason.as_str()}})
+                    BatchItemResponse::Error {
+                        error_response: ErrorResponse::new(&r.flag_key, &r.namespace_key, *reason),
+                    }
                 }
             }
         })
         .collect();
-    Ok(Json(json!({"requestId": request_id(&req.request_id), "requestDurationMillis": ms, "responses": responses})).into_response())
+    let request_id = request_id(&req.request_id, &body.parts);
+    Ok(Json(BatchResponse {
+        request_id: &request_id,
+        request_duration_millis: ms,
+        responses,
+    })
+    .into_response())
 }

@@ -1,6 +1,7 @@
 //! The router: one module per API family, assembled with the shared layers (request ids, CORS,
 //! body limits, panic catching, tracing).
 
+mod context;
 mod environments;
 mod eval_request;
 mod evaluate;
@@ -13,16 +14,12 @@ mod sync;
 mod webhook;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use tower_http::catch_panic::CatchPanicLayer;
+use tower::Layer as _;
 use tower_http::cors::{AllowOrigin, CorsLayer};
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
 
 use crate::auth;
 use crate::error::{ApiError, OfrepError};
@@ -75,27 +72,6 @@ pub(crate) fn fast_uuid() -> uuid::Uuid {
     bytes[8..].copy_from_slice(&lo.to_be_bytes());
     // Sets the version nibble (in the constant half) and the two variant bits (zero in `lo`).
     uuid::Builder::from_random_bytes(bytes).into_uuid()
-}
-
-/// `x-request-id` values from [`fast_uuid`].
-#[derive(Clone, Copy, Default)]
-pub struct FastRequestId;
-
-impl MakeRequestId for FastRequestId {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let mut buf = uuid::Uuid::encode_buffer();
-        let id = fast_uuid().hyphenated().encode_lower(&mut buf);
-        HeaderValue::from_str(id).ok().map(RequestId::new)
-    }
-}
-
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
-    ApiError {
-        status: axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-        code: 13,
-        message: "internal error".into(),
-    }
-    .into_response()
 }
 
 /// An unknown path: under Flipt's gateway mounts Flipt's 404 (`Not Found`, in OFREP's shape
@@ -184,7 +160,7 @@ fn environments_api() -> Router<AppState> {
         )
 }
 
-/// All routes, with their per-group guards and body limits.
+/// All routes, with their per-group guards (body limits are applied by the body readers).
 pub(crate) fn router(state: AppState) -> Router {
     let evaluation = Router::new()
         .route("/evaluate/v1/variant", post(evaluate::variant))
@@ -216,8 +192,7 @@ pub(crate) fn router(state: AppState) -> Router {
         ))
     } else {
         evaluation
-    }
-    .layer(DefaultBodyLimit::max(state.config().max_body_bytes));
+    };
     let read = Router::new()
         .route("/api/v1/namespaces/{ns}/flags", get(flags::list_flags))
         .route("/api/v2/environments", get(flags::environments))
@@ -239,14 +214,11 @@ pub(crate) fn router(state: AppState) -> Router {
     } else {
         read
     };
-    let admin = Router::new()
-        .route("/api/v1/sync", post(sync::sync_now))
-        .layer(DefaultBodyLimit::max(state.config().max_body_bytes));
+    let admin = Router::new().route("/api/v1/sync", post(sync::sync_now));
     let webhooks = Router::new()
         .route("/api/v1/webhooks/github", post(webhook::github))
         .route("/api/v1/webhooks/gitlab", post(webhook::gitlab))
-        .route("/api/v1/webhooks/gitea", post(webhook::gitea))
-        .layer(DefaultBodyLimit::max(state.config().max_webhook_bytes));
+        .route("/api/v1/webhooks/gitea", post(webhook::gitea));
     let ops = Router::new()
         .route("/health", get(ops::health))
         .route("/ready", get(ops::ready))
@@ -264,50 +236,18 @@ pub(crate) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The router behind the shared layers. The layers wrap the whole router once, as one service,
-/// instead of each route (axum's `Router::layer`), which saves a boxed clone per request.
+/// The router behind the shared layers (request ids and panics in [`crate::edge::Edge`], then
+/// CORS). The layers wrap the whole router once, as one service, instead of each route (axum's
+/// `Router::layer`), which saves a boxed clone per request; no response body is boxed.
 pub(crate) fn service(state: AppState) -> Service {
-    let x_request_id = HeaderName::from_static("x-request-id");
     let cors = cors(&state);
-    tower::ServiceBuilder::new()
-        .map_response(into_body as fn(PanicSafeResponse) -> axum::response::Response)
-        .layer(SetRequestIdLayer::new(x_request_id.clone(), FastRequestId))
-        .layer(PropagateRequestIdLayer::new(x_request_id))
-        .option_layer(cors)
-        .layer(CatchPanicLayer::custom(
-            panic_response
-                as fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response,
-        ))
-        .service(router(state))
-}
-
-/// What the panic-catching layer answers: a boxed body.
-pub type PanicSafeResponse = axum::http::Response<
-    tower_http::body::UnsyncBoxBody<bytes::Bytes, Box<dyn std::error::Error + Send + Sync>>,
->;
-
-fn into_body(r: PanicSafeResponse) -> axum::response::Response {
-    r.map(axum::body::Body::new)
+    let router = router(state);
+    let inner = match cors {
+        Some(c) => tower::util::Either::Left(c.layer(router)),
+        None => tower::util::Either::Right(router),
+    };
+    crate::edge::Edge::new(inner)
 }
 
 /// The concrete type of [`service`].
-pub type Service = tower::util::MapResponse<
-    tower_http::request_id::SetRequestId<
-        tower_http::request_id::PropagateRequestId<
-            tower::util::Either<
-                tower_http::cors::Cors<
-                    tower_http::catch_panic::CatchPanic<
-                        Router,
-                        fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response,
-                    >,
-                >,
-                tower_http::catch_panic::CatchPanic<
-                    Router,
-                    fn(Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response,
-                >,
-            >,
-        >,
-        FastRequestId,
-    >,
-    fn(PanicSafeResponse) -> axum::response::Response,
->;
+pub type Service = crate::edge::Edge<tower::util::Either<tower_http::cors::Cors<Router>, Router>>;

@@ -11,7 +11,8 @@
 //! type are accepted (numbers and booleans become their JSON text), and the bulk response's stream
 //! URL carries the configured public origin (`ServerConfig::public_url`) when there is one.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{Path, Request, State};
@@ -19,69 +20,55 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
-use serde_json::{Map, Value, json};
-use switchyard_core::{Environment, Evaluation, Flag, evaluate};
+use serde_json::json;
+use switchyard_core::{Context, Environment, Flag, evaluate};
 
+use super::context::{OfrepBody, RequestContext};
 use crate::body;
 use crate::error::OfrepError;
-use crate::ofrep_pieces::{self, reason};
+use crate::ofrep_pieces;
+use crate::responses::OfrepSuccess;
 use crate::state::AppState;
 
-fn namespace(headers: &HeaderMap) -> String {
+/// The namespace of `X-Flipt-Namespace` (absent or empty: `default`).
+fn namespace(headers: &HeaderMap) -> &str {
     headers
         .get("x-flipt-namespace")
         .and_then(|v| v.to_str().ok())
         .filter(|s| !s.is_empty())
         .unwrap_or("default")
-        .to_string()
 }
 
-/// The evaluation context as Flipt's string map, and the entity id: `targetingKey` when the
-/// context has one (even empty, as Flipt's `getTargetingKey`), else a random UUID.
-fn context(body: &[u8]) -> Result<(HashMap<String, String>, String), OfrepError> {
+/// Where an OFREP request evaluates, from its headers alone (Flipt's bridge): the environment
+/// (`X-Flipt-Environment`, else the default) with its snapshot, and the namespace
+/// (`X-Flipt-Namespace`, else `default`); `key`, the flag asked for, goes on a snapshot error.
+fn scope<'a>(
+    state: &'a AppState,
+    headers: &'a HeaderMap,
+    key: Option<&str>,
+) -> Result<(&'a str, Arc<Environment>, &'a str), OfrepError> {
+    let env_key = state
+        .evaluation_environment("", headers)
+        .map_err(|e| OfrepError::from_api(None, e))?;
+    let env = state
+        .snapshot(env_key)
+        .map_err(|e| OfrepError::from_api(key, e))?;
+    Ok((env_key, env, namespace(headers)))
+}
+
+/// The evaluation context as Flipt's string map, borrowed from the body.
+fn context(body: &[u8]) -> Result<RequestContext<'_>, OfrepError> {
     let invalid = |e: String| OfrepError::bad_request(None, "INVALID_CONTEXT", e);
-    let mut parsed: Map<String, Value> = body::parse(body).map_err(invalid)?;
-    let ctx = match parsed.remove("context") {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(m)) => m,
-        Some(_) => return Err(invalid(body::INVALID_VALUES.to_string())),
-    };
-    let mut out = HashMap::with_capacity(ctx.len());
-    for (k, v) in ctx {
-        let s = match v {
-            Value::String(s) => s,
-            // jsonpb reads `null` into a Go string as ""
-            Value::Null => String::new(),
-            other => other.to_string(),
-        };
-        out.insert(k, s);
-    }
-    let entity = out
-        .get("targetingKey")
-        .cloned()
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-    Ok((out, entity))
+    let OfrepBody { context } = body::parse(body).map_err(invalid)?;
+    Ok(context)
 }
 
-/// One flag's OFREP answer (the single-flag body; bulk bodies are written from pieces).
-pub(crate) fn success(key: &str, eval: &Evaluation<'_>) -> Value {
-    match eval {
-        Evaluation::Variant(v) => {
-            let mut metadata = Map::new();
-            if !v.segment_keys.is_empty() {
-                metadata.insert("segments".into(), json!(v.segment_keys.join(",")));
-            }
-            // `"null"` for a variant without an attachment, as Flipt sends it
-            let attachment = v.variant_attachment();
-            if !attachment.is_empty() {
-                metadata.insert("attachment".into(), json!(attachment));
-            }
-            json!({"key": key, "reason": reason(v.reason), "variant": v.variant_key(), "value": v.variant_key(), "metadata": metadata})
-        }
-        Evaluation::Boolean(b) => {
-            // no `metadata`: Flipt sets none on a boolean result
-            json!({"key": key, "reason": reason(b.reason), "variant": if b.enabled {"true"} else {"false"}, "value": b.enabled})
-        }
+/// The entity id: `targetingKey` when the context has one (even empty, as Flipt's
+/// `getTargetingKey`), else a random UUID.
+fn entity<'c>(ctx: &'c RequestContext<'_>) -> Cow<'c, str> {
+    match ctx.value("targetingKey") {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(uuid::Uuid::new_v4().to_string()),
     }
 }
 
@@ -91,13 +78,13 @@ pub(crate) async fn evaluate_flag(
     Path(key): Path<String>,
     req: Request,
 ) -> Response {
-    let headers = req.headers().clone();
-    let bytes = match body::read(req, &state).await {
+    let (parts, body) = req.into_parts();
+    let bytes = match body::read(body, &state).await {
         Ok(b) => b,
         Err(e) => return OfrepError::from_api(Some(&key), e).into_response(),
     };
-    match evaluate_one(&state, &headers, &key, &bytes) {
-        Ok(v) => Json(v).into_response(),
+    match evaluate_one(&state, &parts.headers, &key, &bytes) {
+        Ok(r) => r,
         // Unlike Flipt, every single-flag error names the flag: OFREP's `evaluationFailure`
         // requires `key`, and OpenFeature's OFREP providers report one without it as `GENERAL`.
         Err(mut e) => {
@@ -128,27 +115,22 @@ fn evaluate_one(
     headers: &HeaderMap,
     key: &str,
     bytes: &[u8],
-) -> Result<Value, OfrepError> {
+) -> Result<Response, OfrepError> {
     let started = std::time::Instant::now();
     // Flipt's order: the body, the environment, the key, the flag.
-    let (ctx, entity) = context(bytes)?;
-    let env_key = state
-        .evaluation_environment("", headers)
-        .map_err(|e| OfrepError::from_api(None, e))?;
-    let env = state
-        .snapshot(&env_key)
-        .map_err(|e| OfrepError::from_api(Some(key), e))?;
-    let ns = namespace(headers);
-    let flag = find(&env, &ns, key)?;
+    let ctx = context(bytes)?;
+    let entity = entity(&ctx);
+    let (env_key, env, ns) = scope(state, headers, Some(key))?;
+    let flag = find(&env, ns, key)?;
     let eval = evaluate(flag, &entity, &ctx);
-    let r = match &eval {
-        Evaluation::Variant(v) => v.reason,
-        Evaluation::Boolean(b) => b.reason,
-    };
-    state
-        .metrics()
-        .evaluation(&env_key, &ns, key, r.as_str(), started.elapsed());
-    Ok(success(key, &eval))
+    state.metrics().evaluation(
+        env_key,
+        ns,
+        key,
+        OfrepSuccess::core_reason(&eval).as_str(),
+        started.elapsed(),
+    );
+    Ok(Json(OfrepSuccess::new(key, &eval)).into_response())
 }
 
 /// Whether an `If-None-Match` list matches `etag` (weak comparison, `*` matches anything).
@@ -175,32 +157,33 @@ pub(crate) fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
 /// `POST /ofrep/v1/evaluate/flags`: every boolean flag and every enabled variant flag (or the
 /// keys listed in `context.flags`), with an ETag over the evaluated results.
 pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) -> Response {
-    let headers = req.headers().clone();
-    let bytes = match body::read(req, &state).await {
+    let (parts, body) = req.into_parts();
+    let headers = parts.headers;
+    let bytes = match body::read(body, &state).await {
         Ok(b) => b,
         Err(e) => return OfrepError::from_api(None, e).into_response(),
     };
-    let (ctx, entity) = match context(&bytes) {
+    let ctx = match context(&bytes) {
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    let env_key = match state.evaluation_environment("", &headers) {
-        Ok(k) => k,
-        Err(e) => return OfrepError::from_api(None, e).into_response(),
+    let (env_key, env, ns_key) = match scope(&state, &headers, None) {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
     };
-    let env = match state.snapshot(&env_key) {
-        Ok(e) => e,
-        Err(e) => return OfrepError::from_api(None, e).into_response(),
-    };
-    let ns_key = namespace(&headers);
     let large = env
-        .namespace(&ns_key)
+        .namespace(ns_key)
         .is_some_and(|n| n.flags.len() > BLOCKING_BULK_FLAGS);
     if !large {
-        return bulk(&state, &headers, &env, &env_key, &ns_key, &ctx, &entity);
+        let entity = entity(&ctx);
+        return bulk(&state, &headers, &env, env_key, ns_key, &ctx, &entity);
     }
     // thousands of evaluations and a body of megabytes: not on an async worker
+    let ctx = ctx.into_owned();
+    let (env_key, ns_key) = (env_key.to_string(), ns_key.to_string());
+    let state = state.clone();
     tokio::task::spawn_blocking(move || {
+        let entity = entity(&ctx);
         bulk(&state, &headers, &env, &env_key, &ns_key, &ctx, &entity)
     })
     .await
@@ -219,10 +202,10 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
 /// flags in the order written: Flipt splits the value at every comma (no trimming; a repeated
 /// key is evaluated again) and fails at the first key that is empty or not found. `None` when the
 /// context has no `flags`.
-fn selected(
+fn selected<C: Context + ?Sized>(
     env: &Environment,
     ns_key: &str,
-    ctx: &HashMap<String, String>,
+    ctx: &C,
 ) -> Result<Option<Vec<usize>>, OfrepError> {
     let Some(list) = ctx.get("flags") else {
         return Ok(None);
@@ -242,13 +225,13 @@ fn selected(
 const BLOCKING_BULK_FLAGS: usize = 1000;
 
 /// The bulk answer: every selected flag evaluated, the ETag, 304 on a match.
-fn bulk(
+fn bulk<C: Context + ?Sized>(
     state: &AppState,
     headers: &HeaderMap,
     env: &Environment,
     env_key: &str,
     ns_key: &str,
-    ctx: &HashMap<String, String>,
+    ctx: &C,
     entity: &str,
 ) -> Response {
     let origin = state.config().public_origin();
@@ -344,8 +327,8 @@ mod tests {
         Environment, Flag, FlagType, Limits, SourceFile, compile_environment, evaluate,
     };
 
-    use super::success;
     use crate::ofrep_pieces::{BulkPieces, empty};
+    use crate::responses::OfrepSuccess;
     use crate::xxh64::Xxh64;
 
     /// The bulk body and ETag built as a `serde_json::Value` from the single-flag answers
@@ -382,7 +365,7 @@ mod tests {
         let mut flags = Vec::new();
         for flag in chosen {
             let eval = evaluate(flag, entity, ctx);
-            let item = success(&flag.key, &eval);
+            let item = serde_json::to_value(OfrepSuccess::new(&flag.key, &eval)).ok()?;
             h.update(&[0]);
             h.update(flag.key.as_bytes());
             h.update(&[0]);

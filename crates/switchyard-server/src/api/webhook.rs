@@ -20,8 +20,11 @@ use switchyard_sync::Push;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-async fn read(req: Request, state: &AppState) -> Result<Bytes, ApiError> {
-    crate::body::read_limited(req, state, state.config().max_webhook_bytes).await
+/// The headers and the body, read within the webhook size limit.
+async fn read(req: Request, state: &AppState) -> Result<(HeaderMap, Bytes), ApiError> {
+    let (parts, body) = req.into_parts();
+    let body = crate::body::read_limited(body, state, state.config().max_webhook_bytes).await?;
+    Ok((parts.headers, body))
 }
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -87,8 +90,7 @@ pub(crate) async fn github(
             "the github webhook is not configured (no secret)",
         ));
     };
-    let headers = req.headers().clone();
-    let body = read(req, &state).await?;
+    let (headers, body) = read(req, &state).await?;
     let sig = header(&headers, "x-hub-signature-256").and_then(|v| v.strip_prefix("sha256="));
     if !sig.is_some_and(|sig| verify_hmac(&secret, &body, sig)) {
         return Err(ApiError::unauthenticated(
@@ -133,8 +135,7 @@ pub(crate) async fn gitlab(
             "the gitlab webhook is not configured (no token)",
         ));
     };
-    let headers = req.headers().clone();
-    let body = read(req, &state).await?;
+    let (headers, body) = read(req, &state).await?;
     let ok = header(&headers, "x-gitlab-token")
         .is_some_and(|t| bool::from(t.as_bytes().ct_eq(secret.as_bytes())));
     if !ok {
@@ -166,8 +167,7 @@ pub(crate) async fn gitea(
             "the gitea webhook is not configured (no secret)",
         ));
     };
-    let headers = req.headers().clone();
-    let body = read(req, &state).await?;
+    let (headers, body) = read(req, &state).await?;
     let sig =
         header(&headers, "x-gitea-signature").or_else(|| header(&headers, "x-forgejo-signature"));
     if !sig.is_some_and(|sig| verify_hmac(&secret, &body, sig)) {

@@ -1162,7 +1162,8 @@ async fn more_bad_input_gets_clear_errors_never_500() {
     assert_eq!(f.call(get("/ready")).await.0, StatusCode::OK);
 }
 
-/// Request ids (header and Flipt's `requestId`) are distinct, UUID-v4-shaped strings.
+/// Request ids are distinct, UUID-v4-shaped strings, and Flipt's `requestId` is the request's
+/// own id (`x-request-id`) when the body names none.
 #[tokio::test]
 async fn request_ids_are_distinct_uuid_v4_strings() {
     let f = fixture().await;
@@ -1174,21 +1175,30 @@ async fn request_ids_are_distinct_uuid_v4_strings() {
                 r#"{"flagKey":"dark","entityId":"u"}"#,
             ))
             .await;
-        for id in [
-            h["x-request-id"].to_str().unwrap().to_string(),
-            v["requestId"].as_str().unwrap().to_string(),
-        ] {
-            let b = id.as_bytes();
-            assert_eq!(id.len(), 36, "{id}");
-            assert_eq!(
-                (b[8], b[13], b[14], b[18], b[23]),
-                (b'-', b'-', b'4', b'-', b'-'),
-                "{id}"
-            );
-            assert!(matches!(b[19], b'8' | b'9' | b'a' | b'b'), "{id}");
-            assert!(seen.insert(id.clone()), "duplicate {id}");
-        }
+        let id = h["x-request-id"].to_str().unwrap().to_string();
+        assert_eq!(v["requestId"].as_str(), Some(id.as_str()), "{v}");
+        let b = id.as_bytes();
+        assert_eq!(id.len(), 36, "{id}");
+        assert_eq!(
+            (b[8], b[13], b[14], b[18], b[23]),
+            (b'-', b'-', b'4', b'-', b'-'),
+            "{id}"
+        );
+        assert!(matches!(b[19], b'8' | b'9' | b'a' | b'b'), "{id}");
+        assert!(seen.insert(id.clone()), "duplicate {id}");
     }
+    // a batch too; an id in the body wins
+    let (_, h, v) = f
+        .call(post("/evaluate/v1/batch", r#"{"requests":[]}"#))
+        .await;
+    assert_eq!(v["requestId"].as_str(), h["x-request-id"].to_str().ok());
+    let (_, _, v) = f
+        .call(post(
+            "/evaluate/v1/variant",
+            r#"{"flagKey":"checkout","entityId":"u","requestId":"mine"}"#,
+        ))
+        .await;
+    assert_eq!(v["requestId"], "mine");
 }
 
 #[tokio::test]

@@ -5,7 +5,8 @@ use std::process::ExitCode;
 use std::time::{Instant, SystemTime};
 
 use anyhow::{Result, bail};
-use switchyard_core::{Evaluation, Limits, compile_environment, evaluate, export};
+use switchyard_core::{Limits, compile_environment, evaluate};
+use switchyard_server::responses::EvaluationResponse;
 
 use crate::cli::EvaluateArgs;
 use crate::files::{Loaded, discovery, display_path, load_dir};
@@ -38,10 +39,7 @@ pub fn run(args: &EvaluateArgs) -> Result<ExitCode> {
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     let now = rfc3339(SystemTime::now());
     let request_id = switchyard_server::request_id().to_string();
-    let json = match &result {
-        Evaluation::Variant(v) => export::variant_response(&flag.key, v, &request_id, ms, &now),
-        Evaluation::Boolean(b) => export::boolean_response(&flag.key, b, &request_id, ms, &now),
-    };
+    let json = EvaluationResponse::new(&flag.key, &result, &request_id, ms, &now);
     println!("{}", serde_json::to_string_pretty(&json)?);
     Ok(ExitCode::SUCCESS)
 }
