@@ -188,16 +188,11 @@ fn flag_details(a: &Flag, b: &Flag) -> Vec<String> {
             b.flag_type.as_str()
         ));
     }
-    if a.name != b.name {
-        d.push(format!("name: {:?} -> {:?}", a.name, b.name));
-    }
-    if a.description != b.description {
-        d.push(format!(
-            "description: {} -> {}",
-            quoted(a.description.as_deref()),
-            quoted(b.description.as_deref())
-        ));
-    }
+    names_and_descriptions(
+        &mut d,
+        (&a.name, &b.name),
+        (a.description.as_deref(), b.description.as_deref()),
+    );
     if a.metadata != b.metadata {
         d.push("metadata changed".to_string());
     }
@@ -424,16 +419,11 @@ fn segment_details(a: &Segment, b: &Segment) -> Vec<String> {
             b.match_type.as_str()
         ));
     }
-    if a.name != b.name {
-        d.push(format!("name: {:?} -> {:?}", a.name, b.name));
-    }
-    if a.description != b.description {
-        d.push(format!(
-            "description: {} -> {}",
-            quoted(a.description.as_deref()),
-            quoted(b.description.as_deref())
-        ));
-    }
+    names_and_descriptions(
+        &mut d,
+        (&a.name, &b.name),
+        (a.description.as_deref(), b.description.as_deref()),
+    );
     let key = |c: &Constraint| format!("{}|{}", c.comparison.as_str(), constraint_text(c));
     let ka: Vec<String> = a.constraints.iter().map(key).collect();
     let kb: Vec<String> = b.constraints.iter().map(key).collect();
@@ -448,6 +438,24 @@ fn segment_details(a: &Segment, b: &Segment) -> Vec<String> {
         }
     }
     d
+}
+
+/// The `name` and `description` lines flags and segments share.
+fn names_and_descriptions(
+    d: &mut Vec<String>,
+    (old_name, new_name): (&String, &String),
+    (old_description, new_description): (Option<&str>, Option<&str>),
+) {
+    if old_name != new_name {
+        d.push(format!("name: {old_name:?} -> {new_name:?}"));
+    }
+    if old_description != new_description {
+        d.push(format!(
+            "description: {} -> {}",
+            quoted(old_description),
+            quoted(new_description)
+        ));
+    }
 }
 
 #[cfg(test)]

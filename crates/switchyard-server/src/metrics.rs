@@ -414,36 +414,40 @@ impl Metrics {
             get(&c.refused),
             get(&c.accept_errors)
         );
-        out.push_str("# HELP flipt_git_sync_flags Flags in the served snapshot.\n# TYPE flipt_git_sync_flags gauge\n");
-        for g in envs {
-            let _ = writeln!(
-                out,
-                "flipt_git_sync_flags{{environment=\"{}\"}} {}",
-                escape(&g.environment),
-                g.flags
-            );
-        }
-        out.push_str("# HELP switchyard_sync_consecutive_failures Failed sync attempts in a row.\n# TYPE switchyard_sync_consecutive_failures gauge\n");
-        for g in envs {
-            let _ = writeln!(
-                out,
-                "switchyard_sync_consecutive_failures{{environment=\"{}\"}} {}",
-                escape(&g.environment),
-                g.consecutive_failures
-            );
-        }
-        out.push_str("# HELP switchyard_snapshot_warnings Warnings of the served snapshot (with validation.extra_checks: warn, what Switchyard's extra checks found).\n# TYPE switchyard_snapshot_warnings gauge\n");
-        for g in envs {
-            let _ = writeln!(
-                out,
-                "switchyard_snapshot_warnings{{environment=\"{}\"}} {}",
-                escape(&g.environment),
-                g.warnings
-            );
+        let gauges: [EnvGauge; 3] = [
+            (
+                "flipt_git_sync_flags",
+                "Flags in the served snapshot.",
+                |g| g.flags as u64,
+            ),
+            (
+                "switchyard_sync_consecutive_failures",
+                "Failed sync attempts in a row.",
+                |g| u64::from(g.consecutive_failures),
+            ),
+            (
+                "switchyard_snapshot_warnings",
+                "Warnings of the served snapshot (with validation.extra_checks: warn, what Switchyard's extra checks found).",
+                |g| g.warnings as u64,
+            ),
+        ];
+        for (name, help, value) in gauges {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+            for g in envs {
+                let _ = writeln!(
+                    out,
+                    "{name}{{environment=\"{}\"}} {}",
+                    escape(&g.environment),
+                    value(g)
+                );
+            }
         }
         out
     }
 }
+
+/// A per-environment gauge: name, help text, and its value.
+type EnvGauge = (&'static str, &'static str, fn(&EnvGauges) -> u64);
 
 /// One environment's gauges for [`Metrics::render`].
 pub(crate) struct EnvGauges {
