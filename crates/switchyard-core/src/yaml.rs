@@ -471,38 +471,71 @@ fn resolve_plain(cow: Cow<'_, str>) -> Value<'_> {
         ".nan" | ".NaN" | ".NAN" => return Value::Float(f64::NAN),
         _ => {}
     }
-    let (sign, digits) = match text.as_bytes().first() {
-        Some(b'-') => (-1i64, &text[1..]),
-        Some(b'+') => (1, &text[1..]),
-        _ => (1, text),
+    resolve_number(text).unwrap_or(Value::Str(cow))
+}
+
+/// A plain scalar as a number the way yaml.v3's `resolve()` reads one (the oracle):
+/// only when the first character is a sign, a digit or `.`; every `_` removed, then Go's
+/// `strconv.ParseInt(s, 0, 64)` (sign, `0x`/`0o`/`0b` prefixes, a leading `0` for octal),
+/// then the `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` float form. Integers from
+/// 2^63 to 2^64 (yaml.v3's `uint64`) are read as floats.
+fn resolve_number(text: &str) -> Option<Value<'static>> {
+    match text.as_bytes().first()? {
+        b'.' => {
+            return text
+                .parse::<f64>()
+                .ok()
+                .filter(|_| is_core_float(text))
+                .map(Value::Float);
+        }
+        b'+' | b'-' | b'0'..=b'9' => {}
+        _ => return None,
+    }
+    let plain = text.replace('_', "");
+    if let Some(i) = go_parse_int(&plain) {
+        return Some(Value::Int(i));
+    }
+    let unsigned = plain.strip_prefix(['+', '-']).unwrap_or(&plain);
+    if is_core_float(unsigned) {
+        return plain.parse::<f64>().ok().map(Value::Float);
+    }
+    None
+}
+
+/// Go's `strconv.ParseInt(s, 0, 64)` on a string without underscores.
+fn go_parse_int(s: &str) -> Option<i64> {
+    let (negative, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
     };
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
-        return match text.parse::<i64>() {
-            Ok(i) => Value::Int(i),
-            Err(_) => match text.parse::<f64>() {
-                Ok(f) => Value::Float(f),
-                Err(_) => Value::Str(cow),
-            },
-        };
+    if body.is_empty() {
+        return None;
     }
-    if sign == 1 && text.len() > 2 {
-        if let Some(hex) = text.strip_prefix("0x")
-            && let Ok(i) = i64::from_str_radix(hex, 16)
-        {
-            return Value::Int(i);
+    let b = body.as_bytes();
+    let (radix, digits) = if b[0] == b'0' {
+        match b.get(1).map(u8::to_ascii_lowercase) {
+            Some(b'b') if b.len() >= 3 => (2, &body[2..]),
+            Some(b'o') if b.len() >= 3 => (8, &body[2..]),
+            Some(b'x') if b.len() >= 3 => (16, &body[2..]),
+            _ => (8, &body[1..]),
         }
-        if let Some(oct) = text.strip_prefix("0o")
-            && let Ok(i) = i64::from_str_radix(oct, 8)
-        {
-            return Value::Int(i);
-        }
+    } else {
+        (10, body)
+    };
+    if digits.bytes().any(|d| !(d as char).is_digit(radix)) {
+        return None;
     }
-    if is_core_float(digits)
-        && let Ok(f) = text.parse::<f64>()
-    {
-        return Value::Float(f);
+    let magnitude = if digits.is_empty() {
+        0
+    } else {
+        u64::from_str_radix(digits, radix).ok()?
+    };
+    if negative {
+        0i64.checked_sub_unsigned(magnitude)
+    } else {
+        i64::try_from(magnitude).ok()
     }
-    Value::Str(cow)
 }
 
 /// `(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` without the sign.

@@ -320,3 +320,51 @@ fn positions_never_lie_past_the_end_of_the_text() {
     assert_eq!(entries[0].0.pos, Pos::new(1, 3));
     assert!(n.pos <= Pos::new(1, 3));
 }
+
+/// Number spellings as yaml.v3's `resolve()` (gopkg.in/yaml.v3 resolve.go) reads them.
+#[test]
+fn yaml_v3_number_spellings() {
+    // Each answer is gopkg.in/yaml.v3 v3.0.1's: `yaml.Unmarshal("v: <text>")` into `interface{}`
+    // (its `resolve()`), run with Go 1.26 on 2026-12-02; 2^63 is the one exception (yaml.v3
+    // answers uint64, Switchyard float64: documented in docs/api.md).
+    let cases: &[(&str, Value<'_>)] = &[
+        ("0X1F", Value::Int(31)),
+        ("0B1", Value::Int(1)),
+        ("0O7", Value::Int(7)),
+        ("00", Value::Int(0)),
+        ("1__0", Value::Int(10)),
+        ("_1", Value::Str("_1".into())),
+        ("1_", Value::Int(1)),
+        ("+0x10", Value::Int(16)),
+        ("-010", Value::Int(-8)),
+        ("0.1_0", Value::Float(0.1)),
+        ("1e3", Value::Float(1000.0)),
+        ("-.5", Value::Float(-0.5)),
+        ("1_000", Value::Int(1000)),
+        ("010", Value::Int(8)),
+        ("0b101", Value::Int(5)),
+        ("-0b101", Value::Int(-5)),
+        ("-0x1F", Value::Int(-31)),
+        ("0o17", Value::Int(15)),
+        ("+5", Value::Int(5)),
+        ("-0", Value::Int(0)),
+        ("0", Value::Int(0)),
+        ("08", Value::Float(8.0)),
+        (".5", Value::Float(0.5)),
+        ("+.5", Value::Float(0.5)),
+        ("1.", Value::Float(1.0)),
+        ("1_000.5", Value::Float(1000.5)),
+        ("-9223372036854775808", Value::Int(i64::MIN)),
+        ("9223372036854775808", Value::Float(9223372036854775808.0)),
+        ("0x", Value::Str("0x".into())),
+        ("+", Value::Str("+".into())),
+        ("._5", Value::Str("._5".into())),
+        ("2024-01-02", Value::Str("2024-01-02".into())),
+        ("1.2.3", Value::Str("1.2.3".into())),
+    ];
+    for (text, want) in cases {
+        let doc = format!("v: {text}\n");
+        let n = one(&doc);
+        assert_eq!(&map_get(&n, "v").value, want, "{text}");
+    }
+}

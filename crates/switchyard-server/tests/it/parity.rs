@@ -625,3 +625,36 @@ async fn a_batch_evaluates_each_item_in_its_own_environment() {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(enabled(&v), [true, true, false, false]);
 }
+
+/// Bodies Go's decoder reads and Switchyard refuses (a documented difference, docs/api.md):
+/// invalid UTF-8 and a lone surrogate escape inside a string. Deep nesting in an ignored field is
+/// read, as Flipt reads it.
+#[tokio::test]
+async fn bodies_that_are_not_utf8_json_are_refused() {
+    let f = Fixture::given(ServerConfig::default(), FLAGS);
+    let bodies: Vec<Vec<u8>> = vec![
+        b"{\"flagKey\":\"checkout\",\"entityId\":\"u\xff\"}".to_vec(),
+        br#"{"flagKey":"checkout","entityId":"\ud800"}"#.to_vec(),
+    ];
+    for body in bodies {
+        let req = Request::post("/evaluate/v1/variant")
+            .header("content-type", "application/json")
+            .body(Body::from(body.clone()))
+            .unwrap();
+        let (s, _, v) = f.call(req).await;
+        assert_eq!(
+            s,
+            StatusCode::BAD_REQUEST,
+            "{}: {v}",
+            String::from_utf8_lossy(&body)
+        );
+        assert_eq!(v["code"], 3, "{v}");
+    }
+    let deep = format!(
+        r#"{{"flagKey":"checkout","entityId":"u","ignored":{}{}}}"#,
+        "[".repeat(200),
+        "]".repeat(200)
+    );
+    let (s, _, v) = f.call(post("/evaluate/v1/variant", &deep)).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+}
