@@ -37,7 +37,7 @@ pub use config::{
     WebhookSecrets,
 };
 pub use listener::{ServeError, serve};
-pub use state::{AppState, EnvironmentInfo};
+pub use state::AppState;
 pub use tls::TlsError;
 
 /// A new request id, shaped like Flipt's UUID v4: random bits chosen once per process and a

@@ -10,6 +10,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use switchyard_core::Reason;
+
 const LATENCY_MS_BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 25.0];
 const SYNC_SECONDS_BUCKETS: [f64; 10] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
 
@@ -80,13 +82,23 @@ struct Data {
     snapshot_built: BTreeMap<String, SystemTime>,
 }
 
-/// The reasons an evaluation result is counted under, in `flipt_reason` spelling.
-const REASONS: [&str; 4] = [
-    "UNKNOWN_EVALUATION_REASON",
-    "FLAG_DISABLED_EVALUATION_REASON",
-    "MATCH_EVALUATION_REASON",
-    "DEFAULT_EVALUATION_REASON",
+/// The reasons an evaluation result is counted under (`flipt_reason` is their spelling).
+const REASONS: [Reason; 4] = [
+    Reason::Unknown,
+    Reason::FlagDisabled,
+    Reason::Match,
+    Reason::Default,
 ];
+
+/// The counter slot of `reason` in [`REASONS`].
+fn slot(reason: Reason) -> usize {
+    match reason {
+        Reason::Unknown => 0,
+        Reason::FlagDisabled => 1,
+        Reason::Match => 2,
+        Reason::Default => 3,
+    }
+}
 
 /// Flags with their own counters at most; evaluations of flags beyond are counted only in
 /// `switchyard_metrics_flags_dropped_total` and the latency histogram (a bound on memory over
@@ -193,16 +205,14 @@ impl Metrics {
         env: &str,
         ns: &str,
         flag: &str,
-        reason: &'static str,
+        reason: Reason,
         elapsed: Duration,
     ) {
         self.latency.observe(elapsed);
-        let reason = REASONS.iter().position(|r| *r == reason);
+        let i = slot(reason);
         let count = |c: &FlagCounters| {
             c.requests.fetch_add(1, Ordering::Relaxed);
-            if let Some(i) = reason {
-                c.results[i].fetch_add(1, Ordering::Relaxed);
-            }
+            c.results[i].fetch_add(1, Ordering::Relaxed);
         };
         {
             let series = self.flags.read().unwrap_or_else(|p| p.into_inner());
@@ -334,7 +344,7 @@ impl Metrics {
         out.push_str("# HELP flipt_evaluations_results_total Number of flag evaluation results by reason.\n# TYPE flipt_evaluations_results_total counter\n");
         for (e, n, f, c) in each() {
             for (r, count) in REASONS.iter().zip(&c.results) {
-                let v = count.load(Ordering::Relaxed);
+                let (r, v) = (r.as_str(), count.load(Ordering::Relaxed));
                 if v > 0 {
                     let _ = writeln!(
                         out,
@@ -477,17 +487,11 @@ mod tests {
     fn evaluations_are_counted_per_flag_and_reason_with_a_cumulative_histogram() {
         let m = Metrics::default();
         let ms = |v: f64| Duration::from_secs_f64(v / 1000.0);
-        m.evaluation("prod", "default", "b", "MATCH_EVALUATION_REASON", ms(0.003));
-        m.evaluation("prod", "default", "b", "MATCH_EVALUATION_REASON", ms(0.02));
-        m.evaluation("prod", "default", "b", "DEFAULT_EVALUATION_REASON", ms(0.3));
-        m.evaluation(
-            "prod",
-            "default",
-            "a",
-            "FLAG_DISABLED_EVALUATION_REASON",
-            ms(40.0),
-        );
-        m.evaluation("dev", "team\"x", "a", "UNKNOWN_EVALUATION_REASON", ms(1.0));
+        m.evaluation("prod", "default", "b", Reason::Match, ms(0.003));
+        m.evaluation("prod", "default", "b", Reason::Match, ms(0.02));
+        m.evaluation("prod", "default", "b", Reason::Default, ms(0.3));
+        m.evaluation("prod", "default", "a", Reason::FlagDisabled, ms(40.0));
+        m.evaluation("dev", "team\"x", "a", Reason::Unknown, ms(1.0));
         m.evaluation_error("prod", "not_found");
         m.evaluation_error("prod", "not_found");
         m.evaluation_error("prod", "invalid");
@@ -529,22 +533,10 @@ mod tests {
     fn flags_past_the_series_bound_are_counted_as_dropped() {
         let m = Metrics::default();
         for i in 0..MAX_FLAG_SERIES {
-            m.evaluation(
-                "e",
-                "n",
-                &format!("f{i}"),
-                "MATCH_EVALUATION_REASON",
-                Duration::ZERO,
-            );
+            m.evaluation("e", "n", &format!("f{i}"), Reason::Match, Duration::ZERO);
         }
-        m.evaluation(
-            "e",
-            "n",
-            "one-more",
-            "MATCH_EVALUATION_REASON",
-            Duration::ZERO,
-        );
-        m.evaluation("e", "n", "f7", "MATCH_EVALUATION_REASON", Duration::ZERO);
+        m.evaluation("e", "n", "one-more", Reason::Match, Duration::ZERO);
+        m.evaluation("e", "n", "f7", Reason::Match, Duration::ZERO);
         let text = m.render(&[]);
         assert!(text.contains("switchyard_metrics_flags_dropped_total 1\n"));
         assert!(!text.contains("one-more"));

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use axum::http::HeaderMap;
 use switchyard_core::Environment;
-use switchyard_sync::{Origin, Outcome, Reference, SyncHandle};
+use switchyard_sync::{Followed, Outcome, SyncHandle};
 use tokio::sync::watch;
 
 use crate::bodies::SnapshotBodies;
@@ -18,25 +18,6 @@ use crate::metrics::Metrics;
 use crate::ofrep_pieces::BulkPiecesCache;
 use crate::sync_json::outcome_name;
 
-/// What the API says about an environment (from the configuration, without credentials).
-#[derive(Debug, Clone)]
-pub struct EnvironmentInfo {
-    /// Environment key.
-    pub key: String,
-    /// Whether it is the default environment.
-    pub default: bool,
-    /// Storage id.
-    pub storage: String,
-    /// Remote URL without credentials, if the storage is a Git remote.
-    pub remote: Option<String>,
-    /// Branch followed (or `tag x` / `commit x`).
-    pub reference: String,
-    /// The branch name when a branch is followed (webhooks match on it).
-    pub branch: Option<String>,
-    /// Sub-directory that is the environment's root.
-    pub directory: String,
-}
-
 /// The state handed to every handler; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -45,7 +26,6 @@ pub struct AppState {
 
 struct Inner {
     sync: Arc<SyncHandle>,
-    environments: Vec<EnvironmentInfo>,
     default_environment: String,
     config: ServerConfig,
     metrics: Metrics,
@@ -61,26 +41,8 @@ struct Inner {
 impl AppState {
     /// State over a running sync; what each environment follows comes from the sync itself.
     pub fn new(sync: Arc<SyncHandle>, config: ServerConfig) -> Self {
-        let environments: Vec<EnvironmentInfo> = sync
+        let default_environment = sync
             .environments()
-            .iter()
-            .map(|f| EnvironmentInfo {
-                key: f.key.clone(),
-                default: f.default,
-                storage: f.storage.clone(),
-                remote: f.remote(),
-                reference: f.reference_label(),
-                branch: match &f.origin {
-                    Origin::Remote {
-                        reference: Reference::Branch(b),
-                        ..
-                    } => Some(b.clone()),
-                    _ => None,
-                },
-                directory: f.directory.clone(),
-            })
-            .collect();
-        let default_environment = environments
             .iter()
             .find(|e| e.default)
             .map_or_else(|| "default".to_string(), |e| e.key.clone());
@@ -91,7 +53,6 @@ impl AppState {
         let state = AppState {
             inner: Arc::new(Inner {
                 sync,
-                environments,
                 default_environment,
                 config,
                 metrics: Metrics::default(),
@@ -151,8 +112,8 @@ impl AppState {
     }
 
     /// Environment descriptions, by key order.
-    pub fn environments(&self) -> &[EnvironmentInfo] {
-        &self.inner.environments
+    pub fn environments(&self) -> &[Followed] {
+        self.inner.sync.environments()
     }
 
     /// The default environment's key.

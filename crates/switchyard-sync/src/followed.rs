@@ -98,6 +98,17 @@ impl Followed {
         }
     }
 
+    /// The branch followed, if a branch is.
+    pub fn branch(&self) -> Option<&str> {
+        match &self.origin {
+            Origin::Remote {
+                reference: Reference::Branch(b),
+                ..
+            } => Some(b),
+            _ => None,
+        }
+    }
+
     /// What is followed: the branch name, `tag v1` or `commit <sha>` (empty for a directory).
     pub fn reference_label(&self) -> String {
         match &self.origin {
@@ -164,9 +175,11 @@ mod tests {
             Some("https://github.com/acme/flags.git")
         );
         assert_eq!(f.reference_label(), "main");
+        assert_eq!(f.branch(), Some("main"));
         assert_eq!(f.directory, "prod");
         let t = followed("git@github.com:acme/flags.git", None, Some("v1"));
         assert_eq!(t.reference_label(), "tag v1");
+        assert_eq!(t.branch(), None);
     }
 
     #[test]

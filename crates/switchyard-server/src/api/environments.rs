@@ -260,7 +260,7 @@ fn read_only(state: &AppState, env_key: &str, what: &str) -> ApiError {
             } else {
                 format!(", directory \"{}\"", e.directory)
             };
-            match (&e.remote, &e.branch) {
+            match (e.remote(), e.branch()) {
                 (Some(remote), Some(branch)) => {
                     format!(" (branch \"{branch}\" of {remote}{dir})")
                 }

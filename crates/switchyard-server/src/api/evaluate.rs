@@ -97,7 +97,7 @@ fn single(
     };
     state
         .metrics()
-        .evaluation(env_key, ns, &flag.key, reason.as_str(), started.elapsed());
+        .evaluation(env_key, ns, &flag.key, reason, started.elapsed());
     Ok(response)
 }
 
@@ -179,13 +179,9 @@ pub(crate) async fn batch(
             let ns = namespace(&r.namespace_key);
             match item {
                 BatchItem::Ok(Evaluation::Variant(v)) => {
-                    state.metrics().evaluation(
-                        env_key,
-                        ns,
-                        &r.flag_key,
-                        v.reason.as_str(),
-                        elapsed,
-                    );
+                    state
+                        .metrics()
+                        .evaluation(env_key, ns, &r.flag_key, v.reason, elapsed);
                     BatchItemResponse::Variant {
                         variant_response: VariantResponse::new(
                             &r.flag_key,
@@ -197,13 +193,9 @@ pub(crate) async fn batch(
                     }
                 }
                 BatchItem::Ok(Evaluation::Boolean(b)) => {
-                    state.metrics().evaluation(
-                        env_key,
-                        ns,
-                        &r.flag_key,
-                        b.reason.as_str(),
-                        elapsed,
-                    );
+                    state
+                        .metrics()
+                        .evaluation(env_key, ns, &r.flag_key, b.reason, elapsed);
                     BatchItemResponse::Boolean {
                         boolean_response: BooleanResponse::new(
                             &r.flag_key,

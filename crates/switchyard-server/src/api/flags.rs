@@ -128,11 +128,11 @@ pub(crate) async fn environments(State(state): State<AppState>) -> Json<Value> {
         .environments()
         .iter()
         .map(|e| {
-            let mut configuration = json!({"ref": e.reference});
+            let mut configuration = json!({"ref": e.reference_label()});
             if !e.directory.is_empty() {
                 configuration["directory"] = json!(e.directory);
             }
-            if let Some(remote) = &e.remote {
+            if let Some(remote) = e.remote() {
                 configuration["remote"] = json!(remote);
             }
             json!({"key": e.key, "name": e.key, "default": e.default, "configuration": configuration})

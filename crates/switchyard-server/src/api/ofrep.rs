@@ -127,7 +127,7 @@ fn evaluate_one(
         env_key,
         ns,
         key,
-        OfrepSuccess::core_reason(&eval).as_str(),
+        OfrepSuccess::core_reason(&eval),
         started.elapsed(),
     );
     Ok(Json(OfrepSuccess::new(key, &eval)).into_response())
