@@ -28,7 +28,9 @@ const SHED_ON_ERROR: usize = 16;
 /// How long the accept loop waits for shed connections to close.
 const ROOM_WAIT: Duration = Duration::from_millis(250);
 const MIN_BACKOFF: Duration = Duration::from_millis(5);
-const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// The longest wait between failed `accept` calls: short enough that a client arriving while
+/// descriptors are exhausted is accepted well within a second, long enough never to spin.
+const MAX_BACKOFF: Duration = Duration::from_millis(250);
 const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 /// TCP keepalive on every connection: a peer that vanished without closing (a stream's client
 /// on a dead network) is found and its connection closed within about 90 s, even when nothing is
