@@ -117,6 +117,7 @@ pub fn compile_environment_with(
         key: key.to_string(),
         namespaces,
         digest: hex::encode(h.finalize()),
+        revision: None,
     })
 }
 

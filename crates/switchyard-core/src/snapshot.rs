@@ -115,6 +115,9 @@ pub struct Environment {
     pub namespaces: BTreeMap<String, Arc<Namespace>>,
     /// SHA-1 hex over every namespace key and digest: changes exactly when the content changes.
     pub digest: String,
+    /// The revision the files were read at (a Git commit's SHA), set by whoever read them;
+    /// `None` from the compiler and for a plain directory. Not part of the digest.
+    pub revision: Option<String>,
 }
 
 impl Environment {

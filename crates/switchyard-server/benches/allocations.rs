@@ -45,7 +45,7 @@ segments:
       - {type: STRING_COMPARISON_TYPE, property: region, operator: prefix, value: eu-}
 "#;
 
-/// A served directory, the sync of it, the router state and a runtime to drive requests.
+/// A served Git repository (a `file://` remote), the sync of it, the router state and a runtime to drive requests.
 struct Served {
     _dir: tempfile::TempDir,
     state: AppState,
@@ -59,7 +59,29 @@ fn served() -> Served {
         .expect("runtime");
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("features.yaml"), FLAGS).expect("write");
-    let mut storage = StorageConfig::local_directory(dir.path());
+    // a Git repository, so that answers carry `X-Switchyard-Commit` (a directory has no commit)
+    for args in [
+        &["init", "-q", "-b", "main"][..],
+        &["add", "-A"],
+        &[
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.com",
+            "commit",
+            "-q",
+            "-m",
+            "flags",
+        ],
+    ] {
+        let ok = std::process::Command::new("git")
+            .args(args)
+            .current_dir(dir.path())
+            .status()
+            .is_ok_and(|s| s.success());
+        assert!(ok, "git {args:?}");
+    }
+    let mut storage = StorageConfig::remote(format!("file://{}", dir.path().display()));
     storage.poll_interval = Duration::from_secs(3600);
     let mut config = SyncConfig::default();
     config.storage.insert("default".into(), storage);
@@ -104,6 +126,14 @@ fn run(b: Bencher, uri: &'static str, body: &'static str) {
         (status, bytes)
     });
     assert!(check.0.is_success(), "{uri}: {check:?}");
+    let commit = s.rt.block_on(async {
+        let r = app(s.state.clone())
+            .oneshot(request())
+            .await
+            .expect("infallible");
+        r.headers().contains_key("x-switchyard-commit")
+    });
+    assert!(commit, "{uri}: no X-Switchyard-Commit");
     let service = app(s.state.clone());
     b.with_inputs(request).bench_local_values(|req| {
         s.rt.block_on(async {

@@ -13,6 +13,7 @@ pub mod api;
 mod auth;
 mod bodies;
 mod body;
+mod commit_header;
 pub mod config;
 mod conn;
 mod dashboard;

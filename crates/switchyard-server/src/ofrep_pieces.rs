@@ -12,7 +12,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::xxh64::Xxh64;
 
-use switchyard_core::{Context, Evaluation, Flag, FlagType, Namespace, Reason, evaluate};
+use switchyard_core::{
+    Context, Environment, Evaluation, Flag, FlagType, Namespace, Reason, evaluate,
+};
 
 /// Namespaces whose pieces are kept at most (all are dropped past it and rebuilt on demand).
 const MAX_ENTRIES: usize = 256;
@@ -82,6 +84,21 @@ pub(crate) fn tail(env_key: &str, ns_key: &str, origin: Option<&str>) -> String 
     format!(r#"],"eventStreams":[{{"type":"sse","endpoint":{{"requestUri":{uri}{origin}}}}}]}}"#)
 }
 
+/// Writes the body's closing `tail`, with the flag set's `metadata` naming the serving commit
+/// (`switchyardCommit`) between the flags and the event streams when there is one.
+fn push_tail(buf: &mut Vec<u8>, tail: &str, commit: Option<&str>) {
+    match commit {
+        Some(sha) => {
+            buf.extend_from_slice(br#"],"metadata":{"switchyardCommit":""#);
+            push_escaped(buf, sha);
+            buf.extend_from_slice(br#""}"#);
+            // the tail opens with `]`, written above
+            buf.extend_from_slice(&tail.as_bytes()[1..]);
+        }
+        None => buf.extend_from_slice(tail.as_bytes()),
+    }
+}
+
 /// The ETag hasher: XXH64, as Flipt's, written as Flipt writes it (`W/"%08x"`).
 pub(crate) struct EtagHasher(Xxh64);
 
@@ -112,10 +129,11 @@ pub(crate) fn empty(
     env_key: &str,
     ns_key: &str,
     env_digest: &str,
+    commit: Option<&str>,
     origin: Option<&str>,
 ) -> BulkBody {
     let mut body = br#"{"flags":["#.to_vec();
-    body.extend_from_slice(tail(env_key, ns_key, origin).as_bytes());
+    push_tail(&mut body, &tail(env_key, ns_key, origin), commit);
     BulkBody {
         etag: EtagHasher::new(env_key, ns_key).finish(env_digest),
         body,
@@ -142,7 +160,8 @@ impl BulkPieces {
             .collect();
         listed.sort_by(|&a, &b| ns.flags[a].key.cmp(&ns.flags[b].key));
         let tail = tail(env_key, ns_key, origin);
-        let capacity = 16
+        // 16 for the opening, 64 for the commit's metadata
+        let capacity = 80
             + tail.len()
             + flags
                 .iter()
@@ -171,7 +190,7 @@ impl BulkPieces {
         &self,
         ns: &Namespace,
         env_key: &str,
-        env_digest: &str,
+        env: &Environment,
         selected: Option<&[usize]>,
         entity: &str,
         ctx: &C,
@@ -248,9 +267,9 @@ impl BulkPieces {
                 }
             }
         }
-        buf.extend_from_slice(self.tail.as_bytes());
+        push_tail(&mut buf, &self.tail, env.revision.as_deref());
         BulkBody {
-            etag: h.finish(env_digest),
+            etag: h.finish(&env.digest),
             body: buf,
             flags: count,
         }

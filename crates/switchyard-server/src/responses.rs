@@ -214,7 +214,8 @@ pub(crate) enum OfrepSuccess<'a> {
         /// `segments` and `attachment` when present.
         metadata: OfrepMetadata<'a>,
     },
-    /// A boolean flag: `"true"`/`"false"` and the bool (no `metadata`, as Flipt sets none).
+    /// A boolean flag: `"true"`/`"false"` and the bool (`metadata` only for the serving
+    /// commit: Flipt sets none).
     Boolean {
         /// The flag.
         key: &'a str,
@@ -224,6 +225,9 @@ pub(crate) enum OfrepSuccess<'a> {
         variant: &'static str,
         /// The value.
         value: bool,
+        /// `switchyardCommit` when set.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        metadata: Option<CommitMetadata<'a>>,
     },
 }
 
@@ -240,6 +244,7 @@ impl<'a> OfrepSuccess<'a> {
                     segments: Joined(&v.segment_keys),
                     // `"null"` for a variant without an attachment, as Flipt sends it
                     attachment: v.variant_attachment(),
+                    commit: None,
                 },
             },
             Evaluation::Boolean(b) => OfrepSuccess::Boolean {
@@ -247,8 +252,21 @@ impl<'a> OfrepSuccess<'a> {
                 reason: ofrep_reason(b.reason),
                 variant: if b.enabled { "true" } else { "false" },
                 value: b.enabled,
+                metadata: None,
             },
         }
+    }
+
+    /// The answer with the serving commit in its metadata as `switchyardCommit` (single-flag
+    /// answers; a bulk answer carries it once, in the flag set's metadata).
+    pub(crate) fn with_commit(mut self, sha: Option<&'a str>) -> Self {
+        match &mut self {
+            OfrepSuccess::Variant { metadata, .. } => metadata.commit = sha,
+            OfrepSuccess::Boolean { metadata, .. } => {
+                *metadata = sha.map(|commit| CommitMetadata { commit });
+            }
+        }
+        self
     }
 
     /// The evaluation's reason.
@@ -269,6 +287,17 @@ pub(crate) struct OfrepMetadata<'a> {
     /// The attachment JSON as a string.
     #[serde(skip_serializing_if = "str::is_empty")]
     attachment: &'a str,
+    /// The serving commit (Switchyard's).
+    #[serde(rename = "switchyardCommit", skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+}
+
+/// A boolean answer's OFREP metadata: only the serving commit.
+#[derive(Serialize)]
+pub(crate) struct CommitMetadata<'a> {
+    /// The serving commit.
+    #[serde(rename = "switchyardCommit")]
+    commit: &'a str,
 }
 
 /// Keys written as one comma-separated string, without building it.

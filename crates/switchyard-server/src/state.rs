@@ -12,6 +12,7 @@ use switchyard_sync::{Followed, Outcome, SyncHandle};
 use tokio::sync::watch;
 
 use crate::bodies::SnapshotBodies;
+use crate::commit_header::CommitHeaders;
 use crate::config::ServerConfig;
 use crate::error::ApiError;
 use crate::metrics::Metrics;
@@ -36,6 +37,7 @@ struct Inner {
     serving: HashMap<String, AtomicBool>,
     bodies: SnapshotBodies,
     bulk_pieces: BulkPiecesCache,
+    commit_headers: CommitHeaders,
 }
 
 impl AppState {
@@ -50,6 +52,7 @@ impl AppState {
             .environment_keys()
             .map(|k| (k.to_string(), AtomicBool::new(false)))
             .collect();
+        let commit_headers = CommitHeaders::new(sync.environment_keys());
         let state = AppState {
             inner: Arc::new(Inner {
                 sync,
@@ -61,6 +64,7 @@ impl AppState {
                 serving,
                 bodies: SnapshotBodies::default(),
                 bulk_pieces: BulkPiecesCache::default(),
+                commit_headers,
             }),
         };
         state.record_sync_metrics();
@@ -134,6 +138,11 @@ impl AppState {
     /// The prebuilt pieces of OFREP bulk answers.
     pub(crate) fn bulk_pieces(&self) -> &BulkPiecesCache {
         &self.inner.bulk_pieces
+    }
+
+    /// `X-Switchyard-Commit` values, one per served snapshot.
+    pub(crate) fn commit_headers(&self) -> &CommitHeaders {
+        &self.inner.commit_headers
     }
 
     /// Counters and histograms for `/metrics`.

@@ -98,7 +98,7 @@ fn single(
     state
         .metrics()
         .evaluation(env_key, ns, &flag.key, reason, started.elapsed());
-    Ok(response)
+    Ok(state.commit_headers().on(response, env_key, &env))
 }
 
 /// `POST /evaluate/v1/variant`.
@@ -216,10 +216,15 @@ pub(crate) async fn batch(
         })
         .collect();
     let request_id = request_id(&req.request_id, &body.parts);
-    Ok(Json(BatchResponse {
+    let response = Json(BatchResponse {
         request_id: &request_id,
         request_duration_millis: ms,
         responses,
     })
-    .into_response())
+    .into_response();
+    // the commit of the batch's first environment (a batch nearly always has one)
+    Ok(match envs.first() {
+        Some((key, env)) => state.commit_headers().on(response, key, env),
+        None => response,
+    })
 }

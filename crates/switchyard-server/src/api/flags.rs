@@ -80,6 +80,8 @@ pub(crate) async fn list_flags(
     if env.namespace(&ns).is_none() {
         return Err(ApiError::not_found(format!("namespace \"{ns}\" not found")));
     }
+    let mut commit = HeaderMap::new();
+    state.commit_headers().set(&mut commit, &env_key, &env);
     let body = tokio::task::spawn_blocking(move || {
         let namespace = env.namespace(&ns)?;
         let total = namespace.flags.len();
@@ -115,6 +117,7 @@ pub(crate) async fn list_flags(
     .flatten()
     .ok_or_else(|| ApiError::internal("building the flag list failed"))?;
     Ok((
+        commit,
         [(header::CONTENT_TYPE, "application/json")],
         axum::body::Body::from(body),
     )
@@ -145,8 +148,10 @@ pub(crate) async fn environments(State(state): State<AppState>) -> Json<Value> {
 pub(crate) async fn namespaces(
     State(state): State<AppState>,
     Path(env_key): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<(HeaderMap, Json<Value>), ApiError> {
     let env = state.snapshot(&env_key)?;
+    let mut commit = HeaderMap::new();
+    state.commit_headers().set(&mut commit, &env_key, &env);
     let list: Vec<Value> = env
         .namespaces
         .values()
@@ -155,8 +160,9 @@ pub(crate) async fn namespaces(
                    "digest": n.digest, "flags": n.flags.len(), "segments": n.segments.len()})
         })
         .collect();
-    Ok(Json(
-        json!({"environment": env_key, "digest": env.digest, "namespaces": list}),
+    Ok((
+        commit,
+        Json(json!({"environment": env_key, "digest": env.digest, "namespaces": list})),
     ))
 }
 
@@ -170,6 +176,8 @@ pub(crate) async fn document(
     if env.namespace(&ns).is_none() {
         return Err(ApiError::not_found(format!("namespace \"{ns}\" not found")));
     }
+    let mut commit = HeaderMap::new();
+    state.commit_headers().set(&mut commit, &env_key, &env);
     let body = tokio::task::spawn_blocking(move || {
         let namespace = env.namespace(&ns)?;
         serde_json::to_vec(&export::document(namespace)).ok()
@@ -179,6 +187,7 @@ pub(crate) async fn document(
     .flatten()
     .ok_or_else(|| ApiError::internal("building the document failed"))?;
     Ok((
+        commit,
         [(header::CONTENT_TYPE, "application/json")],
         axum::body::Body::from(body),
     )

@@ -25,6 +25,7 @@ use switchyard_core::{Context, Environment, Flag, evaluate};
 
 use super::context::{OfrepBody, RequestContext};
 use crate::body;
+use crate::commit_header::X_SWITCHYARD_COMMIT;
 use crate::error::OfrepError;
 use crate::ofrep_pieces;
 use crate::responses::OfrepSuccess;
@@ -130,7 +131,13 @@ fn evaluate_one(
         OfrepSuccess::core_reason(&eval),
         started.elapsed(),
     );
-    Ok(Json(OfrepSuccess::new(key, &eval)).into_response())
+    let commit = state.commit_headers().get(env_key, &env);
+    let sha = commit.as_ref().and_then(|v| v.to_str().ok());
+    let mut response = Json(OfrepSuccess::new(key, &eval).with_commit(sha)).into_response();
+    if let Some(v) = commit {
+        response.headers_mut().insert(X_SWITCHYARD_COMMIT, v);
+    }
+    Ok(response)
 }
 
 /// Whether an `If-None-Match` list matches `etag` (weak comparison, `*` matches anything).
@@ -242,12 +249,18 @@ fn bulk<C: Context + ?Sized>(
     let answer = match env.namespace(ns_key) {
         Some(ns) => {
             let pieces = state.bulk_pieces().get(env_key, ns, origin);
-            let answer = pieces.write(ns, env_key, &env.digest, selection.as_deref(), entity, ctx);
+            let answer = pieces.write(ns, env_key, env, selection.as_deref(), entity, ctx);
             state.metrics().bulk_request(env_key, ns_key, answer.flags);
             answer
         }
         // Flipt's snapshot always has `default`: without documents it lists no flags
-        None if ns_key == "default" => ofrep_pieces::empty(env_key, ns_key, &env.digest, origin),
+        None if ns_key == "default" => ofrep_pieces::empty(
+            env_key,
+            ns_key,
+            &env.digest,
+            env.revision.as_deref(),
+            origin,
+        ),
         None => {
             return OfrepError {
                 status: StatusCode::NOT_FOUND,
@@ -260,10 +273,12 @@ fn bulk<C: Context + ?Sized>(
     };
     let etag_value =
         HeaderValue::from_str(&answer.etag).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));
+    let commit = state.commit_headers();
     if if_none_match(headers, &answer.etag) {
-        return (StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response();
+        let response = (StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response();
+        return commit.on(response, env_key, env);
     }
-    (
+    let response = (
         StatusCode::OK,
         [
             (header::ETAG, etag_value),
@@ -274,7 +289,8 @@ fn bulk<C: Context + ?Sized>(
         ],
         answer.body,
     )
-        .into_response()
+        .into_response();
+    commit.on(response, env_key, env)
 }
 
 /// `GET /ofrep/v1/_stream/{env}/{ns}/events`: `refetchEvaluation` on every change of the namespace.
@@ -400,10 +416,16 @@ mod tests {
         let answer = match env.namespace(ns_key) {
             Some(ns) => {
                 let p = BulkPieces::build(ns, env_key, ns_key, origin);
-                p.write(ns, env_key, &env.digest, selection.as_deref(), entity, ctx)
+                p.write(ns, env_key, env, selection.as_deref(), entity, ctx)
             }
             None if ns_key != "default" => return None,
-            None => empty(env_key, ns_key, &env.digest, origin),
+            None => empty(
+                env_key,
+                ns_key,
+                &env.digest,
+                env.revision.as_deref(),
+                origin,
+            ),
         };
         Some((answer.etag, answer.body))
     }

@@ -33,10 +33,11 @@ async fn snapshot_response(
     let etag = HeaderValue::from_str(&namespace.digest)
         .map_err(|_| ApiError::invalid("digest is not a header value"))?;
     if if_none_match(headers, &namespace.digest) {
-        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+        let response = (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
+        return Ok(state.commit_headers().on(response, env_key, &env));
     }
     let body = state.bodies().client_snapshot(env_key, &env, ns).await?;
-    Ok((
+    let response = (
         StatusCode::OK,
         [
             (header::ETAG, etag),
@@ -47,7 +48,8 @@ async fn snapshot_response(
         ],
         Body::from(body),
     )
-        .into_response())
+        .into_response();
+    Ok(state.commit_headers().on(response, env_key, &env))
 }
 
 /// `GET /internal/v1/evaluation/snapshot/namespace/{ns}` (environment from `X-Flipt-Environment`).

@@ -2,6 +2,7 @@
 //! and the listener (TLS, connection limits, timeouts) over real loopback sockets.
 
 mod api;
+mod commit;
 mod edges;
 mod environments;
 mod limits;

@@ -120,6 +120,7 @@ pub(super) fn empty_environment(key: &str, limits: &Limits) -> Environment {
         key: key.to_string(),
         namespaces: BTreeMap::new(),
         digest: String::new(),
+        revision: None,
     })
 }
 

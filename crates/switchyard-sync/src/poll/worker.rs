@@ -160,9 +160,10 @@ impl Worker {
                 Ok(f) => f,
                 Err(_) => continue,
             };
-            if let Ok(env) =
+            if let Ok(mut env) =
                 compile_environment_with(key, &read.files, &self.limits, self.extra_checks)
             {
+                env.revision = Some(commit.to_string());
                 let info = git.commit_info(commit);
                 let env = Arc::new(env);
                 lock(&slot.status).restored(info, Served::of(&env, &read.discovered));
@@ -421,13 +422,19 @@ impl Worker {
         let Some(slot) = self.env_slot(key) else {
             return;
         };
+        let mut env = env;
+        env.revision = commit.map(|c| c.to_string());
         let env = Arc::new(env);
         let old = slot.tx.borrow().clone();
         let changes = diff(&old, &env);
         let swapped = old.digest != env.digest;
         let (lines, total) = crate::history::summarise(&changes);
-        if swapped {
+        // A new commit with the same content is served too (the serving commit moves), but it
+        // is no change: streams compare digests, and no change event is sent.
+        if swapped || old.revision != env.revision {
             slot.tx.send_replace(env.clone());
+        }
+        if swapped {
             let _ = self.shared.events.send(ChangeEvent {
                 environment: key.to_string(),
                 old_digest: old.digest.clone(),
