@@ -40,6 +40,10 @@ pub struct SyncConfig {
     /// `validation.extra_checks`, set by the CLI; `error` by default).
     #[serde(skip)]
     pub extra_checks: ExtraChecks,
+    /// The seed of this replica's poll jitter (Switchyard's `sync.poll_jitter_seed`, set by the
+    /// CLI); none: a random one at start.
+    #[serde(skip)]
+    pub poll_jitter_seed: Option<u64>,
 }
 
 impl Default for SyncConfig {
@@ -50,6 +54,7 @@ impl Default for SyncConfig {
             credentials: BTreeMap::new(),
             history_limit: DEFAULT_HISTORY_LIMIT,
             extra_checks: ExtraChecks::Error,
+            poll_jitter_seed: None,
         }
     }
 }

@@ -33,12 +33,14 @@ use crate::history::{Attempt, History};
 use crate::status::SyncStatus;
 
 mod fixed;
+mod jitter;
 mod messages;
 mod read;
 mod run_loop;
 mod start;
 mod worker;
 
+use jitter::{Jitter, random_seed};
 pub use run_loop::next_delay;
 
 /// Sent to subscribers each time an environment's served snapshot is swapped.

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use tokio::sync::{oneshot, watch};
 
 use super::worker::{CycleReport, Worker};
-use super::{Shared, lock};
+use super::{Jitter, Shared, lock};
 use crate::error::SyncError;
 use crate::status::rfc3339;
 
@@ -25,6 +25,7 @@ pub(super) struct LoopInfo {
     pub(super) storage: String,
     pub(super) envs: Vec<String>,
     pub(super) interval: Duration,
+    pub(super) jitter: Jitter,
     pub(super) shared: Arc<Shared>,
 }
 
@@ -81,9 +82,12 @@ pub(super) async fn run(thread: WorkerThread, info: LoopInfo, mut stop: watch::R
     };
     let mut failures = 0;
     let mut first = true;
+    let mut cycles: u64 = 0;
     loop {
         if !first {
-            let delay = next_delay(info.interval, failures);
+            let delay = info
+                .jitter
+                .apply(next_delay(info.interval, failures), cycles);
             let next = rfc3339(SystemTime::now() + delay);
             for key in &info.envs {
                 if let Some(e) = info.shared.envs.get(key) {
@@ -128,6 +132,7 @@ pub(super) async fn run(thread: WorkerThread, info: LoopInfo, mut stop: watch::R
             }
         }
         first = false;
+        cycles = cycles.wrapping_add(1);
     }
     thread.stop().await;
 }

@@ -10,7 +10,7 @@ use tokio::sync::{Notify, broadcast, watch};
 
 use super::run_loop::{LoopInfo, WorkerThread, run};
 use super::worker::{FlagLossGuard, Source, Worker};
-use super::{EnvSlot, Shared, StartError, StorageSlot, SyncHandle};
+use super::{EnvSlot, Jitter, Shared, StartError, StorageSlot, SyncHandle, random_seed};
 use crate::config::{FetchPolicy, SyncConfig};
 use crate::dir::DirSource;
 use crate::error::SyncError;
@@ -49,6 +49,8 @@ impl SyncHandle {
         });
         let (stop, _) = watch::channel(false);
         let mut threads = Vec::new();
+        let seed = config.poll_jitter_seed.unwrap_or_else(random_seed);
+        tracing::info!(seed, "poll jitter: each wait moved by up to 10 %");
         for id in used {
             let source = open_source(&config, id).await?;
             let worker = worker(&config, id, source, &shared, limits);
@@ -56,6 +58,7 @@ impl SyncHandle {
                 storage: id.clone(),
                 envs: worker.envs.clone(),
                 interval: worker.interval,
+                jitter: Jitter::new(seed, id),
                 shared: shared.clone(),
             };
             let thread = WorkerThread::spawn(worker).map_err(|e| StartError::Open {

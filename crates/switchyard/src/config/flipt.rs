@@ -51,6 +51,9 @@ pub(super) fn convert(root: &Node, mut warnings: Vec<Problem>) -> Result<Convert
     sync.validate()
         .map_err(|e| locate_sync_error(&e, &written, root))?;
     sync.extra_checks = extra_checks(root)?;
+    if let Some(e) = root.get("sync").and_then(|s| s.entry("poll_jitter_seed")) {
+        sync.poll_jitter_seed = Some(from_node(&e.value, "sync.poll_jitter_seed")?);
+    }
     let server = server(root, &mut warnings)?;
     let listen = listen(root, server.tls.is_some())?;
     Ok(Converted {

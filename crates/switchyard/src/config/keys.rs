@@ -6,10 +6,11 @@ use switchyard_core::closest_name;
 
 use super::node::{Node, Problem, join};
 
-/// Top-level keys of Flipt v1 and v2 configuration files, and Switchyard's `webhooks` and
-/// `validation`.
+/// Top-level keys of Flipt v1 and v2 configuration files, and Switchyard's `webhooks`,
+/// `validation` and `sync`.
 pub(super) const TOP: &[&str] = &[
     "validation",
+    "sync",
     "version",
     "storage",
     "environments",
@@ -167,6 +168,10 @@ pub(super) fn check(root: &Node, warnings: &mut Vec<Problem>) -> Result<(), Prob
     if let Some(v) = root.get("validation") {
         v.mapping("validation")?;
         known(v, "validation", &["extra_checks"])?;
+    }
+    if let Some(s) = root.get("sync") {
+        s.mapping("sync")?;
+        known(s, "sync", &["poll_jitter_seed"])?;
     }
     if let Some(cors) = root.get("cors") {
         cors.mapping("cors")?;

@@ -602,3 +602,30 @@ fn validation_extra_checks_is_error_by_default_warn_from_the_file_or_a_variable(
         "flipt.yml:14:3: validation.extra_check: unknown key `extra_check`; did you mean `extra_checks`?"
     );
 }
+
+#[test]
+fn sync_poll_jitter_seed_is_random_by_default_or_given() {
+    let s = parse("f.yml", SEED, &[]).expect("valid");
+    assert_eq!(s.sync.poll_jitter_seed, None);
+    let given = format!("{SEED}sync:\n  poll_jitter_seed: 12345\n");
+    let s = parse("f.yml", &given, &[]).expect("valid");
+    assert_eq!(s.sync.poll_jitter_seed, Some(12345));
+    let env = [(
+        "SWITCHYARD_SYNC__POLL_JITTER_SEED".to_string(),
+        "7".to_string(),
+    )];
+    assert_eq!(
+        parse("f.yml", SEED, &env)
+            .expect("valid")
+            .sync
+            .poll_jitter_seed,
+        Some(7)
+    );
+    let bad = error(&format!("{SEED}sync:\n  poll_jitter_seed: -1\n"), &[]);
+    assert!(
+        bad.starts_with("flipt.yml:14:21: sync.poll_jitter_seed: "),
+        "{bad}"
+    );
+    let typo = error(&format!("{SEED}sync:\n  poll_jitter: 1\n"), &[]);
+    assert!(typo.contains("did you mean `poll_jitter_seed`?"), "{typo}");
+}
