@@ -90,6 +90,29 @@ pub struct ServerConfig {
     /// The public origin clients reach the server at (e.g. `https://flags.example.com`), used for
     /// absolute URLs in responses; without it those URLs are relative.
     pub public_url: Option<String>,
+    /// What happens between SIGTERM and exit.
+    pub shutdown: ShutdownConfig,
+}
+
+/// Graceful shutdown: `/ready` answers 503 at once; after `delay` the listener closes; open
+/// requests then have `grace_period` to finish.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShutdownConfig {
+    /// `server.shutdown_grace_period`: how long open requests may take to finish once the
+    /// listener has closed (default 10 s).
+    pub grace_period: Duration,
+    /// `server.shutdown_delay`: how long the server keeps accepting after the signal, answering
+    /// `/ready` 503, so that load balancers take it out first (default 0).
+    pub delay: Duration,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        ShutdownConfig {
+            grace_period: Duration::from_secs(10),
+            delay: Duration::ZERO,
+        }
+    }
 }
 
 /// The certificate and key the HTTPS listener presents.
@@ -182,6 +205,7 @@ impl Default for ServerConfig {
             tls: None,
             limits: ConnectionLimits::default(),
             public_url: None,
+            shutdown: ShutdownConfig::default(),
         }
     }
 }

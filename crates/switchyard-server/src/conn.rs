@@ -35,14 +35,18 @@ pub(crate) fn now_ms() -> u64 {
 pub(crate) struct Millis {
     pub(crate) idle: u64,
     pub(crate) header: u64,
+    /// How long a closing connection may take to finish its requests at shutdown.
+    pub(crate) grace: u64,
 }
 
-impl From<&ConnectionLimits> for Millis {
-    fn from(l: &ConnectionLimits) -> Self {
+impl Millis {
+    /// The limits and the shutdown grace period in milliseconds.
+    pub(crate) fn new(l: &ConnectionLimits, grace: Duration) -> Self {
         let ms = |d: Duration| d.as_millis().max(1) as u64;
         Millis {
             idle: ms(l.idle_timeout),
             header: ms(l.header_read_timeout),
+            grace: ms(grace),
         }
     }
 }
@@ -456,9 +460,6 @@ where
     }
 }
 
-/// How long a closing connection may take to finish its requests at server shutdown.
-pub(crate) const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
-
 /// Serves HTTP/1.1 or HTTP/2 on `io` until the client closes, a limit passes or the server stops.
 pub(crate) async fn serve<S>(
     io: Tracked<S>,
@@ -533,7 +534,7 @@ async fn drive<C: Graceful>(
             _ = sleep_until_ms(deadline) => {}
             _ = stop.wait_for(|s| *s), if closing.is_none() => {
                 conn.as_mut().graceful();
-                closing = Some(now_ms() + SHUTDOWN_GRACE.as_millis() as u64);
+                closing = Some(now_ms() + limits.grace);
             }
         }
     }

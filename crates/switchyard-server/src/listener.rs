@@ -178,7 +178,9 @@ fn is_connection_error(e: &std::io::Error) -> bool {
 }
 
 /// Serves `state` on `listener` (HTTPS when TLS is configured) until `shutdown` resolves, then
-/// ends open streams and lets open requests finish (at most [`conn::SHUTDOWN_GRACE`]).
+/// answers `/ready` 503, keeps accepting for `server.shutdown_delay`, closes the listener, ends
+/// open streams (SSE with a retry hint) and lets open requests finish (at most
+/// `server.shutdown_grace_period`).
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -194,7 +196,19 @@ pub async fn serve(
         .map_err(ConfigError::from)?;
     let limits = state.config().limits;
     let max = connection_limit(limits.max_connections);
-    let millis = Millis::from(&limits);
+    let shutdown_config = state.config().shutdown;
+    let millis = Millis::new(&limits, shutdown_config.grace_period);
+    let draining = state.clone();
+    let shutdown = async move {
+        shutdown.await;
+        draining.begin_draining();
+        tracing::info!(
+            delay_ms = shutdown_config.delay.as_millis() as u64,
+            grace_period_ms = shutdown_config.grace_period.as_millis() as u64,
+            "shutting down: /ready answers 503; the listener closes after the delay"
+        );
+        tokio::time::sleep(shutdown_config.delay).await;
+    };
     let stopping = state.stopping();
     let registry = Arc::new(Registry::new(state.clone()));
     let counters = &registry.state.metrics().connections;
@@ -284,7 +298,7 @@ pub async fn serve(
     stopping.send_replace(true);
     let mut open = registry.open.subscribe();
     let drained = tokio::time::timeout(
-        conn::SHUTDOWN_GRACE + Duration::from_secs(1),
+        shutdown_config.grace_period + Duration::from_secs(1),
         open.wait_for(|n| *n == 0),
     )
     .await;

@@ -33,6 +33,8 @@ struct Inner {
     stopping: watch::Sender<bool>,
     /// When the server state was made (how long a first sync has been awaited).
     started: Instant,
+    /// Set when shutdown begins: `/ready` answers 503 from then on.
+    draining: AtomicBool,
     /// Latched once an environment serves a valid snapshot (it never goes back).
     serving: HashMap<String, AtomicBool>,
     bodies: SnapshotBodies,
@@ -61,6 +63,7 @@ impl AppState {
                 metrics: Metrics::default(),
                 stopping: watch::channel(false).0,
                 started: Instant::now(),
+                draining: AtomicBool::new(false),
                 serving,
                 bodies: SnapshotBodies::default(),
                 bulk_pieces: BulkPiecesCache::default(),
@@ -153,6 +156,16 @@ impl AppState {
     /// Set to true when the server shuts down; open streams end then.
     pub(crate) fn stopping(&self) -> watch::Sender<bool> {
         self.inner.stopping.clone()
+    }
+
+    /// Shutdown has begun: `/ready` says `shutting down` from now on.
+    pub(crate) fn begin_draining(&self) {
+        self.inner.draining.store(true, Ordering::Release);
+    }
+
+    /// Whether shutdown has begun.
+    pub(crate) fn draining(&self) -> bool {
+        self.inner.draining.load(Ordering::Acquire)
     }
 
     pub(crate) fn stop_signal(&self) -> watch::Receiver<bool> {

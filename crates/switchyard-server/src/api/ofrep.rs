@@ -324,7 +324,7 @@ pub(crate) async fn stream(
                 .data(json!({"type": "refetchEvaluation", "etag": digest}).to_string()),
         )
     });
-    Sse::new(events)
+    Sse::new(events.chain(super::stream::goodbye(&state)))
         .keep_alive(KeepAlive::default())
         .into_response()
 }

@@ -21,6 +21,13 @@ pub(crate) async fn health() -> Response {
 /// `GET /ready`: 200 once every environment serves a snapshot from a valid commit; until then
 /// 503 with each waiting environment's reason.
 pub(crate) async fn ready(State(state): State<AppState>) -> Response {
+    if state.draining() {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"status": "NOT_READY", "waiting": [], "reasons": {}, "message": "shutting down"})),
+        )
+            .into_response();
+    }
     let reasons: serde_json::Map<String, serde_json::Value> = state
         .sync()
         .environment_keys()

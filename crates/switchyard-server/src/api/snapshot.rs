@@ -124,7 +124,7 @@ pub(crate) async fn stream(
                         .data(json!({"type": "refetchEvaluation", "etag": digest}).to_string()),
                 )
             });
-        return Ok(Sse::new(events)
+        return Ok(Sse::new(events.chain(super::stream::goodbye(&state)))
             .keep_alive(KeepAlive::default())
             .into_response());
     }

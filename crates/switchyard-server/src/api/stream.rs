@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::http::HeaderMap;
+use axum::response::sse::Event;
 use futures_util::Stream;
 use switchyard_core::Environment;
 use tokio::sync::watch;
@@ -97,4 +98,26 @@ fn digest_of(env: &Environment, ns: &str) -> String {
     env.namespace(ns)
         .map(|n| n.digest.clone())
         .unwrap_or_default()
+}
+
+/// How soon a client of a stream ended by shutdown is told to reconnect (SSE `retry:`).
+pub(crate) const SHUTDOWN_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The last event of an SSE stream that shutdown ended: `retry: 1000` (EventSource reconnects
+/// after a second, to another replica behind a balancer) and `{"type":"shutdown"}` (OFREP
+/// clients ignore types they do not know); nothing when the stream ended otherwise. Chain it
+/// after the stream's own events.
+pub(crate) fn goodbye(
+    state: &AppState,
+) -> impl Stream<Item = Result<Event, std::convert::Infallible>> + use<> {
+    let stop = state.stop_signal();
+    futures_util::stream::iter(
+        std::iter::once(())
+            .filter(move |()| *stop.borrow())
+            .map(|()| {
+                Ok(Event::default().retry(SHUTDOWN_RETRY).data(
+                    r#"{"type":"shutdown","message":"the server is shutting down; reconnect"}"#,
+                ))
+            }),
+    )
 }

@@ -9,7 +9,7 @@ use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures_util::Stream;
+use futures_util::{Stream, StreamExt as _};
 use serde::Deserialize;
 use serde_json::json;
 use switchyard_sync::ChangeEvent;
@@ -139,6 +139,7 @@ fn to_json(v: &impl serde::Serialize) -> Option<String> {
 pub(crate) async fn events(
     State(state): State<AppState>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let goodbye = super::stream::goodbye(&state);
     let mut cursor = EventsCursor {
         status_rx: state.sync().watch_status(),
         changes: state.sync().subscribe(),
@@ -180,5 +181,6 @@ pub(crate) async fn events(
             }
         }
     });
-    Sse::new(stream).keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
+    Sse::new(stream.chain(goodbye))
+        .keep_alive(KeepAlive::new().interval(std::time::Duration::from_secs(15)))
 }

@@ -566,22 +566,40 @@ fn connection_limits(root: &Node, cfg: &mut ServerConfig) -> Result<(), Problem>
         ("read_header_timeout", &mut limits.header_read_timeout),
         ("body_read_timeout", &mut limits.body_read_timeout),
     ] {
-        let Some(e) = server.entry(key) else {
-            continue;
-        };
-        let path = join("server", key);
-        let text: String = from_node(&e.value, &path)?;
-        *slot = switchyard_sync::config::parse_duration(&text)
-            .filter(|d| !d.is_zero())
-            .ok_or_else(|| {
-                Problem::new(
-                    &e.value.origin,
-                    &path,
-                    format!("invalid duration {text:?} (e.g. \"10s\", \"1m\")"),
-                )
-            })?;
+        if let Some(d) = duration(server, key, false)? {
+            *slot = d;
+        }
+    }
+    if let Some(d) = duration(server, "shutdown_grace_period", true)? {
+        cfg.shutdown.grace_period = d;
+    }
+    if let Some(d) = duration(server, "shutdown_delay", true)? {
+        cfg.shutdown.delay = d;
     }
     Ok(())
+}
+
+/// The duration at `server.<key>`, if written; zero only where `zero_ok`.
+fn duration(
+    server: &Node,
+    key: &str,
+    zero_ok: bool,
+) -> Result<Option<std::time::Duration>, Problem> {
+    let Some(e) = server.entry(key) else {
+        return Ok(None);
+    };
+    let path = join("server", key);
+    let text: String = from_node(&e.value, &path)?;
+    switchyard_sync::config::parse_duration(&text)
+        .filter(|d| zero_ok || !d.is_zero())
+        .map(Some)
+        .ok_or_else(|| {
+            Problem::new(
+                &e.value.origin,
+                &path,
+                format!("invalid duration {text:?} (e.g. \"10s\", \"1m\")"),
+            )
+        })
 }
 
 fn authentication(auth: &Node) -> Result<AuthConfig, Problem> {

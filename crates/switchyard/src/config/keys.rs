@@ -151,6 +151,8 @@ pub(super) fn check(root: &Node, warnings: &mut Vec<Problem>) -> Result<(), Prob
                 "idle_timeout",
                 "read_header_timeout",
                 "body_read_timeout",
+                "shutdown_grace_period",
+                "shutdown_delay",
             ],
         )?;
         for e in server

@@ -629,3 +629,35 @@ fn sync_poll_jitter_seed_is_random_by_default_or_given() {
     let typo = error(&format!("{SEED}sync:\n  poll_jitter: 1\n"), &[]);
     assert!(typo.contains("did you mean `poll_jitter_seed`?"), "{typo}");
 }
+
+#[test]
+fn server_shutdown_grace_period_and_delay() {
+    use std::time::Duration;
+    let base = "storage:\n  flags:\n    remote: https://x/y.git\n";
+    let s = parse("flipt.yml", base, &[]).expect("valid");
+    assert_eq!(s.server.shutdown.grace_period, Duration::from_secs(10));
+    assert_eq!(s.server.shutdown.delay, Duration::ZERO);
+    let text = format!("{base}server:\n  shutdown_grace_period: 30s\n  shutdown_delay: 5s\n");
+    let s = parse("flipt.yml", &text, &[]).expect("valid");
+    assert_eq!(s.server.shutdown.grace_period, Duration::from_secs(30));
+    assert_eq!(s.server.shutdown.delay, Duration::from_secs(5));
+    let zero = format!("{base}server:\n  shutdown_grace_period: 0s\n");
+    assert_eq!(
+        parse("flipt.yml", &zero, &[])
+            .expect("valid")
+            .server
+            .shutdown
+            .grace_period,
+        Duration::ZERO
+    );
+    let e = parse(
+        "flipt.yml",
+        &format!("{base}server:\n  shutdown_delay: later\n"),
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "flipt.yml:5:19: server.shutdown_delay: invalid duration \"later\" (e.g. \"10s\", \"1m\")"
+    );
+}

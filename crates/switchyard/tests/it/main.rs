@@ -7,6 +7,7 @@ mod demo;
 mod discovery;
 mod health;
 mod serve;
+mod shutdown;
 mod validate;
 
 fn bin() -> Command {
