@@ -11,6 +11,7 @@ use switchyard_core::Environment;
 use switchyard_sync::{Followed, Outcome, SyncHandle};
 use tokio::sync::watch;
 
+use crate::api::StateLines;
 use crate::bodies::SnapshotBodies;
 use crate::config::ServerConfig;
 use crate::error::ApiError;
@@ -36,6 +37,10 @@ struct Inner {
     serving: HashMap<String, AtomicBool>,
     bodies: SnapshotBodies,
     bulk_pieces: BulkPiecesCache,
+    /// The relay stream's `state` lines, built once per swap.
+    relay_lines: StateLines,
+    /// Relay mode: the HTTP client for the upstream.
+    relay_client: Option<reqwest::Client>,
 }
 
 impl AppState {
@@ -50,6 +55,7 @@ impl AppState {
             .environment_keys()
             .map(|k| (k.to_string(), AtomicBool::new(false)))
             .collect();
+        let config_upstream = config.upstream.clone();
         let state = AppState {
             inner: Arc::new(Inner {
                 sync,
@@ -61,10 +67,50 @@ impl AppState {
                 serving,
                 bodies: SnapshotBodies::default(),
                 bulk_pieces: BulkPiecesCache::default(),
+                relay_lines: StateLines::default(),
+                relay_client: config_upstream
+                    .as_ref()
+                    .and_then(|_| crate::relay::client()),
             }),
         };
         state.record_sync_metrics();
+        state.follow_upstream();
         state
+    }
+
+    /// Relay mode: starts the client that feeds the upstream's states to the sync.
+    fn follow_upstream(&self) {
+        let (Some(upstream), Some(client)) =
+            (&self.inner.config.upstream, &self.inner.relay_client)
+        else {
+            return;
+        };
+        let keys: Vec<String> = self
+            .environments()
+            .iter()
+            .filter(|f| f.upstream().is_some())
+            .map(|f| f.key.clone())
+            .collect();
+        if keys.is_empty() {
+            return;
+        }
+        crate::relay::spawn(
+            Arc::downgrade(&self.inner.sync),
+            keys,
+            upstream.clone(),
+            client.clone(),
+            self.stop_signal(),
+        );
+    }
+
+    /// The relay stream's shared `state` lines.
+    pub(crate) fn relay_lines(&self) -> &StateLines {
+        &self.inner.relay_lines
+    }
+
+    /// Relay mode: the HTTP client for the upstream.
+    pub(crate) fn relay_client(&self) -> Option<&reqwest::Client> {
+        self.inner.relay_client.as_ref()
     }
 
     /// Feeds sync attempts into the metrics, from a task that ends with the server.

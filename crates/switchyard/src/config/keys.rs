@@ -10,6 +10,7 @@ use super::node::{Node, Problem, join};
 /// `validation`.
 pub(super) const TOP: &[&str] = &[
     "validation",
+    "upstream",
     "version",
     "storage",
     "environments",
