@@ -92,6 +92,40 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// What happens between SIGTERM and exit.
     pub shutdown: ShutdownConfig,
+    /// Relay mode: the upstream Switchyard whose relay stream this server follows (its
+    /// environments are fed by the relay client; webhooks and `POST /api/v1/sync` are forwarded).
+    pub upstream: Option<UpstreamConfig>,
+}
+
+/// Relay mode: where the upstream is and the token its relay stream takes.
+#[derive(Clone)]
+pub struct UpstreamConfig {
+    /// The upstream's base URL, `http(s)://host[:port][/prefix]`, without credentials.
+    pub url: String,
+    /// A static token of the upstream with the admin scope (sent as `Authorization: Bearer`).
+    pub token: Option<String>,
+}
+
+impl UpstreamConfig {
+    /// The URL as shown in logs, status and headers: credentials removed, written as given
+    /// otherwise (no `/` added).
+    pub fn shown_url(&self) -> String {
+        let redacted = switchyard_sync::redact_url(&self.url);
+        if self.url.ends_with('/') {
+            redacted
+        } else {
+            redacted.trim_end_matches('/').to_string()
+        }
+    }
+}
+
+impl std::fmt::Debug for UpstreamConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpstreamConfig")
+            .field("url", &self.url)
+            .field("token", &self.token.is_some())
+            .finish()
+    }
 }
 
 /// Graceful shutdown: `/ready` answers 503 at once; after `delay` the listener closes; open
@@ -206,6 +240,7 @@ impl Default for ServerConfig {
             limits: ConnectionLimits::default(),
             public_url: None,
             shutdown: ShutdownConfig::default(),
+            upstream: None,
         }
     }
 }

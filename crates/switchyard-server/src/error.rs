@@ -77,6 +77,15 @@ impl ApiError {
         }
     }
 
+    /// 502, unavailable: a relay could not reach its upstream for a forwarded request.
+    pub fn bad_gateway(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::BAD_GATEWAY,
+            code: 14,
+            message: message.into(),
+        }
+    }
+
     /// 500, internal.
     pub fn internal(message: impl Into<String>) -> Self {
         ApiError {

@@ -25,6 +25,7 @@ mod metrics;
 mod ofrep_pieces;
 mod openapi;
 mod readiness;
+mod relay;
 pub mod responses;
 mod state;
 mod sync_json;
@@ -35,7 +36,7 @@ mod xxh64;
 
 pub use config::{
     AuthConfig, ConfigError, ConnectionLimits, Scope, ServerConfig, TlsConfig, Token,
-    WebhookSecrets,
+    UpstreamConfig, WebhookSecrets,
 };
 pub use listener::{ServeError, serve};
 pub use state::AppState;

@@ -11,6 +11,7 @@ use switchyard_core::Environment;
 use switchyard_sync::{Followed, Outcome, SyncHandle};
 use tokio::sync::watch;
 
+use crate::api::StateLines;
 use crate::bodies::SnapshotBodies;
 use crate::commit_header::CommitHeaders;
 use crate::config::ServerConfig;
@@ -40,6 +41,10 @@ struct Inner {
     bodies: SnapshotBodies,
     bulk_pieces: BulkPiecesCache,
     commit_headers: CommitHeaders,
+    /// The relay stream's `state` lines, built once per swap.
+    relay_lines: StateLines,
+    /// Relay mode: the HTTP client for the upstream.
+    relay_client: Option<reqwest::Client>,
 }
 
 impl AppState {
@@ -55,6 +60,7 @@ impl AppState {
             .map(|k| (k.to_string(), AtomicBool::new(false)))
             .collect();
         let commit_headers = CommitHeaders::new(sync.environment_keys());
+        let config_upstream = config.upstream.clone();
         let state = AppState {
             inner: Arc::new(Inner {
                 sync,
@@ -68,10 +74,50 @@ impl AppState {
                 bodies: SnapshotBodies::default(),
                 bulk_pieces: BulkPiecesCache::default(),
                 commit_headers,
+                relay_lines: StateLines::default(),
+                relay_client: config_upstream
+                    .as_ref()
+                    .and_then(|_| crate::relay::client()),
             }),
         };
         state.record_sync_metrics();
+        state.follow_upstream();
         state
+    }
+
+    /// Relay mode: starts the client that feeds the upstream's states to the sync.
+    fn follow_upstream(&self) {
+        let (Some(upstream), Some(client)) =
+            (&self.inner.config.upstream, &self.inner.relay_client)
+        else {
+            return;
+        };
+        let keys: Vec<String> = self
+            .environments()
+            .iter()
+            .filter(|f| f.upstream().is_some())
+            .map(|f| f.key.clone())
+            .collect();
+        if keys.is_empty() {
+            return;
+        }
+        crate::relay::spawn(
+            Arc::downgrade(&self.inner.sync),
+            keys,
+            upstream.clone(),
+            client.clone(),
+            self.stop_signal(),
+        );
+    }
+
+    /// The relay stream's shared `state` lines.
+    pub(crate) fn relay_lines(&self) -> &StateLines {
+        &self.inner.relay_lines
+    }
+
+    /// Relay mode: the HTTP client for the upstream.
+    pub(crate) fn relay_client(&self) -> Option<&reqwest::Client> {
+        self.inner.relay_client.as_ref()
     }
 
     /// Feeds sync attempts into the metrics, from a task that ends with the server.

@@ -151,6 +151,24 @@ pub(crate) struct StatusJson<'a> {
     attempt_started_at: Option<&'a str>,
     stalled_since: Option<&'a str>,
     degraded_reason: Option<&'a str>,
+    /// Relay mode only: the upstream followed and how far behind it this relay is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upstream: Option<UpstreamJson<'a>>,
+}
+
+/// What a relay knows of its upstream.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UpstreamJson<'a> {
+    url: &'a str,
+    connected: bool,
+    /// The state the upstream serves (its commit id or label).
+    upstream_commit: Option<&'a str>,
+    /// The upstream state this relay serves.
+    serving: Option<&'a str>,
+    /// 0 when in step; else seconds since the upstream swapped in what this relay lacks.
+    behind_seconds: Option<u64>,
+    last_contact: Option<&'a str>,
 }
 
 impl<'a> StatusJson<'a> {
@@ -182,6 +200,14 @@ impl<'a> StatusJson<'a> {
             attempt_started_at: s.attempt_started_at.as_deref(),
             stalled_since: s.stalled_since.as_deref(),
             degraded_reason: s.degraded_reason.as_deref(),
+            upstream: s.upstream.as_ref().map(|u| UpstreamJson {
+                url: &u.url,
+                connected: u.connected,
+                upstream_commit: u.label.as_deref(),
+                serving: u.served_label.as_deref(),
+                behind_seconds: u.behind_seconds,
+                last_contact: u.last_contact.as_deref(),
+            }),
         }
     }
 }

@@ -73,6 +73,11 @@ pub struct StorageConfig {
     /// A plain directory read without git (development mode); excludes `remote`.
     #[serde(default)]
     pub local_path: Option<PathBuf>,
+    /// Relay mode: the upstream Switchyard this storage's environment follows (credentials
+    /// removed; its stream is read by the server's relay client, which feeds the sync). Set
+    /// by the CLI from the `upstream` section; excludes `remote` and `local_path`.
+    #[serde(skip)]
+    pub upstream: Option<String>,
     /// Branch to follow (default `main`); ignored when `tag` or `commit` is set.
     #[serde(default = "default_branch")]
     pub branch: String,
@@ -186,6 +191,7 @@ impl Default for StorageConfig {
         StorageConfig {
             remote: None,
             local_path: None,
+            upstream: None,
             branch: default_branch(),
             tag: None,
             commit: None,
@@ -436,7 +442,12 @@ impl SyncConfig {
             return Err(ConfigError::NoEnvironments);
         }
         for (id, s) in &self.storage {
-            if s.remote.is_some() == s.local_path.is_some() {
+            let sources = [
+                s.remote.is_some(),
+                s.local_path.is_some(),
+                s.upstream.is_some(),
+            ];
+            if sources.iter().filter(|x| **x).count() != 1 {
                 return Err(ConfigError::Source(id.clone()));
             }
             if let Some(remote) = &s.remote

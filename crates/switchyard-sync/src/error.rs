@@ -23,19 +23,22 @@ pub enum ErrorClass {
     Validation,
     /// A sync cycle panicked (a bug): the message says where.
     Internal,
+    /// A relay's upstream Switchyard could not be reached, or its stream broke off.
+    UpstreamUnreachable,
     /// Anything else.
     Other,
 }
 
 impl ErrorClass {
     /// The class as written in logs: `authentication`, `network`, `timeout`, `not_found`,
-    /// `validation`, `internal`, `other`.
+    /// `validation`, `internal`, `upstream_unreachable`, `other`.
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorClass::Authentication => "authentication",
             ErrorClass::Network => "network",
             ErrorClass::Timeout => "timeout",
             ErrorClass::Internal => "internal",
+            ErrorClass::UpstreamUnreachable => "upstream_unreachable",
             ErrorClass::NotFound => "not_found",
             ErrorClass::Validation => "validation",
             ErrorClass::Other => "other",
@@ -68,6 +71,14 @@ pub enum SyncError {
     /// The commit's flag files are invalid.
     #[error("invalid flag files:\n{0}")]
     Invalid(Diagnostics),
+    /// A relay's upstream failed: unreachable, refused the token, or broke the stream off.
+    #[error("{message}")]
+    Upstream {
+        /// Failure class (`upstream_unreachable`, `authentication`).
+        class: ErrorClass,
+        /// What happened, naming the upstream without credentials.
+        message: String,
+    },
     /// A sync cycle panicked; the panic message.
     #[error("sync cycle panicked: {0}")]
     Internal(String),
@@ -81,6 +92,7 @@ impl SyncError {
             SyncError::Local(_) => ErrorClass::Other,
             SyncError::Invalid(_) => ErrorClass::Validation,
             SyncError::Internal(_) => ErrorClass::Internal,
+            SyncError::Upstream { class, .. } => *class,
         }
     }
 

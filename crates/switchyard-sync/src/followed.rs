@@ -20,6 +20,8 @@ pub enum Origin {
     },
     /// A plain directory (`local_path`).
     Directory(PathBuf),
+    /// Another Switchyard's relay stream (relay mode), by its URL without credentials.
+    Upstream(String),
     /// Snapshots handed to the sync ([`crate::SyncHandle::fixed`]), never fetched.
     Given,
 }
@@ -68,6 +70,9 @@ impl Followed {
                             storage: e.storage.clone(),
                         })?;
                 let origin = match (&storage.remote, &storage.local_path) {
+                    _ if storage.upstream.is_some() => {
+                        Origin::Upstream(storage.upstream.clone().unwrap_or_default())
+                    }
                     (Some(remote), _) => Origin::Remote {
                         url: RemoteUrl::parse(remote).map_err(|err| {
                             ConfigError::Remote(e.storage.clone(), err.to_string())
@@ -94,7 +99,15 @@ impl Followed {
     pub fn remote(&self) -> Option<String> {
         match &self.origin {
             Origin::Remote { url, .. } => Some(url.redacted()),
-            Origin::Directory(_) | Origin::Given => None,
+            Origin::Directory(_) | Origin::Given | Origin::Upstream(_) => None,
+        }
+    }
+
+    /// The upstream Switchyard followed in relay mode, without credentials.
+    pub fn upstream(&self) -> Option<&str> {
+        match &self.origin {
+            Origin::Upstream(url) => Some(url),
+            _ => None,
         }
     }
 
@@ -113,7 +126,7 @@ impl Followed {
     pub fn reference_label(&self) -> String {
         match &self.origin {
             Origin::Remote { reference, .. } => reference.label(),
-            Origin::Directory(_) | Origin::Given => String::new(),
+            Origin::Directory(_) | Origin::Given | Origin::Upstream(_) => String::new(),
         }
     }
 

@@ -92,7 +92,7 @@ impl Reference {
 }
 
 /// Who wrote a commit and what it says; shown in status and history.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct CommitInfo {
     /// Full 40-hex commit id.
     pub sha: String,

@@ -15,6 +15,7 @@
 pub mod config;
 pub mod dir;
 pub mod error;
+pub mod fed;
 pub mod followed;
 pub mod git;
 pub mod history;
@@ -29,10 +30,11 @@ pub use config::{
     FetchPolicy, FetchTimeouts, SshAuth, StorageConfig, SyncConfig,
 };
 pub use error::{ErrorClass, SyncError};
+pub use fed::{FedFiles, FedRevision};
 pub use followed::{Followed, Origin, Push};
 pub use git::{CommitInfo, GitSource, Reference};
 pub use history::{Attempt, History, Outcome};
 pub use poll::{ChangeEvent, StartError, SyncHandle};
 pub use remote_url::{RemoteUrl, redact_url};
-pub use status::{DiscoveryStatus, SyncState, SyncStatus, ValidationError};
+pub use status::{DiscoveryStatus, SyncState, SyncStatus, UpstreamStatus, ValidationError};
 pub use tree::EnvFiles;

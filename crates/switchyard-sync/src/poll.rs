@@ -27,6 +27,7 @@ use tokio::task::JoinHandle;
 
 use crate::config::{ConfigError, FetchPolicy};
 use crate::error::SyncError;
+use crate::fed::{FedInbox, FedRevision};
 use crate::followed::Followed;
 use crate::git::CommitInfo;
 use crate::history::{Attempt, History};
@@ -88,6 +89,8 @@ struct EnvSlot {
     /// The rule that finds its flag files.
     discovery: Discovery,
     tx: watch::Sender<Arc<Environment>>,
+    /// The served state's label, commit and flag files, for relays (none until one is served).
+    served: watch::Sender<Option<Arc<FedRevision>>>,
     status: Mutex<SyncStatus>,
     history: Mutex<History>,
 }
@@ -99,6 +102,8 @@ struct StorageSlot {
     /// Set when the first cycle has ended: the fetch error it ran into, if any.
     first: watch::Sender<Option<Option<SyncError>>>,
     policy: FetchPolicy,
+    /// Relay mode: where the relay client's offers go.
+    feed: Option<Arc<FedInbox>>,
 }
 
 struct Shared {

@@ -204,7 +204,29 @@ pub struct SyncStatus {
     pub stalled_since: Option<String>,
     /// Why the environment is not fully healthy, in plain words (none when it is).
     pub degraded_reason: Option<String>,
+    /// Relay mode: the upstream Switchyard followed and how far behind it this relay is.
+    pub upstream: Option<UpstreamStatus>,
     clock: Clock,
+}
+
+/// What a relay knows of the upstream Switchyard it follows.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UpstreamStatus {
+    /// The upstream's URL, without credentials.
+    pub url: String,
+    /// Whether the stream from the upstream is up (as of the last attempt).
+    pub connected: bool,
+    /// The state the upstream serves (its commit id, or its label for another state).
+    pub label: Option<String>,
+    /// When the upstream swapped that state in, Unix milliseconds.
+    pub applied_at_ms: Option<u64>,
+    /// The upstream state this relay serves.
+    pub served_label: Option<String>,
+    /// When the upstream was last heard from (RFC 3339).
+    pub last_contact: Option<String>,
+    /// Filled in by [`SyncStatus::view`]: 0 when this relay serves the upstream's state, else the
+    /// seconds since the upstream swapped in the state this relay does not serve yet.
+    pub behind_seconds: Option<u64>,
 }
 
 /// What the derived fields are computed from; not shown.
@@ -256,6 +278,7 @@ impl SyncStatus {
             attempt_started_at: None,
             stalled_since: None,
             degraded_reason: None,
+            upstream: None,
             clock: Clock {
                 interval,
                 attempt: None,
@@ -328,8 +351,8 @@ impl SyncStatus {
     }
 
     /// Serves a valid commit restored without a sync (the local backend's last good commit).
-    pub fn restored(&mut self, commit: CommitInfo, served: Served) {
-        self.serving_commit = Some(commit);
+    pub fn restored(&mut self, commit: Option<CommitInfo>, served: Served) {
+        self.serving_commit = commit;
         self.serve(served);
         self.derive();
     }
@@ -402,6 +425,18 @@ impl SyncStatus {
         } else {
             None
         };
+        if let Some(u) = v.upstream.as_mut() {
+            u.behind_seconds = match (&u.label, &u.served_label, u.applied_at_ms) {
+                (Some(l), Some(s), _) if l == s => Some(0),
+                (Some(_), _, Some(at)) => {
+                    let now_ms = now
+                        .duration_since(SystemTime::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_millis() as u64);
+                    Some(now_ms.saturating_sub(at) / 1000)
+                }
+                _ => None,
+            };
+        }
         if let (Some(r), Some(_)) = (running, &v.stalled_since) {
             let stalled = format!(
                 "syncing for {} s, longer than the poll interval ({})",

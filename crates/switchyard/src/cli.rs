@@ -39,6 +39,11 @@ pub struct ServeArgs {
     /// Address to listen on (default: the file's server.host/http_port, else 0.0.0.0:8080).
     #[arg(long, env = "SWITCHYARD_LISTEN")]
     pub listen: Option<String>,
+    /// Relay mode: follow this upstream Switchyard (`http(s)://host:port`) instead of Git, as
+    /// `upstream.url` does; the token comes from `upstream.token` or SWITCHYARD_UPSTREAM__TOKEN.
+    /// Without a configuration file the relay serves the upstream's `default` environment.
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
 }
 
 /// Arguments of `demo`.

@@ -8,10 +8,13 @@ mod evaluate;
 mod flags;
 mod ofrep;
 mod ops;
+mod relay;
 mod snapshot;
 mod stream;
 mod sync;
 mod webhook;
+
+pub(crate) use relay::StateLines;
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
@@ -214,7 +217,9 @@ pub(crate) fn router(state: AppState) -> Router {
     } else {
         read
     };
-    let admin = Router::new().route("/api/v1/sync", post(sync::sync_now));
+    let admin = Router::new()
+        .route("/api/v1/sync", post(sync::sync_now))
+        .route("/api/v1/relay/stream", get(relay::stream));
     let webhooks = Router::new()
         .route("/api/v1/webhooks/github", post(webhook::github))
         .route("/api/v1/webhooks/gitlab", post(webhook::gitlab))

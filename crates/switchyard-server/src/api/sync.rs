@@ -79,6 +79,10 @@ pub(crate) async fn sync_now(
     if let Err(e) = auth::check(&state, &req, Need::Admin) {
         return e.into_response();
     }
+    // relay mode: the upstream syncs, and its new state comes back through the stream
+    if let Some(upstream) = state.config().upstream.clone() {
+        return crate::relay::forward(&state, &upstream, req).await;
+    }
     match env_key(&state, &q) {
         Ok(key) => {
             // during a running attempt the trigger only queues one more cycle after it: say so

@@ -4,6 +4,10 @@
 //! GitHub and Gitea sign the raw body with HMAC-SHA256 (`X-Hub-Signature-256: sha256=<hex>`,
 //! `X-Gitea-Signature: <hex>`); GitLab sends a shared token (`X-Gitlab-Token`). Every comparison
 //! is constant-time. A missing or wrong signature is 401; a body over the limit is 413.
+//!
+//! On a relay (relay mode) every webhook is forwarded as it came, signature headers and body
+//! untouched, to the upstream, which checks it with its own secrets and syncs; the new state
+//! then reaches every relay through its stream. A relay needs no webhook secret.
 
 use axum::Json;
 use axum::body::Bytes;
@@ -85,6 +89,9 @@ pub(crate) async fn github(
     State(state): State<AppState>,
     req: Request,
 ) -> Result<Response, ApiError> {
+    if let Some(upstream) = state.config().upstream.clone() {
+        return Ok(crate::relay::forward(&state, &upstream, req).await);
+    }
     let Some(secret) = state.config().webhooks.github.clone() else {
         return Err(ApiError::not_found(
             "the github webhook is not configured (no secret)",
@@ -130,6 +137,9 @@ pub(crate) async fn gitlab(
     State(state): State<AppState>,
     req: Request,
 ) -> Result<Response, ApiError> {
+    if let Some(upstream) = state.config().upstream.clone() {
+        return Ok(crate::relay::forward(&state, &upstream, req).await);
+    }
     let Some(secret) = state.config().webhooks.gitlab.clone() else {
         return Err(ApiError::not_found(
             "the gitlab webhook is not configured (no token)",
@@ -162,6 +172,9 @@ pub(crate) async fn gitea(
     State(state): State<AppState>,
     req: Request,
 ) -> Result<Response, ApiError> {
+    if let Some(upstream) = state.config().upstream.clone() {
+        return Ok(crate::relay::forward(&state, &upstream, req).await);
+    }
     let Some(secret) = state.config().webhooks.gitea.clone() else {
         return Err(ApiError::not_found(
             "the gitea webhook is not configured (no secret)",

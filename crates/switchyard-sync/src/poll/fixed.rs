@@ -55,6 +55,7 @@ impl SyncHandle {
                     status: Mutex::new(status),
                     history: Mutex::new(History::new(1)),
                     tx: watch::channel(Arc::new(env)).0,
+                    served: watch::channel(None).0,
                 },
             );
         }

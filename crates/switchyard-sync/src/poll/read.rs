@@ -10,6 +10,8 @@ use switchyard_core::{Environment, Snapshot};
 use tokio::sync::{broadcast, watch};
 
 use super::{ChangeEvent, StorageSlot, SyncHandle, lock};
+use crate::error::SyncError;
+use crate::fed::FedRevision;
 use crate::followed::{Followed, Push};
 use crate::history::Attempt;
 use crate::status::SyncStatus;
@@ -132,6 +134,40 @@ impl SyncHandle {
         let mut rx = slot.finished.subscribe();
         slot.trigger.notify_one();
         rx.wait_for(|done| *done >= target).await.is_ok()
+    }
+
+    /// The served state of `key` (label, commit, flag files), on every swap: what a relay
+    /// stream sends.
+    pub fn watch_served(&self, key: &str) -> Option<watch::Receiver<Option<Arc<FedRevision>>>> {
+        self.shared.envs.get(key).map(|e| e.served.subscribe())
+    }
+
+    /// Relay mode: offers the upstream's newest state of `key` and syncs it; false when `key`
+    /// is not fed from an upstream.
+    pub fn offer(&self, key: &str, state: FedRevision) -> bool {
+        let Some(slot) = self.slot_of(key) else {
+            return false;
+        };
+        let Some(feed) = &slot.feed else {
+            return false;
+        };
+        feed.offer(state);
+        slot.trigger.notify_one();
+        true
+    }
+
+    /// Relay mode: the upstream of `key` cannot be followed now (`error` says why); the
+    /// environment keeps serving its last good state and reports the error.
+    pub fn upstream_failed(&self, key: &str, error: SyncError) -> bool {
+        let Some(slot) = self.slot_of(key) else {
+            return false;
+        };
+        let Some(feed) = &slot.feed else {
+            return false;
+        };
+        feed.down(error);
+        slot.trigger.notify_one();
+        true
     }
 
     fn slot_of(&self, key: &str) -> Option<&StorageSlot> {

@@ -11,13 +11,14 @@ use tokio::sync::{Notify, broadcast, watch};
 use super::run_loop::{LoopInfo, WorkerThread, run};
 use super::worker::{FlagLossGuard, Source, Worker};
 use super::{EnvSlot, Jitter, Shared, StartError, StorageSlot, SyncHandle, random_seed};
-use crate::config::{FetchPolicy, SyncConfig};
+use crate::config::{BackendKind, FetchPolicy, SyncConfig};
 use crate::dir::DirSource;
 use crate::error::SyncError;
+use crate::fed::{FedInbox, FedSource};
 use crate::followed::{Followed, Origin};
 use crate::git::GitSource;
 use crate::history::History;
-use crate::status::{DiscoveryStatus, SyncStatus};
+use crate::status::{DiscoveryStatus, SyncStatus, UpstreamStatus};
 
 impl SyncHandle {
     /// Validates `config`, opens every storage and starts the poll loops; returns without
@@ -52,7 +53,7 @@ impl SyncHandle {
         let seed = config.poll_jitter_seed.unwrap_or_else(random_seed);
         tracing::info!(seed, "poll jitter: each wait moved by up to 10 %");
         for id in used {
-            let source = open_source(&config, id).await?;
+            let source = open_source(&config, id, &shared).await?;
             let worker = worker(&config, id, source, &shared, limits);
             let info = LoopInfo {
                 storage: id.clone(),
@@ -142,6 +143,7 @@ fn env_slots(
             Origin::Remote { url, reference } => (true, url.redacted(), reference.label()),
             Origin::Directory(p) => (false, p.display().to_string(), String::new()),
             Origin::Given => (false, String::new(), String::new()),
+            Origin::Upstream(url) => (true, url.clone(), "upstream".to_string()),
         };
         let empty = Arc::new(empty_environment(key, limits));
         let mut status = SyncStatus::new(
@@ -153,6 +155,12 @@ fn env_slots(
         );
         status.digest = empty.digest.clone();
         status.discovery = DiscoveryStatus::new(e.discovery);
+        if let Origin::Upstream(url) = &f.origin {
+            status.upstream = Some(UpstreamStatus {
+                url: url.clone(),
+                ..UpstreamStatus::default()
+            });
+        }
         envs.insert(
             key.clone(),
             EnvSlot {
@@ -160,6 +168,7 @@ fn env_slots(
                 directory: f.directory.clone(),
                 discovery: e.discovery,
                 tx: watch::channel(empty).0,
+                served: watch::channel(None).0,
                 status: Mutex::new(status),
                 history: Mutex::new(History::new(config.history_limit)),
             },
@@ -176,13 +185,31 @@ fn storage_slot(config: &SyncConfig, id: &str) -> StorageSlot {
         finished: watch::channel(0).0,
         first: watch::channel(None).0,
         policy: config.storage[id].fetch_policy,
+        feed: config.storage[id]
+            .upstream
+            .is_some()
+            .then(|| Arc::new(FedInbox::default())),
     }
 }
 
 /// Opens storage `id`: its directory, or its bare repository (on a blocking thread: it may
 /// create the repository and write key files).
-async fn open_source(config: &SyncConfig, id: &String) -> Result<Source, StartError> {
+async fn open_source(
+    config: &SyncConfig,
+    id: &String,
+    shared: &Shared,
+) -> Result<Source, StartError> {
     let s = config.storage[id].clone();
+    if let Some(inbox) = shared.storages.get(id).and_then(|slot| slot.feed.clone()) {
+        let last_good_dir = (s.backend.kind == BackendKind::Local)
+            .then(|| s.backend.path.clone())
+            .flatten();
+        return Ok(Source::Fed(FedSource {
+            inbox,
+            last_good_dir,
+            wait: s.timeouts.connect,
+        }));
+    }
     let creds = s
         .credentials
         .as_ref()

@@ -14,6 +14,7 @@ use super::messages::{describe, rejection_message};
 use super::{ChangeEvent, EnvSlot, Shared, lock};
 use crate::dir::DirSource;
 use crate::error::{ErrorClass, SyncError};
+use crate::fed::{FedFiles, FedRevision, FedSource};
 use crate::git::{CommitInfo, GitSource};
 use crate::history::{Attempt, Outcome};
 use crate::status::{Served, rfc3339, validation_errors};
@@ -23,6 +24,8 @@ use switchyard_core::diff;
 pub(super) enum Source {
     Git(Box<GitSource>),
     Dir(DirSource),
+    /// Relay mode: states offered by the server's relay client.
+    Fed(FedSource),
 }
 
 pub(super) struct Worker {
@@ -56,6 +59,8 @@ pub(super) enum Revision {
     },
     /// A directory, by the fingerprint of its files.
     Directory(String),
+    /// A state of the upstream Switchyard (relay mode).
+    Fed(Arc<FedRevision>),
 }
 
 impl Revision {
@@ -64,6 +69,7 @@ impl Revision {
         match self {
             Revision::Commit { id, .. } => id.to_string(),
             Revision::Directory(fingerprint) => fingerprint.clone(),
+            Revision::Fed(state) => state.label.clone(),
         }
     }
 
@@ -72,6 +78,7 @@ impl Revision {
         match self {
             Revision::Commit { info, .. } => Some(info.clone()),
             Revision::Directory(_) => None,
+            Revision::Fed(state) => state.commit.clone(),
         }
     }
 
@@ -80,6 +87,10 @@ impl Revision {
         match self {
             Revision::Commit { id, .. } => Some(*id),
             Revision::Directory(_) => None,
+            Revision::Fed(state) => state
+                .commit
+                .as_ref()
+                .and_then(|c| gix::ObjectId::from_hex(c.sha.as_bytes()).ok()),
         }
     }
 }
@@ -121,15 +132,23 @@ pub(super) struct CycleReport {
 
 /// What reading one environment at one commit gave.
 pub(super) enum EnvResult {
-    Valid(Environment, Discovered),
+    Valid(Environment, Arc<FedFiles>),
     Invalid(SyncError),
 }
 
-/// Where a served environment was read: the commit (none for a directory) and its files.
-pub(super) struct ReadAt<'a> {
+/// Where a served environment was read: the commit (none for a directory), the label of the
+/// state (commit id, fingerprint or upstream label) and its files.
+pub(super) struct ReadAt {
     pub(super) info: Option<CommitInfo>,
     pub(super) commit: Option<gix::ObjectId>,
-    pub(super) discovered: &'a Discovered,
+    pub(super) label: String,
+    pub(super) files: Arc<FedFiles>,
+}
+
+/// Now in Unix milliseconds.
+fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 impl Worker {
@@ -139,6 +158,10 @@ impl Worker {
 
     /// Local backend: serve each environment's last good commit at once.
     pub(super) fn restore_last_good(&mut self) {
+        if let Source::Fed(fed) = &self.source {
+            self.restore_fed(fed.last_good_dir.is_some());
+            return;
+        }
         let Source::Git(git) = &self.source else {
             return;
         };
@@ -166,14 +189,62 @@ impl Worker {
                 env.revision = Some(commit.to_string());
                 let info = git.commit_info(commit);
                 let env = Arc::new(env);
-                lock(&slot.status).restored(info, Served::of(&env, &read.discovered));
+                lock(&slot.status).restored(Some(info.clone()), Served::of(&env, &read.discovered));
                 slot.tx.send_replace(env);
+                slot.served.send_replace(Some(Arc::new(FedRevision {
+                    label: commit.to_string(),
+                    commit: Some(info),
+                    applied_at_ms: None,
+                    files: Some(Arc::new(FedFiles {
+                        files: read.files,
+                        discovered: read.discovered,
+                    })),
+                })));
                 tracing::info!(environment = %key, commit = %commit, "serving the last good commit from the local repository");
                 seen.push(commit);
             }
         }
         if seen.len() == self.envs.len() && seen.windows(2).all(|w| w[0] == w[1]) {
             self.last_seen = seen.first().map(|c| c.to_string());
+        }
+        self.shared.touch();
+    }
+
+    /// Relay mode with the local backend: serve the last good upstream state at once.
+    fn restore_fed(&mut self, local: bool) {
+        let Source::Fed(fed) = &self.source else {
+            return;
+        };
+        if !local {
+            return;
+        }
+        for key in &self.envs {
+            let Some(slot) = self.shared.envs.get(key) else {
+                continue;
+            };
+            let Some(state) = fed.last_good(key) else {
+                continue;
+            };
+            let Some(files) = state.files.clone() else {
+                continue;
+            };
+            if let Ok(mut env) =
+                compile_environment_with(key, &files.files, &self.limits, self.extra_checks)
+            {
+                env.revision = state.commit.as_ref().map(|c| c.sha.clone());
+                let env = Arc::new(env);
+                {
+                    let mut st = lock(&slot.status);
+                    st.restored(state.commit.clone(), Served::of(&env, &files.discovered));
+                    if let Some(u) = st.upstream.as_mut() {
+                        u.served_label = Some(state.label.clone());
+                    }
+                }
+                slot.tx.send_replace(env);
+                tracing::info!(environment = %key, state = %state.label, "serving the last good upstream state from the local backend");
+                self.last_seen = Some(state.label.clone());
+                slot.served.send_replace(Some(Arc::new(state)));
+            }
         }
         self.shared.touch();
     }
@@ -270,6 +341,22 @@ impl Worker {
                 info: git.commit_info(f.commit),
             }),
             Source::Dir(dir) => dir.fingerprint().map(Revision::Directory),
+            Source::Fed(fed) => {
+                let taken = fed.inbox.take(fed.wait);
+                for key in &self.envs {
+                    if let Some(slot) = self.shared.envs.get(key)
+                        && let Some(u) = lock(&slot.status).upstream.as_mut()
+                    {
+                        u.connected = taken.is_ok();
+                        if let Ok(state) = &taken {
+                            u.label = Some(state.label.clone());
+                            u.applied_at_ms = state.applied_at_ms;
+                            u.last_contact = Some(rfc3339(SystemTime::now()));
+                        }
+                    }
+                }
+                taken.map(Revision::Fed)
+            }
         }
     }
 
@@ -308,12 +395,13 @@ impl Worker {
             let Some(slot) = self.env_slot(&key) else {
                 continue;
             };
-            match self.read_environment(&key, slot, commit) {
-                EnvResult::Valid(env, discovered) => {
+            match self.read_environment(&key, slot, revision) {
+                EnvResult::Valid(env, files) => {
                     let read = ReadAt {
                         info: info.clone(),
                         commit,
-                        discovered: &discovered,
+                        label: revision.seen(),
+                        files,
                     };
                     self.apply(&key, env, read, start_time, started)
                 }
@@ -331,26 +419,34 @@ impl Worker {
 
     /// One environment's files at `commit` (or in the directory), compiled and checked for
     /// flag loss.
-    fn read_environment(
-        &self,
-        key: &str,
-        slot: &EnvSlot,
-        commit: Option<gix::ObjectId>,
-    ) -> EnvResult {
+    fn read_environment(&self, key: &str, slot: &EnvSlot, revision: &Revision) -> EnvResult {
         let (directory, rules) = (&slot.directory, slot.discovery);
-        let files = match &self.source {
-            Source::Git(git) => commit.map_or_else(
-                || Err(SyncError::Local("no commit".into())),
-                |c| crate::tree::read_files(&git.repo(), c, directory, rules, &self.limits),
-            ),
-            Source::Dir(dir) => dir.read_files(directory, rules, &self.limits),
+        let owned = |r: Result<EnvFiles, SyncError>| {
+            r.map(|EnvFiles { files, discovered }| Arc::new(FedFiles { files, discovered }))
+        };
+        let files = match (&self.source, revision) {
+            (Source::Git(git), Revision::Commit { id, .. }) => owned(crate::tree::read_files(
+                &git.repo(),
+                *id,
+                directory,
+                rules,
+                &self.limits,
+            )),
+            (Source::Dir(dir), _) => owned(dir.read_files(directory, rules, &self.limits)),
+            (Source::Fed(_), Revision::Fed(state)) => state.files.clone().ok_or_else(|| {
+                SyncError::Local(format!(
+                    "the upstream named state {} but sent no files for it",
+                    state.label
+                ))
+            }),
+            _ => Err(SyncError::Local("no commit".into())),
         };
         match files {
-            Ok(EnvFiles { files, discovered }) => {
-                match compile_environment_with(key, &files, &self.limits, self.extra_checks) {
-                    Ok(env) => match self.flag_loss(slot, &env, &discovered) {
+            Ok(read) => {
+                match compile_environment_with(key, &read.files, &self.limits, self.extra_checks) {
+                    Ok(env) => match self.flag_loss(slot, &env, &read.discovered) {
                         Some(d) => EnvResult::Invalid(SyncError::Invalid(d)),
-                        None => EnvResult::Valid(env, discovered),
+                        None => EnvResult::Valid(env, read),
                     },
                     Err(d) => EnvResult::Invalid(SyncError::Invalid(d)),
                 }
@@ -410,15 +506,17 @@ impl Worker {
         &self,
         key: &str,
         env: Environment,
-        read: ReadAt<'_>,
+        read: ReadAt,
         start_time: &str,
         started: Instant,
     ) {
         let ReadAt {
             info,
             commit,
-            discovered,
+            label,
+            files,
         } = read;
+        let discovered = &files.discovered;
         let Some(slot) = self.env_slot(key) else {
             return;
         };
@@ -449,8 +547,27 @@ impl Worker {
         {
             tracing::warn!(environment = %key, error = %e, "could not record the last good commit");
         }
+        let now = SystemTime::now();
+        let state = Arc::new(FedRevision {
+            label: label.clone(),
+            commit: info.clone(),
+            applied_at_ms: Some(unix_ms(now)),
+            files: Some(files.clone()),
+        });
+        if let Source::Fed(fed) = &self.source
+            && let Err(e) = fed.record_last_good(key, &state)
+        {
+            tracing::warn!(environment = %key, error = %e, "could not record the last good upstream state");
+        }
+        slot.served.send_replace(Some(state));
         let duration = started.elapsed();
-        lock(&slot.status).applied(SystemTime::now(), info, Served::of(&env, discovered));
+        {
+            let mut st = lock(&slot.status);
+            st.applied(now, info, Served::of(&env, discovered));
+            if let Some(u) = st.upstream.as_mut() {
+                u.served_label = Some(label);
+            }
+        }
         self.shared.record(
             key,
             slot,

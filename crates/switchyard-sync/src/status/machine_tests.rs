@@ -90,7 +90,7 @@ fn a_restored_commit_is_a_valid_snapshot_even_when_the_remote_is_down() {
     let mut s = status();
     let t0 = Instant::now();
     let now = SystemTime::now();
-    s.restored(commit("0123456789abcdef"), served(2, "d"));
+    s.restored(Some(commit("0123456789abcdef")), served(2, "d"));
     assert!(s.serving_valid_snapshot);
     s.begin(t0, now);
     s.failed(now, ErrorClass::Network, "connection refused".into());

@@ -39,11 +39,25 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 /// Runs `serve`.
 pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     init_tracing();
-    let path = config::locate(args.config.as_deref()).ok_or_else(|| {
-        anyhow!("no configuration file: pass --config PATH (Flipt v2, Flipt v1 or the seed's flipt/flipt.yml), set SWITCHYARD_CONFIG, or create ./switchyard.yml")
-    })?;
-    let env: Vec<(String, String)> = std::env::vars().collect();
-    let settings = config::load(&path, &env)?;
+    let mut env: Vec<(String, String)> = std::env::vars().collect();
+    if let Some(url) = &args.upstream {
+        // `--upstream` is `upstream.url`, over the file and the environment
+        env.push(("SWITCHYARD_UPSTREAM__URL".into(), url.clone()));
+    }
+    let path = match (config::locate(args.config.as_deref()), &args.upstream) {
+        (Some(p), _) => p,
+        (None, Some(_)) => std::path::PathBuf::from("--upstream"),
+        (None, None) => {
+            return Err(anyhow!(
+                "no configuration file: pass --config PATH (Flipt v2, Flipt v1 or the seed's flipt/flipt.yml), set SWITCHYARD_CONFIG, or create ./switchyard.yml; or follow another Switchyard with --upstream URL"
+            ));
+        }
+    };
+    let settings = if args.config.is_none() && !path.is_file() && args.upstream.is_some() {
+        config::parse("--upstream", "", &env)?
+    } else {
+        config::load(&path, &env)?
+    };
     for w in &settings.warnings {
         tracing::warn!("{w}");
     }

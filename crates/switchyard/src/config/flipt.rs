@@ -5,9 +5,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use switchyard_core::ExtraChecks;
-use switchyard_server::{AuthConfig, Scope, ServerConfig, TlsConfig, Token, WebhookSecrets};
+use switchyard_server::{
+    AuthConfig, Scope, ServerConfig, TlsConfig, Token, UpstreamConfig, WebhookSecrets,
+};
 use switchyard_sync::config::ConfigError as SyncConfigError;
-use switchyard_sync::{CredentialsConfig, EnvironmentConfig, SyncConfig};
+use switchyard_sync::{
+    BackendConfig, BackendKind, CredentialsConfig, EnvironmentConfig, FetchPolicy, StorageConfig,
+    SyncConfig,
+};
 
 use super::Format;
 use super::de::from_node;
@@ -37,6 +42,20 @@ struct Written {
 /// Converts a parsed configuration file.
 pub(super) fn convert(root: &Node, mut warnings: Vec<Problem>) -> Result<Converted, Problem> {
     keys::check(root, &mut warnings)?;
+    if let Some(up) = root.get("upstream") {
+        let (mut sync, upstream) = relay(root, up)?;
+        sync.extra_checks = extra_checks(root)?;
+        let mut server = server(root, &mut warnings)?;
+        server.upstream = Some(upstream);
+        let listen = listen(root, server.tls.is_some())?;
+        return Ok(Converted {
+            listen,
+            sync,
+            server,
+            format: Format::FliptV2,
+            warnings,
+        });
+    }
     let mut written = Written::default();
     let format = format(root)?;
     let storage = root.get("storage").unwrap_or(root);
@@ -63,6 +82,135 @@ pub(super) fn convert(root: &Node, mut warnings: Vec<Problem>) -> Result<Convert
         format,
         warnings,
     })
+}
+
+/// Relay mode's `upstream` section: `url` (required), `token`, `environments` (a list, or
+/// comma-separated; default `[default]`) and `backend` (`memory`, or `local` with a `path` where
+/// the last good states are kept). Each environment gets its own fed storage.
+fn relay(root: &Node, up: &Node) -> Result<(SyncConfig, UpstreamConfig), Problem> {
+    up.mapping("upstream")?;
+    keys::known(up, "upstream", &["url", "token", "environments", "backend"])?;
+    for section in ["storage", "environments", "credentials"] {
+        if let Some(e) = root.entry(section) {
+            return Err(Problem::new(
+                &e.origin,
+                section,
+                format!(
+                    "a relay (`upstream`) follows another Switchyard, not Git: remove `{section}` (list the environments under `upstream.environments`), or remove `upstream` to sync from Git"
+                ),
+            ));
+        }
+    }
+    let url_entry = up.entry("url").ok_or_else(|| {
+        Problem::new(
+            &up.origin,
+            "upstream.url",
+            "the upstream Switchyard's URL is required, e.g. `url: http://switchyard-upstream:8080` (or `--upstream URL`)",
+        )
+    })?;
+    let url = url_entry.value.as_str().unwrap_or("").trim().to_string();
+    let bad_url = |why: &str| {
+        Problem::new(
+            &url_entry.value.origin,
+            "upstream.url",
+            format!("{why}, found {url:?}"),
+        )
+    };
+    let rest = url
+        .strip_prefix("http://")
+        .or_else(|| url.strip_prefix("https://"))
+        .ok_or_else(|| bad_url("must be an http:// or https:// URL of the upstream Switchyard, e.g. http://switchyard-upstream:8080"))?;
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() {
+        return Err(bad_url(
+            "must name the upstream's host, e.g. http://switchyard-upstream:8080",
+        ));
+    }
+    if host.contains('@') {
+        return Err(bad_url(
+            "must not hold credentials: put the upstream's admin token in `upstream.token` (or SWITCHYARD_UPSTREAM__TOKEN)",
+        ));
+    }
+    if rest.contains(['?', '#']) {
+        return Err(bad_url("must have no query or fragment"));
+    }
+    let token = match up.entry("token") {
+        None => None,
+        Some(e) => match e.value.as_str() {
+            Some(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+            _ => {
+                return Err(Problem::new(
+                    &e.value.origin,
+                    "upstream.token",
+                    "must be one of the upstream's static tokens with the admin scope (a non-empty string); remove the key when the upstream has no authentication",
+                ));
+            }
+        },
+    };
+    let environments: Vec<String> = match up.entry("environments") {
+        None => vec!["default".to_string()],
+        Some(e) => {
+            let list: Vec<String> = match e.value.as_str() {
+                Some(s) => s.split(',').map(|k| k.trim().to_string()).collect(),
+                None => from_node(&e.value, "upstream.environments")?,
+            };
+            if list.is_empty() || list.iter().any(String::is_empty) {
+                return Err(Problem::new(
+                    &e.value.origin,
+                    "upstream.environments",
+                    "list the upstream's environment keys this relay serves, e.g. `environments: [production, staging]`; none may be empty",
+                ));
+            }
+            list
+        }
+    };
+    let backend: BackendConfig = match up.get("backend") {
+        Some(b) => from_node(b, "upstream.backend")?,
+        None => BackendConfig::default(),
+    };
+    if backend.kind == BackendKind::Local
+        && backend
+            .path
+            .as_deref()
+            .is_none_or(|p| p.as_os_str().is_empty())
+    {
+        let at = up.get("backend").map_or(&up.origin, |b| &b.origin);
+        return Err(Problem::new(
+            at,
+            "upstream.backend.path",
+            "the local backend needs `path`: the directory where the relay keeps its last good states (served at once after a restart)",
+        ));
+    }
+    let upstream = UpstreamConfig { url, token };
+    let shown = upstream.shown_url();
+    let default = if environments.iter().any(|k| k == "default") {
+        "default".to_string()
+    } else {
+        environments[0].clone()
+    };
+    let mut sync = SyncConfig::default();
+    for key in &environments {
+        let id = format!("upstream:{key}");
+        sync.storage.insert(
+            id.clone(),
+            StorageConfig {
+                upstream: Some(shown.clone()),
+                backend: backend.clone(),
+                fetch_policy: FetchPolicy::Lenient,
+                ..StorageConfig::default()
+            },
+        );
+        sync.environments.insert(
+            key.clone(),
+            EnvironmentConfig {
+                default: *key == default,
+                ..EnvironmentConfig::new(id, "")
+            },
+        );
+    }
+    sync.validate()
+        .map_err(|e| Problem::new(&up.origin, "upstream", e.to_string()))?;
+    Ok((sync, upstream))
 }
 
 /// Which of the three shapes `root` has: `storage.type: git` with `storage.git` is Flipt v1's,

@@ -7,10 +7,11 @@ use switchyard_core::closest_name;
 use super::node::{Node, Problem, join};
 
 /// Top-level keys of Flipt v1 and v2 configuration files, and Switchyard's `webhooks`,
-/// `validation` and `sync`.
+/// `validation`, `sync` and `upstream`.
 pub(super) const TOP: &[&str] = &[
     "validation",
     "sync",
+    "upstream",
     "version",
     "storage",
     "environments",

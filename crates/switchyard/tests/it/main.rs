@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 mod demo;
 mod discovery;
 mod health;
+mod relay;
 mod serve;
 mod shutdown;
 mod validate;
