@@ -38,7 +38,7 @@ fn presented_scope(state: &AppState, req: &Request) -> Option<Scope> {
 }
 
 /// Checks the request against `need`; `Ok` when allowed.
-pub(crate) fn check(state: &AppState, req: &Request, need: Need) -> Result<(), ApiError> {
+fn check(state: &AppState, req: &Request, need: Need) -> Result<(), ApiError> {
     let auth = &state.config().auth;
     if !auth.is_enabled() || (need == Need::Evaluation && auth.public_evaluation) {
         return Ok(());
@@ -70,6 +70,11 @@ pub(crate) async fn evaluation(
 /// Middleware for read routes.
 pub(crate) async fn read(State(state): State<AppState>, req: Request, next: Next) -> Response {
     guard(state, req, next, Need::Read).await
+}
+
+/// Middleware for admin routes (triggering a sync).
+pub(crate) async fn admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    guard(state, req, next, Need::Admin).await
 }
 
 async fn guard(state: AppState, req: Request, next: Next, need: Need) -> Response {
