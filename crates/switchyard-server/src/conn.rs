@@ -68,11 +68,18 @@ pub(crate) struct Activity {
     shed: AtomicBool,
     /// Accepted beyond the connection limit: one request, then closed.
     pub(crate) overflow: bool,
+    /// The limits the deadlines are computed with.
+    limits: Millis,
+    /// When the connection task's timer fires next ([`u64::MAX`] before it is first armed). An
+    /// event that moves the deadline before it wakes the task; any other waits for the timer,
+    /// which recomputes the deadline: a busy keep-alive connection re-arms its timer about once
+    /// per header timeout instead of twice per request.
+    armed: AtomicU64,
     changed: Notify,
 }
 
 impl Activity {
-    pub(crate) fn new(overflow: bool) -> Activity {
+    pub(crate) fn new(overflow: bool, limits: Millis) -> Activity {
         Activity {
             in_flight: AtomicU32::new(0),
             requests: AtomicU64::new(0),
@@ -82,7 +89,18 @@ impl Activity {
             track_head: AtomicBool::new(true),
             shed: AtomicBool::new(false),
             overflow,
+            limits,
+            armed: AtomicU64::new(u64::MAX),
             changed: Notify::new(),
+        }
+    }
+
+    /// Wakes the connection task when `deadline` is before the time its timer is armed for.
+    /// (`SeqCst` pairs with the task's store of `armed` and its second look at the state: either
+    /// the task sees the event's state or the event sees the new `armed`.)
+    fn wake_if_before(&self, deadline: u64) {
+        if deadline < self.armed.load(Ordering::SeqCst) {
+            self.changed.notify_one();
         }
     }
 
@@ -119,16 +137,18 @@ impl Activity {
             && self.head_since.load(Ordering::Relaxed) == 0
             && self.is_idle()
         {
-            self.head_since.store(now_ms() + 1, Ordering::Relaxed);
-            self.changed.notify_one();
+            let now = now_ms();
+            self.head_since.store(now + 1, Ordering::SeqCst);
+            self.wake_if_before(now + self.limits.header);
         }
     }
 
     fn on_write(&self, pending: bool) {
         let blocked = self.blocked_since.load(Ordering::Relaxed);
         if pending && blocked == 0 {
-            self.blocked_since.store(now_ms() + 1, Ordering::Relaxed);
-            self.changed.notify_one();
+            let now = now_ms();
+            self.blocked_since.store(now + 1, Ordering::SeqCst);
+            self.wake_if_before(now + self.limits.idle);
         } else if !pending && blocked != 0 {
             self.blocked_since.store(0, Ordering::Relaxed);
         }
@@ -176,10 +196,13 @@ struct RequestGuard(Arc<Activity>);
 impl Drop for RequestGuard {
     fn drop(&mut self) {
         let a = &self.0;
-        a.last_active.store(now_ms(), Ordering::Relaxed);
+        let now = now_ms();
+        a.last_active.store(now, Ordering::Relaxed);
         a.head_since.store(0, Ordering::Relaxed);
-        if a.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
-            a.changed.notify_one();
+        if a.in_flight.fetch_sub(1, Ordering::SeqCst) == 1 {
+            // idle again: a shed or overflow connection closes now, any other after `idle`
+            let closes_now = a.is_shed() || a.overflow;
+            a.wake_if_before(if closes_now { now } else { now + a.limits.idle });
         }
     }
 }
@@ -483,18 +506,13 @@ pub(crate) async fn serve<S>(
             .serve_connection(TokioIo::new(io), service);
         drive(conn, &activity, limits, stop).await;
     } else {
+        // The header timeout is `Activity`'s (no timer of hyper's per request head).
         let conn = hyper::server::conn::http1::Builder::new()
             .timer(TokioTimer::new())
+            .header_read_timeout(None)
             .keep_alive(!activity.overflow)
             .serve_connection(TokioIo::new(io), service);
         drive(conn, &activity, limits, stop).await;
-    }
-}
-
-async fn sleep_until_ms(at: Option<u64>) {
-    match at {
-        Some(at) => tokio::time::sleep(Duration::from_millis(at.saturating_sub(now_ms()))).await,
-        None => std::future::pending().await,
     }
 }
 
@@ -507,12 +525,32 @@ async fn drive<C: Graceful>(
     tokio::pin!(conn);
     // Once asked to close: the time by which it is dropped.
     let mut closing: Option<u64> = None;
+    let timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(timer);
+    let mut timer_at = 0;
     loop {
         let now = now_ms();
         let deadline = match closing {
             Some(hard) => Some(hard),
             None => activity.deadline(limits),
         };
+        // With no deadline (a request running) the timer still fires after `idle`, to look
+        // again: events that only move the deadline later do not wake this task.
+        let wake = deadline.unwrap_or(now + limits.idle);
+        activity.armed.store(wake, Ordering::SeqCst);
+        let again = match closing {
+            Some(hard) => Some(hard),
+            None => activity.deadline(limits),
+        };
+        if again != deadline {
+            continue;
+        }
+        if wake != timer_at {
+            timer_at = wake;
+            timer.as_mut().reset(
+                tokio::time::Instant::now() + Duration::from_millis(wake.saturating_sub(now)),
+            );
+        }
         if deadline.is_some_and(|d| d <= now) {
             if closing.is_some() || activity.requests.load(Ordering::Relaxed) == 0 {
                 // a connection that never sent a request, or did not finish closing: drop it
@@ -531,7 +569,10 @@ async fn drive<C: Graceful>(
                 return;
             }
             _ = activity.changed.notified() => {}
-            _ = sleep_until_ms(deadline) => {}
+            _ = timer.as_mut() => {
+                // fired: the next pass arms it again
+                timer_at = 0;
+            }
             _ = stop.wait_for(|s| *s), if closing.is_none() => {
                 conn.as_mut().graceful();
                 closing = Some(now_ms() + limits.grace);

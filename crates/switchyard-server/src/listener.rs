@@ -89,9 +89,9 @@ impl Registry {
         *self.open.borrow()
     }
 
-    fn register(self: &Arc<Self>, overflow: bool) -> (Registered, Arc<Activity>) {
+    fn register(self: &Arc<Self>, overflow: bool, limits: Millis) -> (Registered, Arc<Activity>) {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
-        let activity = Arc::new(Activity::new(overflow));
+        let activity = Arc::new(Activity::new(overflow, limits));
         lock(&self.conns).insert(id, activity.clone());
         self.open.send_modify(|n| *n += 1);
         let open = &self.state.metrics().connections.open;
@@ -283,7 +283,7 @@ pub async fn serve(
                 .with_interval(KEEPALIVE_INTERVAL)
                 .with_retries(KEEPALIVE_RETRIES),
         );
-        let (entry, activity) = registry.register(overflow);
+        let (entry, activity) = registry.register(overflow, millis);
         tokio::spawn(connection(
             stream,
             tls.clone(),

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::ofrep::if_none_match;
 use super::stream::namespace_changes;
+use crate::bodies::accepts_gzip;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -36,8 +37,22 @@ async fn snapshot_response(
         let response = (StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response();
         return Ok(state.commit_headers().on(response, env_key, &env));
     }
-    let body = state.bodies().client_snapshot(env_key, &env, ns).await?;
-    let response = (
+    // The gzip body, compressed once per digest, for clients that accept it; the ETag is the
+    // digest either way (the representations hold the same snapshot).
+    let gzip = accepts_gzip(
+        headers
+            .get_all(header::ACCEPT_ENCODING)
+            .iter()
+            .map(HeaderValue::as_bytes),
+    );
+    let bodies = state.bodies();
+    let (body, encoding) = if gzip {
+        let body = bodies.client_snapshot_gzip(env_key, &env, ns).await?;
+        (body, Some(HeaderValue::from_static("gzip")))
+    } else {
+        (bodies.client_snapshot(env_key, &env, ns).await?, None)
+    };
+    let mut response = (
         StatusCode::OK,
         [
             (header::ETAG, etag),
@@ -45,10 +60,16 @@ async fn snapshot_response(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
             ),
+            (header::VARY, HeaderValue::from_static("accept-encoding")),
         ],
         Body::from(body),
     )
         .into_response();
+    if let Some(encoding) = encoding {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_ENCODING, encoding);
+    }
     Ok(state.commit_headers().on(response, env_key, &env))
 }
 

@@ -1300,6 +1300,52 @@ async fn client_snapshot_bodies_are_shared_until_the_namespace_changes() {
 }
 
 #[tokio::test]
+async fn client_snapshots_are_sent_gzipped_to_clients_that_accept_it() {
+    use std::io::Read as _;
+    let f = fixture().await;
+    for uri in [
+        "/client/v2/environments/default/namespaces/default/snapshot",
+        "/internal/v1/evaluation/snapshot/namespace/default",
+    ] {
+        let plain = f.send(get(uri)).await;
+        assert!(!plain.headers().contains_key("content-encoding"));
+        assert_eq!(plain.headers()["vary"], "accept-encoding");
+        let etag = plain.headers()["etag"].clone();
+        let plain = plain.into_body().collect().await.unwrap().to_bytes();
+        for accept in ["gzip", "br, gzip;q=0.5", "*"] {
+            let req = Request::get(uri)
+                .header("accept-encoding", accept)
+                .body(Body::empty())
+                .unwrap();
+            let r = f.send(req).await;
+            assert_eq!(r.status(), StatusCode::OK);
+            assert_eq!(r.headers()["content-encoding"], "gzip", "{accept}");
+            assert_eq!(r.headers()["etag"], etag, "one ETag for both encodings");
+            let zipped = r.into_body().collect().await.unwrap().to_bytes();
+            let mut unzipped = Vec::new();
+            flate2::read::GzDecoder::new(&zipped[..])
+                .read_to_end(&mut unzipped)
+                .unwrap();
+            assert_eq!(unzipped, plain, "{uri} with {accept}");
+        }
+        for refused in ["gzip;q=0", "br", "identity"] {
+            let req = Request::get(uri)
+                .header("accept-encoding", refused)
+                .body(Body::empty())
+                .unwrap();
+            let r = f.send(req).await;
+            assert!(!r.headers().contains_key("content-encoding"), "{refused}");
+        }
+        let req = Request::get(uri)
+            .header("accept-encoding", "gzip")
+            .header("if-none-match", etag)
+            .body(Body::empty())
+            .unwrap();
+        assert_eq!(f.send(req).await.status(), StatusCode::NOT_MODIFIED);
+    }
+}
+
+#[tokio::test]
 async fn a_large_namespace_is_bulk_evaluated_and_listed_in_pages() {
     let mut text = String::from("version: \"1.4\"\nnamespace: default\nflags:\n");
     for i in 0..1500 {
