@@ -18,6 +18,10 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 
+/// The allocator of the `switchyard` binary, so that the ceiling is the same stack.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const BODY: &str =
     r#"{"key":"ceiling","reason":"STATIC","variant":"true","value":true,"metadata":{}}"#;
 

@@ -1,7 +1,7 @@
 //! Static bearer tokens with two scopes; evaluation may be public for browser apps.
 
 use axum::extract::{Request, State};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
@@ -22,8 +22,8 @@ pub(crate) enum Need {
 }
 
 /// The scope of the presented token, compared in constant time.
-fn presented_scope(state: &AppState, req: &Request) -> Option<Scope> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+fn presented_scope(state: &AppState, headers: &HeaderMap) -> Option<Scope> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))?
@@ -37,19 +37,19 @@ fn presented_scope(state: &AppState, req: &Request) -> Option<Scope> {
         .map(|t| t.scope)
 }
 
-/// Checks the request against `need`; `Ok` when allowed.
-pub(crate) fn check(state: &AppState, req: &Request, need: Need) -> Result<(), ApiError> {
+/// Checks a request's headers against `need`; `Ok` when allowed.
+pub(crate) fn check(state: &AppState, headers: &HeaderMap, need: Need) -> Result<(), ApiError> {
     let auth = &state.config().auth;
     if !auth.is_enabled() || (need == Need::Evaluation && auth.public_evaluation) {
         return Ok(());
     }
-    let has_header = req.headers().contains_key(header::AUTHORIZATION);
-    match (presented_scope(state, req), need) {
+    let has_header = headers.contains_key(header::AUTHORIZATION);
+    match (presented_scope(state, headers), need) {
         (Some(Scope::Admin), _) | (Some(Scope::Evaluation), Need::Evaluation | Need::Read) => {
             Ok(())
         }
         (Some(Scope::Evaluation), Need::Admin) => Err(ApiError::forbidden(
-            "this token may not trigger a sync; an admin token is needed",
+            "this endpoint needs an admin token; the presented token has the evaluation scope",
         )),
         (None, _) if has_header => Err(ApiError::unauthenticated("the bearer token is not valid")),
         (None, _) => Err(ApiError::unauthenticated(
@@ -72,11 +72,16 @@ pub(crate) async fn read(State(state): State<AppState>, req: Request, next: Next
     guard(state, req, next, Need::Read).await
 }
 
+/// Middleware for admin routes (triggering a sync, the relay stream).
+pub(crate) async fn admin(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    guard(state, req, next, Need::Admin).await
+}
+
 async fn guard(state: AppState, req: Request, next: Next, need: Need) -> Response {
     if req.method() == axum::http::Method::OPTIONS {
         return next.run(req).await;
     }
-    match check(&state, &req, need) {
+    match check(&state, req.headers(), need) {
         Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),
     }

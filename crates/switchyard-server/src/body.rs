@@ -23,10 +23,20 @@ pub(crate) async fn read_limited(
     limit: usize,
 ) -> Result<Bytes, ApiError> {
     let timeout = state.config().limits.body_read_timeout;
-    match tokio::time::timeout(timeout, axum::body::to_bytes(body, limit)).await {
-        Err(_) => Err(ApiError::body_timeout(timeout)),
-        Ok(Ok(b)) => Ok(b),
-        Ok(Err(e)) => {
+    let read = axum::body::to_bytes(body, limit);
+    tokio::pin!(read);
+    // A small body usually arrives with its head and is read at once: no timer for it (a timer
+    // registered and cancelled per request costs the runtime a wake-up of its timer driver).
+    let result = match futures_util::FutureExt::now_or_never(read.as_mut()) {
+        Some(r) => r,
+        None => match tokio::time::timeout(timeout, read).await {
+            Err(_) => return Err(ApiError::body_timeout(timeout)),
+            Ok(r) => r,
+        },
+    };
+    match result {
+        Ok(b) => Ok(b),
+        Err(e) => {
             let e = e.into_inner();
             if e.downcast_ref::<http_body_util::LengthLimitError>()
                 .is_some()
@@ -49,6 +59,13 @@ pub(crate) const INVALID_VALUES: &str = "invalid values for key(s) in json body"
 /// ignored), an empty body or `null` reads as `{}`, syntax errors have Go's words, and a value of
 /// the wrong shape (not an object, a field of the wrong type) gets [`INVALID_VALUES`].
 pub(crate) fn parse<'b, T: Deserialize<'b>>(bytes: &'b [u8]) -> Result<T, String> {
+    // The common case in one pass: an object that parses into `T`. serde reads the first value
+    // and stops, as Go's decoder does; anything it refuses takes the exact path below.
+    if bytes.trim_ascii_start().first() == Some(&b'{')
+        && let Ok(v) = T::deserialize(&mut serde_json::Deserializer::from_slice(bytes))
+    {
+        return Ok(v);
+    }
     let value = match crate::go_json::first_value(bytes)? {
         None => b"{}".as_slice(),
         Some(r) if &bytes[r.clone()] == b"null" => b"{}".as_slice(),

@@ -309,8 +309,11 @@ fn json_parse_error(buf: &[u8]) -> Option<Vec<u8>> {
     let status = buf
         .strip_prefix(b"HTTP/1.1 ")
         .or_else(|| buf.strip_prefix(b"HTTP/1.0 "))?;
+    if !status.starts_with(b"4") || !buf.ends_with(b"\r\n\r\n") {
+        return None;
+    }
     let head_end = buf.windows(4).position(|w| w == b"\r\n\r\n")? + 4;
-    if head_end != buf.len() || !status.starts_with(b"4") {
+    if head_end != buf.len() {
         return None;
     }
     let head = std::str::from_utf8(buf).ok()?.to_ascii_lowercase();

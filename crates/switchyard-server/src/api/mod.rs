@@ -220,6 +220,11 @@ pub(crate) fn router(state: AppState) -> Router {
     let admin = Router::new()
         .route("/api/v1/sync", post(sync::sync_now))
         .route("/api/v1/relay/stream", get(relay::stream));
+    let admin = if auth.is_enabled() {
+        admin.route_layer(middleware::from_fn_with_state(state.clone(), auth::admin))
+    } else {
+        admin
+    };
     let webhooks = Router::new()
         .route("/api/v1/webhooks/github", post(webhook::github))
         .route("/api/v1/webhooks/gitlab", post(webhook::gitlab))
