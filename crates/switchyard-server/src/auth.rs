@@ -38,7 +38,7 @@ fn presented_scope(state: &AppState, headers: &HeaderMap) -> Option<Scope> {
 }
 
 /// Checks a request's headers against `need`; `Ok` when allowed.
-pub(crate) fn check(state: &AppState, headers: &HeaderMap, need: Need) -> Result<(), ApiError> {
+fn check(state: &AppState, headers: &HeaderMap, need: Need) -> Result<(), ApiError> {
     let auth = &state.config().auth;
     if !auth.is_enabled() || (need == Need::Evaluation && auth.public_evaluation) {
         return Ok(());
