@@ -26,7 +26,7 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 {{ include "switchyard.selectorLabels" . }}
 app.kubernetes.io/version: {{ .Values.image.tag | default .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
-app.kubernetes.io/component: {{ ternary "relay" "git" (.Values.relay.enabled | default false) }}
+switchyard.io/mode: {{ ternary "relay" "git" (.Values.relay.enabled | default false) }}
 {{- end }}
 
 {{/* The service account's name. */}}
