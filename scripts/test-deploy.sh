@@ -84,6 +84,11 @@ check "the binary's --help lists health" sh -c "'$bin' --help | grep -q '^  heal
 
 echo "==> Docker Compose example"
 check "compose-go loads deploy/compose/docker-compose.yml" sh -c "'$composecheck' deploy/compose/docker-compose.yml >'$work/project.json'"
+check "compose-go loads the fleet profile: 3 relays of the switchyard service, its relay.yml" sh -c \
+  "COMPOSE_PROFILES=fleet '$composecheck' deploy/compose/docker-compose.yml | python3 -c \"import json,sys
+r = json.load(sys.stdin)['services']['relay']
+assert r['deploy']['replicas'] == 3 and r['read_only'] and r['volumes'][0]['source'].endswith('deploy/compose/relay.yml'), r\""
+check "switchyard loads the Compose relays' configuration" deploy/test/config-loads.sh "$bin" deploy/compose/relay.yml "$work/compose-relay"
 sed 's/^  git:$/  git:\n    restart_policy: always/' deploy/compose/docker-compose.yml >"$work/bad-compose.yml"
 refuses "additional properties 'restart_policy' not allowed" "compose-go refuses a key outside the Compose schema" \
   "$composecheck" "$work/bad-compose.yml"
@@ -121,6 +126,21 @@ refuses "readiness probe /health" "k8scheck refuses a readiness probe on /health
   "'$helm' template t $chart | sed 's#path: /ready#path: /health#' | '$k8scheck' -"
 refuses "backend must be memory or local" "the chart refuses an unknown backend" "$helm" template t $chart --set backend=disk
 refuses "config is not valid YAML" "the chart refuses a configuration that is not YAML" "$helm" template t $chart --set 'config=x: ['
+refuses "relay.enabled needs relay.upstream.url" "the chart refuses a relay without an upstream" \
+  "$helm" template t $chart --set relay.enabled=true
+refuses "relay mode renders no Git credentials" "the chart refuses an SSH key for a relay" \
+  "$helm" template t $chart --set relay.enabled=true --set relay.upstream.url=http://u:8080 --set sshKey.secretName=k
+refuses "relay.config must not set storage" "the chart refuses Git storage in a relay's configuration" \
+  "$helm" template t $chart --set relay.enabled=true --set relay.upstream.url=http://u:8080 --set-string 'relay.config=storage: {}'
+refuses "must exceed shutdown.delaySeconds + shutdown.gracePeriodSeconds (25)" \
+  "the chart refuses a terminationGracePeriodSeconds that cuts the drain" "$helm" template t $chart --set terminationGracePeriodSeconds=25
+refuses "instead of server.shutdown_grace_period" "the chart refuses shutdown timings set in config" \
+  "$helm" template t $chart --set-string 'config=storage: {}
+server: {shutdown_grace_period: 1m}'
+refuses "does not exceed server.shutdown_delay 5s + shutdown_grace_period 20s" "k8scheck refuses a pod killed while it drains" sh -c \
+  "'$helm' template t $chart | sed 's/terminationGracePeriodSeconds: 30/terminationGracePeriodSeconds: 25/' | '$k8scheck' -"
+refuses 'relay: volume "ssh-key" (Git credentials) is rendered' "k8scheck refuses Git credentials on a relay" sh -c \
+  "'$helm' template t $chart --set sshKey.secretName=k | sed 's|^    storage:|    upstream: {url: \"http://u:8080\"}\n    storage:|' | '$k8scheck' -"
 printf 'storage:\n  flags:\n    remotee: https://example.invalid/f.git\n' >"$work/bad-config.yml"
 refuses "storage.flags.remotee: unknown key \`remotee\`; did you mean \`remote\`?" "config-loads.sh refuses a configuration switchyard rejects" \
   deploy/test/config-loads.sh "$bin" "$work/bad-config.yml" "$work/bad-config"

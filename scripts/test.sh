@@ -97,6 +97,8 @@ run_step "real clients: OFREP web and server providers, flipt-client-js, @flipt-
   tests/clients/run.sh
 run_step "fleet: upstream + 3 relays behind HAProxy, 10 webhook-announced commits, rolling restart under load" suite \
   tests/fleet/run.sh
+run_step "fleet fan-out: 100 relay streams on one upstream, 3 commits each within 1 s of the swap" suite \
+  python3 benches/fleet/fanout.py target/debug/switchyard --streams 100 --commits 3 --max-all-ms 1000
 run_step "Angular library and demo: unit tests in headless Chromium, end-to-end against switchyard demo" suite \
   clients/angular/test.sh
 

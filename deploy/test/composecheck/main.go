@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/compose-spec/compose-go/v2/cli"
 )
@@ -30,6 +31,8 @@ func main() {
 	options, err := cli.NewProjectOptions([]string{file},
 		cli.WithWorkingDirectory(filepath.Dir(file)),
 		cli.WithResolvedPaths(true),
+		// COMPOSE_PROFILES=a,b enables those profiles' services, as docker compose does
+		cli.WithProfiles(profiles()),
 	)
 	if err != nil {
 		fail(err)
@@ -43,6 +46,16 @@ func main() {
 		fail(err)
 	}
 	fmt.Println(string(out))
+}
+
+func profiles() []string {
+	var out []string
+	for _, p := range strings.Split(os.Getenv("COMPOSE_PROFILES"), ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func fail(err error) {

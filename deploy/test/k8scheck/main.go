@@ -2,7 +2,8 @@
 // API's Go types (k8s.io/api, and the Prometheus Operator's for ServiceMonitor): an unknown or
 // duplicated field, a wrong type or an unknown kind is an error. It then checks how the chart's
 // objects fit together: selectors match the pod labels, probes and ports are the documented
-// ones, volumes and ConfigMaps exist, and every container is hardened.
+// ones, volumes and ConfigMaps exist, every container is hardened, the mounted configuration's
+// shutdown timings fit in terminationGracePeriodSeconds, and a relay gets no Git credentials.
 //
 //	helm template ... | k8scheck -        # or: k8scheck FILE...
 //	k8scheck -configmaps DIR FILE...      # also writes each ConfigMap key to DIR/NAME/KEY
@@ -200,6 +201,7 @@ func consistency(objects []runtime.Object) []string {
 		bad("%s: selector %v does not select its pod labels %v", pod.owner, pod.selector, labels)
 	}
 	problems = append(problems, podProblems(pod.owner, &pod.spec.Spec, configMaps, claims)...)
+	problems = append(problems, serveConfigProblems(pod.owner, &pod.spec.Spec, objects)...)
 	ports := map[string]bool{}
 	for _, c := range pod.spec.Spec.Containers {
 		for _, p := range c.Ports {

@@ -5,8 +5,10 @@
 //! The client keeps one stream open for every followed environment. When it breaks (refused,
 //! reset, no line for three keep-alive periods) the sync is told once (`upstream_unreachable`,
 //! or `authentication` when the token is refused), the environments keep serving their last
-//! good state, and the client reconnects after 100 ms, doubling to at most 800 ms, each delay
-//! jittered to between half and all of it. It says `since` for what it serves, so a reconnect
+//! good state, and the client reconnects after 100 ms, doubling to at most 500 ms, each delay
+//! jittered to between half and all of it: a refused connection costs the upstream little, and
+//! the longest delay bounds how long after the upstream's return a relay catches up
+//! (`benches/fleet/restart.py`). It says `since` for what it serves, so a reconnect
 //! only transfers what changed.
 
 pub(crate) mod wire;
@@ -32,9 +34,11 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const READ_TIMEOUT: Duration = Duration::from_secs(45);
 /// A forwarded webhook or sync request gets this long for the upstream's answer.
 const FORWARD_TIMEOUT: Duration = Duration::from_secs(10);
-/// The first reconnection delay, and the longest.
+/// The first reconnection delay.
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
-const BACKOFF_MAX: Duration = Duration::from_millis(800);
+/// The longest reconnection delay: a relay catches up at most this long (plus one connection)
+/// after its upstream returns.
+const BACKOFF_MAX: Duration = Duration::from_millis(500);
 /// The longest line accepted (an environment's files in base64, with room).
 const MAX_LINE_BYTES: usize = 256 * 1024 * 1024;
 
@@ -88,7 +92,7 @@ pub(crate) fn spawn(
     });
 }
 
-/// The delay before reconnection attempt `failures` (1-based): 100 ms doubling to 800 ms, each
+/// The delay before reconnection attempt `failures` (1-based): 100 ms doubling to 500 ms, each
 /// jittered to between half and all of it.
 fn backoff(failures: u32) -> Duration {
     use std::hash::{BuildHasher, Hasher};
