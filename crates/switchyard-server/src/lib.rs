@@ -9,6 +9,7 @@
 // for the OpenAPI document's one `json!` literal (`openapi.rs`; `/openapi.json` only, no evaluation path)
 #![recursion_limit = "512"]
 
+mod access_log;
 pub mod api;
 mod auth;
 mod bodies;
@@ -29,11 +30,13 @@ mod relay;
 pub mod responses;
 mod state;
 mod sync_json;
+pub mod telemetry;
 mod time;
 pub use time::Timestamp;
 pub mod tls;
 mod xxh64;
 
+pub use access_log::AccessLogTarget;
 pub use config::{
     AuthConfig, ConfigError, ConnectionLimits, Scope, ServerConfig, TlsConfig, Token,
     UpstreamConfig, WebhookSecrets,

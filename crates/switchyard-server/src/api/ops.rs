@@ -22,11 +22,12 @@ pub(crate) async fn health() -> Response {
 /// 503 with each waiting environment's reason.
 pub(crate) async fn ready(State(state): State<AppState>) -> Response {
     if state.draining() {
-        return (
+        let resp = (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(json!({"status": "NOT_READY", "waiting": [], "reasons": {}, "message": "shutting down"})),
         )
             .into_response();
+        return crate::error::with_cause(resp, "not ready: shutting down");
     }
     let reasons: serde_json::Map<String, serde_json::Value> = state
         .sync()
@@ -42,12 +43,13 @@ pub(crate) async fn ready(State(state): State<AppState>) -> Response {
             .filter_map(|v| v.as_str())
             .collect::<Vec<_>>()
             .join("; ");
-        (
+        let resp = (
             StatusCode::SERVICE_UNAVAILABLE,
             [(header::RETRY_AFTER, "5")],
             Json(json!({"status": "NOT_READY", "waiting": waiting, "reasons": reasons, "message": message})),
         )
-            .into_response()
+            .into_response();
+        crate::error::with_cause(resp, &format!("not ready: {message}"))
     }
 }
 
