@@ -16,7 +16,10 @@ use opentelemetry::KeyValue;
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::{WithExportConfig as _, WithHttpConfig as _};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::metrics::{PeriodicReader, SdkMeterProvider};
+use opentelemetry_sdk::metrics::SdkMeterProvider;
+use opentelemetry_sdk::metrics::periodic_reader_with_async_runtime::PeriodicReader;
+use opentelemetry_sdk::runtime::Tokio;
+use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 
 pub(crate) use instruments::observe_metrics;
@@ -45,7 +48,10 @@ impl std::fmt::Debug for Telemetry {
 
 impl Telemetry {
     /// Builds the exporters and providers. Call it inside the Tokio runtime that will carry the
-    /// exports (gRPC channels and HTTP requests run on it).
+    /// exports: the batch span processor and the periodic metric reader are tasks on it (the
+    /// SDK's default ones run on threads without a runtime, where tonic's timers fail). The
+    /// span queue is bounded (`OTEL_BSP_MAX_QUEUE_SIZE`, 2,048 by default; spans beyond it are
+    /// dropped).
     pub fn start(settings: OtelSettings) -> Result<Telemetry, TelemetryError> {
         let resource = Resource::builder_empty()
             .with_service_name(settings.service_name.clone())
@@ -77,7 +83,7 @@ impl Telemetry {
                 .map_err(|e| exporter_error("traces", export, e))?;
                 Some(
                     SdkTracerProvider::builder()
-                        .with_batch_exporter(exporter)
+                        .with_span_processor(BatchSpanProcessor::builder(exporter, Tokio).build())
                         .with_sampler(sampler::SyncAlwaysSampled::new(settings.sampler))
                         .with_resource(resource.clone())
                         .build(),
@@ -99,7 +105,7 @@ impl Telemetry {
                         .build(),
                 }
                 .map_err(|e| exporter_error("metrics", export, e))?;
-                let reader = PeriodicReader::builder(exporter)
+                let reader = PeriodicReader::builder(exporter, Tokio)
                     .with_interval(settings.metric_interval)
                     .build();
                 Some(
