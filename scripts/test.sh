@@ -97,6 +97,8 @@ run_step "real clients: OFREP web and server providers, flipt-client-js, @flipt-
   tests/clients/run.sh
 run_step "fleet: upstream + 3 relays behind HAProxy, 10 webhook-announced commits, rolling restart under load" suite \
   tests/fleet/run.sh
+run_step "OpenTelemetry: OTLP gRPC and HTTP/protobuf to a real receiver (PyPI opentelemetry-proto + grpcio), access log, 5xx log" suite \
+  tests/otel/run.sh
 run_step "Angular library and demo: unit tests in headless Chromium, end-to-end against switchyard demo" suite \
   clients/angular/test.sh
 

@@ -309,7 +309,7 @@ try:
     line = wait_until("the 5xx log line", lambda: next(
         (l for l in log_text("unready").splitlines() if "otel-5xx-1" in l), None), within=5)
     check(line is not None and "WARN" in line and "503" in line and "cause=" in line
-          and "/ofrep/v1/evaluate/flags/f" in line,
+          and "no valid snapshot yet" in line and "/ofrep/v1/evaluate/flags/f" in line,
           f"5xx logged at warn with request id, path, status and cause ({line})")
     stop(p)
 finally:

@@ -201,6 +201,7 @@ impl IntoResponse for OfrepError {
                 HeaderValue::from_static(RETRY_AFTER_SECS),
             );
         }
+        let resp = with_cause(resp, &self.details);
         close_after_timeout(self.status, resp)
     }
 }
