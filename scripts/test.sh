@@ -99,6 +99,8 @@ run_step "fleet: upstream + 3 relays behind HAProxy, 10 webhook-announced commit
   tests/fleet/run.sh
 run_step "fleet fan-out: 100 relay streams on one upstream, 3 commits each within 1 s of the swap" suite \
   python3 benches/fleet/fanout.py target/debug/switchyard --streams 100 --commits 3 --max-all-ms 1000
+run_step "OpenTelemetry: OTLP gRPC and HTTP/protobuf to a real receiver (PyPI opentelemetry-proto + grpcio), access log, 5xx log" suite \
+  tests/otel/run.sh
 run_step "Angular library and demo: unit tests in headless Chromium, end-to-end against switchyard demo" suite \
   clients/angular/test.sh
 

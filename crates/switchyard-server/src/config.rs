@@ -95,6 +95,11 @@ pub struct ServerConfig {
     /// Relay mode: the upstream Switchyard whose relay stream this server follows (its
     /// environments are fed by the relay client; webhooks and `POST /api/v1/sync` are forwarded).
     pub upstream: Option<UpstreamConfig>,
+    /// The structured access log (JSON lines); off when `None` (the default).
+    pub access_log: Option<crate::access_log::AccessLogTarget>,
+    /// OpenTelemetry per request (spans, durations, observable metrics); off unless the binary
+    /// started [`crate::telemetry::Telemetry`].
+    pub telemetry: crate::telemetry::RequestTelemetry,
 }
 
 /// Relay mode: where the upstream is and the token its relay stream takes.
@@ -193,10 +198,19 @@ pub enum ConfigError {
     /// The TLS certificate or key is unusable.
     #[error(transparent)]
     Tls(#[from] crate::tls::TlsError),
+    /// The access log's file cannot be opened for appending.
+    #[error("server.access_log: cannot open {path} for appending: {error}")]
+    AccessLog {
+        /// The file.
+        path: String,
+        /// Why.
+        error: std::io::Error,
+    },
 }
 
 impl ServerConfig {
-    /// Checks what can be checked before listening: the public URL, the TLS files.
+    /// Checks what can be checked before listening: the public URL, the TLS files, the access
+    /// log's file.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if let Some(url) = &self.public_url
             && origin(url).is_none()
@@ -205,6 +219,12 @@ impl ServerConfig {
         }
         if let Some(tls) = &self.tls {
             crate::tls::acceptor(tls)?;
+        }
+        if let Some(target) = &self.access_log {
+            target.open().map_err(|error| ConfigError::AccessLog {
+                path: target.to_string(),
+                error,
+            })?;
         }
         Ok(())
     }
@@ -241,6 +261,8 @@ impl Default for ServerConfig {
             public_url: None,
             shutdown: ShutdownConfig::default(),
             upstream: None,
+            access_log: None,
+            telemetry: crate::telemetry::RequestTelemetry::off(),
         }
     }
 }

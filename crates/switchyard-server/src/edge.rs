@@ -1,19 +1,27 @@
 //! The outermost layer, one service instead of three: gives each request an `x-request-id`
 //! (the client's, else a new one) that the handlers read and the response carries back, and turns
 //! a panic in a handler into Flipt's 500. Nothing is boxed: the response body stays axum's.
+//! Every 5xx answer is logged with its request id and cause; when observing is on (the access
+//! log, or OpenTelemetry per request) the request's span, duration and log line are made here.
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Instant;
 
-use axum::http::{HeaderName, HeaderValue, Request};
+use axum::extract::MatchedPath;
+use axum::http::{HeaderName, HeaderValue, Method, Request, Uri};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt as _;
 use futures_util::future::CatchUnwind;
+use http_body::Body as _;
 use tower::Service;
 
-use crate::error::ApiError;
+use crate::access_log::{AccessLog, Entry};
+use crate::error::{ApiError, ErrorCause};
+use crate::telemetry::{RequestSpan, RequestTelemetry};
 
 /// The request-id header.
 pub(crate) static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -35,16 +43,30 @@ fn panic_response() -> Response {
     .into_response()
 }
 
+/// What is done per request besides ids and panics: the access log, OpenTelemetry.
+pub(crate) struct Observer {
+    pub(crate) access_log: Option<AccessLog>,
+    pub(crate) telemetry: RequestTelemetry,
+}
+
+/// A request being observed: when it started and its span.
+struct Observing {
+    observer: Arc<Observer>,
+    started: Instant,
+    span: Option<RequestSpan>,
+}
+
 /// Request ids and panic catching around `S`.
 #[derive(Clone)]
 pub struct Edge<S> {
     inner: S,
+    observer: Option<Arc<Observer>>,
 }
 
 impl<S> Edge<S> {
-    /// `inner` behind the edge.
-    pub(crate) fn new(inner: S) -> Self {
-        Edge { inner }
+    /// `inner` behind the edge; `observer` when requests are logged or traced.
+    pub(crate) fn new(inner: S, observer: Option<Arc<Observer>>) -> Self {
+        Edge { inner, observer }
     }
 }
 
@@ -71,13 +93,30 @@ where
                 id
             }
         };
+        let (method, uri) = (req.method().clone(), req.uri().clone());
+        let observing = self.observer.as_ref().map(|o| {
+            Box::new(Observing {
+                observer: o.clone(),
+                started: Instant::now(),
+                span: o.telemetry.start(&method, uri.path(), req.headers()),
+            })
+        });
+        let seen = Seen {
+            id,
+            method,
+            uri,
+            observing,
+        };
         let inner = &mut self.inner;
         match std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(req))) {
             Ok(f) => EdgeFuture::Running {
                 inner: AssertUnwindSafe(f).catch_unwind(),
-                id,
+                seen: Some(seen),
             },
-            Err(_) => EdgeFuture::Panicked { id },
+            Err(p) => EdgeFuture::Panicked {
+                seen: Some(seen),
+                cause: Some(switchyard_sync::git::panic_message(&*p)),
+            },
         }
     }
 }
@@ -90,11 +129,12 @@ pin_project_lite::pin_project! {
         Running {
             #[pin]
             inner: CatchUnwind<AssertUnwindSafe<F>>,
-            id: Option<HeaderValue>,
+            seen: Option<Seen>,
         },
         /// The inner service panicked in `call`.
         Panicked {
-            id: Option<HeaderValue>,
+            seen: Option<Seen>,
+            cause: Option<String>,
         },
     }
 }
@@ -106,23 +146,104 @@ where
     type Output = Result<Response, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let (result, id) = match self.project() {
-            EdgeProj::Running { inner, id } => match inner.poll(cx) {
+        let (result, seen, panicked) = match self.project() {
+            EdgeProj::Running { inner, seen } => match inner.poll(cx) {
                 Poll::Pending => return Poll::Pending,
-                Poll::Ready(Ok(Ok(r))) => (r, id.take()),
+                Poll::Ready(Ok(Ok(r))) => (r, seen.take(), None),
                 Poll::Ready(Ok(Err(e))) => return Poll::Ready(Err(e)),
-                Poll::Ready(Err(_)) => (panic_response(), id.take()),
+                Poll::Ready(Err(p)) => (
+                    panic_response(),
+                    seen.take(),
+                    Some(switchyard_sync::git::panic_message(&*p)),
+                ),
             },
-            EdgeProj::Panicked { id } => (panic_response(), id.take()),
+            EdgeProj::Panicked { seen, cause } => (panic_response(), seen.take(), cause.take()),
         };
         let mut response = result;
-        if let Some(id) = id
+        let Some(seen) = seen else {
+            return Poll::Ready(Ok(response));
+        };
+        if let Some(id) = &seen.id
             && !response.headers().contains_key(&X_REQUEST_ID)
         {
-            response.headers_mut().insert(X_REQUEST_ID.clone(), id);
+            response
+                .headers_mut()
+                .insert(X_REQUEST_ID.clone(), id.clone());
         }
+        seen.finish(&response, panicked);
         Poll::Ready(Ok(response))
     }
+}
+
+/// What the edge keeps of a request until its answer.
+pub struct Seen {
+    id: Option<HeaderValue>,
+    method: Method,
+    uri: Uri,
+    observing: Option<Box<Observing>>,
+}
+
+impl Seen {
+    /// Logs a 5xx answer, and records the observed request (span, duration, access log).
+    fn finish(self, response: &Response, panicked: Option<String>) {
+        let status = response.status();
+        let id = self.id.as_ref().and_then(|v| v.to_str().ok());
+        if status.is_server_error() {
+            let cause = match (&panicked, response.extensions().get::<ErrorCause>()) {
+                (Some(p), _) => format!("a handler panicked: {p}"),
+                (None, Some(ErrorCause(c))) => c.clone(),
+                (None, None) => "(no cause recorded)".to_string(),
+            };
+            let (method, path) = (self.method.as_str(), self.uri.path());
+            if status.as_u16() == 500 || panicked.is_some() {
+                tracing::error!(request_id = id.unwrap_or("-"), %method, path, status = status.as_u16(), cause, "HTTP {status} answered");
+            } else {
+                tracing::warn!(request_id = id.unwrap_or("-"), %method, path, status = status.as_u16(), cause, "HTTP {status} answered");
+            }
+        }
+        let Some(o) = self.observing else {
+            return;
+        };
+        let route = response
+            .extensions()
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        o.observer
+            .telemetry
+            .finish(o.span, &self.method, route, status, o.started);
+        if let Some(log) = &o.observer.access_log {
+            let time = crate::time::Timestamp::now();
+            let commit = response
+                .headers()
+                .get(&crate::commit_header::X_SWITCHYARD_COMMIT)
+                .and_then(|v| v.to_str().ok());
+            log.record(&Entry {
+                time: time.as_str(),
+                method: self.method.as_str(),
+                path: self.uri.path(),
+                route,
+                status: status.as_u16(),
+                duration_ms: o.started.elapsed().as_secs_f64() * 1000.0,
+                bytes: response.body().size_hint().exact(),
+                request_id: id,
+                commit,
+            });
+        }
+    }
+}
+
+/// Copies the matched route into the response (for [`Seen::finish`]); a route layer, added only
+/// when requests are observed.
+pub(crate) async fn copy_route(
+    req: Request<axum::body::Body>,
+    next: axum::middleware::Next,
+) -> Response {
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let mut response = next.run(req).await;
+    if let Some(r) = route {
+        response.extensions_mut().insert(r);
+    }
+    response
 }
 
 #[cfg(test)]
@@ -137,7 +258,7 @@ mod tests {
         s: impl Service<Request<Body>, Response = Response, Error = std::convert::Infallible>,
         req: Request<Body>,
     ) -> Response {
-        match Edge::new(s).oneshot(req).await {
+        match Edge::new(s, None).oneshot(req).await {
             Ok(r) => r,
             Err(e) => match e {},
         }

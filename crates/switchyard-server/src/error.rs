@@ -162,6 +162,7 @@ impl IntoResponse for ApiError {
                 HeaderValue::from_static(RETRY_AFTER_SECS),
             );
         }
+        let resp = with_cause(resp, &self.message);
         close_after_timeout(self.status, resp)
     }
 }
@@ -233,8 +234,22 @@ impl IntoResponse for OfrepError {
                 HeaderValue::from_static(RETRY_AFTER_SECS),
             );
         }
+        let resp = with_cause(resp, &self.details);
         close_after_timeout(self.status, resp)
     }
+}
+
+/// Why a 5xx answer was given, carried in the response's extensions for the log line
+/// [`crate::edge`] writes.
+#[derive(Debug, Clone)]
+pub(crate) struct ErrorCause(pub(crate) String);
+
+/// Marks a 5xx response with its cause.
+pub(crate) fn with_cause(mut resp: Response, cause: &str) -> Response {
+    if resp.status().is_server_error() {
+        resp.extensions_mut().insert(ErrorCause(cause.to_string()));
+    }
+    resp
 }
 
 /// A 408 leaves an unread body behind: the connection cannot carry another request.

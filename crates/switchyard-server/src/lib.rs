@@ -6,6 +6,7 @@
 //! from the [`switchyard_sync::SyncHandle`] and answers from it, so a batch or a bulk answer never
 //! mixes two commits. It is the only crate that knows the wire formats.
 
+mod access_log;
 pub mod api;
 mod auth;
 mod bodies;
@@ -26,11 +27,13 @@ mod relay;
 pub mod responses;
 mod state;
 mod sync_json;
+pub mod telemetry;
 mod time;
 pub use time::Timestamp;
 pub mod tls;
 mod xxh64;
 
+pub use access_log::AccessLogTarget;
 pub use config::{
     AuthConfig, ConfigError, ConnectionLimits, Scope, ServerConfig, TlsConfig, Token,
     UpstreamConfig, WebhookSecrets,

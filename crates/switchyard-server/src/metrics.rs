@@ -321,6 +321,65 @@ impl Metrics {
         });
     }
 
+    /// Each flag's evaluation count and its results by reason (for OpenTelemetry's observable
+    /// counters; read at each export).
+    pub(crate) fn each_evaluation(
+        &self,
+        mut f: impl FnMut(&str, &str, &str, u64, &[(&'static str, u64)]),
+    ) {
+        let series = self.flags.read().unwrap_or_else(|p| p.into_inner());
+        for (e, nss) in &series.by_env {
+            for (n, flags) in nss {
+                for (flag, c) in flags {
+                    let mut results = [("", 0u64); REASONS.len()];
+                    for (slot, (r, count)) in results.iter_mut().zip(REASONS.iter().zip(&c.results))
+                    {
+                        *slot = (r.as_str(), count.load(Ordering::Relaxed));
+                    }
+                    f(e, n, flag, c.requests.load(Ordering::Relaxed), &results);
+                }
+            }
+        }
+    }
+
+    /// Failed evaluations by environment and kind.
+    pub(crate) fn each_evaluation_error(&self, mut f: impl FnMut(&str, &'static str, u64)) {
+        self.with(|d| {
+            for (e, kinds) in &d.errors {
+                for (k, v) in kinds {
+                    f(e, k, *v);
+                }
+            }
+        });
+    }
+
+    /// Sync attempts by environment and outcome, failures by environment and class, and the
+    /// age of each environment's served snapshot in seconds.
+    pub(crate) fn each_sync(
+        &self,
+        mut attempts: impl FnMut(&str, &'static str, u64),
+        mut errors: impl FnMut(&str, &str, u64),
+        mut age: impl FnMut(&str, f64),
+    ) {
+        let now = SystemTime::now();
+        self.with(|d| {
+            for ((e, o), v) in &d.sync_attempts {
+                attempts(e, o, *v);
+            }
+            for ((e, c), v) in &d.sync_errors {
+                errors(e, c, *v);
+            }
+            for (e, t) in &d.snapshot_built {
+                age(e, now.duration_since(*t).unwrap_or_default().as_secs_f64());
+            }
+        });
+    }
+
+    /// Open snapshot and SSE streams.
+    pub(crate) fn streams_in_progress(&self) -> i64 {
+        self.with(|d| d.streams_in_progress)
+    }
+
     /// The per-flag request and result counters, in Flipt's names.
     fn render_evaluations(&self, out: &mut String) {
         let series = self.flags.read().unwrap_or_else(|p| p.into_inner());

@@ -20,6 +20,30 @@ use crate::metrics::Metrics;
 use crate::ofrep_pieces::BulkPiecesCache;
 use crate::sync_json::outcome_name;
 
+/// The access log (opened here: `ServerConfig::validate` has checked it can be) and the
+/// per-request telemetry; the observable metrics are registered on the meter once.
+fn observer(config: &ServerConfig, metrics: &Arc<Metrics>) -> Option<Arc<crate::edge::Observer>> {
+    if let Some(meter) = config.telemetry.meter() {
+        crate::telemetry::observe_metrics(meter, metrics);
+    }
+    let access_log = config.access_log.as_ref().and_then(|target| {
+        match crate::access_log::AccessLog::start(target) {
+            Ok(log) => Some(log),
+            Err(e) => {
+                tracing::error!(target = %target, error = %e, "access log: cannot open it; requests are not logged");
+                None
+            }
+        }
+    });
+    if access_log.is_none() && !config.telemetry.is_on() {
+        return None;
+    }
+    Some(Arc::new(crate::edge::Observer {
+        access_log,
+        telemetry: config.telemetry.clone(),
+    }))
+}
+
 /// The state handed to every handler; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -30,7 +54,7 @@ struct Inner {
     sync: Arc<SyncHandle>,
     default_environment: String,
     config: ServerConfig,
-    metrics: Metrics,
+    metrics: Arc<Metrics>,
     stopping: watch::Sender<bool>,
     /// When the server state was made (how long a first sync has been awaited).
     started: Instant,
@@ -45,6 +69,9 @@ struct Inner {
     relay_lines: StateLines,
     /// Relay mode: the HTTP client for the upstream.
     relay_client: Option<reqwest::Client>,
+    /// The access log and OpenTelemetry per request, when either is on (shared by every
+    /// service made from this state).
+    observer: Option<Arc<crate::edge::Observer>>,
 }
 
 impl AppState {
@@ -61,12 +88,14 @@ impl AppState {
             .collect();
         let commit_headers = CommitHeaders::new(sync.environment_keys());
         let config_upstream = config.upstream.clone();
+        let metrics: Arc<Metrics> = Arc::default();
+        let observer = observer(&config, &metrics);
         let state = AppState {
             inner: Arc::new(Inner {
                 sync,
                 default_environment,
                 config,
-                metrics: Metrics::default(),
+                metrics,
                 stopping: watch::channel(false).0,
                 started: Instant::now(),
                 draining: AtomicBool::new(false),
@@ -78,11 +107,17 @@ impl AppState {
                 relay_client: config_upstream
                     .as_ref()
                     .and_then(|_| crate::relay::client()),
+                observer,
             }),
         };
         state.record_sync_metrics();
         state.follow_upstream();
         state
+    }
+
+    /// The access log and OpenTelemetry per request, when either is on.
+    pub(crate) fn observer(&self) -> Option<Arc<crate::edge::Observer>> {
+        self.inner.observer.clone()
     }
 
     /// Relay mode: starts the client that feeds the upstream's states to the sync.

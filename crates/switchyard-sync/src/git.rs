@@ -344,7 +344,7 @@ pub fn commit_info(repo: &gix::Repository, commit: ObjectId) -> CommitInfo {
 }
 
 /// The text of a panic payload.
-pub(crate) fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+pub fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
     p.downcast_ref::<&str>()
         .map(|s| s.to_string())
         .or_else(|| p.downcast_ref::<String>().cloned())

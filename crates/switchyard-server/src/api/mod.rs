@@ -249,14 +249,22 @@ pub(crate) fn router(state: AppState) -> Router {
 /// The router behind the shared layers (request ids and panics in [`crate::edge::Edge`], then
 /// CORS). The layers wrap the whole router once, as one service, instead of each route (axum's
 /// `Router::layer`), which saves a boxed clone per request; no response body is boxed.
+/// When the access log or OpenTelemetry per request is on, a route layer copies the matched
+/// route into each response (the only per-route cost, and only then).
 pub(crate) fn service(state: AppState) -> Service {
     let cors = cors(&state);
+    let observer = state.observer();
     let router = router(state);
+    let router = if observer.is_some() {
+        router.layer(middleware::from_fn(crate::edge::copy_route))
+    } else {
+        router
+    };
     let inner = match cors {
         Some(c) => tower::util::Either::Left(c.layer(router)),
         None => tower::util::Either::Right(router),
     };
-    crate::edge::Edge::new(inner)
+    crate::edge::Edge::new(inner, observer)
 }
 
 /// The concrete type of [`service`].

@@ -42,7 +42,8 @@ pub(crate) async fn ready(State(state): State<AppState>) -> Response {
             reasons: Some(BTreeMap::new()),
             message: Some("shutting down".to_string()),
         };
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+        let resp = (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
+        return crate::error::with_cause(resp, "not ready: shutting down");
     }
     let failed: Vec<(&str, String)> = state
         .sync()
@@ -59,18 +60,21 @@ pub(crate) async fn ready(State(state): State<AppState>) -> Response {
         return (StatusCode::OK, Json(body)).into_response();
     }
     let reasons: BTreeMap<&str, &str> = failed.iter().map(|(k, r)| (*k, r.as_str())).collect();
+    let message = reasons.values().copied().collect::<Vec<_>>().join("; ");
+    let cause = format!("not ready: {message}");
     let body = Readiness {
         status: "NOT_READY",
         waiting: Some(reasons.keys().copied().collect()),
-        message: Some(reasons.values().copied().collect::<Vec<_>>().join("; ")),
+        message: Some(message),
         reasons: Some(reasons),
     };
-    (
+    let resp = (
         StatusCode::SERVICE_UNAVAILABLE,
         [(header::RETRY_AFTER, "5")],
         Json(body),
     )
-        .into_response()
+        .into_response();
+    crate::error::with_cause(resp, &cause)
 }
 
 /// `GET /metrics`.

@@ -290,7 +290,20 @@ impl Worker {
         }
     }
 
+    /// One attempt, inside its `sync.attempt` span (a trace of its own: the root is made
+    /// outside any other span); its steps are `sync.fetch`, then per environment `sync.read`,
+    /// `sync.compile` and `sync.swap`.
     pub(super) fn cycle_inner(&mut self) -> CycleReport {
+        let root = tracing::info_span!(
+            parent: None,
+            "sync.attempt",
+            storage = %self.storage,
+            environment = %self.envs.join(","),
+            commit = tracing::field::Empty,
+            outcome = tracing::field::Empty,
+            error.class = tracing::field::Empty,
+        );
+        let _entered = root.enter();
         let started = Instant::now();
         let now = SystemTime::now();
         let start_time = rfc3339(now);
@@ -301,9 +314,12 @@ impl Worker {
         }
         self.shared.touch();
         // 1. fetch, or fingerprint the directory
-        let revision = match self.fetch_revision() {
+        let fetched = tracing::info_span!("sync.fetch").in_scope(|| self.fetch_revision());
+        let revision = match fetched {
             Ok(r) => r,
             Err(error) => {
+                root.record("outcome", "failed");
+                root.record("error.class", error.class().to_string());
                 self.failures += 1;
                 for key in self.envs.clone() {
                     self.record_failure(&key, &error, None, false, &start_time, started);
@@ -316,13 +332,17 @@ impl Worker {
         };
         self.failures = 0;
         self.current = Some(revision.clone());
+        root.record("commit", revision.seen().as_str());
         if self.last_seen.as_deref() == Some(revision.seen().as_str()) {
             // 2. nothing new: one ref advertisement, no parsing
+            root.record("outcome", "unchanged");
             self.record_unchanged(&revision, &start_time, started);
         } else {
             // 3. new commit: read, validate, swap, per environment
             self.inject_fault(&revision);
-            if self.process(&revision, &start_time, started) {
+            let (all_processed, outcome) = self.process(&revision, &start_time, started);
+            root.record("outcome", outcome);
+            if all_processed {
                 self.last_seen = Some(revision.seen());
             }
         }
@@ -387,10 +407,18 @@ impl Worker {
     }
 
     /// Reads, validates and swaps each environment at `revision`; whether every one was
-    /// processed (served or rejected for good), so the revision need not be read again.
-    fn process(&mut self, revision: &Revision, start_time: &str, started: Instant) -> bool {
+    /// processed (served or rejected for good), so the revision need not be read again, and
+    /// the attempt's outcome (`failed` if one environment failed, else `rejected` if one was
+    /// rejected, else `applied`).
+    fn process(
+        &mut self,
+        revision: &Revision,
+        start_time: &str,
+        started: Instant,
+    ) -> (bool, &'static str) {
         let (info, commit) = (revision.info(), revision.commit());
         let mut all_processed = true;
+        let mut outcome = "applied";
         for key in self.envs.clone() {
             let Some(slot) = self.env_slot(&key) else {
                 continue;
@@ -403,24 +431,30 @@ impl Worker {
                         label: revision.seen(),
                         files,
                     };
-                    self.apply(&key, env, read, start_time, started)
+                    tracing::info_span!("sync.swap", environment = %key, flags = env.flag_count())
+                        .in_scope(|| self.apply(&key, env, read, start_time, started))
                 }
                 EnvResult::Invalid(error) => {
                     let sticky = matches!(error, SyncError::Invalid(_));
                     if !sticky {
                         all_processed = false;
+                        outcome = "failed";
+                    } else if outcome == "applied" {
+                        outcome = "rejected";
                     }
                     self.record_failure(&key, &error, info.clone(), sticky, start_time, started);
                 }
             }
         }
-        all_processed
+        (all_processed, outcome)
     }
 
     /// One environment's files at `commit` (or in the directory), compiled and checked for
     /// flag loss.
     fn read_environment(&self, key: &str, slot: &EnvSlot, revision: &Revision) -> EnvResult {
         let (directory, rules) = (&slot.directory, slot.discovery);
+        let reading =
+            tracing::info_span!("sync.read", environment = %key, directory = %directory).entered();
         let owned = |r: Result<EnvFiles, SyncError>| {
             r.map(|EnvFiles { files, discovered }| Arc::new(FedFiles { files, discovered }))
         };
@@ -441,9 +475,23 @@ impl Worker {
             }),
             _ => Err(SyncError::Local("no commit".into())),
         };
+        drop(reading);
         match files {
             Ok(read) => {
-                match compile_environment_with(key, &read.files, &self.limits, self.extra_checks) {
+                let compile_span = tracing::info_span!(
+                    "sync.compile",
+                    environment = %key,
+                    files = read.files.len(),
+                    outcome = tracing::field::Empty,
+                );
+                let _compiling = compile_span.enter();
+                let compiled =
+                    compile_environment_with(key, &read.files, &self.limits, self.extra_checks);
+                compile_span.record(
+                    "outcome",
+                    if compiled.is_ok() { "valid" } else { "invalid" },
+                );
+                match compiled {
                     Ok(env) => match self.flag_loss(slot, &env, &read.discovered) {
                         Some(d) => EnvResult::Invalid(SyncError::Invalid(d)),
                         None => EnvResult::Valid(env, read),

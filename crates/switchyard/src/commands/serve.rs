@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, Result, anyhow};
 use switchyard_core::Limits;
+use switchyard_server::telemetry::{OtelSettings, Telemetry};
 use switchyard_server::{AppState, ServerConfig};
 use switchyard_sync::{SyncConfig, SyncHandle};
 use tokio::net::TcpListener;
@@ -16,16 +17,75 @@ use crate::config;
 /// Sets up logging to stderr; `RUST_LOG` overrides the default level. Colours only on a
 /// terminal, and never with `NO_COLOR` set.
 pub fn init_tracing() {
+    init_tracing_with(None);
+}
+
+/// [`init_tracing`], and with `telemetry` its OpenTelemetry layer: the sync's `sync.*` spans
+/// (with the log lines made inside them as span events) become traces. Log lines on stderr
+/// are the same either way: spans are for OpenTelemetry only.
+fn init_tracing_with(telemetry: Option<&Telemetry>) {
     use std::io::IsTerminal as _;
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=warn"));
     let colour = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let fmt = tracing_subscriber::fmt::layer()
         .with_ansi(colour)
         .with_writer(std::io::stderr)
+        .with_filter(filter)
+        .with_filter(tracing_subscriber::filter::filter_fn(|m| !m.is_span()));
+    let otel = telemetry.and_then(Telemetry::layer).map(|l| {
+        l.with_filter(tracing_subscriber::filter::filter_fn(|m| {
+            if m.is_span() {
+                m.name().starts_with("sync.")
+            } else {
+                *m.level() <= tracing::Level::INFO
+            }
+        }))
+    });
+    let _ = tracing_subscriber::registry()
+        .with(fmt)
+        .with(otel)
         .try_init();
+}
+
+/// Starts OpenTelemetry when the `OTEL_*` variables ask for it (inside `runtime`, which carries
+/// the exports); an invalid value stops the start.
+fn start_telemetry(runtime: &tokio::runtime::Runtime) -> Result<Option<Telemetry>> {
+    let Some(settings) = OtelSettings::from_env(|k| std::env::var(k).ok())? else {
+        return Ok(None);
+    };
+    let _entered = runtime.enter();
+    Ok(Some(Telemetry::start(settings)?))
+}
+
+/// One line saying what OpenTelemetry sends where.
+fn log_telemetry(t: &Telemetry) {
+    let s = t.settings();
+    let show = |e: &Option<switchyard_server::telemetry::Export>| {
+        e.as_ref().map_or_else(
+            || "off".to_string(),
+            |e| {
+                format!(
+                    "{} ({})",
+                    switchyard_sync::redact_url(&e.endpoint),
+                    e.protocol.as_str()
+                )
+            },
+        )
+    };
+    tracing::info!(
+        service = %s.service_name,
+        traces = %show(&s.traces),
+        metrics = %show(&s.metrics),
+        metric_interval_ms = s.metric_interval.as_millis() as u64,
+        request_spans = s.traces.is_some() && s.sampler.can_sample_requests(),
+        sampler = ?s.sampler,
+        "OpenTelemetry on: a trace per sync attempt; request spans only when the sampler can sample"
+    );
 }
 
 /// A multi-threaded runtime for the server.
@@ -38,7 +98,12 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
 
 /// Runs `serve`.
 pub fn run(args: &ServeArgs) -> Result<ExitCode> {
-    init_tracing();
+    let runtime = runtime()?;
+    let telemetry = start_telemetry(&runtime)?;
+    init_tracing_with(telemetry.as_ref());
+    if let Some(t) = &telemetry {
+        log_telemetry(t);
+    }
     let mut env: Vec<(String, String)> = std::env::vars().collect();
     if let Some(url) = &args.upstream {
         // `--upstream` is `upstream.url`, over the file and the environment
@@ -69,13 +134,25 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
         discovery = %settings.format.discovery(),
         "configuration loaded"
     );
-    runtime()?.block_on(serve(
+    let mut server = settings.server;
+    if let Some(t) = &telemetry {
+        server.telemetry = t.requests();
+    }
+    if let Some(target) = &server.access_log {
+        tracing::info!(target = %target, "access log on (JSON lines)");
+    }
+    let served = runtime.block_on(serve(
         settings.sync,
-        settings.server,
+        server,
         listen,
         "--listen (or SWITCHYARD_LISTEN)",
         |_| {},
-    ))?;
+    ));
+    // the runtime still runs: the exporters flush on it
+    if let Some(t) = telemetry {
+        t.shutdown();
+    }
+    served?;
     Ok(ExitCode::SUCCESS)
 }
 

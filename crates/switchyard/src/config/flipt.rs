@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use switchyard_core::ExtraChecks;
 use switchyard_server::{
-    AuthConfig, Scope, ServerConfig, TlsConfig, Token, UpstreamConfig, WebhookSecrets,
+    AccessLogTarget, AuthConfig, Scope, ServerConfig, TlsConfig, Token, UpstreamConfig,
+    WebhookSecrets,
 };
 use switchyard_sync::config::ConfigError as SyncConfigError;
 use switchyard_sync::{
@@ -689,7 +690,8 @@ fn server(root: &Node, warnings: &mut Vec<Problem>) -> Result<ServerConfig, Prob
 }
 
 /// `server.public_url`, `server.max_connections`, `server.idle_timeout`,
-/// `server.read_header_timeout` and `server.body_read_timeout`.
+/// `server.read_header_timeout`, `server.body_read_timeout`, the shutdown durations and
+/// `server.access_log` (`true`/`stdout`, `stderr`, a file path, or `false`).
 fn connection_limits(root: &Node, cfg: &mut ServerConfig) -> Result<(), Problem> {
     let Some(server) = root.get("server") else {
         return Ok(());
@@ -723,6 +725,15 @@ fn connection_limits(root: &Node, cfg: &mut ServerConfig) -> Result<(), Problem>
     }
     if let Some(d) = duration(server, "shutdown_delay", true)? {
         cfg.shutdown.delay = d;
+    }
+    if let Some(e) = server.entry("access_log") {
+        let text: String = from_node(&e.value, "server.access_log")?;
+        cfg.access_log = match text.trim() {
+            "false" | "off" | "" => None,
+            "true" | "stdout" => Some(AccessLogTarget::Stdout),
+            "stderr" => Some(AccessLogTarget::Stderr),
+            path => Some(AccessLogTarget::File(path.into())),
+        };
     }
     Ok(())
 }

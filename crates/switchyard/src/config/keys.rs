@@ -154,6 +154,7 @@ pub(super) fn check(root: &Node, warnings: &mut Vec<Problem>) -> Result<(), Prob
                 "body_read_timeout",
                 "shutdown_grace_period",
                 "shutdown_delay",
+                "access_log",
             ],
         )?;
         for e in server
