@@ -33,6 +33,14 @@ pub enum AtError {
         /// How many attempts the history keeps.
         window: usize,
     },
+    /// The repository could not be opened.
+    #[error("{path} is not a Git repository: {reason}")]
+    Open {
+        /// The path given.
+        path: String,
+        /// Why.
+        reason: String,
+    },
     /// The environment is not known.
     #[error("environment {0:?} not found")]
     UnknownEnvironment(String),
@@ -67,6 +75,14 @@ pub struct ReadRules<'a> {
     pub limits: &'a Limits,
     /// What the extra checks do.
     pub extra_checks: ExtraChecks,
+}
+
+/// Opens the repository at `path` (a work tree or a bare repository) to read its objects.
+pub fn open(path: &std::path::Path) -> Result<gix::Repository, AtError> {
+    gix::open(path).map_err(|e| AtError::Open {
+        path: path.display().to_string(),
+        reason: e.to_string(),
+    })
 }
 
 /// The commit `spec` names: a full or abbreviated SHA, `HEAD`, a branch, a tag or a remote
