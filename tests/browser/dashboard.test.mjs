@@ -183,6 +183,16 @@ describe('dashboard', () => {
     assert.match(diff, /newPaymentFlow/);
     assert.match(diff, /25% -> 50%/);
     assert.match(diff, /darkMode/);
+    // The entry says who the commit moved (the diff API between it and the commit before).
+    const impact = page.locator('[data-testid="history-entry"]').first().locator('[data-testid="impact"]');
+    await until(async () => /newPaymentFlow: this commit moved 25% of entities in segment premium-users from disabled to enabled/
+      .test(await impact.textContent().catch(() => '')), 5000, 'the impact of the commit');
+    const moved = await impact.textContent();
+    assert.match(moved, /darkMode: this commit moved 100% of entities in segment beta-testers from not found to on/);
+    assert.match(moved, /darkMode: this commit moved 50% of entities in none of its segments from not found to on/);
+    const api = await getJson(ctx.base, `api/v1/environments/${ctx.env}/diff?from=${git(ctx.repo, 'rev-parse', 'HEAD~1')}&to=${sha}`);
+    assert.equal(api.status, 200);
+    assert.equal(api.body.changesEntities, true);
     // The flags browser followed too.
     await page.waitForFunction(() => /enabled 50%, disabled 50%/.test(document.querySelector('[data-testid="flag-card"][data-key="newPaymentFlow"]')?.textContent ?? ''), null, { timeout: 2000 });
     console.log(`# change visible after ${elapsed} ms`);

@@ -60,7 +60,26 @@ test('server-sent event blocks are parsed as the browser does', () => {
   assert.equal(parseBlock(': keep-alive'), null);
 });
 
-const { foldHistory } = await import(dash('history.js'));
+const { foldHistory, impactSentences } = await import(dash('history.js'));
+
+test('history: the impact of a commit in sentences, from the diff API', () => {
+  const impact = {
+    flags: [
+      { namespace: 'default', key: 'checkout', changedSegments: [], shares: [{ population: 'everyone', segments: [], moves: [{ from: { variant: 'old' }, to: { variant: 'new' }, percent: '25%' }] }] },
+      { namespace: 'team', key: 'dark', changedSegments: ['pro'], shares: [
+        { population: 'segments', segments: ['pro'], moves: [{ from: { enabled: false }, to: { enabled: true }, percent: '20%' }] },
+        { population: 'noSegment', segments: [], moves: [{ from: null, to: { variant: null }, percent: '100%' }] },
+      ] },
+    ],
+  };
+  assert.deepEqual(impactSentences(impact), [
+    'checkout: this commit moved 25% of all entities from old to new',
+    'team/dark: this commit moved 20% of entities in segment pro from off to on',
+    'team/dark: this commit moved 100% of entities in none of its segments from not found to no variant',
+    'team/dark: segment pro changed; entities may move between segments',
+  ]);
+  assert.deepEqual(impactSentences({ flags: [] }), []);
+});
 
 test('history: unchanged polls fold into the row they follow; a rejected commit stays on top', () => {
   const entries = [

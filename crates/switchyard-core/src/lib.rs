@@ -18,6 +18,7 @@ pub mod eval;
 pub mod export;
 mod extra;
 mod gojson;
+pub mod impact;
 mod limits;
 mod path;
 mod snapshot;
@@ -37,6 +38,10 @@ pub use eval::{
     evaluate_variant,
 };
 pub use extra::ExtraChecks;
+pub use impact::{
+    Answer, FlagImpact, Impact, Move, Population, SampleChange, SampleContext, SampleImpact, Share,
+    impact,
+};
 pub use limits::Limits;
 pub use snapshot::{
     Distribution, Environment, Flag, FlagType, MatchType, Namespace, Rollout, RolloutKind, Rule,

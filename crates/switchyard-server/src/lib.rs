@@ -18,6 +18,7 @@ mod dashboard;
 mod edge;
 mod error;
 mod go_json;
+pub mod impact_json;
 mod listener;
 mod metrics;
 mod ofrep_pieces;

@@ -72,7 +72,12 @@ struct Inner {
     /// The access log and OpenTelemetry per request, when either is on (shared by every
     /// service made from this state).
     observer: Option<Arc<crate::edge::Observer>>,
+    /// Diffs computed at once (`/api/v1/environments/{env}/diff`).
+    diff_permits: Arc<tokio::sync::Semaphore>,
 }
+
+/// Diffs between commits computed at once; more get a 503.
+pub(crate) const MAX_DIFFS: usize = 2;
 
 impl AppState {
     /// State over a running sync; what each environment follows comes from the sync itself.
@@ -104,6 +109,7 @@ impl AppState {
                 bulk_pieces: BulkPiecesCache::default(),
                 commit_headers,
                 relay_lines: StateLines::default(),
+                diff_permits: Arc::new(tokio::sync::Semaphore::new(MAX_DIFFS)),
                 relay_client: config_upstream
                     .as_ref()
                     .and_then(|_| crate::relay::client()),
@@ -192,6 +198,16 @@ impl AppState {
                 }
             }
         });
+    }
+
+    /// The sync, shared (for blocking threads).
+    pub(crate) fn sync_arc(&self) -> Arc<SyncHandle> {
+        self.inner.sync.clone()
+    }
+
+    /// The permits of diffs between commits (at most [`MAX_DIFFS`] at once).
+    pub(crate) fn diff_permits(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.inner.diff_permits
     }
 
     /// The sync's read side.

@@ -237,6 +237,11 @@ impl GitSource {
         &self.conn.reference
     }
 
+    /// The repository, shareable between threads (readers outside the sync thread).
+    pub fn shared_repo(&self) -> gix::ThreadSafeRepository {
+        self.repo.clone()
+    }
+
     /// A handle on the repository, to read trees from.
     pub fn repo(&self) -> gix::Repository {
         self.repo.to_thread_local()

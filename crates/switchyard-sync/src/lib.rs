@@ -12,6 +12,7 @@
 //! to disk. The one exception is an inline ssh key or a key passphrase, which goes to a 0600
 //! file in a private temporary directory that is removed on drop.
 
+pub mod at_commit;
 pub mod config;
 pub mod dir;
 pub mod error;

@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use switchyard_core::{Diff, Discovery, Environment};
+use switchyard_core::{Diff, Discovery, Environment, ExtraChecks, Limits};
 use tokio::sync::{Notify, broadcast, watch};
 use tokio::task::JoinHandle;
 
@@ -104,6 +104,8 @@ struct StorageSlot {
     policy: FetchPolicy,
     /// Relay mode: where the relay client's offers go.
     feed: Option<Arc<FedInbox>>,
+    /// The storage's Git repository once opened, for reading other commits (`compile_recorded`).
+    repo: std::sync::OnceLock<gix::ThreadSafeRepository>,
 }
 
 struct Shared {
@@ -116,6 +118,10 @@ struct Shared {
     status_version: watch::Sender<u64>,
     /// Every recorded sync attempt, with its environment (for metrics and live history).
     attempts: broadcast::Sender<(String, Attempt)>,
+    /// The reader limits every compile uses.
+    limits: Limits,
+    /// What the extra checks do in every compile.
+    extra_checks: ExtraChecks,
 }
 
 impl Shared {

@@ -24,6 +24,10 @@ pub enum Command {
     Serve(ServeArgs),
     /// Run a self-contained demo: a local Git repository (new, with the seed's flags, or yours), served live.
     Demo(DemoArgs),
+    /// Preview a change: the plain-words diff and the share of entities whose answer changes,
+    /// between two commits of a Git repository or two directories; exits 0 when no entity's
+    /// answer changes, 1 when some do, 2 on an error.
+    Diff(DiffArgs),
     /// Check a running server once (for container health checks); exits 0 on a 2xx, else 1.
     Health(HealthArgs),
 }
@@ -77,6 +81,59 @@ pub struct HealthArgs {
     /// Give up after this long, connecting and answering included.
     #[arg(long, default_value = "3s")]
     pub timeout: String,
+}
+
+/// Arguments of `diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The base: a commit, branch or tag of `--repo` (or a directory, with `head` one too).
+    pub base: Option<String>,
+    /// The head: a commit, branch or tag of `--repo` (or a directory, with `base` one too).
+    pub head: Option<String>,
+    /// The Git repository the revisions belong to (a work tree or a bare repository; default
+    /// `.`). Only local objects are read: fetch first.
+    #[arg(long)]
+    pub repo: Option<PathBuf>,
+    /// The base as a directory of flag files (with `--dir-head`, instead of revisions).
+    #[arg(long, requires = "dir_head", conflicts_with_all = ["base", "repo"])]
+    pub dir_base: Option<PathBuf>,
+    /// The head as a directory of flag files (with `--dir-base`).
+    #[arg(long, requires = "dir_base")]
+    pub dir_head: Option<PathBuf>,
+    /// The environment's directory inside the repository (its `directory`; default the root).
+    #[arg(long, default_value = "")]
+    pub directory: String,
+    /// Which rule finds the flag files.
+    #[command(flatten)]
+    pub discovery: DiscoveryArgs,
+    /// Environment key the files are loaded as.
+    #[arg(long, default_value = "default")]
+    pub environment: String,
+    /// Only this namespace.
+    #[arg(long)]
+    pub namespace: Option<String>,
+    /// Sample contexts, JSON lines: `{"entityId": "u1", "context": {"plan": "premium"}}`,
+    /// optionally scoped with `"namespace"` and `"flagKey"`; each sample is evaluated in both
+    /// versions of every flag in scope and the ones whose variant or value changes are counted.
+    #[arg(long, value_name = "FILE")]
+    pub contexts: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DiffFormat::Text)]
+    pub format: DiffFormat,
+    /// What Switchyard's checks beyond Flipt's do (as `validation.extra_checks`).
+    #[arg(long, value_enum, default_value_t = ExtraChecksArg::Error)]
+    pub extra_checks: ExtraChecksArg,
+}
+
+/// Output format of `diff`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DiffFormat {
+    /// The diff and the impact in plain words.
+    Text,
+    /// The JSON of `GET /api/v1/environments/{env}/diff`.
+    Json,
+    /// GitHub-flavoured Markdown, for a pull-request comment.
+    Markdown,
 }
 
 /// Output format of `validate`.

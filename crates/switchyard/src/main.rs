@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod config;
+mod contexts;
 mod files;
 
 use std::process::ExitCode;
@@ -22,6 +23,7 @@ fn main() -> ExitCode {
         cli::Command::Serve(args) => commands::serve::run(&args),
         cli::Command::Demo(args) => commands::demo::run(&args),
         cli::Command::Health(args) => commands::health::run(&args),
+        cli::Command::Diff(args) => commands::diff::run(&args),
     };
     match result {
         Ok(code) => code,

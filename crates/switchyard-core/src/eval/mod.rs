@@ -164,16 +164,16 @@ fn segment_matches<C: Context + ?Sized>(segment: &Segment, entity_id: &str, ctx:
     }
 }
 
-/// Matched segment keys if the segments match under `operator`, else `None`.
-fn segments_match<'f, C: Context + ?Sized>(
+/// Matched segment keys if the segments match under `operator`, else `None`; `is_in` says
+/// whether the entity is in one segment.
+fn segments_match<'f>(
     segments: &'f [std::sync::Arc<Segment>],
     operator: SegmentOperator,
-    entity_id: &str,
-    ctx: &C,
+    is_in: &impl Fn(&Segment) -> bool,
 ) -> Option<SegmentKeys<'f>> {
     let mut keys = SegmentKeys::new();
     for s in segments {
-        if segment_matches(s, entity_id, ctx) {
+        if is_in(s) {
             keys.push(s.key.as_str());
         } else if operator == SegmentOperator::And {
             return None;
@@ -204,6 +204,20 @@ fn variant_of<'f, C: Context + ?Sized>(
     entity_id: &str,
     ctx: &C,
 ) -> VariantEvaluation<'f> {
+    variant_by(
+        flag,
+        &|s: &Segment| segment_matches(s, entity_id, ctx),
+        || bucket::variant_bucket(&flag.key, entity_id),
+    )
+}
+
+/// Flipt's variant evaluation with the segment test and the entity's bucket given: what
+/// [`evaluate_variant`] does, and what `impact` enumerates over the bucket space.
+pub(crate) fn variant_by<'f>(
+    flag: &'f Flag,
+    is_in: &impl Fn(&Segment) -> bool,
+    bucket: impl FnOnce() -> u32,
+) -> VariantEvaluation<'f> {
     let default = flag.default_variant();
     let mut resp = VariantEvaluation {
         matched: false,
@@ -220,8 +234,7 @@ fn variant_of<'f, C: Context + ?Sized>(
         return resp;
     }
     for rule in &flag.rules {
-        let Some(keys) = segments_match(&rule.segments, rule.segment_operator, entity_id, ctx)
-        else {
+        let Some(keys) = segments_match(&rule.segments, rule.segment_operator, is_in) else {
             continue;
         };
         resp.segment_keys = keys;
@@ -230,8 +243,7 @@ fn variant_of<'f, C: Context + ?Sized>(
             resp.reason = Reason::Match;
             return resp;
         }
-        let b = bucket::variant_bucket(&flag.key, entity_id);
-        if let Some(d) = bucket::pick(&rule.buckets, b) {
+        if let Some(d) = bucket::pick(&rule.buckets, bucket()) {
             resp.matched = true;
             resp.reason = Reason::Match;
             resp.variant = Some(&flag.variants[rule.distributions[d].variant]);
@@ -260,10 +272,24 @@ fn boolean_of<'f, C: Context + ?Sized>(
     entity_id: &str,
     ctx: &C,
 ) -> BooleanEvaluation<'f> {
+    boolean_by(
+        flag,
+        &|s: &Segment| segment_matches(s, entity_id, ctx),
+        || bucket::threshold_bucket(entity_id, &flag.key),
+    )
+}
+
+/// Flipt's boolean evaluation with the segment test and the entity's threshold bucket given:
+/// what [`evaluate_boolean`] does, and what `impact` enumerates over the bucket space.
+pub(crate) fn boolean_by<'f>(
+    flag: &'f Flag,
+    is_in: &impl Fn(&Segment) -> bool,
+    bucket: impl Fn() -> u32,
+) -> BooleanEvaluation<'f> {
     for rollout in &flag.rollouts {
         match &rollout.kind {
             RolloutKind::Threshold { percentage, value } => {
-                let normalized = bucket::threshold_bucket(entity_id, &flag.key) as f32;
+                let normalized = bucket() as f32;
                 if normalized < *percentage {
                     return BooleanEvaluation {
                         enabled: *value,
@@ -277,7 +303,7 @@ fn boolean_of<'f, C: Context + ?Sized>(
                 operator,
                 value,
             } => {
-                if let Some(keys) = segments_match(segments, *operator, entity_id, ctx) {
+                if let Some(keys) = segments_match(segments, *operator, is_in) {
                     return BooleanEvaluation {
                         enabled: *value,
                         reason: Reason::Match,

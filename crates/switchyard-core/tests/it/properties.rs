@@ -1,10 +1,10 @@
-//! Property tests: evaluation never panics; valid documents survive parse → export → parse.
+//! Property tests: evaluation never panics; a snapshot's impact on itself is zero; valid documents survive parse → export → parse.
 
 use std::collections::HashMap;
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use switchyard_core::{Evaluation, evaluate, export};
+use switchyard_core::{Evaluation, SampleContext, diff, evaluate, export, impact};
 
 use crate::support::compile;
 
@@ -201,6 +201,21 @@ proptest! {
                 Evaluation::Boolean(_) => {}
             }
         }
+    }
+
+    #[test]
+    fn impact_of_a_snapshot_with_itself_is_zero(doc in document(), entity in any::<String>(), ctx in context()) {
+        let env = compile(&[("features.json", &doc.to_string())]).expect("generated documents are valid");
+        let again = compile(&[("features.json", &doc.to_string())]).expect("generated documents are valid");
+        let sample = SampleContext {
+            entity_id: entity,
+            context: ctx.into_iter().collect(),
+            namespace: None,
+            flag_key: None,
+        };
+        let i = impact(&env, &again, &diff(&env, &again), &[sample]);
+        prop_assert!(i.flags.is_empty(), "{:?}", i.flags);
+        prop_assert!(!i.changes_entities());
     }
 
     #[test]

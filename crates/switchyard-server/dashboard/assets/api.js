@@ -50,6 +50,7 @@ export const api = {
   statuses: () => request('api/v1/sync/statuses'),
   status: (env) => request('api/v1/sync/status', { query: { environment: env } }),
   history: (env) => request('api/v1/sync/history', { query: { environment: env } }),
+  diff: (env, from, to) => request(`api/v1/environments/${enc(env)}/diff`, { query: { from, to } }),
   triggerSync: (env) => request('api/v1/sync', { method: 'POST', query: { environment: env } }),
   namespaces: (env) => request(`api/v1/environments/${enc(env)}/namespaces`),
   document: (env, ns) => request(`api/v1/environments/${enc(env)}/namespaces/${enc(ns)}/document`),

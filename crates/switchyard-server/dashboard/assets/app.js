@@ -234,7 +234,7 @@ async function loadHistory() {
   const seq = ++historySeq;
   try {
     const history = await guard(api.history(env));
-    if (seq === historySeq) renderHistory($('history-list'), history, state.statuses.get(env));
+    if (seq === historySeq) renderHistory($('history-list'), history, state.statuses.get(env), (from, to) => api.diff(env, from, to));
   } catch (err) {
     if (seq === historySeq && !(err instanceof NetworkError)) replace($('history-list'), h('li', { class: 'form-error' }, `History unavailable: ${err.message}`));
   }

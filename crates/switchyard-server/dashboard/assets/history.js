@@ -5,6 +5,11 @@
 import { formatDuration, formatValidationError, h, shortSha, timeField } from './dom.js';
 
 const MAX_SHOWN = 50;
+/** Applied rows, newest first, whose impact is asked for (each is one diff request). */
+const MAX_IMPACTS = 10;
+/** Impact answers kept, by `from..to` (commits never change, so neither do their answers). */
+const impactCache = new Map();
+const MAX_CACHED = 100;
 
 const OUTCOMES = {
   applied: { label: 'Applied', cls: 'success' },
@@ -95,14 +100,83 @@ function rowItem(row) {
     laterPollsNote(row));
 }
 
+/** An answer of the diff API in words: a variant key, on/off, "no variant" or "not found". */
+const answerWords = (a) => {
+  if (a === null || a === undefined) return 'not found';
+  if ('enabled' in a) return a.enabled ? 'on' : 'off';
+  return a.variant ?? 'no variant';
+};
+
+const populationWords = (share) => {
+  if (share.population === 'everyone') return 'all entities';
+  if (share.population === 'segments') return `entities in segment${share.segments.length === 1 ? '' : 's'} ${share.segments.join(' and ')}`;
+  return 'entities in none of its segments';
+};
+
+/**
+ * The impact of one commit in sentences, from the diff API's answer: one per flag and population
+ * that moved, e.g. "checkout: this commit moved 25% of all entities from old to new".
+ */
+export function impactSentences(impact) {
+  const out = [];
+  for (const flag of impact?.flags ?? []) {
+    const name = flag.namespace === 'default' ? flag.key : `${flag.namespace}/${flag.key}`;
+    for (const share of flag.shares ?? []) {
+      for (const move of share.moves ?? []) {
+        out.push(`${name}: this commit moved ${move.percent} of ${populationWords(share)} from ${answerWords(move.from)} to ${answerWords(move.to)}`);
+      }
+    }
+    if (flag.changedSegments?.length) {
+      out.push(`${name}: segment${flag.changedSegments.length === 1 ? '' : 's'} ${flag.changedSegments.join(', ')} changed; entities may move between segments`);
+    }
+  }
+  return out;
+}
+
+function renderImpact(el, impact) {
+  const lines = impactSentences(impact);
+  el.replaceChildren(...(lines.length
+    ? lines.map((line) => h('li', {}, line))
+    : [h('li', { class: 'muted' }, 'No entity gets a different answer.')]));
+}
+
+async function fillImpact(el, from, to, loadImpact) {
+  const key = `${from}..${to}`;
+  try {
+    let impact = impactCache.get(key);
+    if (!impact) {
+      impact = await loadImpact(from, to);
+      if (impactCache.size >= MAX_CACHED) impactCache.delete(impactCache.keys().next().value);
+      impactCache.set(key, impact);
+    }
+    renderImpact(el, impact);
+  } catch (err) {
+    el.replaceChildren(h('li', { class: 'muted' }, `Impact unavailable: ${err.message}`));
+  }
+}
+
 /**
  * Renders the history (the API lists it oldest first) into the list element. `status` is the
- * environment's sync status, which names a rejected remote commit.
+ * environment's sync status, which names a rejected remote commit. `loadImpact(from, to)` asks
+ * the diff API; the newest applied rows with an applied commit before them show its answer.
  */
-export function renderHistory(list, history, status) {
+export function renderHistory(list, history, status, loadImpact) {
   const rejectedSha = status?.validationErrors?.length ? status.remoteCommit?.sha : undefined;
   const rows = foldHistory(history?.entries, { rejectedSha }).slice(0, MAX_SHOWN);
+  const items = rows.map(rowItem);
   list.replaceChildren(...(rows.length
-    ? rows.map(rowItem)
+    ? items
     : [h('li', { class: 'muted' }, 'No sync has run yet.')]));
+  if (!loadImpact) return;
+  let asked = 0;
+  rows.forEach((row, i) => {
+    if (row.outcome !== 'applied' || !row.commit || asked >= MAX_IMPACTS) return;
+    const before = rows.slice(i + 1).find((r) => r.outcome === 'applied' && r.commit);
+    if (!before || before.commit === row.commit) return;
+    asked += 1;
+    const el = h('ul', { class: 'impact', 'aria-label': 'Who this commit moved', dataset: { testid: 'impact' } },
+      h('li', { class: 'muted' }, 'Computing the impact…'));
+    items[i].append(el);
+    fillImpact(el, before.commit, row.commit, loadImpact);
+  });
 }

@@ -2,6 +2,7 @@
 //! body limits, panic catching, tracing).
 
 mod context;
+mod diff;
 mod environments;
 mod eval_request;
 mod evaluate;
@@ -208,6 +209,7 @@ pub(crate) fn router(state: AppState) -> Router {
             "/api/v1/environments/{env}/namespaces/{ns}/document",
             get(flags::document),
         )
+        .route("/api/v1/environments/{env}/diff", get(diff::diff_commits))
         .route("/api/v1/sync/status", get(sync::status))
         .route("/api/v1/sync/statuses", get(sync::statuses))
         .route("/api/v1/sync/history", get(sync::history))

@@ -3,6 +3,7 @@
 
 mod api;
 mod commit;
+mod diff;
 mod edges;
 mod environments;
 mod limits;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use switchyard_core::{Discovered, Discovery, Environment};
+use switchyard_core::{Discovered, Discovery, Environment, ExtraChecks, Limits};
 use tokio::sync::{broadcast, watch};
 
 use super::{EnvSlot, Shared, SyncHandle};
@@ -67,6 +67,8 @@ impl SyncHandle {
                 events: broadcast::channel(1).0,
                 status_version: watch::channel(0).0,
                 attempts: broadcast::channel(1).0,
+                limits: Limits::default(),
+                extra_checks: ExtraChecks::default(),
             }),
             stop: watch::channel(false).0,
             tasks: Vec::new(),

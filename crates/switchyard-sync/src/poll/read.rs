@@ -10,6 +10,7 @@ use switchyard_core::{Environment, Snapshot};
 use tokio::sync::{broadcast, watch};
 
 use super::{ChangeEvent, StorageSlot, SyncHandle, lock};
+use crate::at_commit::{AtError, ReadRules, compile_at, resolve};
 use crate::error::SyncError;
 use crate::fed::FedRevision;
 use crate::followed::{Followed, Push};
@@ -168,6 +169,55 @@ impl SyncHandle {
         feed.down(error);
         slot.trigger.notify_one();
         true
+    }
+
+    /// Environment `key` compiled at `commit` from the storage's local objects (no fetch), for
+    /// a commit its history records (applied or rejected) or the one it serves: the full SHA
+    /// or a prefix of at least 7 hex digits. Blocking (reads the object store): call it on a
+    /// blocking thread.
+    pub fn compile_recorded(&self, key: &str, commit: &str) -> Result<Environment, AtError> {
+        let env = self
+            .shared
+            .envs
+            .get(key)
+            .ok_or_else(|| AtError::UnknownEnvironment(key.to_string()))?;
+        let repo = self
+            .slot_of(key)
+            .and_then(|s| s.repo.get())
+            .ok_or_else(|| AtError::NoRepository(key.to_string()))?;
+        let served = env.tx.borrow().revision.clone();
+        let (recorded, window) = {
+            let history = lock(&env.history);
+            let commits: Vec<String> = history
+                .entries()
+                .into_iter()
+                .filter_map(|a| a.commit)
+                .chain(served)
+                .collect();
+            (commits, history.len())
+        };
+        let wanted = commit.to_ascii_lowercase();
+        let found = (wanted.len() >= 7)
+            .then(|| recorded.into_iter().find(|c| c.starts_with(&wanted)))
+            .flatten()
+            .ok_or_else(|| AtError::NotInHistory {
+                environment: key.to_string(),
+                commit: commit.to_string(),
+                window,
+            })?;
+        let repo = repo.to_thread_local();
+        let id = resolve(&repo, &found)?;
+        compile_at(
+            &repo,
+            id,
+            ReadRules {
+                key,
+                directory: &env.directory,
+                discovery: env.discovery,
+                limits: &self.shared.limits,
+                extra_checks: self.shared.extra_checks,
+            },
+        )
     }
 
     fn slot_of(&self, key: &str) -> Option<&StorageSlot> {

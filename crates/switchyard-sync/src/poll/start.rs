@@ -47,6 +47,8 @@ impl SyncHandle {
             events,
             status_version: watch::channel(0).0,
             attempts,
+            limits: limits.clone(),
+            extra_checks: config.extra_checks,
         });
         let (stop, _) = watch::channel(false);
         let mut threads = Vec::new();
@@ -54,6 +56,9 @@ impl SyncHandle {
         tracing::info!(seed, "poll jitter: each wait moved by up to 10 %");
         for id in used {
             let source = open_source(&config, id, &shared).await?;
+            if let (Source::Git(git), Some(slot)) = (&source, shared.storages.get(id)) {
+                let _ = slot.repo.set(git.shared_repo());
+            }
             let worker = worker(&config, id, source, &shared, limits);
             let info = LoopInfo {
                 storage: id.clone(),
@@ -189,6 +194,7 @@ fn storage_slot(config: &SyncConfig, id: &str) -> StorageSlot {
             .upstream
             .is_some()
             .then(|| Arc::new(FedInbox::default())),
+        repo: std::sync::OnceLock::new(),
     }
 }
 

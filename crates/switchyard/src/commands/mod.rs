@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod demo;
+pub mod diff;
 pub mod evaluate;
 pub mod health;
 pub mod serve;

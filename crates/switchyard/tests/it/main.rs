@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 mod demo;
+mod diff;
 mod discovery;
 mod health;
 mod relay;
