@@ -95,6 +95,18 @@ pub struct ServerConfig {
     /// Relay mode: the upstream Switchyard whose relay stream this server follows (its
     /// environments are fed by the relay client; webhooks and `POST /api/v1/sync` are forwarded).
     pub upstream: Option<UpstreamConfig>,
+    /// The gRPC listener's connection settings (Flipt's `server.grpc_conn_*`).
+    pub grpc: GrpcConfig,
+}
+
+/// gRPC connection settings; the port itself is the binary's (`server.grpc_port`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GrpcConfig {
+    /// Flipt's `grpc_conn_max_age`: a connection is asked to go away (HTTP/2 GOAWAY) after
+    /// this long, so clients rebalance; none by default.
+    pub max_connection_age: Option<Duration>,
+    /// Flipt's `grpc_conn_max_age_grace`: how long open calls may still finish after that.
+    pub max_connection_age_grace: Option<Duration>,
 }
 
 /// Relay mode: where the upstream is and the token its relay stream takes.
@@ -241,6 +253,7 @@ impl Default for ServerConfig {
             public_url: None,
             shutdown: ShutdownConfig::default(),
             upstream: None,
+            grpc: GrpcConfig::default(),
         }
     }
 }

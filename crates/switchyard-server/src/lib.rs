@@ -20,6 +20,7 @@ mod dashboard;
 mod edge;
 mod error;
 mod go_json;
+mod grpc;
 mod listener;
 mod metrics;
 mod ofrep_pieces;
@@ -35,9 +36,10 @@ pub mod tls;
 mod xxh64;
 
 pub use config::{
-    AuthConfig, ConfigError, ConnectionLimits, Scope, ServerConfig, TlsConfig, Token,
+    AuthConfig, ConfigError, ConnectionLimits, GrpcConfig, Scope, ServerConfig, TlsConfig, Token,
     UpstreamConfig, WebhookSecrets,
 };
+pub use grpc::serve_grpc;
 pub use listener::{ServeError, serve};
 pub use state::AppState;
 pub use tls::TlsError;
