@@ -24,8 +24,9 @@ async fn set(reporter: &HealthReporter, status: ServingStatus) {
     }
 }
 
-/// Keeps the reported status equal to readiness until the server stops (`NOT_SERVING` then).
-pub(super) async fn follow_readiness(state: AppState, reporter: HealthReporter) {
+/// Keeps the reported status equal to readiness until the server stops (`NOT_SERVING` then,
+/// and open `Watch` streams end).
+pub(super) async fn follow_readiness(state: AppState, mut reporter: HealthReporter) {
     let mut stop = state.stop_signal();
     let mut last = None;
     let mut tick = tokio::time::interval(CHECK_EVERY);
@@ -46,6 +47,12 @@ pub(super) async fn follow_readiness(state: AppState, reporter: HealthReporter) 
         };
         if stopped {
             set(&reporter, ServingStatus::NotServing).await;
+            // removing the statuses ends open `Watch` streams (after they saw NOT_SERVING), so
+            // they do not hold the shutdown for the whole grace period
+            reporter.clear_service_status("").await;
+            for s in SERVICES {
+                reporter.clear_service_status(s).await;
+            }
             return;
         }
     }

@@ -72,6 +72,7 @@ pub async fn serve_grpc(listener: TcpListener, state: AppState) -> Result<(), Se
     tokio::spawn(health::follow_readiness(state.clone(), reporter));
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(pb::DESCRIPTORS)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()
         .map_err(|e| ServeError::Grpc(format!("server reflection: {e}")))?;
 
