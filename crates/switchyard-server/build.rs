@@ -7,6 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
         "proto/flipt/evaluation/evaluation.proto",
         "proto/flagd/evaluation/v1/evaluation.proto",
+        "proto/flagd/evaluation/v2/evaluation.proto",
     ];
     for p in protos {
         println!("cargo:rerun-if-changed={p}");

@@ -35,8 +35,8 @@ use switchyard_core::{
 };
 use switchyard_sync::ChangeEvent;
 use tokio::sync::{broadcast, watch};
+use tonic::Status;
 use tonic::metadata::MetadataMap;
-use tonic::{Request, Response, Status};
 
 use super::pb::flagd as pb;
 use crate::api::{Query, RequestContext, StreamGuard, entity, evaluate_single};
@@ -178,11 +178,14 @@ fn type_mismatch(message: String) -> Status {
     Status::invalid_argument(message)
 }
 
-/// What a resolution answers besides its value.
-struct Resolved<T> {
-    value: T,
-    variant: String,
-    reason: &'static str,
+/// A resolution: the value, the variant (`""` when none applies) and flagd's reason.
+pub(super) struct Resolved<T> {
+    /// The value.
+    pub(super) value: T,
+    /// The variant key (`"true"`/`"false"` for a boolean flag).
+    pub(super) variant: String,
+    /// `STATIC`, `TARGETING_MATCH`, `DEFAULT`, `DISABLED` or `UNKNOWN`.
+    pub(super) reason: &'static str,
 }
 
 impl Flagd {
@@ -224,7 +227,7 @@ impl Flagd {
 
     /// `TYPE_MISMATCH` for a flag that exists (`ResolveInt`, `ResolveFloat`), else its lookup
     /// error.
-    fn no_number(&self, metadata: &MetadataMap, flag_key: &str, asked: &str) -> Status {
+    pub(super) fn no_number(&self, metadata: &MetadataMap, flag_key: &str, asked: &str) -> Status {
         let found = selected(metadata).and_then(|at| {
             let env = self.environment(at.environment)?;
             env.find_flag(at.namespace, flag_key)
@@ -272,17 +275,77 @@ fn flagd_error(e: ApiError, flag_key: &str) -> Status {
     }
 }
 
-type Events = Pin<Box<dyn Stream<Item = Result<pb::EventStreamResponse, Status>> + Send>>;
+/// One event of an event stream: its `type` and `data`.
+pub(super) struct Event {
+    /// `provider_ready`, `configuration_change` or `keep_alive`.
+    pub(super) kind: &'static str,
+    /// `configuration_change`'s changed flags.
+    pub(super) data: Option<Struct>,
+}
 
-#[tonic::async_trait]
-impl pb::service_server::Service for Flagd {
-    async fn resolve_all(
+/// An event stream as both protocol versions send it.
+pub(super) type Events = Pin<Box<dyn Stream<Item = Event> + Send>>;
+
+/// What every protocol version answers, whatever its messages: the resolutions and the events.
+impl Flagd {
+    /// `ResolveBoolean`: a Flipt boolean flag.
+    pub(super) fn boolean(
         &self,
-        request: Request<pb::ResolveAllRequest>,
-    ) -> Result<Response<pb::ResolveAllResponse>, Status> {
-        let at = selected(request.metadata())?;
+        metadata: &MetadataMap,
+        flag_key: &str,
+        ctx: Option<&Struct>,
+    ) -> Result<Resolved<bool>, Status> {
+        self.resolve(metadata, flag_key, ctx, FlagType::Boolean, |_, e| match e {
+            Evaluation::Boolean(b) => Ok(b.enabled),
+            Evaluation::Variant(_) => Err(type_mismatch("not a boolean flag".into())),
+        })
+    }
+
+    /// `ResolveString`: a Flipt variant flag's variant key (`""` when no variant applies).
+    pub(super) fn string(
+        &self,
+        metadata: &MetadataMap,
+        flag_key: &str,
+        ctx: Option<&Struct>,
+    ) -> Result<Resolved<String>, Status> {
+        self.resolve(metadata, flag_key, ctx, FlagType::Variant, |_, e| match e {
+            Evaluation::Variant(v) => Ok(v.variant_key().to_string()),
+            Evaluation::Boolean(_) => Err(type_mismatch("not a variant flag".into())),
+        })
+    }
+
+    /// `ResolveObject`: the variant's attachment object (empty when no variant applies, so the
+    /// provider answers its default).
+    pub(super) fn object(
+        &self,
+        metadata: &MetadataMap,
+        flag_key: &str,
+        ctx: Option<&Struct>,
+    ) -> Result<Resolved<Struct>, Status> {
+        self.resolve(
+            metadata,
+            flag_key,
+            ctx,
+            FlagType::Variant,
+            |flag, e| match e {
+                Evaluation::Variant(v) if v.variant_key().is_empty() => Ok(Struct::default()),
+                Evaluation::Variant(v) => {
+                    attachment_object(&flag.key, v.variant_key(), v.variant_attachment())
+                }
+                Evaluation::Boolean(_) => Err(type_mismatch("not a variant flag".into())),
+            },
+        )
+    }
+
+    /// `ResolveAll` (v1): the namespace's boolean flags and enabled variant flags.
+    pub(super) fn all(
+        &self,
+        metadata: &MetadataMap,
+        ctx: Option<&Struct>,
+    ) -> Result<std::collections::HashMap<String, pb::AnyFlag>, Status> {
+        let at = selected(metadata)?;
         let env = self.environment(at.environment)?;
-        let ctx = context(request.get_ref().context.as_ref());
+        let ctx = context(ctx);
         let entity = entity(&ctx);
         let mut flags = std::collections::HashMap::new();
         if let Some(ns) = env.namespace(at.namespace) {
@@ -294,113 +357,21 @@ impl pb::service_server::Service for Flagd {
                 flags.insert(f.key.clone(), any_flag(f, &evaluate(f, &entity, &ctx)));
             }
         }
-        Ok(Response::new(pb::ResolveAllResponse {
-            flags,
-            metadata: None,
-        }))
+        Ok(flags)
     }
 
-    async fn resolve_boolean(
-        &self,
-        request: Request<pb::ResolveBooleanRequest>,
-    ) -> Result<Response<pb::ResolveBooleanResponse>, Status> {
-        let r = request.get_ref();
-        let done = self.resolve(
-            request.metadata(),
-            &r.flag_key,
-            r.context.as_ref(),
-            FlagType::Boolean,
-            |_, e| match e {
-                Evaluation::Boolean(b) => Ok(b.enabled),
-                Evaluation::Variant(_) => Err(type_mismatch("not a boolean flag".into())),
-            },
-        )?;
-        Ok(Response::new(pb::ResolveBooleanResponse {
-            value: done.value,
-            reason: done.reason.to_string(),
-            variant: done.variant,
-            metadata: None,
-        }))
-    }
-
-    async fn resolve_string(
-        &self,
-        request: Request<pb::ResolveStringRequest>,
-    ) -> Result<Response<pb::ResolveStringResponse>, Status> {
-        let r = request.get_ref();
-        let done = self.resolve(
-            request.metadata(),
-            &r.flag_key,
-            r.context.as_ref(),
-            FlagType::Variant,
-            |_, e| match e {
-                Evaluation::Variant(v) => Ok(v.variant_key().to_string()),
-                Evaluation::Boolean(_) => Err(type_mismatch("not a variant flag".into())),
-            },
-        )?;
-        Ok(Response::new(pb::ResolveStringResponse {
-            value: done.value,
-            reason: done.reason.to_string(),
-            variant: done.variant,
-            metadata: None,
-        }))
-    }
-
-    async fn resolve_float(
-        &self,
-        request: Request<pb::ResolveFloatRequest>,
-    ) -> Result<Response<pb::ResolveFloatResponse>, Status> {
-        Err(self.no_number(request.metadata(), &request.get_ref().flag_key, "float"))
-    }
-
-    async fn resolve_int(
-        &self,
-        request: Request<pb::ResolveIntRequest>,
-    ) -> Result<Response<pb::ResolveIntResponse>, Status> {
-        Err(self.no_number(request.metadata(), &request.get_ref().flag_key, "integer"))
-    }
-
-    async fn resolve_object(
-        &self,
-        request: Request<pb::ResolveObjectRequest>,
-    ) -> Result<Response<pb::ResolveObjectResponse>, Status> {
-        let r = request.get_ref();
-        let done = self.resolve(
-            request.metadata(),
-            &r.flag_key,
-            r.context.as_ref(),
-            FlagType::Variant,
-            |flag, e| match e {
-                Evaluation::Variant(v) => {
-                    attachment_object(&flag.key, v.variant_key(), v.variant_attachment())
-                }
-                Evaluation::Boolean(_) => Err(type_mismatch("not a variant flag".into())),
-            },
-        )?;
-        Ok(Response::new(pb::ResolveObjectResponse {
-            value: Some(done.value),
-            reason: done.reason.to_string(),
-            variant: done.variant,
-            metadata: None,
-        }))
-    }
-
-    type EventStreamStream = Events;
-
-    async fn event_stream(
-        &self,
-        request: Request<pb::EventStreamRequest>,
-    ) -> Result<Response<Events>, Status> {
-        let at = selected(request.metadata())?;
+    /// `EventStream`: the selected namespace's events.
+    pub(super) fn events(&self, metadata: &MetadataMap) -> Result<Events, Status> {
+        let at = selected(metadata)?;
         let key = self
             .state
             .evaluation_environment_named("", at.environment.or(Some("default")))?
             .to_string();
-        Ok(Response::new(Box::pin(events(
+        Ok(Box::pin(events(
             self.state.clone(),
             key,
             at.namespace.to_string(),
-        ))))
+        )))
     }
 }
 
@@ -440,12 +411,8 @@ fn any_flag(flag: &Flag, eval: &Evaluation<'_>) -> pb::AnyFlag {
     }
 }
 
-/// An event of the stream.
-fn event(kind: &str, data: Option<Struct>) -> pb::EventStreamResponse {
-    pb::EventStreamResponse {
-        r#type: kind.to_string(),
-        data,
-    }
+fn event(kind: &'static str, data: Option<Struct>) -> Event {
+    Event { kind, data }
 }
 
 /// `configuration_change`'s data: `{"flags": {"<key>": {"type": "<write|update|delete>"}}}`.
@@ -537,11 +504,7 @@ struct Cursor {
 
 /// `provider_ready`, then `configuration_change` for every change of `ns` in `env` and
 /// `keep_alive` every 20 s, until the server stops.
-fn events(
-    state: AppState,
-    env: String,
-    ns: String,
-) -> impl Stream<Item = Result<pb::EventStreamResponse, Status>> + Send {
+fn events(state: AppState, env: String, ns: String) -> impl Stream<Item = Event> + Send {
     let start = tokio::time::Instant::now() + KEEP_ALIVE;
     let mut keep_alive = tokio::time::interval_at(start, KEEP_ALIVE);
     keep_alive.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -559,7 +522,7 @@ fn events(
     futures_util::stream::unfold(cursor, |mut c| async move {
         if !c.ready_sent {
             c.ready_sent = true;
-            return Some((Ok(event("provider_ready", None)), c));
+            return Some((event("provider_ready", None), c));
         }
         loop {
             enum Next {
@@ -574,7 +537,7 @@ fn events(
             };
             let flags = match next {
                 Next::Stop => return None,
-                Next::KeepAlive => return Some((Ok(event("keep_alive", None)), c)),
+                Next::KeepAlive => return Some((event("keep_alive", None), c)),
                 Next::Change(Ok(e)) if e.environment == c.env => {
                     let now = c.state.sync().environment(&c.env);
                     changed_flags(&e, &c.ns, now.as_deref())
@@ -594,7 +557,7 @@ fn events(
                 continue;
             }
             let data = change_data(&flags);
-            return Some((Ok(event("configuration_change", Some(data))), c));
+            return Some((event("configuration_change", Some(data)), c));
         }
     })
 }

@@ -12,9 +12,10 @@ use crate::state::AppState;
 const CHECK_EVERY: Duration = Duration::from_millis(250);
 
 /// The services whose status is reported besides the server's.
-const SERVICES: [&str; 2] = [
+const SERVICES: [&str; 3] = [
     "flipt.evaluation.EvaluationService",
     "flagd.evaluation.v1.Service",
+    "flagd.evaluation.v2.Service",
 ];
 
 async fn set(reporter: &HealthReporter, status: ServingStatus) {

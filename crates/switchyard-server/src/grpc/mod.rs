@@ -1,5 +1,5 @@
 //! The gRPC listener: Flipt's `flipt.evaluation.EvaluationService`, flagd's
-//! `flagd.evaluation.v1.Service`, `grpc.health.v1.Health` and server reflection (v1), on tonic.
+//! `flagd.evaluation.v1.Service` and `flagd.evaluation.v2.Service`, `grpc.health.v1.Health` and server reflection (v1), on tonic.
 //!
 //! The services call the same evaluation functions as the HTTP handlers
 //! ([`crate::api::evaluate_single`], [`crate::api::evaluate_many`]); only the encoding differs.
@@ -9,6 +9,7 @@
 //! `server.shutdown_grace_period`.
 
 mod flagd;
+mod flagd_services;
 mod flipt;
 mod health;
 mod incoming;
@@ -33,6 +34,11 @@ pub(crate) mod pb {
     #[allow(clippy::all, missing_docs)]
     pub(crate) mod flagd {
         tonic::include_proto!("flagd.evaluation.v1");
+    }
+    /// flagd's `flagd.evaluation.v2` package (what `@openfeature/flagd-provider` 0.16 calls).
+    #[allow(clippy::all, missing_docs)]
+    pub(crate) mod flagd_v2 {
+        tonic::include_proto!("flagd.evaluation.v2");
     }
     /// The file descriptor set of both, for server reflection.
     pub(crate) const DESCRIPTORS: &[u8] =
@@ -84,6 +90,10 @@ pub async fn serve_grpc(listener: TcpListener, state: AppState) -> Result<(), Se
     let flagd = pb::flagd::service_server::ServiceServer::new(flagd::Flagd::new(state.clone()))
         .max_decoding_message_size(max_decoded)
         .max_encoding_message_size(MAX_ENCODED_BYTES);
+    let flagd_v2 =
+        pb::flagd_v2::service_server::ServiceServer::new(flagd::Flagd::new(state.clone()))
+            .max_decoding_message_size(max_decoded)
+            .max_encoding_message_size(MAX_ENCODED_BYTES);
 
     let mut builder = tonic::transport::Server::builder()
         .timeout(CALL_TIMEOUT)
@@ -110,6 +120,10 @@ pub async fn serve_grpc(listener: TcpListener, state: AppState) -> Result<(), Se
         ))
         .add_service(tonic::service::interceptor::InterceptedService::new(
             flagd,
+            auth::grpc(state.clone(), Need::Evaluation),
+        ))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            flagd_v2,
             auth::grpc(state.clone(), Need::Evaluation),
         ));
 
