@@ -132,6 +132,7 @@ server:
 after(async () => {
   await Promise.all(providers.map((p) => p.onClose().catch(() => {})));
   await OpenFeature.close().catch(() => {});
+
   if (server && server.exitCode === null) {
     const exited = new Promise((r) => server.once('exit', r));
     server.kill('SIGTERM');
@@ -229,10 +230,11 @@ test('a commit pushed through Git: PROVIDER_CONFIGURATION_CHANGED names the flag
   git(repo, 'commit', '-q', '-am', 'turn static-bool off');
   const r = await fetch(`${http}/api/v1/sync`, { method: 'POST' });
   assert.ok(r.status < 300, `POST /api/v1/sync: ${r.status}`);
+  let timer;
   const details = await Promise.race([
     changed,
-    new Promise((_, reject) => setTimeout(() => reject(new Error('no PROVIDER_CONFIGURATION_CHANGED within 15 s')), 15000)),
-  ]);
+    new Promise((_, reject) => { timer = setTimeout(() => reject(new Error('no PROVIDER_CONFIGURATION_CHANGED within 15 s')), 15000); }),
+  ]).finally(() => clearTimeout(timer));
   assert.deepEqual(details.flagsChanged, ['static-bool']);
   const after = await c.getBooleanDetails('static-bool', true, { targetingKey: 'u1' });
   assert.deepEqual([after.value, after.reason], [false, 'STATIC']);
