@@ -99,6 +99,9 @@ pub(crate) struct Answered<'s, R> {
     pub(crate) env: Arc<switchyard_core::Environment>,
 }
 
+/// An environment's key and the snapshot an answer was read from.
+pub(crate) type Served<'s> = (&'s str, Arc<switchyard_core::Environment>);
+
 /// `X-Flipt-Environment` of HTTP headers.
 pub(crate) fn environment_header(headers: &HeaderMap) -> Option<&str> {
     headers
@@ -161,7 +164,7 @@ pub(crate) fn evaluate_many<'s, C: Context + ?Sized, R>(
     fallback_environment: &str,
     queries: &[Query<'_, C>],
     write: impl FnOnce(&[BatchItem<'_>], f64) -> R,
-) -> Result<(R, Option<(&'s str, Arc<switchyard_core::Environment>)>), ApiError> {
+) -> Result<(R, Option<Served<'s>>), ApiError> {
     let started = Instant::now();
     // One snapshot per environment for the whole batch.
     let mut envs: Vec<(&str, Arc<switchyard_core::Environment>)> = Vec::new();

@@ -1,5 +1,6 @@
-//! flagd's evaluation protocol, `flagd.evaluation.v1.Service`, over Flipt's flags and Flipt's
-//! evaluation ([`crate::api::evaluate_single`], the function `/evaluate/v1/*` calls).
+//! flagd's evaluation protocol over Flipt's flags and Flipt's evaluation
+//! ([`crate::api::evaluate_single`], the function `/evaluate/v1/*` calls): the mapping shared by
+//! `flagd.evaluation.v1` and `v2` (their messages are in `flagd_services`).
 //!
 //! - Where: `Flagd-Selector: flagSetId=<environment>/<namespace>` (`flagSetId=<namespace>`: the
 //!   default environment's namespace); no selector: the default environment's `default`
@@ -10,7 +11,7 @@
 //! - What: `ResolveBoolean` answers Flipt boolean flags; `ResolveString` a variant flag's variant
 //!   key; `ResolveObject` the variant's attachment (a JSON object); `ResolveInt` and
 //!   `ResolveFloat` have no faithful mapping and answer `TYPE_MISMATCH`. `ResolveAll` answers the
-//!   namespace's boolean flags and enabled variant flags (Flipt's OFREP bulk list).
+//!   namespace's boolean flags and enabled variant flags (Flipt's OFREP bulk list; v1 only).
 //! - Reasons: `STATIC` for a flag with neither rules nor rollouts (its value depends on no
 //!   context, so providers may cache it until a `configuration_change`), else `TARGETING_MATCH`,
 //!   `DEFAULT`, `DISABLED` (and `UNKNOWN` for a variant flag with no match and no default).
@@ -221,7 +222,7 @@ impl Flagd {
                 reason: reason(a.flag, r),
             })
         })
-        .map_err(|e| flagd_error(e, flag_key))?;
+        .map_err(flagd_error)?;
         done.value
     }
 
@@ -232,7 +233,7 @@ impl Flagd {
             let env = self.environment(at.environment)?;
             env.find_flag(at.namespace, flag_key)
                 .map(|f| f.flag_type)
-                .map_err(|e| flagd_error(e.into(), flag_key))
+                .map_err(|e| flagd_error(e.into()))
         });
         match found {
             Ok(t) => type_mismatch(format!(
@@ -260,14 +261,11 @@ impl Flagd {
 }
 
 /// A Flipt error as flagd's: the same gRPC code (not found, invalid argument, unavailable),
-/// the message naming the flag.
-fn flagd_error(e: ApiError, flag_key: &str) -> Status {
+/// the message prefixed with flagd's error code.
+fn flagd_error(e: ApiError) -> Status {
     let status: Status = e.into();
     match status.code() {
-        tonic::Code::NotFound => Status::not_found(format!(
-            "FLAG_NOT_FOUND: {} (flag \"{flag_key}\")",
-            status.message()
-        )),
+        tonic::Code::NotFound => Status::not_found(format!("FLAG_NOT_FOUND: {}", status.message())),
         tonic::Code::InvalidArgument => {
             type_mismatch(format!("TYPE_MISMATCH: {}", status.message()))
         }
