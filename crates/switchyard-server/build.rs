@@ -6,6 +6,7 @@ use std::path::PathBuf;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let protos = [
         "proto/flipt/evaluation/evaluation.proto",
+        "proto/flipt/evaluation/v2/evaluationv2.proto",
         "proto/flagd/evaluation/v1/evaluation.proto",
         "proto/flagd/evaluation/v2/evaluation.proto",
     ];

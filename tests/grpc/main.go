@@ -1,6 +1,7 @@
 // Command grpc-test checks Switchyard's gRPC listener with grpc-go against its own HTTP API:
 // Flipt's flipt.evaluation.EvaluationService (Variant, Boolean, Batch) must answer what
-// /evaluate/v1/* answers on a generated flag set, with the same status codes for errors; health
+// /evaluate/v1/* answers on a generated flag set, ClientEvaluationService's snapshot must be
+// /client/v2's and its stream must deliver a commit pushed through Git, with the same status codes for errors; health
 // follows /ready; reflection lists and describes the services; tokens work as on HTTP; SIGTERM
 // ends the server with a gRPC stream open.
 //
@@ -47,7 +48,10 @@ import (
 	"google.golang.org/protobuf/types/dynamicpb"
 )
 
-const token = "grpc-test-token-0123456789abcdef"
+const (
+	token      = "grpc-test-token-0123456789abcdef"
+	adminToken = "grpc-test-admin-0123456789abcdef"
+)
 
 var (
 	passed, failed int
@@ -92,6 +96,7 @@ func git(dir string, args ...string) {
 }
 
 type server struct {
+	repo       string
 	cmd        *exec.Cmd
 	http, grpc string
 	log        string
@@ -103,8 +108,8 @@ type server struct {
 func start(bin, work, corpus, remote string) *server {
 	root, err := os.MkdirTemp(work, "run-")
 	must(err, "temp dir")
+	repo := filepath.Join(root, "repo")
 	if remote == "" {
-		repo := filepath.Join(root, "repo")
 		must(os.MkdirAll(repo, 0o755), "repo dir")
 		git(repo, "init", "-q", "-b", "main")
 		must(exec.Command("cp", "-r", corpus+"/.", repo).Run(), "copy corpus")
@@ -129,10 +134,11 @@ authentication:
       storage:
         tokens:
           test: { credential: %q, metadata: { scope: evaluation } }
+          admin: { credential: %q }
 server:
   grpc_port: %d
   shutdown_delay: 0s
-`, remote, token, gp)), 0o644), "config")
+`, remote, token, adminToken, gp)), 0o644), "config")
 	log := filepath.Join(root, "server.log")
 	f, err := os.Create(log)
 	must(err, "log")
@@ -140,7 +146,7 @@ server:
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	must(cmd.Start(), "start switchyard")
-	s := &server{cmd: cmd, http: fmt.Sprintf("http://127.0.0.1:%d", hp), grpc: fmt.Sprintf("127.0.0.1:%d", gp), log: log, exited: make(chan error, 1)}
+	s := &server{repo: repo, cmd: cmd, http: fmt.Sprintf("http://127.0.0.1:%d", hp), grpc: fmt.Sprintf("127.0.0.1:%d", gp), log: log, exited: make(chan error, 1)}
 	go func() { s.exited <- cmd.Wait() }()
 	return s
 }
@@ -191,6 +197,7 @@ func (s *server) waitReady() {
 // messages of the vendored protos, compiled in Go.
 type messages struct {
 	request, batchRequest, variant, boolean, batch protoreflect.MessageDescriptor
+	snapshotRequest, streamRequest, snapshot       protoreflect.MessageDescriptor
 }
 
 func compile(protoDir string) messages {
@@ -198,8 +205,12 @@ func compile(protoDir string) messages {
 	files, err := c.Compile(context.Background(), "flipt/evaluation/evaluation.proto")
 	must(err, "compiling the vendored evaluation.proto with protocompile")
 	m := files[0].Messages()
+	v2, err := c.Compile(context.Background(), "flipt/evaluation/v2/evaluationv2.proto")
+	must(err, "compiling the vendored evaluationv2.proto with protocompile")
+	n := v2[0].Messages()
 	return messages{m.ByName("EvaluationRequest"), m.ByName("BatchEvaluationRequest"),
-		m.ByName("VariantEvaluationResponse"), m.ByName("BooleanEvaluationResponse"), m.ByName("BatchEvaluationResponse")}
+		m.ByName("VariantEvaluationResponse"), m.ByName("BooleanEvaluationResponse"), m.ByName("BatchEvaluationResponse"),
+		n.ByName("EvaluationNamespaceSnapshotRequest"), n.ByName("EvaluationNamespaceSnapshotStreamRequest"), n.ByName("EvaluationNamespaceSnapshot")}
 }
 
 func fromJSON(md protoreflect.MessageDescriptor, body []byte) *dynamicpb.Message {
@@ -399,7 +410,7 @@ func main() {
 
 	// Health: SERVING (no token needed, as a probe has none), per service too.
 	health := healthpb.NewHealthClient(conn)
-	for _, svc := range []string{"", "flipt.evaluation.EvaluationService", "flagd.evaluation.v1.Service"} {
+	for _, svc := range []string{"", "flipt.evaluation.EvaluationService", "evaluation.ClientEvaluationService", "flagd.evaluation.v1.Service", "flagd.evaluation.v2.Service"} {
 		r, err := health.Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
 		check(err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING, "health %q: %v %v", svc, r, err)
 	}
@@ -415,7 +426,7 @@ func main() {
 		names = append(names, s.GetName())
 	}
 	sort.Strings(names)
-	for _, want := range []string{"flagd.evaluation.v1.Service", "flipt.evaluation.EvaluationService", "grpc.health.v1.Health"} {
+	for _, want := range []string{"evaluation.ClientEvaluationService", "flagd.evaluation.v1.Service", "flagd.evaluation.v2.Service", "flipt.evaluation.EvaluationService", "grpc.health.v1.Health"} {
 		check(sort.SearchStrings(names, want) < len(names) && names[sort.SearchStrings(names, want)] == want, "reflection lists %s (got %v)", want, names)
 	}
 	must(rc.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_FileContainingSymbol{FileContainingSymbol: "flipt.evaluation.EvaluationService"}}), "reflection send")
@@ -442,6 +453,48 @@ func main() {
 	}
 	check(status.Code(err) == codes.Unauthenticated, "reflection without a token: %v", err)
 
+	// ClientEvaluationService: the snapshot equals the HTTP one (decoded strictly by protojson),
+	// and its stream delivers a commit pushed through Git.
+	for _, ns := range []string{"ns000", "ns003"} {
+		got := dynamicpb.NewMessage(msgs.snapshot)
+		err := conn.Invoke(authed(ctx), "/evaluation.ClientEvaluationService/EvaluationSnapshotNamespace",
+			fromJSON(msgs.snapshotRequest, []byte(fmt.Sprintf(`{"key":%q,"environmentKey":"default"}`, ns))), got)
+		code, body := s.get("/client/v2/environments/default/namespaces/" + ns + "/snapshot")
+		want := dynamicpb.NewMessage(msgs.snapshot)
+		perr := protojson.Unmarshal(body, want)
+		check(err == nil && code == 200 && perr == nil && proto.Equal(got, want), "snapshot %s: gRPC %v, HTTP %d %v, equal %v", ns, err, code, perr, proto.Equal(got, want))
+	}
+	err = conn.Invoke(authed(ctx), "/evaluation.ClientEvaluationService/EvaluationSnapshotNamespace",
+		fromJSON(msgs.snapshotRequest, []byte(`{"key":"ns000","environmentKey":"staging"}`)), dynamicpb.NewMessage(msgs.snapshot))
+	check(status.Code(err) == codes.NotFound, "snapshot of an unknown environment: %v", err)
+	sctx, scancel := context.WithTimeout(authed(ctx), 30*time.Second)
+	desc := &grpc.StreamDesc{StreamName: "EvaluationSnapshotNamespaceStream", ServerStreams: true}
+	st, err := conn.NewStream(sctx, desc, "/evaluation.ClientEvaluationService/EvaluationSnapshotNamespaceStream")
+	must(err, "snapshot stream")
+	must(st.SendMsg(fromJSON(msgs.streamRequest, []byte(`{"key":"ns000","environmentKey":"default"}`))), "snapshot stream request")
+	must(st.CloseSend(), "snapshot stream close send")
+	first := dynamicpb.NewMessage(msgs.snapshot)
+	must(st.RecvMsg(first), "first streamed snapshot")
+	digest := func(m *dynamicpb.Message) string { return m.Get(msgs.snapshot.Fields().ByName("digest")).String() }
+	file := filepath.Join(s.repo, "ns000", "features.yaml")
+	text, err := os.ReadFile(file)
+	must(err, "read flags")
+	changed := strings.Replace(string(text), "enabled: true", "enabled: false", 1)
+	must(os.WriteFile(file, []byte(changed), 0o644), "write flags")
+	git(s.repo, "commit", "-q", "-am", "disable a flag")
+	req2, _ := http.NewRequest("POST", s.http+"/api/v1/sync", nil)
+	req2.Header.Set("Authorization", "Bearer "+adminToken)
+	if r, err := http.DefaultClient.Do(req2); err == nil {
+		r.Body.Close()
+	}
+	next := dynamicpb.NewMessage(msgs.snapshot)
+	err = st.RecvMsg(next)
+	check(err == nil && digest(next) != digest(first) && digest(first) != "", "the stream delivers the commit: %v (digest %s -> %s)", err, digest(first), digest(next))
+	_, body := s.get("/client/v2/environments/default/namespaces/ns000/snapshot")
+	want := dynamicpb.NewMessage(msgs.snapshot)
+	check(protojson.Unmarshal(body, want) == nil && proto.Equal(next, want), "the streamed snapshot is the HTTP one after the commit")
+	scancel()
+
 	// A server whose only commit is rejected: health NOT_SERVING while /ready is 503.
 	invalid := filepath.Join(*work, "invalid")
 	must(os.MkdirAll(filepath.Join(invalid, "ns000"), 0o755), "invalid corpus")
@@ -467,8 +520,8 @@ func main() {
 	// SIGTERM with a health Watch stream open: the stream sees NOT_SERVING and ends, exit 0.
 	watch, err := health.Watch(ctx, &healthpb.HealthCheckRequest{})
 	must(err, "health watch")
-	first, err := watch.Recv()
-	check(err == nil && first.GetStatus() == healthpb.HealthCheckResponse_SERVING, "watch starts SERVING: %v %v", first, err)
+	hw, err := watch.Recv()
+	check(err == nil && hw.GetStatus() == healthpb.HealthCheckResponse_SERVING, "watch starts SERVING: %v %v", hw, err)
 	stopAt := time.Now()
 	must(s.cmd.Process.Signal(syscall.SIGTERM), "SIGTERM")
 	sawNotServing := false

@@ -18,7 +18,7 @@ pub(crate) use context::RequestContext;
 pub(crate) use evaluate::{Answer, Query, environment_header, evaluate_many, evaluate_single};
 pub(crate) use ofrep::entity;
 pub(crate) use relay::StateLines;
-pub(crate) use stream::StreamGuard;
+pub(crate) use stream::{StreamGuard, namespace_changes};
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};

@@ -12,8 +12,9 @@ use crate::state::AppState;
 const CHECK_EVERY: Duration = Duration::from_millis(250);
 
 /// The services whose status is reported besides the server's.
-const SERVICES: [&str; 3] = [
+const SERVICES: [&str; 4] = [
     "flipt.evaluation.EvaluationService",
+    "evaluation.ClientEvaluationService",
     "flagd.evaluation.v1.Service",
     "flagd.evaluation.v2.Service",
 ];

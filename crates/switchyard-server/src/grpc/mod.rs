@@ -1,4 +1,5 @@
-//! The gRPC listener: Flipt's `flipt.evaluation.EvaluationService`, flagd's
+//! The gRPC listener: Flipt's `flipt.evaluation.EvaluationService` and
+//! `evaluation.ClientEvaluationService`, flagd's
 //! `flagd.evaluation.v1.Service` and `flagd.evaluation.v2.Service`, `grpc.health.v1.Health` and server reflection (v1), on tonic.
 //!
 //! The services call the same evaluation functions as the HTTP handlers
@@ -8,6 +9,7 @@
 //! stops accepting when the HTTP listener closes, open event streams end, and open calls get
 //! `server.shutdown_grace_period`.
 
+mod client_snapshot;
 mod flagd;
 mod flagd_services;
 mod flipt;
@@ -26,17 +28,22 @@ use crate::state::AppState;
 /// The generated messages and services of the vendored protos (`proto/`).
 pub(crate) mod pb {
     /// Flipt's `flipt.evaluation` package.
-    #[allow(clippy::all, missing_docs)]
+    #[allow(clippy::all, missing_docs, dead_code)]
     pub(crate) mod flipt {
         tonic::include_proto!("flipt.evaluation");
     }
+    /// Flipt v2's `evaluation` package (`ClientEvaluationService`, the client snapshot).
+    #[allow(clippy::all, missing_docs, dead_code)]
+    pub(crate) mod flipt_v2 {
+        tonic::include_proto!("evaluation");
+    }
     /// flagd's `flagd.evaluation.v1` package.
-    #[allow(clippy::all, missing_docs)]
+    #[allow(clippy::all, missing_docs, dead_code)]
     pub(crate) mod flagd {
         tonic::include_proto!("flagd.evaluation.v1");
     }
     /// flagd's `flagd.evaluation.v2` package (what `@openfeature/flagd-provider` 0.16 calls).
-    #[allow(clippy::all, missing_docs)]
+    #[allow(clippy::all, missing_docs, dead_code)]
     pub(crate) mod flagd_v2 {
         tonic::include_proto!("flagd.evaluation.v2");
     }
@@ -87,6 +94,13 @@ pub async fn serve_grpc(listener: TcpListener, state: AppState) -> Result<(), Se
     )
     .max_decoding_message_size(max_decoded)
     .max_encoding_message_size(MAX_ENCODED_BYTES);
+    let client =
+        pb::flipt_v2::client_evaluation_service_server::ClientEvaluationServiceServer::new(
+            client_snapshot::ClientEvaluation::new(state.clone())
+                .map_err(|e| ServeError::Grpc(format!("client snapshot descriptors: {e}")))?,
+        )
+        .max_decoding_message_size(max_decoded)
+        .max_encoding_message_size(MAX_ENCODED_BYTES);
     let flagd = pb::flagd::service_server::ServiceServer::new(flagd::Flagd::new(state.clone()))
         .max_decoding_message_size(max_decoded)
         .max_encoding_message_size(MAX_ENCODED_BYTES);
@@ -116,6 +130,10 @@ pub async fn serve_grpc(listener: TcpListener, state: AppState) -> Result<(), Se
         ))
         .add_service(tonic::service::interceptor::InterceptedService::new(
             evaluation,
+            auth::grpc(state.clone(), Need::Evaluation),
+        ))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            client,
             auth::grpc(state.clone(), Need::Evaluation),
         ))
         .add_service(tonic::service::interceptor::InterceptedService::new(
