@@ -17,10 +17,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"flag"
 	"fmt"
 	"io"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
@@ -36,6 +44,7 @@ import (
 	"github.com/bufbuild/protocompile"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
@@ -105,7 +114,7 @@ type server struct {
 
 // start runs `switchyard serve` on a fresh Git repository holding the corpus (remote: the
 // repository's URL; a missing one gives a server that never becomes ready).
-func start(bin, work, corpus, remote string) *server {
+func start(bin, work, corpus, remote, serverExtra string) *server {
 	root, err := os.MkdirTemp(work, "run-")
 	must(err, "temp dir")
 	repo := filepath.Join(root, "repo")
@@ -138,7 +147,7 @@ authentication:
 server:
   grpc_port: %d
   shutdown_delay: 0s
-`, remote, token, adminToken, gp)), 0o644), "config")
+%s`, remote, token, adminToken, gp, serverExtra)), 0o644), "config")
 	log := filepath.Join(root, "server.log")
 	f, err := os.Create(log)
 	must(err, "log")
@@ -277,6 +286,60 @@ func listFlags(s *server) []flagInfo {
 	return out
 }
 
+// selfSigned writes a certificate for 127.0.0.1 and its key; returns their paths and a pool.
+func selfSigned(dir string) (string, string, *x509.CertPool) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	must(err, "key")
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	must(err, "certificate")
+	kder, err := x509.MarshalPKCS8PrivateKey(key)
+	must(err, "key encoding")
+	certPath, keyPath := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+	must(os.WriteFile(certPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644), "cert file")
+	must(os.WriteFile(keyPath, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}), 0o600), "key file")
+	cert, err := x509.ParseCertificate(der)
+	must(err, "parse certificate")
+	pool := x509.NewCertPool()
+	pool.AddCert(cert)
+	return certPath, keyPath, pool
+}
+
+func tlsCheck(bin, work, corpus string, msgs messages) {
+	dir, err := os.MkdirTemp(work, "tls-")
+	must(err, "tls dir")
+	certPath, keyPath, pool := selfSigned(dir)
+	s := start(bin, work, corpus, "", fmt.Sprintf("  protocol: https\n  cert_file: %q\n  cert_key: %q\n", certPath, keyPath))
+	defer s.kill()
+	conn, err := grpc.NewClient(s.grpc, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pool})))
+	must(err, "grpc TLS client")
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	serving := false
+	for !serving && ctx.Err() == nil {
+		r, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{})
+		serving = err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING
+		if !serving {
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	check(serving, "health SERVING over TLS\n%s", s.logText())
+	req := fromJSON(msgs.request, []byte(`{"namespaceKey":"ns000","flagKey":"flag-0","entityId":"e"}`))
+	resp := dynamicpb.NewMessage(msgs.variant)
+	err = conn.Invoke(authed(ctx), "/flipt.evaluation.EvaluationService/Variant", req, resp)
+	check(err == nil && resp.Get(msgs.variant.Fields().ByName("flag_key")).String() == "flag-0", "Variant over TLS: %v", err)
+	plain, err := grpc.NewClient(s.grpc, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	must(err, "grpc plain client")
+	defer plain.Close()
+	pctx, pcancel := context.WithTimeout(ctx, 3*time.Second)
+	defer pcancel()
+	_, err = healthpb.NewHealthClient(plain).Check(pctx, &healthpb.HealthCheckRequest{})
+	check(err != nil, "plain text to the TLS gRPC port is refused")
+}
+
 func main() {
 	bin := flag.String("bin", "target/debug/switchyard", "switchyard binary")
 	corpus := flag.String("corpus", "", "directory of generated flag files (gen_corpus)")
@@ -286,7 +349,7 @@ func main() {
 	started := time.Now()
 	msgs := compile(*protoDir)
 
-	s := start(*bin, *work, *corpus, "")
+	s := start(*bin, *work, *corpus, "", "")
 	defer s.kill()
 	s.waitReady()
 	conn, err := grpc.NewClient(s.grpc, grpc.WithTransportCredentials(insecure.NewCredentials()))
@@ -499,7 +562,7 @@ func main() {
 	invalid := filepath.Join(*work, "invalid")
 	must(os.MkdirAll(filepath.Join(invalid, "ns000"), 0o755), "invalid corpus")
 	must(os.WriteFile(filepath.Join(invalid, "ns000", "features.yaml"), []byte("namespace: ns000\nflags:\n  - key: [not, a, key]\n"), 0o644), "invalid flags")
-	broken := start(*bin, *work, invalid, "")
+	broken := start(*bin, *work, invalid, "", "")
 	defer broken.kill()
 	var hs healthpb.HealthCheckResponse_ServingStatus
 	deadline := time.Now().Add(15 * time.Second)
@@ -516,6 +579,9 @@ func main() {
 	code, _ := broken.get("/ready")
 	check(hs == healthpb.HealthCheckResponse_NOT_SERVING && code == 503, "server whose only commit is invalid: health %v, /ready %d\n%s", hs, code, broken.logText())
 	bconn.Close()
+
+	// TLS: with server.protocol https the gRPC port speaks TLS with the HTTP certificate.
+	tlsCheck(*bin, *work, *corpus, msgs)
 
 	// SIGTERM with a health Watch stream open: the stream sees NOT_SERVING and ends, exit 0.
 	watch, err := health.Watch(ctx, &healthpb.HealthCheckRequest{})

@@ -559,3 +559,84 @@ fn events(state: AppState, env: String, ns: String) -> impl Stream<Item = Event>
         }
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_selector(v: &str) -> MetadataMap {
+        let mut m = MetadataMap::new();
+        m.insert("flagd-selector", v.parse().expect("ascii"));
+        m
+    }
+
+    #[test]
+    fn the_selector_names_environment_and_namespace() {
+        let pick = |m: &MetadataMap| {
+            selected(m)
+                .map(|s| (s.environment.map(str::to_string), s.namespace.to_string()))
+                .map_err(|e| e.code())
+        };
+        let none = MetadataMap::new();
+        assert_eq!(pick(&none), Ok((None, "default".into())));
+        let both = with_selector("flagSetId=prod/payments");
+        assert_eq!(pick(&both), Ok((Some("prod".into()), "payments".into())));
+        let ns = with_selector("flagSetId=payments");
+        assert_eq!(pick(&ns), Ok((None, "payments".into())));
+        let empty = with_selector("flagSetId=");
+        assert_eq!(pick(&empty), Ok((None, "default".into())));
+        let env_only = with_selector("flagSetId=prod/");
+        assert_eq!(pick(&env_only), Ok((Some("prod".into()), "default".into())));
+        let source = with_selector("source=flags.json");
+        assert_eq!(pick(&source), Err(tonic::Code::InvalidArgument));
+    }
+
+    #[test]
+    fn context_values_become_flipts_strings() {
+        let v = |kind| Value { kind: Some(kind) };
+        assert_eq!(text(&v(Kind::NumberValue(3.0))), "3");
+        assert_eq!(text(&v(Kind::NumberValue(2.5))), "2.5");
+        assert_eq!(text(&v(Kind::BoolValue(true))), "true");
+        assert_eq!(text(&v(Kind::NullValue(0))), "");
+        assert_eq!(text(&v(Kind::StringValue("x".into()))), "x");
+        let list = Kind::ListValue(ListValue {
+            values: vec![v(Kind::NumberValue(1.0)), v(Kind::StringValue("a".into()))],
+        });
+        assert_eq!(text(&v(list)), r#"[1,"a"]"#);
+    }
+
+    #[test]
+    fn change_events_carry_flagds_notification_types() {
+        use switchyard_core::{Change, Diff};
+        let change = |object, key: &str, kind| Change {
+            namespace: "default".into(),
+            object,
+            key: key.into(),
+            kind,
+            details: Vec::new(),
+        };
+        let event = ChangeEvent {
+            environment: "default".into(),
+            old_digest: "a".into(),
+            new_digest: "b".into(),
+            commit: None,
+            diff: Diff {
+                changes: vec![
+                    change(ObjectKind::Flag, "new", ChangeKind::Added),
+                    change(ObjectKind::Flag, "gone", ChangeKind::Removed),
+                    change(ObjectKind::Flag, "moved", ChangeKind::Changed),
+                    Change {
+                        namespace: "other".into(),
+                        ..change(ObjectKind::Flag, "elsewhere", ChangeKind::Changed)
+                    },
+                ],
+            },
+        };
+        let flags = changed_flags(&event, "default", None);
+        let got: Vec<(&str, &str)> = flags.iter().map(|(k, t)| (k.as_str(), *t)).collect();
+        assert_eq!(
+            got,
+            [("gone", "delete"), ("moved", "update"), ("new", "write")]
+        );
+    }
+}
