@@ -153,7 +153,7 @@ fn open_file_limit() -> Option<usize> {
 }
 
 /// The connection limit: the configured one, lowered to fit the open-file limit.
-fn connection_limit(configured: usize) -> usize {
+pub(crate) fn connection_limit(configured: usize) -> usize {
     let configured = configured.max(1);
     match open_file_limit() {
         Some(files) => {
@@ -201,13 +201,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     state.config().validate()?;
-    let tls = state
-        .config()
-        .tls
-        .as_ref()
-        .map(crate::tls::acceptor)
-        .transpose()
-        .map_err(ConfigError::from)?;
+    let tls = crate::tls::configured(state.config())?;
     let limits = state.config().limits;
     let max = connection_limit(limits.max_connections);
     let shutdown_config = state.config().shutdown;

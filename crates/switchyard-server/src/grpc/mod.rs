@@ -21,7 +21,6 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::auth::{self, Need};
-use crate::config::ConfigError;
 use crate::listener::ServeError;
 use crate::state::AppState;
 
@@ -69,14 +68,9 @@ const MAX_HEADER_LIST_BYTES: u32 = 64 * 1024;
 /// stop signal as [`crate::serve`]'s, raised when its listener closes after
 /// `server.shutdown_delay`; then open calls get `server.shutdown_grace_period`.
 pub async fn serve_grpc(listener: TcpListener, state: AppState) -> Result<(), ServeError> {
-    let tls = state
-        .config()
-        .tls
-        .as_ref()
-        .map(crate::tls::acceptor)
-        .transpose()
-        .map_err(ConfigError::from)?;
-    let limits = state.config().limits;
+    let tls = crate::tls::configured(state.config())?;
+    let mut limits = state.config().limits;
+    limits.max_connections = crate::listener::connection_limit(limits.max_connections);
     let grace = state.config().shutdown.grace_period;
     let max_decoded = state.config().max_body_bytes;
     let grpc = state.config().grpc;
