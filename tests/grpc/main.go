@@ -259,6 +259,10 @@ func strip(v any) any {
 	return v
 }
 
+func metadataCtx(ctx context.Context, k, v string) context.Context {
+	return metadata.AppendToOutgoingContext(ctx, k, v)
+}
+
 func authed(ctx context.Context) context.Context {
 	return metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+token)
 }
@@ -345,9 +349,16 @@ func main() {
 	corpus := flag.String("corpus", "", "directory of generated flag files (gen_corpus)")
 	protoDir := flag.String("proto", "crates/switchyard-server/proto", "vendored protos")
 	work := flag.String("work", os.TempDir(), "work directory")
+	bench := flag.Bool("bench", false, "measure instead of checking (benches/grpc/run.sh)")
+	seconds := flag.Int("seconds", 5, "-bench: seconds per unary load")
+	subscribers := flag.Int("subscribers", 5000, "-bench: EventStream subscribers")
 	flag.Parse()
 	started := time.Now()
 	msgs := compile(*protoDir)
+	if *bench {
+		runBench(*bin, *work, *corpus, *protoDir, msgs, *seconds, *subscribers)
+		return
+	}
 
 	s := start(*bin, *work, *corpus, "", "")
 	defer s.kill()
