@@ -1,3 +1,6 @@
+// flagd's web provider (@openfeature/flagd-web-provider, the Connect protocol on the HTTP port,
+// in Node: its fetch transport is the browser's API) at the end, with a commit arriving as
+// ConfigurationChanged.
 // flagd's RPC provider (@openfeature/flagd-provider, resolverType 'rpc', with its LRU cache)
 // with @openfeature/server-sdk against `switchyard serve` on a real Git repository: Switchyard's
 // flagd.evaluation.v1 service on the gRPC port. Boolean, string (variant key) and object
@@ -13,6 +16,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { OpenFeature, ProviderEvents } from '@openfeature/server-sdk';
 import { FlagdProvider } from '@openfeature/flagd-provider';
+import { FlagdWebProvider } from '@openfeature/flagd-web-provider';
+import { OpenFeature as WebOpenFeature, ProviderEvents as WebEvents } from '@openfeature/web-sdk';
 
 const BIN = process.env.SWITCHYARD_BIN;
 
@@ -93,7 +98,7 @@ const waitFor = async (what, fn, ms = 15000) => {
   }
 };
 
-let server; let root; let repo; let http; let grpcPort; let logPath;
+let server; let root; let repo; let http; let httpPort; let grpcPort; let logPath;
 const providers = [];
 
 before(async () => {
@@ -118,6 +123,7 @@ server:
   shutdown_delay: 0s
 `);
   const port = await freePort();
+  httpPort = port;
   http = `http://127.0.0.1:${port}`;
   logPath = path.join(root, 'server.log');
   const log = fs.openSync(logPath, 'w');
@@ -132,6 +138,7 @@ server:
 after(async () => {
   await Promise.all(providers.map((p) => p.onClose().catch(() => {})));
   await OpenFeature.close().catch(() => {});
+  await WebOpenFeature.close().catch(() => {});
 
   if (server && server.exitCode === null) {
     const exited = new Promise((r) => server.once('exit', r));
@@ -238,4 +245,32 @@ test('a commit pushed through Git: PROVIDER_CONFIGURATION_CHANGED names the flag
   assert.deepEqual(details.flagsChanged, ['static-bool']);
   const after = await c.getBooleanDetails('static-bool', true, { targetingKey: 'u1' });
   assert.deepEqual([after.value, after.reason], [false, 'STATIC']);
+});
+
+test('flagd web provider over Connect (HTTP port): ResolveAll by context, EventStream, a commit arriving as ConfigurationChanged', async () => {
+  const provider = new FlagdWebProvider({ host: '127.0.0.1', port: httpPort, tls: false, maxRetries: 3 });
+  providers.push(provider);
+  await WebOpenFeature.setContext({ targetingKey: 'u1', plan: 'premium' });
+  await WebOpenFeature.setProviderAndWait(provider);
+  const c = WebOpenFeature.getClient();
+  // the previous test turned static-bool off
+  assert.deepEqual([c.getBooleanValue('static-bool', true), c.getBooleanDetails('static-bool', true).reason], [false, 'STATIC']);
+  const checkout = c.getStringDetails('checkout', 'x');
+  assert.deepEqual([checkout.value, checkout.reason, checkout.variant], ['variant-a', 'TARGETING_MATCH', 'variant-a']);
+  assert.equal(c.getBooleanValue('targeted-bool', false), true);
+  assert.equal(c.getStringDetails('static-bool', 'd').errorCode, 'TYPE_MISMATCH');
+  assert.equal(c.getBooleanDetails('no-such-flag', true).errorCode, 'FLAG_NOT_FOUND');
+  await WebOpenFeature.setContext({ targetingKey: 'u1', plan: 'free' });
+  assert.equal(c.getStringValue('checkout', 'x'), 'control');
+  let timer;
+  const changed = new Promise((resolve, reject) => {
+    c.addHandler(WebEvents.ConfigurationChanged, () => resolve());
+    timer = setTimeout(() => reject(new Error('no ConfigurationChanged within 15 s')), 15000);
+  });
+  fs.writeFileSync(path.join(repo, 'default/features.yml'), flags(true));
+  git(repo, 'commit', '-q', '-am', 'turn static-bool on again');
+  const r = await fetch(`${http}/api/v1/sync`, { method: 'POST' });
+  assert.ok(r.status < 300);
+  await changed.finally(() => clearTimeout(timer));
+  assert.equal(c.getBooleanValue('static-bool', false), true);
 });

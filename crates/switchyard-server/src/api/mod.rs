@@ -56,6 +56,9 @@ fn cors(state: &AppState) -> Option<CorsLayer> {
             HeaderName::from_static("x-flipt-namespace"),
             HeaderName::from_static("x-flipt-accept-server-version"),
             HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("connect-protocol-version"),
+            HeaderName::from_static("connect-timeout-ms"),
+            HeaderName::from_static("flagd-selector"),
         ])
         .expose_headers([header::ETAG, HeaderName::from_static("x-request-id")]);
     Some(layer)
@@ -188,6 +191,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(
             "/client/v2/environments/{env}/namespaces/{ns}/stream",
             get(snapshot::stream),
+        )
+        // flagd's evaluation service in the Connect protocol (flagd's web provider)
+        .route(
+            "/flagd.evaluation.v1.Service/{method}",
+            post(crate::grpc::connect::flagd_v1),
         );
     // The guards let everything through when no token is configured (or evaluation is public);
     // they are left out then, saving a route clone and a boxed future per request.

@@ -10,6 +10,7 @@
 //! `server.shutdown_grace_period`.
 
 mod client_snapshot;
+pub(crate) mod connect;
 mod flagd;
 mod flagd_services;
 mod flipt;
