@@ -18,6 +18,9 @@ import { OpenFeature, ProviderEvents } from '@openfeature/server-sdk';
 import { FlagdProvider } from '@openfeature/flagd-provider';
 import { FlagdWebProvider } from '@openfeature/flagd-web-provider';
 import { OpenFeature as WebOpenFeature, ProviderEvents as WebEvents } from '@openfeature/web-sdk';
+import http_ from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
 
 const BIN = process.env.SWITCHYARD_BIN;
 
@@ -273,4 +276,85 @@ test('flagd web provider over Connect (HTTP port): ResolveAll by context, EventS
   assert.ok(r.status < 300);
   await changed.finally(() => clearTimeout(timer));
   assert.equal(c.getBooleanValue('static-bool', false), true);
+});
+
+/** Serves the page and the packages' ES modules (an import map, no bundler) on loopback. */
+function pageServer() {
+  const modules = fileURLToPath(new URL('./node_modules/', import.meta.url));
+  const esm = {
+    '@openfeature/flagd-web-provider': '@openfeature/flagd-web-provider/index.esm.js',
+    '@openfeature/web-sdk': '@openfeature/web-sdk/dist/esm/index.js',
+    '@openfeature/core': '@openfeature/core/dist/esm/index.js',
+    '@connectrpc/connect': '@connectrpc/connect/dist/esm/index.js',
+    '@connectrpc/connect/protocol': '@connectrpc/connect/dist/esm/protocol/index.js',
+    '@connectrpc/connect/protocol-connect': '@connectrpc/connect/dist/esm/protocol-connect/index.js',
+    '@connectrpc/connect/protocol-grpc': '@connectrpc/connect/dist/esm/protocol-grpc/index.js',
+    '@connectrpc/connect/protocol-grpc-web': '@connectrpc/connect/dist/esm/protocol-grpc-web/index.js',
+    '@connectrpc/connect-web': '@connectrpc/connect-web/dist/esm/index.js',
+    '@bufbuild/protobuf': '@bufbuild/protobuf/dist/esm/index.js',
+  };
+  const imports = Object.fromEntries(Object.entries(esm).map(([k, v]) => [k, `/m/${v}`]));
+  const page = `<!doctype html><html><head><script type="importmap">${JSON.stringify({ imports })}</script>
+<script type="module">
+import { FlagdWebProvider } from '@openfeature/flagd-web-provider';
+import { OpenFeature, ProviderEvents } from '@openfeature/web-sdk';
+window.setup = async (port) => {
+  window.changes = 0;
+  await OpenFeature.setContext({ targetingKey: 'browser-user', plan: 'premium' });
+  await OpenFeature.setProviderAndWait(new FlagdWebProvider({ host: '127.0.0.1', port, tls: false, maxRetries: 3 }));
+  window.client = OpenFeature.getClient();
+  window.client.addHandler(ProviderEvents.ConfigurationChanged, () => { window.changes += 1; });
+  const d = window.client.getStringDetails('checkout', 'x');
+  return { checkout: d.value, reason: d.reason, staticBool: window.client.getBooleanValue('static-bool', false) };
+};
+window.ready = true;
+</script></head><body>flagd web provider</body></html>`;
+  const srv = http_.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      return res.end(page);
+    }
+    const rel = decodeURIComponent(url.pathname.replace(/^\/m\//, ''));
+    const file = path.join(modules, rel);
+    if (!url.pathname.startsWith('/m/') || !file.startsWith(modules) || !fs.existsSync(file)) {
+      res.writeHead(404);
+      return res.end();
+    }
+    res.writeHead(200, { 'content-type': 'text/javascript' });
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () => resolve(srv)));
+}
+
+test('flagd web provider in real Chromium over Connect: evaluations and a Git commit arriving as ConfigurationChanged', async () => {
+  const srv = await pageServer();
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_BIN ?? '/usr/bin/chromium',
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  try {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('pageerror', (e) => errors.push(String(e)));
+    await page.goto(`http://127.0.0.1:${srv.address().port}/`);
+    await page.waitForFunction(() => window.ready === true, null, { timeout: 10000 }).catch((e) => {
+      throw new Error(`${e.message}; page errors: ${errors.join('; ')}`);
+    });
+    const first = await page.evaluate((port) => window.setup(port), httpPort);
+    // the previous test turned static-bool on again
+    assert.deepEqual(first, { checkout: 'variant-a', reason: 'TARGETING_MATCH', staticBool: true });
+    fs.writeFileSync(path.join(repo, 'default/features.yml'), flags(false));
+    git(repo, 'commit', '-q', '-am', 'turn static-bool off from the browser test');
+    const r = await fetch(`${http}/api/v1/sync`, { method: 'POST' });
+    assert.ok(r.status < 300);
+    await page.waitForFunction(() => window.changes > 0, null, { timeout: 15000 });
+    assert.equal(await page.evaluate(() => window.client.getBooleanValue('static-bool', true)), false);
+    assert.deepEqual(errors, []);
+  } finally {
+    await browser.close();
+    srv.close();
+  }
 });

@@ -20,6 +20,8 @@ if [[ ! -x "$SWITCHYARD_BIN" ]]; then
   exit 2
 fi
 cd "$here"
+CHROMIUM_BIN="$("$root/scripts/install-chromium.sh")"  # $CHROMIUM, PATH, or installed
+export CHROMIUM_BIN
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "== npm ci"
   npm ci --no-audit --no-fund
