@@ -97,7 +97,7 @@ run_step "real clients: OFREP web and server providers, flipt-client-js, @flipt-
   tests/clients/run.sh
 run_step "gRPC: grpc-go against Flipt's EvaluationService (answers compared to HTTP's on a generated flag set), health, reflection, tokens, SIGTERM" suite \
   tests/grpc/run.sh
-run_step "flagd RPC providers (npm @openfeature/flagd-provider, PyPI openfeature-provider-flagd) against the gRPC port" suite \
+run_step "flagd providers: npm RPC provider, PyPI RPC provider (gRPC port), web provider over Connect in Node and Chromium" suite \
   tests/flagd/run.sh
 run_step "fleet: upstream + 3 relays behind HAProxy, 10 webhook-announced commits, rolling restart under load" suite \
   tests/fleet/run.sh
