@@ -95,6 +95,10 @@ run_step "client snapshots decoded strictly (PyPI protobuf json_format) against 
   tests/proto/run.sh
 run_step "real clients: OFREP web and server providers, flipt-client-js, @flipt-io/flipt, PyPI flipt-client" suite \
   tests/clients/run.sh
+run_step "gRPC: grpc-go against Flipt's EvaluationService (answers compared to HTTP's on a generated flag set), health, reflection, tokens, SIGTERM" suite \
+  tests/grpc/run.sh
+run_step "flagd providers: npm RPC provider, PyPI RPC provider (gRPC port), web provider over Connect in Node and Chromium" suite \
+  tests/flagd/run.sh
 run_step "fleet: upstream + 3 relays behind HAProxy, 10 webhook-announced commits, rolling restart under load" suite \
   tests/fleet/run.sh
 run_step "fleet fan-out: 100 relay streams on one upstream, 3 commits each within 1 s of the swap" suite \

@@ -21,9 +21,9 @@ pub(crate) enum Need {
     Admin,
 }
 
-/// The scope of the presented token, compared in constant time.
-fn presented_scope(state: &AppState, headers: &HeaderMap) -> Option<Scope> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+/// The scope of the presented token (the `Authorization` value), compared in constant time.
+fn presented_scope(state: &AppState, authorization: Option<&str>) -> Option<Scope> {
+    let value = authorization?;
     let token = value
         .strip_prefix("Bearer ")
         .or_else(|| value.strip_prefix("bearer "))?
@@ -39,12 +39,25 @@ fn presented_scope(state: &AppState, headers: &HeaderMap) -> Option<Scope> {
 
 /// Checks a request's headers against `need`; `Ok` when allowed.
 fn check(state: &AppState, headers: &HeaderMap, need: Need) -> Result<(), ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .map(|v| v.to_str().unwrap_or(""));
+    check_authorization(state, value, need)
+}
+
+/// Checks an `Authorization` value (an HTTP header or gRPC metadata; `None` when absent)
+/// against `need`; `Ok` when allowed.
+fn check_authorization(
+    state: &AppState,
+    authorization: Option<&str>,
+    need: Need,
+) -> Result<(), ApiError> {
     let auth = &state.config().auth;
     if !auth.is_enabled() || (need == Need::Evaluation && auth.public_evaluation) {
         return Ok(());
     }
-    let has_header = headers.contains_key(header::AUTHORIZATION);
-    match (presented_scope(state, headers), need) {
+    let has_header = authorization.is_some();
+    match (presented_scope(state, authorization), need) {
         (Some(Scope::Admin), _) | (Some(Scope::Evaluation), Need::Evaluation | Need::Read) => {
             Ok(())
         }
@@ -84,5 +97,21 @@ async fn guard(state: AppState, req: Request, next: Next, need: Need) -> Respons
     match check(&state, req.headers(), need) {
         Ok(()) => next.run(req).await,
         Err(e) => e.into_response(),
+    }
+}
+
+/// The gRPC interceptor for services that need `need`: the same tokens and scopes as HTTP, from
+/// the `authorization` metadata (`Bearer <token>`); a refusal is `UNAUTHENTICATED` or
+/// `PERMISSION_DENIED` with the HTTP answer's message.
+pub(crate) fn grpc(state: AppState, need: Need) -> impl tonic::service::Interceptor + Clone {
+    move |req: tonic::Request<()>| {
+        let value = req
+            .metadata()
+            .get("authorization")
+            .map(|v| v.to_str().unwrap_or(""));
+        match check_authorization(&state, value, need) {
+            Ok(()) => Ok(req),
+            Err(e) => Err(e.into()),
+        }
     }
 }

@@ -100,6 +100,18 @@ pub struct ServerConfig {
     /// OpenTelemetry per request (spans, durations, observable metrics); off unless the binary
     /// started [`crate::telemetry::Telemetry`].
     pub telemetry: crate::telemetry::RequestTelemetry,
+    /// The gRPC listener's connection settings (Flipt's `server.grpc_conn_*`).
+    pub grpc: GrpcConfig,
+}
+
+/// gRPC connection settings; the port itself is the binary's (`server.grpc_port`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GrpcConfig {
+    /// Flipt's `grpc_conn_max_age`: a connection is asked to go away (HTTP/2 GOAWAY) after
+    /// this long, so clients rebalance; none by default.
+    pub max_connection_age: Option<Duration>,
+    /// Flipt's `grpc_conn_max_age_grace`: how long open calls may still finish after that.
+    pub max_connection_age_grace: Option<Duration>,
 }
 
 /// Relay mode: where the upstream is and the token its relay stream takes.
@@ -263,6 +275,7 @@ impl Default for ServerConfig {
             upstream: None,
             access_log: None,
             telemetry: crate::telemetry::RequestTelemetry::off(),
+            grpc: GrpcConfig::default(),
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Error bodies: Flipt's `{code, message, details}` and OFREP's `{key, errorCode, errorDetails}`.
+//! Error bodies: Flipt's `{code, message, details}`, OFREP's `{key, errorCode, errorDetails}`,
+//! and the same errors as gRPC statuses.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -45,6 +46,14 @@ pub struct ApiError {
     pub code: i32,
     /// Lower-case message.
     pub message: String,
+}
+
+/// The gRPC status of an error: its gRPC code and message, as Flipt's gRPC server answers what
+/// its gateway turns into the HTTP error.
+impl From<ApiError> for tonic::Status {
+    fn from(e: ApiError) -> Self {
+        tonic::Status::new(tonic::Code::from_i32(e.code), e.message)
+    }
 }
 
 impl ApiError {

@@ -19,6 +19,7 @@ mod edge;
 mod error;
 mod go_json;
 pub mod impact_json;
+mod grpc;
 mod listener;
 mod metrics;
 mod ofrep_pieces;
@@ -36,9 +37,10 @@ mod xxh64;
 
 pub use access_log::AccessLogTarget;
 pub use config::{
-    AuthConfig, ConfigError, ConnectionLimits, Scope, ServerConfig, TlsConfig, Token,
+    AuthConfig, ConfigError, ConnectionLimits, GrpcConfig, Scope, ServerConfig, TlsConfig, Token,
     UpstreamConfig, WebhookSecrets,
 };
+pub use grpc::serve_grpc;
 pub use listener::{ServeError, serve};
 pub use state::AppState;
 pub use tls::TlsError;

@@ -45,6 +45,9 @@ pub enum ServeError {
     /// A setting is unusable (the public URL, the TLS certificate or key).
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// The gRPC server could not be built or failed.
+    #[error("gRPC: {0}")]
+    Grpc(String),
 }
 
 /// The open connections, for the limit and for shedding.
@@ -150,7 +153,7 @@ fn open_file_limit() -> Option<usize> {
 }
 
 /// The connection limit: the configured one, lowered to fit the open-file limit.
-fn connection_limit(configured: usize) -> usize {
+pub(crate) fn connection_limit(configured: usize) -> usize {
     let configured = configured.max(1);
     match open_file_limit() {
         Some(files) => {
@@ -169,12 +172,23 @@ fn connection_limit(configured: usize) -> usize {
 }
 
 /// Accept errors that concern only the connection being accepted.
-fn is_connection_error(e: &std::io::Error) -> bool {
+pub(crate) fn is_connection_error(e: &std::io::Error) -> bool {
     use std::io::ErrorKind::*;
     matches!(
         e.kind(),
         ConnectionAborted | ConnectionReset | ConnectionRefused | Interrupted | WouldBlock
     )
+}
+
+/// No delay and TCP keepalive on an accepted connection (HTTP and gRPC).
+pub(crate) fn tune(stream: &TcpStream) {
+    let _ = stream.set_nodelay(true);
+    let _ = socket2::SockRef::from(stream).set_tcp_keepalive(
+        &socket2::TcpKeepalive::new()
+            .with_time(KEEPALIVE_IDLE)
+            .with_interval(KEEPALIVE_INTERVAL)
+            .with_retries(KEEPALIVE_RETRIES),
+    );
 }
 
 /// Serves `state` on `listener` (HTTPS when TLS is configured) until `shutdown` resolves, then
@@ -187,13 +201,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     state.config().validate()?;
-    let tls = state
-        .config()
-        .tls
-        .as_ref()
-        .map(crate::tls::acceptor)
-        .transpose()
-        .map_err(ConfigError::from)?;
+    let tls = crate::tls::configured(state.config())?;
     let limits = state.config().limits;
     let max = connection_limit(limits.max_connections);
     let shutdown_config = state.config().shutdown;
@@ -276,13 +284,7 @@ pub async fn serve(
         }
         refused_logged = false;
         let overflow = open >= max;
-        let _ = stream.set_nodelay(true);
-        let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(
-            &socket2::TcpKeepalive::new()
-                .with_time(KEEPALIVE_IDLE)
-                .with_interval(KEEPALIVE_INTERVAL)
-                .with_retries(KEEPALIVE_RETRIES),
-        );
+        tune(&stream);
         let (entry, activity) = registry.register(overflow, millis);
         tokio::spawn(connection(
             stream,

@@ -260,6 +260,16 @@ impl AppState {
         self.inner.draining.store(true, Ordering::Release);
     }
 
+    /// What `/ready` answers 200 for: every environment serves a valid snapshot and shutdown
+    /// has not begun (also gRPC health's `SERVING`).
+    pub(crate) fn is_ready(&self) -> bool {
+        !self.draining()
+            && self
+                .sync()
+                .environment_keys()
+                .all(|k| self.readiness(k).is_ok())
+    }
+
     /// Whether shutdown has begun.
     pub(crate) fn draining(&self) -> bool {
         self.inner.draining.load(Ordering::Acquire)
@@ -293,14 +303,20 @@ impl AppState {
         key: &str,
         headers: &HeaderMap,
     ) -> Result<&str, ApiError> {
+        self.evaluation_environment_named(key, crate::api::environment_header(headers))
+    }
+
+    /// [`Self::evaluation_environment`] given the `X-Flipt-Environment` value (an HTTP header or
+    /// gRPC metadata) rather than the headers.
+    pub(crate) fn evaluation_environment_named(
+        &self,
+        key: &str,
+        header: Option<&str>,
+    ) -> Result<&str, ApiError> {
         if let Some((k, _)) = self.inner.serving.get_key_value(key) {
             return Ok(k);
         }
-        let header = headers
-            .get("x-flipt-environment")
-            .and_then(|v| v.to_str().ok())
-            .filter(|s| !s.is_empty());
-        let Some(h) = header else {
+        let Some(h) = header.filter(|s| !s.is_empty()) else {
             return Ok(&self.inner.default_environment);
         };
         match self.inner.serving.get_key_value(h) {

@@ -59,6 +59,13 @@ fn read(what: &'static str, path: &Path) -> Result<Vec<u8>, TlsError> {
     })
 }
 
+/// The acceptor of the configured TLS settings, if any (the HTTP and gRPC listeners').
+pub(crate) fn configured(
+    config: &crate::config::ServerConfig,
+) -> Result<Option<TlsAcceptor>, crate::config::ConfigError> {
+    Ok(config.tls.as_ref().map(acceptor).transpose()?)
+}
+
 /// Reads and checks the certificate chain and key, and builds the acceptor (h2, then HTTP/1.1).
 pub fn acceptor(config: &TlsConfig) -> Result<TlsAcceptor, TlsError> {
     let cert_pem = read("certificate", &config.cert_file)?;

@@ -20,7 +20,7 @@ pub(crate) struct RequestContext<'b> {
 
 impl<'b> RequestContext<'b> {
     /// A context of `pairs` (the last of a repeated key wins).
-    fn from_pairs(mut pairs: Vec<(Cow<'b, str>, Cow<'b, str>)>) -> Self {
+    pub(crate) fn from_pairs(mut pairs: Vec<(Cow<'b, str>, Cow<'b, str>)>) -> Self {
         let sorted = pairs.len() > LINEAR_MAX;
         if sorted {
             // keep the last of each key: reversed, a stable sort puts it first of its run

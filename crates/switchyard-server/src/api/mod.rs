@@ -15,7 +15,11 @@ mod stream;
 mod sync;
 mod webhook;
 
+pub(crate) use context::RequestContext;
+pub(crate) use evaluate::{Answer, Query, environment_header, evaluate_many, evaluate_single};
+pub(crate) use ofrep::entity;
 pub(crate) use relay::StateLines;
+pub(crate) use stream::{StreamGuard, namespace_changes};
 
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
@@ -53,6 +57,9 @@ fn cors(state: &AppState) -> Option<CorsLayer> {
             HeaderName::from_static("x-flipt-namespace"),
             HeaderName::from_static("x-flipt-accept-server-version"),
             HeaderName::from_static("x-request-id"),
+            HeaderName::from_static("connect-protocol-version"),
+            HeaderName::from_static("connect-timeout-ms"),
+            HeaderName::from_static("flagd-selector"),
         ])
         .expose_headers([header::ETAG, HeaderName::from_static("x-request-id")]);
     Some(layer)
@@ -185,6 +192,11 @@ pub(crate) fn router(state: AppState) -> Router {
         .route(
             "/client/v2/environments/{env}/namespaces/{ns}/stream",
             get(snapshot::stream),
+        )
+        // flagd's evaluation service in the Connect protocol (flagd's web provider)
+        .route(
+            "/flagd.evaluation.v1.Service/{method}",
+            post(crate::grpc::connect::flagd_v1),
         );
     // The guards let everything through when no token is configured (or evaluation is public);
     // they are left out then, saving a route clone and a boxed future per request.

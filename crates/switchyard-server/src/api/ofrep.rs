@@ -65,7 +65,7 @@ fn context(body: &[u8]) -> Result<RequestContext<'_>, OfrepError> {
 
 /// The entity id: `targetingKey` when the context has one (even empty, as Flipt's
 /// `getTargetingKey`), else a random UUID.
-fn entity<'c>(ctx: &'c RequestContext<'_>) -> Cow<'c, str> {
+pub(crate) fn entity<'c>(ctx: &'c RequestContext<'_>) -> Cow<'c, str> {
     match ctx.value("targetingKey") {
         Some(k) => Cow::Borrowed(k),
         None => Cow::Owned(uuid::Uuid::new_v4().to_string()),

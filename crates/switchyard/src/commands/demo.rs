@@ -205,6 +205,7 @@ pub fn run(args: &DemoArgs) -> Result<ExitCode> {
         sync,
         ServerConfig::default(),
         listen,
+        None,
         "--listen",
         |addr| {
             let hooked = match hook.install(addr) {

@@ -141,10 +141,16 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
     if let Some(target) = &server.access_log {
         tracing::info!(target = %target, "access log on (JSON lines)");
     }
+    // gRPC listens on the HTTP listener's host (so `--listen 127.0.0.1:…` covers both)
+    let grpc = settings.grpc_listen.map(|g| config::GrpcListen {
+        address: SocketAddr::new(listen.ip(), g.address.port()),
+        ..g
+    });
     let served = runtime.block_on(serve(
         settings.sync,
         server,
         listen,
+        grpc,
         "--listen (or SWITCHYARD_LISTEN)",
         |_| {},
     ));
@@ -158,11 +164,12 @@ pub fn run(args: &ServeArgs) -> Result<ExitCode> {
 
 /// Starts the sync and serves until Ctrl-C or SIGTERM; `on_listening` gets the bound address.
 /// `listen_option` names the option that chooses another address, for the error when `listen`
-/// is taken.
+/// is taken. gRPC is served on `grpc` too when given.
 pub async fn serve(
     sync: SyncConfig,
     server: ServerConfig,
     listen: SocketAddr,
+    grpc: Option<config::GrpcListen>,
     listen_option: &str,
     on_listening: impl FnOnce(SocketAddr),
 ) -> Result<()> {
@@ -186,14 +193,48 @@ pub async fn serve(
         anyhow!("cannot listen on {listen}: {e}{hint}")
     })?;
     let local = listener.local_addr().context("reading the bound address")?;
+    let grpc_listener = match grpc {
+        None => None,
+        Some(g) => match TcpListener::bind(g.address).await {
+            Ok(l) => Some(l),
+            Err(e) if !g.explicit => {
+                tracing::warn!(
+                    address = %g.address,
+                    error = %e,
+                    "gRPC is off: cannot listen on Flipt's default gRPC port; set server.grpc_port (SWITCHYARD_SERVER__GRPC_PORT) to a free port, or 0 to turn gRPC off"
+                );
+                None
+            }
+            Err(e) => {
+                return Err(anyhow!(
+                    "cannot listen for gRPC on {}: {e}; choose another server.grpc_port (0 turns gRPC off)",
+                    g.address
+                ));
+            }
+        },
+    };
     // the sync starts without waiting for a fetch: the listener answers from now on
     let handle = Arc::new(
         SyncHandle::start(sync.clone(), Limits::default())
             .await
             .map_err(|e| anyhow!("{e}"))?,
     );
+    let grace = server.shutdown.grace_period;
     let state = AppState::new(handle.clone(), server);
     tracing::info!(address = %local, "listening on {scheme}://{local}");
+    let grpc_task = match grpc_listener {
+        Some(l) => {
+            let address = l.local_addr().context("reading the bound gRPC address")?;
+            tracing::info!(%address, tls = state.config().tls.is_some(), "gRPC listening on {address}");
+            let st = state.clone();
+            Some(tokio::spawn(async move {
+                if let Err(e) = switchyard_server::serve_grpc(l, st).await {
+                    tracing::error!(error = %e, "the gRPC server failed; HTTP goes on serving");
+                }
+            }))
+        }
+        None => None,
+    };
     on_listening(local);
     let serving = switchyard_server::serve(listener, state, shutdown_signal());
     tokio::pin!(serving);
@@ -203,6 +244,16 @@ pub async fn serve(
             // `fetch_policy: strict`: a failing first fetch ends the process (non-zero exit)
             first.map_err(|e| anyhow!("{e}"))?;
             serving.await.context("serving HTTP")?;
+        }
+    }
+    if let Some(task) = grpc_task {
+        // the HTTP server has raised the stop signal: gRPC drains within the grace period
+        let bound = grace + std::time::Duration::from_secs(2);
+        if tokio::time::timeout(bound, task).await.is_err() {
+            tracing::warn!(
+                "the gRPC server had not stopped {} s after the HTTP server",
+                bound.as_secs()
+            );
         }
     }
     tracing::info!("shutting down");

@@ -26,6 +26,7 @@ const MIN_TOKEN_BYTES: usize = 16;
 /// What a file converts to.
 pub(super) struct Converted {
     pub(super) listen: SocketAddr,
+    pub(super) grpc_listen: Option<super::GrpcListen>,
     pub(super) sync: SyncConfig,
     pub(super) server: ServerConfig,
     pub(super) format: Format,
@@ -50,6 +51,7 @@ pub(super) fn convert(root: &Node, mut warnings: Vec<Problem>) -> Result<Convert
         server.upstream = Some(upstream);
         let listen = listen(root, server.tls.is_some())?;
         return Ok(Converted {
+            grpc_listen: grpc_listen(root, listen)?,
             listen,
             sync,
             server,
@@ -77,6 +79,7 @@ pub(super) fn convert(root: &Node, mut warnings: Vec<Problem>) -> Result<Convert
     let server = server(root, &mut warnings)?;
     let listen = listen(root, server.tls.is_some())?;
     Ok(Converted {
+        grpc_listen: grpc_listen(root, listen)?,
         listen,
         sync,
         server,
@@ -735,6 +738,8 @@ fn connection_limits(root: &Node, cfg: &mut ServerConfig) -> Result<(), Problem>
             path => Some(AccessLogTarget::File(path.into())),
         };
     }
+    cfg.grpc.max_connection_age = duration(server, "grpc_conn_max_age", false)?;
+    cfg.grpc.max_connection_age_grace = duration(server, "grpc_conn_max_age_grace", true)?;
     Ok(())
 }
 
@@ -999,6 +1004,19 @@ fn port(server: &Node, key: &str, default: u16) -> Result<u16, Problem> {
             "expected a port number (0 to 65535)",
         )
     })
+}
+
+/// The gRPC listener: `server.grpc_port` on the HTTP listener's host (Flipt's default 9000
+/// when absent, then a port in use is a warning, not an error); `0` turns gRPC off.
+fn grpc_listen(root: &Node, http: SocketAddr) -> Result<Option<super::GrpcListen>, Problem> {
+    let empty = Node::empty_map(root.origin.clone());
+    let server = root.get("server").unwrap_or(&empty);
+    let explicit = server.entry("grpc_port").is_some();
+    let port = port(server, "grpc_port", 9000)?;
+    Ok((port != 0).then(|| super::GrpcListen {
+        address: SocketAddr::new(http.ip(), port),
+        explicit,
+    }))
 }
 
 fn listen(root: &Node, https: bool) -> Result<SocketAddr, Problem> {

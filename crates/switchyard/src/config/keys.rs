@@ -157,15 +157,11 @@ pub(super) fn check(root: &Node, warnings: &mut Vec<Problem>) -> Result<(), Prob
                 "access_log",
             ],
         )?;
-        for e in server
-            .entries()
-            .iter()
-            .filter(|e| e.key.starts_with("grpc_"))
-        {
+        if let Some(e) = server.entry("grpc_conn_max_idle_time") {
             warnings.push(Problem::new(
                 &e.origin,
                 &join("server", &e.written),
-                "ignored: Switchyard has no gRPC API (HTTP only)",
+                "ignored: Switchyard's gRPC connections close when HTTP/2 keepalive pings go unanswered or after server.grpc_conn_max_age, not when idle",
             ));
         }
     }

@@ -26,6 +26,8 @@ use node::{Node, Origin, Problem};
 pub struct Settings {
     /// Where the HTTP server listens.
     pub listen: SocketAddr,
+    /// Where the gRPC server listens (`server.grpc_port`; none when it is 0).
+    pub grpc_listen: Option<GrpcListen>,
     /// Storages, environments and credentials.
     pub sync: SyncConfig,
     /// Authentication, CORS, webhooks, TLS, limits.
@@ -34,6 +36,16 @@ pub struct Settings {
     pub format: Format,
     /// Non-fatal remarks (ignored Flipt keys, undefined credentials), each located.
     pub warnings: Vec<ConfigError>,
+}
+
+/// The gRPC listener's address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GrpcListen {
+    /// The HTTP listener's host and `server.grpc_port` (Flipt's 9000 by default).
+    pub address: SocketAddr,
+    /// Whether `server.grpc_port` was written: a written port that cannot be bound stops the
+    /// start; the default one only warns and serves HTTP alone.
+    pub explicit: bool,
 }
 
 /// The shape of the configuration file.
@@ -145,6 +157,7 @@ pub fn parse(file: &str, text: &str, env: &[(String, String)]) -> Result<Setting
     let c = flipt::convert(&root, warnings).map_err(fail)?;
     Ok(Settings {
         listen: c.listen,
+        grpc_listen: c.grpc_listen,
         sync: c.sync,
         server: c.server,
         format: c.format,

@@ -397,7 +397,7 @@ fn unavailable_authentication_methods_are_refused() {
 #[test]
 fn unimplemented_flipt_keys_are_warned_about_with_their_line() {
     let text = format!(
-        "{BASE}tracing:\n  enabled: true\nanalytics:\n  storage: {{}}\nserver:\n  grpc_port: 9000\n"
+        "{BASE}tracing:\n  enabled: true\nanalytics:\n  storage: {{}}\nserver:\n  grpc_conn_max_idle_time: 5m\n"
     );
     let s = parse("flipt.yml", &text, &[]).expect("valid");
     let w: Vec<String> = s.warnings.iter().map(ToString::to_string).collect();
@@ -415,7 +415,7 @@ fn unimplemented_flipt_keys_are_warned_about_with_their_line() {
     );
     assert!(
         w.contains(
-            &"flipt.yml:9:3: server.grpc_port: ignored: Switchyard has no gRPC API (HTTP only)"
+            &"flipt.yml:9:3: server.grpc_conn_max_idle_time: ignored: Switchyard's gRPC connections close when HTTP/2 keepalive pings go unanswered or after server.grpc_conn_max_age, not when idle"
                 .to_string()
         ),
         "{w:?}"
@@ -659,5 +659,37 @@ fn server_shutdown_grace_period_and_delay() {
     assert_eq!(
         e.to_string(),
         "flipt.yml:5:19: server.shutdown_delay: invalid duration \"later\" (e.g. \"10s\", \"1m\")"
+    );
+}
+
+#[test]
+fn grpc_listens_on_flipts_port_unless_turned_off() {
+    let absent = parse("flipt.yml", BASE, &[]).expect("valid");
+    let g = absent.grpc_listen.expect("on by default");
+    assert_eq!(
+        (g.address.to_string().as_str(), g.explicit),
+        ("0.0.0.0:9000", false)
+    );
+    let text =
+        format!("{BASE}server:\n  host: 127.0.0.1\n  grpc_port: 9100\n  grpc_conn_max_age: 5m\n");
+    let s = parse("flipt.yml", &text, &[]).expect("valid");
+    let g = s.grpc_listen.expect("on");
+    assert_eq!(
+        (g.address.to_string().as_str(), g.explicit),
+        ("127.0.0.1:9100", true)
+    );
+    assert_eq!(
+        s.server.grpc.max_connection_age,
+        Some(std::time::Duration::from_secs(300))
+    );
+    let off = format!("{BASE}server:\n  grpc_port: 0\n");
+    assert_eq!(
+        parse("flipt.yml", &off, &[]).expect("valid").grpc_listen,
+        None
+    );
+    let env = [("SWITCHYARD_SERVER__GRPC_PORT".to_string(), "0".to_string())];
+    assert_eq!(
+        parse("flipt.yml", BASE, &env).expect("valid").grpc_listen,
+        None
     );
 }
