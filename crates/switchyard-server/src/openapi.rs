@@ -122,6 +122,9 @@ fn base_document() -> Value {
             "/api/v1/environments/{env}/namespaces/{ns}/document": {"get": op("A namespace as a Flipt 1.6 document", "flags", None, ok("Document"), json!([path("env"), path("ns")]))},
             "/api/v1/sync/status": {"get": op("Sync status of an environment (the seed's GitSyncStatus fields and more)", "sync", None, ok("GitSyncStatus"), json!([env_query()]))},
             "/api/v1/sync/statuses": {"get": op("Sync status of every environment", "sync", None, ok("GitSyncStatusList"), json!([]))},
+            "/api/v1/environments/{env}/diff": {"get": op("Plain-words diff and impact preview between two commits of the environment's history (404 outside it; 503 while two diffs run)", "sync", None, ok("ImpactPreview"),
+                json!([path("env"), {"name": "from", "in": "query", "required": true, "schema": {"type": "string"}, "description": "a commit of the history: full SHA or at least 7 hex digits"},
+                       {"name": "to", "in": "query", "required": true, "schema": {"type": "string"}, "description": "a commit of the history: full SHA or at least 7 hex digits"}]))},
             "/api/v1/sync/history": {"get": op("Recent sync attempts with plain-words diffs", "sync", None, ok("SyncHistory"), json!([env_query()]))},
             "/api/v1/sync": {"post": {"summary": "Sync now (admin token when authentication is on)", "tags": ["sync"], "parameters": [env_query()],
                 "responses": {"202": {"description": "triggered"}, "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"}, "404": {"$ref": "#/components/responses/Error"}}}},
@@ -176,6 +179,10 @@ fn base_document() -> Value {
                     "servingValidSnapshot": {"type": "boolean"}, "firstSyncStartedAt": {"type": ["string", "null"]}, "attemptStartedAt": {"type": ["string", "null"]},
                     "stalledSince": {"type": ["string", "null"]}, "degradedReason": {"type": ["string", "null"]}}},
                 "GitSyncStatusList": {"type": "object", "properties": {"statuses": {"type": "array", "items": {"$ref": "#/components/schemas/GitSyncStatus"}}}},
+                "ImpactPreview": {"type": "object", "description": "docs/api.md: environment, from, to, changesEntities, diff, impact, samples, flags [{namespace, key, change, changesEntities, exact, shares [{population, segments, changedBuckets, totalBuckets, percent, summary, moves [{from, to, buckets, percent}]}], populationsOmitted, changedSegments, sample}]",
+                    "properties": {"environment": {"type": "string"}, "from": {"type": "string"}, "to": {"type": "string"}, "changesEntities": {"type": "boolean"},
+                        "diff": {"type": "array", "items": {"type": "string"}}, "impact": {"type": "array", "items": {"type": "string"}}, "samples": {"type": "integer"},
+                        "flags": {"type": "array", "items": {"type": "object"}}}},
                 "SyncHistory": {"type": "object", "properties": {"environment": {"type": "string"}, "entries": {"type": "array", "items": {"type": "object", "properties": {
                     "time": {"type": "string"}, "durationMs": {"type": "integer"}, "commit": {"type": ["string", "null"]}, "outcome": {"type": "string", "enum": ["unchanged", "applied", "rejected", "failed"]},
                     "diff": {"type": "array", "items": {"type": "string"}}, "diffTotal": {"type": "integer"}, "repeats": {"type": "integer"}}}}}}
