@@ -23,6 +23,7 @@ mod go_json;
 pub mod impact_json;
 mod listener;
 mod metrics;
+pub mod notify;
 mod ofrep_pieces;
 mod openapi;
 mod readiness;
