@@ -11,10 +11,13 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use switchyard_server::notify::{Event, Notification, Outbox, Retry, Sink, signature};
 
+/// One request the receiver got: its headers and body.
+type Request = (HeaderMap, Vec<u8>);
+
 #[derive(Clone, Default)]
 struct Receiver {
     calls: Arc<AtomicU32>,
-    seen: Arc<Mutex<Vec<(HeaderMap, Vec<u8>)>>>,
+    seen: Arc<Mutex<Vec<Request>>>,
 }
 
 async fn hook(
