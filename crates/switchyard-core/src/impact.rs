@@ -525,7 +525,7 @@ fn share(a: Option<&Flag>, b: Option<&Flag>, population: Population) -> Share {
             buckets,
         })
         .collect();
-    moves.sort_by(|x, y| y.buckets.cmp(&x.buckets));
+    moves.sort_by_key(|m| std::cmp::Reverse(m.buckets));
     Share {
         population,
         changed,

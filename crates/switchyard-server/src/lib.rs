@@ -22,6 +22,7 @@ pub mod impact_json;
 mod grpc;
 mod listener;
 mod metrics;
+pub mod notify;
 mod ofrep_pieces;
 mod openapi;
 mod readiness;

@@ -2,7 +2,7 @@
 //! redacted by [`crate::remote_url`].
 
 /// Replaces every occurrence of each secret in `text` with `***`.
-pub(crate) fn scrub(text: &str, secrets: &[String]) -> String {
+pub fn scrub(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
     for s in secrets.iter().filter(|s| s.len() >= 3) {
         out = out.replace(s.as_str(), "***");

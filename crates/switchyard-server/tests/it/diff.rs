@@ -127,6 +127,11 @@ async fn two_commits_of_the_history_give_their_diff_and_impact() {
         )))
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    let (_, _, doc) = f.call(bearer("/openapi.json")).await;
+    assert!(
+        doc["paths"]["/api/v1/environments/{env}/diff"]["get"].is_object(),
+        "documented"
+    );
 }
 
 #[tokio::test]

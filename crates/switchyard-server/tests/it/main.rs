@@ -7,6 +7,7 @@ mod diff;
 mod edges;
 mod environments;
 mod limits;
+mod notify;
 mod parity;
 mod readiness;
 mod stream;

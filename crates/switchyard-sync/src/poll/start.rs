@@ -47,7 +47,7 @@ impl SyncHandle {
             events,
             status_version: watch::channel(0).0,
             attempts,
-            limits: limits.clone(),
+            limits,
             extra_checks: config.extra_checks,
         });
         let (stop, _) = watch::channel(false);
