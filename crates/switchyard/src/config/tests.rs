@@ -661,3 +661,29 @@ fn server_shutdown_grace_period_and_delay() {
         "flipt.yml:5:19: server.shutdown_delay: invalid duration \"later\" (e.g. \"10s\", \"1m\")"
     );
 }
+
+#[test]
+fn server_access_log_targets() {
+    use switchyard_server::AccessLogTarget;
+    let base = "storage:\n  flags:\n    remote: https://x/y.git\n";
+    let at = |v: &str, env: &[(String, String)]| {
+        parse("flipt.yml", &format!("{base}server:\n  access_log: {v}\n"), env)
+            .expect("valid")
+            .server
+            .access_log
+    };
+    assert_eq!(
+        parse("flipt.yml", base, &[]).expect("valid").server.access_log,
+        None
+    );
+    assert_eq!(at("true", &[]), Some(AccessLogTarget::Stdout));
+    assert_eq!(at("stdout", &[]), Some(AccessLogTarget::Stdout));
+    assert_eq!(at("stderr", &[]), Some(AccessLogTarget::Stderr));
+    assert_eq!(at("false", &[]), None);
+    assert_eq!(
+        at("/var/log/switchyard/access.jsonl", &[]),
+        Some(AccessLogTarget::File("/var/log/switchyard/access.jsonl".into()))
+    );
+    let env = [("SWITCHYARD_SERVER__ACCESS_LOG".to_string(), "stderr".to_string())];
+    assert_eq!(at("true", &env), Some(AccessLogTarget::Stderr));
+}
