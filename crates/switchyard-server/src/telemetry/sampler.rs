@@ -57,7 +57,7 @@ impl ShouldSample for SyncAlwaysSampled {
 
 #[cfg(test)]
 mod tests {
-    use opentelemetry_sdk::trace::SamplingDecision;
+    use opentelemetry::trace::SamplingDecision;
 
     use super::*;
 
@@ -65,7 +65,7 @@ mod tests {
         SyncAlwaysSampled::new(setting)
             .should_sample(
                 None,
-                TraceId::from_u128(42),
+                TraceId::from_bytes([7; 16]),
                 name,
                 &SpanKind::Internal,
                 &[],

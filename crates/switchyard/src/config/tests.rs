@@ -693,3 +693,41 @@ fn grpc_listens_on_flipts_port_unless_turned_off() {
         None
     );
 }
+
+#[test]
+fn server_access_log_targets() {
+    use switchyard_server::AccessLogTarget;
+    let base = "storage:\n  flags:\n    remote: https://x/y.git\n";
+    let at = |v: &str, env: &[(String, String)]| {
+        parse(
+            "flipt.yml",
+            &format!("{base}server:\n  access_log: {v}\n"),
+            env,
+        )
+        .expect("valid")
+        .server
+        .access_log
+    };
+    assert_eq!(
+        parse("flipt.yml", base, &[])
+            .expect("valid")
+            .server
+            .access_log,
+        None
+    );
+    assert_eq!(at("true", &[]), Some(AccessLogTarget::Stdout));
+    assert_eq!(at("stdout", &[]), Some(AccessLogTarget::Stdout));
+    assert_eq!(at("stderr", &[]), Some(AccessLogTarget::Stderr));
+    assert_eq!(at("false", &[]), None);
+    assert_eq!(
+        at("/var/log/switchyard/access.jsonl", &[]),
+        Some(AccessLogTarget::File(
+            "/var/log/switchyard/access.jsonl".into()
+        ))
+    );
+    let env = [(
+        "SWITCHYARD_SERVER__ACCESS_LOG".to_string(),
+        "stderr".to_string(),
+    )];
+    assert_eq!(at("true", &env), Some(AccessLogTarget::Stderr));
+}
