@@ -225,8 +225,9 @@ pub(crate) async fn flagd_v1(
             "flagd.evaluation.v1.ResolveIntResponse",
             resolve_int
         ),
-        other => unary_error(Status::unimplemented(format!(
-            "flagd.evaluation.v1.Service has no method {other:?}"
+        // as a Connect server answers a procedure it does not have: 404
+        other => unary_error(Status::not_found(format!(
+            "flagd.evaluation.v1.Service has no method {other:?} (ResolveAll, ResolveBoolean, ResolveString, ResolveObject, ResolveFloat, ResolveInt, EventStream)"
         ))),
     }
 }
