@@ -330,7 +330,12 @@ fn json_parse_error(buf: &[u8]) -> Option<Vec<u8>> {
         "431" => (8, "the request headers are too large"),
         _ => (3, "the HTTP request was refused"),
     };
-    let body = serde_json::json!({"code": code, "message": message, "details": []}).to_string();
+    let body = crate::error::FliptErrorBody {
+        code,
+        message,
+        details: [],
+    }
+    .to_json();
     let status_line = std::str::from_utf8(buf).ok()?.lines().next()?;
     Some(
         format!(

@@ -3,11 +3,39 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 use switchyard_core::EvalError;
 
 /// What a 503 for an environment without a valid snapshot asks clients to wait.
 const RETRY_AFTER_SECS: &str = "5";
+
+/// Flipt's grpc-gateway error body, in its field order (`details` is always empty).
+#[derive(Serialize)]
+pub(crate) struct FliptErrorBody<'a> {
+    /// gRPC code.
+    pub(crate) code: i32,
+    /// The message.
+    pub(crate) message: &'a str,
+    /// Always `[]`.
+    pub(crate) details: [(); 0],
+}
+
+impl FliptErrorBody<'_> {
+    /// The body as JSON text.
+    pub(crate) fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| String::from("{}"))
+    }
+}
+
+/// OFREP's error body: `key` only when a flag was named.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OfrepErrorBody<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
+    error_code: &'a str,
+    error_details: &'a str,
+}
 
 /// An error in Flipt's grpc-gateway shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +155,11 @@ impl From<EvalError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({ "code": self.code, "message": self.message, "details": [] });
+        let body = FliptErrorBody {
+            code: self.code,
+            message: &self.message,
+            details: [],
+        };
         let mut resp = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::UNAUTHORIZED {
             resp.headers_mut()
@@ -198,9 +230,10 @@ impl OfrepError {
 
 impl IntoResponse for OfrepError {
     fn into_response(self) -> Response {
-        let body = match self.key {
-            Some(k) => json!({ "key": k, "errorCode": self.code, "errorDetails": self.details }),
-            None => json!({ "errorCode": self.code, "errorDetails": self.details }),
+        let body = OfrepErrorBody {
+            key: self.key.as_deref(),
+            error_code: self.code,
+            error_details: &self.details,
         };
         let mut resp = (self.status, axum::Json(body)).into_response();
         if self.status == StatusCode::SERVICE_UNAVAILABLE {

@@ -6,9 +6,6 @@
 //! from the [`switchyard_sync::SyncHandle`] and answers from it, so a batch or a bulk answer never
 //! mixes two commits. It is the only crate that knows the wire formats.
 
-// for the OpenAPI document's one `json!` literal (`openapi.rs`; `/openapi.json` only, no evaluation path)
-#![recursion_limit = "512"]
-
 pub mod api;
 mod auth;
 mod bodies;

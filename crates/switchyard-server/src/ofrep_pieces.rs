@@ -1,11 +1,13 @@
 //! Prebuilt pieces of OFREP bulk answers: everything in a bulk body that does not depend on the
 //! evaluation context (escaped keys, each variant's `variant`/`value` members and attachment
 //! metadata, the event-stream tail), built once per (environment, namespace, digest) and shared.
-//! A bulk request evaluates each flag and concatenates pieces into one buffer, hashing the ETag
-//! over the same bytes as it writes them. As in Flipt's `OFREPFlagEvaluationBulk`, a bulk answer
-//! without a `flags` selection lists the flags sorted by key, and the ETag is `W/"%08x"` of an
-//! XXH64 (Switchyard's covers the reasons, the metadata and the snapshot too, not only keys and
-//! variants: a changed attachment changes the ETag).
+//! A bulk request evaluates each flag and concatenates pieces into one buffer. As in Flipt's
+//! `OFREPFlagEvaluationBulk`, a bulk answer without a `flags` selection lists the flags sorted by
+//! key, and the ETag is `W/"%08x"` of an XXH64. Since the pieces are a function of the namespace's
+//! digest, the ETag is hashed over what the body is made of rather than over its bytes: the
+//! environment, namespace, digest, commit and origin, then per flag its position, the reason,
+//! the variant's position (or on/off) and the matched segments. Two answers have the same ETag
+//! exactly when they have the same body (up to a hash collision).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -141,6 +143,16 @@ pub(crate) fn empty(
     }
 }
 
+/// A reason as one byte of an ETag's input.
+fn reason_code(r: Reason) -> u8 {
+    match r {
+        Reason::FlagDisabled => 1,
+        Reason::Match => 2,
+        Reason::Default => 3,
+        Reason::Unknown => 4,
+    }
+}
+
 /// OFREP's name of an evaluation reason.
 pub(crate) fn reason(r: Reason) -> &'static str {
     match r {
@@ -196,6 +208,8 @@ impl BulkPieces {
         ctx: &C,
     ) -> BulkBody {
         let mut h = EtagHasher::new(env_key, &ns.key);
+        // what each flag's answer is made of, hashed in one pass at the end
+        let mut made_of: Vec<u8> = Vec::with_capacity(8 * self.listed.len().max(8));
         let mut buf = Vec::with_capacity(self.capacity);
         buf.extend_from_slice(br#"{"flags":["#);
         let mut count = 0;
@@ -209,22 +223,20 @@ impl BulkPieces {
             count += 1;
             buf.extend_from_slice(pieces.head.as_bytes());
             let eval = evaluate(flag, entity, ctx);
-            h.update(&[0]);
-            h.update(flag.key.as_bytes());
-            h.update(&[0]);
+            made_of.extend_from_slice(&(i as u32).to_le_bytes());
             match &eval {
                 Evaluation::Boolean(b) => {
                     let r = reason(b.reason);
                     buf.extend_from_slice(r.as_bytes());
                     // no `metadata`: Flipt sets none on a boolean result
-                    let (variant, rest): (&str, &[u8]) = if b.enabled {
-                        ("true", br#"","variant":"true","value":true}"#)
+                    let rest: &[u8] = if b.enabled {
+                        br#"","variant":"true","value":true}"#
                     } else {
-                        ("false", br#"","variant":"false","value":false}"#)
+                        br#"","variant":"false","value":false}"#
                     };
                     buf.extend_from_slice(rest);
-                    h.update(variant.as_bytes());
-                    h.update(r.as_bytes());
+                    made_of.push(reason_code(b.reason));
+                    made_of.push(u8::from(b.enabled));
                 }
                 Evaluation::Variant(v) => {
                     let r = reason(v.reason);
@@ -232,17 +244,34 @@ impl BulkPieces {
                     let index = v.variant.and_then(|chosen| {
                         flag.variants.iter().position(|x| std::ptr::eq(x, chosen))
                     });
+                    made_of.push(reason_code(v.reason));
                     let own;
-                    let variant = match (index.and_then(|i| pieces.variants.get(i)), v.variant) {
-                        (Some(p), _) => Some(p),
+                    let prebuilt = index.and_then(|at| pieces.variants.get(at).map(|p| (at, p)));
+                    let variant = match (prebuilt, v.variant) {
+                        (Some((at, p)), _) => {
+                            made_of.push(1);
+                            made_of.extend_from_slice(&(at as u32).to_le_bytes());
+                            Some(p)
+                        }
                         (None, Some(chosen)) => {
                             own = variant_pieces(&chosen.key, &chosen.attachment_json);
+                            made_of.push(2);
+                            made_of.extend_from_slice(own.value.as_bytes());
+                            made_of.extend_from_slice(own.attachment.as_bytes());
+                            made_of.push(0);
                             Some(&own)
                         }
-                        (None, None) => None,
+                        (None, None) => {
+                            made_of.push(0);
+                            None
+                        }
                     };
                     buf.extend_from_slice(variant.map_or(NO_VARIANT, |p| &p.value).as_bytes());
-                    let metadata = buf.len() - 1;
+                    for k in v.segment_keys.iter() {
+                        made_of.extend_from_slice(k.as_bytes());
+                        made_of.push(0);
+                    }
+                    made_of.push(0xff);
                     if !v.segment_keys.is_empty() {
                         buf.extend_from_slice(br#""segments":""#);
                         for (i, k) in v.segment_keys.iter().enumerate() {
@@ -260,14 +289,14 @@ impl BulkPieces {
                         buf.extend_from_slice(p.attachment.as_bytes());
                     }
                     buf.push(b'}');
-                    h.update(v.variant_key().as_bytes());
-                    h.update(r.as_bytes());
-                    h.update(&buf[metadata..]);
                     buf.push(b'}');
                 }
             }
         }
         push_tail(&mut buf, &self.tail, env.revision.as_deref());
+        // not the commit: a 304 after a commit that changed nothing (docs/api.md)
+        h.update(self.tail.as_bytes());
+        h.update(&made_of);
         BulkBody {
             etag: h.finish(&env.digest),
             body: buf,

@@ -443,11 +443,41 @@ segments:
                 let (flipt, ofrep) = former(key, &eval);
                 let new =
                     EvaluationResponse::new(key, &eval, "r\"1", 0.041, "2026-12-02T04:00:00.5Z");
-                let new = serde_json::to_string(&new).ok();
-                assert_eq!(new, serde_json::to_string(&flipt).ok());
-                let new = serde_json::to_string(&OfrepSuccess::new(key, &eval)).ok();
-                assert_eq!(new, serde_json::to_string(&ofrep).ok());
-                seen.insert(new);
+                let text = serde_json::to_string(&new).unwrap_or_default();
+                assert_eq!(serde_json::from_str::<Value>(&text).ok(), Some(flipt));
+                // Flipt's field order (its proto's)
+                let order = switchyard_testkit::json_order::keys(&text);
+                let want: &[&str] = match eval {
+                    Evaluation::Variant(_) => &[
+                        "match",
+                        "segmentKeys",
+                        "reason",
+                        "variantKey",
+                        "variantAttachment",
+                        "requestId",
+                        "requestDurationMillis",
+                        "timestamp",
+                        "flagKey",
+                    ],
+                    Evaluation::Boolean(_) => &[
+                        "enabled",
+                        "reason",
+                        "requestId",
+                        "requestDurationMillis",
+                        "timestamp",
+                        "flagKey",
+                        "segmentKeys",
+                    ],
+                };
+                assert_eq!(order, want);
+                let text =
+                    serde_json::to_string(&OfrepSuccess::new(key, &eval)).unwrap_or_default();
+                assert_eq!(serde_json::from_str::<Value>(&text).ok(), Some(ofrep));
+                assert_eq!(
+                    &switchyard_testkit::json_order::keys(&text)[..4],
+                    ["key", "reason", "variant", "value"]
+                );
+                seen.insert(text);
             }
         }
         // matches with both segments, defaults, a variant without attachment, both booleans
@@ -465,7 +495,10 @@ segments:
             responses: vec![item],
         })
         .ok();
-        let want = json!({"requestId": "r", "requestDurationMillis": 1.5, "responses": [{"type": "ERROR_EVALUATION_RESPONSE_TYPE", "errorResponse": {"flagKey": "f", "namespaceKey": "", "reason": ErrorReason::NotFound.as_str()}}]});
-        assert_eq!(out, serde_json::to_string(&want).ok());
+        let want = format!(
+            r#"{{"requestId":"r","requestDurationMillis":1.5,"responses":[{{"type":"ERROR_EVALUATION_RESPONSE_TYPE","errorResponse":{{"flagKey":"f","namespaceKey":"","reason":"{}"}}}}]}}"#,
+            ErrorReason::NotFound.as_str()
+        );
+        assert_eq!(out, Some(want));
     }
 }

@@ -8,35 +8,140 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use switchyard_core::{Flag, export};
 
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::time::now_rfc3339;
 
-fn flag_json(ns: &str, f: &Flag, now: &str) -> Value {
-    let variants: Vec<Value> = f
+/// A variant in Flipt's `ListFlags` answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct VariantJson<'a> {
+    id: String,
+    flag_key: &'a str,
+    key: &'a str,
+    name: &'a str,
+    description: &'a str,
+    attachment: &'a str,
+    namespace_key: &'a str,
+    created_at: &'a str,
+    updated_at: &'a str,
+}
+
+/// A flag's default variant reference.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DefaultVariantJson<'a> {
+    id: String,
+    key: &'a str,
+    flag_key: &'a str,
+    namespace_key: &'a str,
+}
+
+/// A flag in Flipt's `ListFlags` answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FlagJson<'a> {
+    key: &'a str,
+    name: &'a str,
+    description: &'a str,
+    enabled: bool,
+    r#type: &'static str,
+    namespace_key: &'a str,
+    variants: Vec<VariantJson<'a>>,
+    metadata: &'a serde_json::Map<String, Value>,
+    created_at: &'a str,
+    updated_at: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    default_variant: Option<DefaultVariantJson<'a>>,
+}
+
+fn flag_json<'a>(ns: &'a str, f: &'a Flag, now: &'a str) -> FlagJson<'a> {
+    let variants = f
         .variants
         .iter()
-        .map(|v| {
-            json!({
-                "id": format!("{}/{}", f.key, v.key), "flagKey": f.key, "key": v.key,
-                "name": v.name.clone().unwrap_or_default(), "description": v.description.clone().unwrap_or_default(),
-                "attachment": v.attachment.as_ref().map_or("", |_| v.attachment_json.as_str()),
-                "namespaceKey": ns, "createdAt": now, "updatedAt": now,
-            })
+        .map(|v| VariantJson {
+            id: format!("{}/{}", f.key, v.key),
+            flag_key: &f.key,
+            key: &v.key,
+            name: v.name.as_deref().unwrap_or_default(),
+            description: v.description.as_deref().unwrap_or_default(),
+            attachment: v
+                .attachment
+                .as_ref()
+                .map_or("", |_| v.attachment_json.as_str()),
+            namespace_key: ns,
+            created_at: now,
+            updated_at: now,
         })
         .collect();
-    let mut o = json!({
-        "key": f.key, "name": f.name, "description": f.description.clone().unwrap_or_default(),
-        "enabled": f.enabled, "type": f.flag_type.as_str(), "namespaceKey": ns,
-        "variants": variants, "metadata": f.metadata, "createdAt": now, "updatedAt": now,
-    });
-    if let Some(d) = f.default_variant() {
-        o["defaultVariant"] = json!({"id": format!("{}/{}", f.key, d.key), "key": d.key, "flagKey": f.key, "namespaceKey": ns});
+    FlagJson {
+        key: &f.key,
+        name: &f.name,
+        description: f.description.as_deref().unwrap_or_default(),
+        enabled: f.enabled,
+        r#type: f.flag_type.as_str(),
+        namespace_key: ns,
+        variants,
+        metadata: &f.metadata,
+        created_at: now,
+        updated_at: now,
+        default_variant: f.default_variant().map(|d| DefaultVariantJson {
+            id: format!("{}/{}", f.key, d.key),
+            key: &d.key,
+            flag_key: &f.key,
+            namespace_key: ns,
+        }),
     }
-    o
+}
+
+/// The end of a `ListFlags` page.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PageTail {
+    next_page_token: String,
+    total_count: usize,
+}
+
+/// An environment in Flipt's `ListEnvironmentsResponse`.
+#[derive(Serialize)]
+struct EnvironmentJson<'a> {
+    key: &'a str,
+    name: &'a str,
+    default: bool,
+    configuration: ConfigurationJson<'a>,
+}
+
+/// What an environment follows.
+#[derive(Serialize)]
+struct ConfigurationJson<'a> {
+    r#ref: String,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    directory: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    remote: Option<String>,
+}
+
+/// A namespace in the dashboard's listing.
+#[derive(Serialize)]
+struct NamespaceJson<'a> {
+    key: &'a str,
+    name: &'a str,
+    description: &'a str,
+    digest: &'a str,
+    flags: usize,
+    segments: usize,
+}
+
+/// The dashboard's namespace listing.
+#[derive(Serialize)]
+struct NamespacesJson<'a> {
+    environment: &'a str,
+    digest: &'a str,
+    namespaces: Vec<NamespaceJson<'a>>,
 }
 
 /// Flags per page at most (`limit` is capped to it).
@@ -107,7 +212,11 @@ pub(crate) async fn list_flags(
         } else {
             String::new()
         };
-        let tail = json!({"nextPageToken": next, "totalCount": total}).to_string();
+        let tail = serde_json::to_string(&PageTail {
+            next_page_token: next,
+            total_count: total,
+        })
+        .ok()?;
         out.extend_from_slice(b"],");
         out.extend_from_slice(tail.trim_start_matches('{').as_bytes());
         Some(out)
@@ -126,44 +235,54 @@ pub(crate) async fn list_flags(
 
 /// `GET /api/v2/environments`, in the shape of Flipt's `ListEnvironmentsResponse`: the optional
 /// `directory` and `remote` only when set.
-pub(crate) async fn environments(State(state): State<AppState>) -> Json<Value> {
-    let list: Vec<Value> = state
+pub(crate) async fn environments(State(state): State<AppState>) -> Response {
+    #[derive(Serialize)]
+    struct List<'a> {
+        environments: Vec<EnvironmentJson<'a>>,
+    }
+    let environments = state
         .environments()
         .iter()
-        .map(|e| {
-            let mut configuration = json!({"ref": e.reference_label()});
-            if !e.directory.is_empty() {
-                configuration["directory"] = json!(e.directory);
-            }
-            if let Some(remote) = e.remote() {
-                configuration["remote"] = json!(remote);
-            }
-            json!({"key": e.key, "name": e.key, "default": e.default, "configuration": configuration})
+        .map(|e| EnvironmentJson {
+            key: &e.key,
+            name: &e.key,
+            default: e.default,
+            configuration: ConfigurationJson {
+                r#ref: e.reference_label(),
+                directory: &e.directory,
+                remote: e.remote(),
+            },
         })
         .collect();
-    Json(json!({"environments": list}))
+    Json(List { environments }).into_response()
 }
 
 /// `GET /api/v1/environments/{env}/namespaces`.
 pub(crate) async fn namespaces(
     State(state): State<AppState>,
     Path(env_key): Path<String>,
-) -> Result<(HeaderMap, Json<Value>), ApiError> {
+) -> Result<Response, ApiError> {
     let env = state.snapshot(&env_key)?;
     let mut commit = HeaderMap::new();
     state.commit_headers().set(&mut commit, &env_key, &env);
-    let list: Vec<Value> = env
+    let namespaces = env
         .namespaces
         .values()
-        .map(|n| {
-            json!({"key": n.key, "name": n.name.clone().unwrap_or_else(|| n.key.clone()), "description": n.description.clone().unwrap_or_default(),
-                   "digest": n.digest, "flags": n.flags.len(), "segments": n.segments.len()})
+        .map(|n| NamespaceJson {
+            key: &n.key,
+            name: n.name.as_deref().unwrap_or(&n.key),
+            description: n.description.as_deref().unwrap_or_default(),
+            digest: &n.digest,
+            flags: n.flags.len(),
+            segments: n.segments.len(),
         })
         .collect();
-    Ok((
-        commit,
-        Json(json!({"environment": env_key, "digest": env.digest, "namespaces": list})),
-    ))
+    let body = NamespacesJson {
+        environment: &env_key,
+        digest: &env.digest,
+        namespaces,
+    };
+    Ok((commit, Json(body)).into_response())
 }
 
 /// `GET /api/v1/environments/{env}/namespaces/{ns}/document`: the namespace as a Flipt document,

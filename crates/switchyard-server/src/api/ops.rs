@@ -1,10 +1,12 @@
 //! Operations: health, readiness, Prometheus metrics and the OpenAPI document.
 
+use std::collections::BTreeMap;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
 use crate::metrics::EnvGauges;
 use crate::state::AppState;
@@ -18,37 +20,57 @@ pub(crate) async fn health() -> Response {
         .into_response()
 }
 
+/// `/ready`'s body, in this field order.
+#[derive(Serialize)]
+struct Readiness<'a> {
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    waiting: Option<Vec<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reasons: Option<BTreeMap<&'a str, &'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
 /// `GET /ready`: 200 once every environment serves a snapshot from a valid commit; until then
 /// 503 with each waiting environment's reason.
 pub(crate) async fn ready(State(state): State<AppState>) -> Response {
     if state.draining() {
-        return (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "NOT_READY", "waiting": [], "reasons": {}, "message": "shutting down"})),
-        )
-            .into_response();
+        let body = Readiness {
+            status: "NOT_READY",
+            waiting: Some(Vec::new()),
+            reasons: Some(BTreeMap::new()),
+            message: Some("shutting down".to_string()),
+        };
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(body)).into_response();
     }
-    let reasons: serde_json::Map<String, serde_json::Value> = state
+    let failed: Vec<(&str, String)> = state
         .sync()
         .environment_keys()
-        .filter_map(|k| state.readiness(k).err().map(|r| (k.to_string(), json!(r))))
+        .filter_map(|k| state.readiness(k).err().map(|r| (k, r)))
         .collect();
-    if reasons.is_empty() {
-        (StatusCode::OK, Json(json!({"status": "READY"}))).into_response()
-    } else {
-        let waiting: Vec<&String> = reasons.keys().collect();
-        let message = reasons
-            .values()
-            .filter_map(|v| v.as_str())
-            .collect::<Vec<_>>()
-            .join("; ");
-        (
-            StatusCode::SERVICE_UNAVAILABLE,
-            [(header::RETRY_AFTER, "5")],
-            Json(json!({"status": "NOT_READY", "waiting": waiting, "reasons": reasons, "message": message})),
-        )
-            .into_response()
+    if failed.is_empty() {
+        let body = Readiness {
+            status: "READY",
+            waiting: None,
+            reasons: None,
+            message: None,
+        };
+        return (StatusCode::OK, Json(body)).into_response();
     }
+    let reasons: BTreeMap<&str, &str> = failed.iter().map(|(k, r)| (*k, r.as_str())).collect();
+    let body = Readiness {
+        status: "NOT_READY",
+        waiting: Some(reasons.keys().copied().collect()),
+        message: Some(reasons.values().copied().collect::<Vec<_>>().join("; ")),
+        reasons: Some(reasons),
+    };
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(header::RETRY_AFTER, "5")],
+        Json(body),
+    )
+        .into_response()
 }
 
 /// `GET /metrics`.
@@ -78,6 +100,10 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /openapi.json`.
-pub(crate) async fn openapi() -> Json<serde_json::Value> {
-    Json(crate::openapi::document())
+pub(crate) async fn openapi() -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/json")],
+        crate::openapi::body(),
+    )
+        .into_response()
 }

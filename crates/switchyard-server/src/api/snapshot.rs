@@ -7,10 +7,9 @@ use std::collections::HashMap;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
-use serde_json::json;
 
 use super::ofrep::if_none_match;
 use super::stream::namespace_changes;
@@ -138,13 +137,7 @@ pub(crate) async fn stream(
     if sse {
         let events = changes
             .filter(move |digest| std::future::ready(is_new(digest)))
-            .map(|digest| {
-                Ok::<_, std::convert::Infallible>(
-                    Event::default()
-                        .id(digest.chars().take(9).collect::<String>())
-                        .data(json!({"type": "refetchEvaluation", "etag": digest}).to_string()),
-                )
-            });
+            .map(|digest| Ok::<_, std::convert::Infallible>(super::stream::refetch(&digest)));
         return Ok(Sse::new(events.chain(super::stream::goodbye(&state)))
             .keep_alive(KeepAlive::default())
             .into_response());

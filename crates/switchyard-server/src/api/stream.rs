@@ -121,3 +121,21 @@ pub(crate) fn goodbye(
             }),
     )
 }
+
+/// A `refetchEvaluation` server-sent event for a namespace now at `digest` (its id the digest's
+/// first nine characters).
+pub(crate) fn refetch(digest: &str) -> axum::response::sse::Event {
+    #[derive(serde::Serialize)]
+    struct Refetch<'a> {
+        r#type: &'static str,
+        etag: &'a str,
+    }
+    let data = serde_json::to_string(&Refetch {
+        r#type: "refetchEvaluation",
+        etag: digest,
+    })
+    .unwrap_or_default();
+    axum::response::sse::Event::default()
+        .id(digest.chars().take(9).collect::<String>())
+        .data(data)
+}

@@ -10,8 +10,7 @@ use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::{Stream, StreamExt as _};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use switchyard_sync::ChangeEvent;
 use tokio::sync::{broadcast, watch};
 
@@ -69,6 +68,20 @@ pub(crate) async fn history(
     Ok(Json(HistoryJson::new(&key, &entries)).into_response())
 }
 
+/// `POST /api/v1/sync`'s answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Triggered<'a> {
+    environment: &'a str,
+    triggered: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_progress: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    in_progress_since: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<String>,
+}
+
 /// `POST /api/v1/sync[?environment=]`: an immediate sync (admin token when authentication is on).
 pub(crate) async fn sync_now(
     State(state): State<AppState>,
@@ -85,14 +98,22 @@ pub(crate) async fn sync_now(
             let running = state.sync().in_progress_since(&key);
             let triggered = state.sync().trigger(&key);
             let body = match running {
-                Some(since) => json!({
-                    "environment": key,
-                    "triggered": false,
-                    "inProgress": true,
-                    "inProgressSince": since,
-                    "message": format!("a sync is in progress since {since}; another one runs when it ends"),
-                }),
-                None => json!({"environment": key, "triggered": triggered}),
+                Some(since) => Triggered {
+                    environment: &key,
+                    triggered: false,
+                    in_progress: Some(true),
+                    message: Some(format!(
+                        "a sync is in progress since {since}; another one runs when it ends"
+                    )),
+                    in_progress_since: Some(since),
+                },
+                None => Triggered {
+                    environment: &key,
+                    triggered,
+                    in_progress: None,
+                    in_progress_since: None,
+                    message: None,
+                },
             };
             (StatusCode::ACCEPTED, Json(body)).into_response()
         }

@@ -15,7 +15,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hmac::{Hmac, KeyInit, Mac};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -62,11 +63,27 @@ fn trigger_matching(
     })
 }
 
+/// A webhook's answer: the environments it triggered.
+#[derive(Serialize)]
+struct WebhookAnswer<'a> {
+    event: &'a str,
+    triggered: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pong: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ignored: Option<bool>,
+}
+
 fn accepted(event: &str, triggered: Vec<String>) -> Response {
     tracing::info!(event, environments = ?triggered, "webhook received");
     (
         StatusCode::ACCEPTED,
-        Json(json!({"event": event, "triggered": triggered})),
+        Json(WebhookAnswer {
+            event,
+            triggered,
+            pong: None,
+            ignored: None,
+        }),
     )
         .into_response()
 }
@@ -106,7 +123,13 @@ pub(crate) async fn github(
     }
     match header(&headers, "x-github-event").unwrap_or("") {
         "ping" => {
-            Ok((StatusCode::OK, Json(json!({"event": "ping", "pong": true}))).into_response())
+            let pong = WebhookAnswer {
+                event: "ping",
+                triggered: Vec::new(),
+                pong: Some(true),
+                ignored: None,
+            };
+            Ok((StatusCode::OK, Json(pong)).into_response())
         }
         "push" => {
             let p = parse(&body)?;
@@ -126,7 +149,12 @@ pub(crate) async fn github(
         }
         other => Ok((
             StatusCode::ACCEPTED,
-            Json(json!({"event": other, "triggered": [], "ignored": true})),
+            Json(WebhookAnswer {
+                event: other,
+                triggered: Vec::new(),
+                pong: None,
+                ignored: Some(true),
+            }),
         )
             .into_response()),
     }

@@ -62,6 +62,11 @@ fn json(v: &impl Serialize) -> String {
     serde_json::to_string(v).expect("serialisable")
 }
 
+/// What the API writes, as a value (field order aside: see `json_order`).
+fn value(v: &impl Serialize) -> serde_json::Value {
+    serde_json::from_str(&json(v)).expect("JSON")
+}
+
 #[test]
 fn sync_states_are_lower_case_words() {
     let words = [
@@ -110,7 +115,38 @@ fn a_status_before_the_first_sync_has_every_field_null_or_empty() {
         "stalledSince": null,
         "degradedReason": "waiting for the first sync",
     });
-    assert_eq!(json(&StatusJson::new("default", &v)), expected.to_string());
+    assert_eq!(value(&StatusJson::new("default", &v)), expected);
+    // the fields in the order written above
+    assert_eq!(
+        switchyard_testkit::json_order::keys(&json(&StatusJson::new("default", &v))),
+        [
+            "environment",
+            "enabled",
+            "repository",
+            "branch",
+            "directory",
+            "pollInterval",
+            "syncStatus",
+            "lastSyncTime",
+            "errorMessage",
+            "errorClass",
+            "lastSuccessTime",
+            "nextSyncTime",
+            "servingCommit",
+            "remoteCommit",
+            "consecutiveFailures",
+            "validationErrors",
+            "warnings",
+            "discovery",
+            "flags",
+            "digest",
+            "servingValidSnapshot",
+            "firstSyncStartedAt",
+            "attemptStartedAt",
+            "stalledSince",
+            "degradedReason",
+        ]
+    );
 }
 
 #[test]
@@ -166,7 +202,7 @@ fn a_rejected_first_commit_lists_its_validation_errors() {
         "degradedReason":
             "no valid snapshot served yet: commit 0123456789ab rejected: 1 validation error(s)",
     });
-    assert_eq!(json(&StatusJson::new("prod", &v)), expected.to_string());
+    assert_eq!(value(&StatusJson::new("prod", &v)), expected);
 }
 
 /// A commit served from `.flipt.yml`'s files, then a failed fetch, then an attempt running
@@ -239,7 +275,7 @@ fn a_served_commit_with_a_failed_fetch_and_a_stalled_attempt() {
         "degradedReason": "serving the last good commit 0123456789ab; the last sync failed \
             (network): connection refused; syncing for 40 s, longer than the poll interval (30s)",
     });
-    assert_eq!(json(&StatusJson::new("prod", &v)), expected.to_string());
+    assert_eq!(value(&StatusJson::new("prod", &v)), expected);
 }
 
 #[test]
@@ -254,7 +290,7 @@ fn statuses_are_wrapped_and_keyed_in_the_order_given() {
         serde_json::from_str::<serde_json::Value>(&json(&StatusJson::new("prod", &all["prod"])))
             .expect("json"),
     ]});
-    assert_eq!(json(&StatusesJson::new(&all)), expected.to_string());
+    assert_eq!(value(&StatusesJson::new(&all)), expected);
     assert!(json(&StatusesJson::new(&all)).starts_with(r#"{"statuses":[{"environment":"dev","#));
 }
 
@@ -315,10 +351,7 @@ fn history_entries_carry_only_their_outcome_s_fields() {
             "diff": [], "diffTotal": 0, "repeats": 0, "lastTime": null,
         },
     ]});
-    assert_eq!(
-        json(&HistoryJson::new("prod", &entries)),
-        expected.to_string()
-    );
+    assert_eq!(value(&HistoryJson::new("prod", &entries)), expected);
 }
 
 #[test]
@@ -380,7 +413,7 @@ fn a_change_event_has_its_diff_in_lines() {
         "commit": commit_json(SHA),
         "diff": ["flag darkMode enabled: false -> true"],
     });
-    assert_eq!(json(&ChangeJson::new(&e)), expected.to_string());
+    assert_eq!(value(&ChangeJson::new(&e)), expected);
     // a plain directory has no commit
     let e = ChangeEvent { commit: None, ..e };
     assert!(
@@ -398,15 +431,15 @@ fn a_finding_of_an_extra_check_says_so_and_others_do_not() {
         ..error("b.yaml", "switchyard's")
     };
     assert_eq!(
-        json(&flipt.json()),
-        json(
-            &json!({"file": "a.yaml", "line": 3, "column": 5, "path": "flags[0].key", "message": "flipt's own"})
-        )
+        value(&flipt.json()),
+        json!({"file": "a.yaml", "line": 3, "column": 5, "path": "flags[0].key", "message": "flipt's own"})
     );
     assert_eq!(
-        json(&extra.json()),
-        json(
-            &json!({"file": "b.yaml", "line": 3, "column": 5, "path": "flags[0].key", "message": "switchyard's", "extra": true})
-        )
+        value(&extra.json()),
+        json!({"file": "b.yaml", "line": 3, "column": 5, "path": "flags[0].key", "message": "switchyard's", "extra": true})
+    );
+    assert_eq!(
+        switchyard_testkit::json_order::keys(&json(&extra.json())),
+        ["file", "line", "column", "path", "message", "extra"]
     );
 }

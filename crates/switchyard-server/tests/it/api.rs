@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 use sha2::Sha256;
 use switchyard_core::ExtraChecks;
 use switchyard_server::{AuthConfig, Scope, ServerConfig, Token, WebhookSecrets};
+use switchyard_testkit::json_order::{self, Node};
 
 use crate::support::{FLAGS, Fixture, get, post};
 
@@ -499,11 +500,9 @@ async fn sync_status_history_and_sync_now() {
     );
 }
 
-/// The keys of a JSON object, in the order written.
-fn keys(v: &Value) -> Vec<&str> {
-    v.as_object()
-        .map(|m| m.keys().map(String::as_str).collect())
-        .unwrap_or_default()
+/// The keys of an object in written order (missing: none).
+fn keys(n: Option<&Node>) -> Vec<&str> {
+    n.map(Node::keys).unwrap_or_default()
 }
 
 #[tokio::test]
@@ -512,8 +511,10 @@ async fn sync_status_and_history_keys_come_in_their_documented_order() {
     let (s, headers, v) = f.call(get("/api/v1/sync/status")).await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(headers["content-type"], "application/json");
+    let (_, text) = f.call_text(get("/api/v1/sync/status")).await;
+    let status = json_order::parse(&text);
     assert_eq!(
-        keys(&v),
+        keys(status.as_ref()),
         [
             "environment",
             "enabled",
@@ -543,15 +544,21 @@ async fn sync_status_and_history_keys_come_in_their_documented_order() {
         ]
     );
     assert_eq!(
-        keys(&v["discovery"]),
+        keys(status.as_ref().and_then(|n| n.get("discovery"))),
         ["rules", "summary", "rootFile", "files", "notRead"]
     );
     // a plain directory has no commit: null, not left out
     assert_eq!(v["servingCommit"], Value::Null);
     let (_, _, h) = f.call(get("/api/v1/sync/history")).await;
-    assert_eq!(keys(&h), ["environment", "entries"]);
+    let (_, text) = f.call_text(get("/api/v1/sync/history")).await;
+    let history = json_order::parse(&text);
+    assert_eq!(keys(history.as_ref()), ["environment", "entries"]);
+    let first = history
+        .as_ref()
+        .and_then(|n| n.get("entries"))
+        .and_then(|e| e.at(0));
     assert_eq!(
-        keys(&h["entries"][0]),
+        keys(first),
         [
             "time",
             "durationMs",

@@ -208,6 +208,14 @@ impl Fixture {
             .expect("infallible")
     }
 
+    /// Sends and reads the whole body as text.
+    pub async fn call_text(&self, req: Request<Body>) -> (StatusCode, String) {
+        let resp = self.send(req).await;
+        let status = resp.status();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
     /// Sends and reads the whole body as JSON (Null when empty).
     pub async fn call(&self, req: Request<Body>) -> (StatusCode, axum::http::HeaderMap, Value) {
         let resp = self.send(req).await;
