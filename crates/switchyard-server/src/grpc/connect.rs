@@ -105,8 +105,31 @@ fn http_status(code: Code) -> StatusCode {
     }
 }
 
-fn error_json(s: &Status) -> serde_json::Value {
-    serde_json::json!({"code": code_name(s.code()), "message": s.message()})
+/// Connect's error: `{"code": "<name>", "message": "…"}`.
+#[derive(serde::Serialize)]
+struct ConnectError<'a> {
+    code: &'static str,
+    message: &'a str,
+}
+
+impl<'a> From<&'a Status> for ConnectError<'a> {
+    fn from(s: &'a Status) -> Self {
+        ConnectError {
+            code: code_name(s.code()),
+            message: s.message(),
+        }
+    }
+}
+
+/// The end-of-stream message: `{}`, or `{"error": …}`.
+#[derive(serde::Serialize)]
+struct EndOfStream<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<ConnectError<'a>>,
+}
+
+fn to_json(v: &impl serde::Serialize) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec())
 }
 
 /// A unary error: Connect's status and JSON body.
@@ -114,7 +137,7 @@ fn unary_error(s: Status) -> Response {
     (
         http_status(s.code()),
         [(header::CONTENT_TYPE, "application/json")],
-        error_json(&s).to_string(),
+        to_json(&ConnectError::from(&s)),
     )
         .into_response()
 }
@@ -225,8 +248,9 @@ pub(crate) async fn flagd_v1(
             "flagd.evaluation.v1.ResolveIntResponse",
             resolve_int
         ),
-        other => unary_error(Status::unimplemented(format!(
-            "flagd.evaluation.v1.Service has no method {other:?}"
+        // as a Connect server answers a procedure it does not have: 404
+        other => unary_error(Status::not_found(format!(
+            "flagd.evaluation.v1.Service has no method {other:?} (ResolveAll, ResolveBoolean, ResolveString, ResolveObject, ResolveFloat, ResolveInt, EventStream)"
         ))),
     }
 }
@@ -244,11 +268,10 @@ async fn event_stream(flagd: &Flagd, metadata: &MetadataMap, kind: &str, body: &
         }),
     )];
     let end = |error: Option<&Status>| {
-        let trailer = match error {
-            Some(s) => serde_json::json!({"error": error_json(s)}),
-            None => serde_json::json!({}),
+        let trailer = EndOfStream {
+            error: error.map(ConnectError::from),
         };
-        envelope(END_STREAM, trailer.to_string().as_bytes())
+        envelope(END_STREAM, &to_json(&trailer))
     };
     // the request is one enveloped (empty) message; nothing in it is read
     if body.len() < 5 {

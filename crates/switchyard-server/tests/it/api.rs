@@ -810,6 +810,7 @@ async fn operations_endpoints() {
         "/api/v1/sync/status",
         "/api/v1/webhooks/github",
         "/metrics",
+        "/flagd.evaluation.v1.Service/{method}",
     ] {
         assert!(doc["paths"].get(p).is_some(), "openapi lacks {p}");
     }
