@@ -15,13 +15,12 @@ if [[ ! -x "$bin" ]]; then
   echo "error: switchyard binary not found at $bin (build it with 'cargo build -p switchyard')" >&2
   exit 2
 fi
-# Flipt's proto is not part of this repository (it is Flipt's, under its own licence, and no
-# package registry reachable here ships it): it is read from FLIPT_EVALUATION_PROTO or from the
-# shared reference folder beside the checkout. Without it the test says so and counts as skipped.
-proto="${FLIPT_EVALUATION_PROTO:-$root/../shared/reference/proto/evaluationv2.proto}"
+# Flipt's proto: the copy vendored for the gRPC server (crates/switchyard-server/proto, Flipt's
+# rpc/v2/evaluation/evaluationv2.proto without its gateway annotations), or FLIPT_EVALUATION_PROTO.
+proto="${FLIPT_EVALUATION_PROTO:-$root/crates/switchyard-server/proto/flipt/evaluation/v2/evaluationv2.proto}"
 if [[ ! -f "$proto" ]]; then
-  echo "proto-strict: skipped: Flipt v2's rpc/v2/evaluation/evaluationv2.proto not found at $proto (set FLIPT_EVALUATION_PROTO)"
-  exit 0
+  echo "error: Flipt v2's evaluationv2.proto not found at $proto" >&2
+  exit 2
 fi
 export FLIPT_EVALUATION_PROTO="$proto"
 venv="$here/.venv"
