@@ -107,17 +107,38 @@ impl RequestTelemetry {
             span.end();
         }
         if let Some(h) = &self.duration {
-            let mut attrs = Vec::with_capacity(3);
-            attrs.push(KeyValue::new(
-                "http.request.method",
-                method.as_str().to_string(),
-            ));
-            attrs.push(KeyValue::new("http.response.status_code", code));
-            if let Some(route) = route {
-                attrs.push(KeyValue::new("http.route", route.to_string()));
+            // no allocation but the route's: the method a static name, the attributes on the stack
+            let method = KeyValue::new("http.request.method", method_name(method));
+            let status = KeyValue::new("http.response.status_code", code);
+            let elapsed = started.elapsed().as_secs_f64();
+            match route {
+                Some(route) => h.record(
+                    elapsed,
+                    &[
+                        method,
+                        status,
+                        KeyValue::new("http.route", route.to_string()),
+                    ],
+                ),
+                None => h.record(elapsed, &[method, status]),
             }
-            h.record(started.elapsed().as_secs_f64(), &attrs);
         }
+    }
+}
+
+/// The semantic conventions' name of a method: the standard ones, else `_OTHER`.
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::PATCH => "PATCH",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "_OTHER",
     }
 }
 
