@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The cost of OpenTelemetry on the request path: OFREP single flag with tracing off against the
-# same server with OTEL_* configured (OTLP/gRPC to a real receiver on loopback, traces and
-# metrics on) and the request sampler at ratio 0, side by side in one run, rounds alternating.
+# same server with OTEL_* configured (OTLP/gRPC to a real receiver on loopback) and the request
+# sampler at ratio 0, traces and metrics on (`otel_ratio0`) and traces alone
+# (`traces_ratio0`, OTEL_METRICS_EXPORTER=none), side by side in one run, the order rotating.
 #
 #   benches/http/otel.sh        # DURATION=10s THREADS=2 CONNECTIONS=64 ROUNDS=3 FLAGS=60
 # Needs wrk, git, python3 and the receiver's venv (tests/otel/run.sh makes it). Binds 127.0.0.1.
@@ -60,14 +61,18 @@ PY
 rx_pid=$!
 pids+=($rx_pid)
 
-off_port=$(free_port); on_port=$(free_port)
+off_port=$(free_port); on_port=$(free_port); tr_port=$(free_port)
 env -u OTEL_EXPORTER_OTLP_ENDPOINT "$bin" serve --config "$work/switchyard.yml" --listen "127.0.0.1:$off_port" >"$work/off.log" 2>&1 &
 pids+=($!)
 OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$rx_port" OTEL_EXPORTER_OTLP_PROTOCOL=grpc \
   OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0 OTEL_METRIC_EXPORT_INTERVAL=5000 \
   "$bin" serve --config "$work/switchyard.yml" --listen "127.0.0.1:$on_port" >"$work/on.log" 2>&1 &
 pids+=($!)
-for port in $off_port $on_port; do
+OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$rx_port" OTEL_EXPORTER_OTLP_PROTOCOL=grpc OTEL_METRICS_EXPORTER=none \
+  OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0 \
+  "$bin" serve --config "$work/switchyard.yml" --listen "127.0.0.1:$tr_port" >"$work/traces.log" 2>&1 &
+pids+=($!)
+for port in $off_port $on_port $tr_port; do
   for _ in $(seq 200); do curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.05; done
   curl -fsS "http://127.0.0.1:$port/ready" >/dev/null || { cat "$work"/*.log; exit 1; }
 done
@@ -86,16 +91,22 @@ run() { # name port
 }
 BODY="$ctx" wrk -t1 -c8 -d1s -s "$here/post.lua" "http://127.0.0.1:$off_port/ofrep/v1/evaluate/flags/newHomeUI" >/dev/null
 BODY="$ctx" wrk -t1 -c8 -d1s -s "$here/post.lua" "http://127.0.0.1:$on_port/ofrep/v1/evaluate/flags/newHomeUI" >/dev/null
+BODY="$ctx" wrk -t1 -c8 -d1s -s "$here/post.lua" "http://127.0.0.1:$tr_port/ofrep/v1/evaluate/flags/newHomeUI" >/dev/null
 for r in $(seq "$ROUNDS"); do
-  if (( r % 2 )); then run off "$off_port"; run otel_ratio0 "$on_port"; else run otel_ratio0 "$on_port"; run off "$off_port"; fi
+  case $((r % 3)) in
+    1) run off "$off_port"; run otel_ratio0 "$on_port"; run traces_ratio0 "$tr_port" ;;
+    2) run otel_ratio0 "$on_port"; run traces_ratio0 "$tr_port"; run off "$off_port" ;;
+    0) run traces_ratio0 "$tr_port"; run off "$off_port"; run otel_ratio0 "$on_port" ;;
+  esac
 done
-python3 - "${rps[off]}" "${rps[otel_ratio0]}" <<'PY'
+python3 - "${rps[off]}" "${rps[otel_ratio0]}" "${rps[traces_ratio0]}" <<'PY'
 import statistics, sys
-off = [int(x) for x in sys.argv[1].split()]; on = [int(x) for x in sys.argv[2].split()]
-m_off, m_on = statistics.median(off), statistics.median(on)
+off, on, tr = ([int(x) for x in a.split()] for a in sys.argv[1:4])
+m_off = statistics.median(off)
 print(f"| tracing off | {m_off:.0f} req/s | rounds {off} |")
-print(f"| OTEL configured, ratio 0 | {m_on:.0f} req/s | rounds {on} |")
-print(f"change: {100 * (m_on - m_off) / m_off:+.1f} % (medians)")
+for name, v in (("OTEL configured, ratio 0, traces and metrics", on), ("OTEL configured, ratio 0, traces only", tr)):
+    m = statistics.median(v)
+    print(f"| {name} | {m:.0f} req/s ({100 * (m - m_off) / m_off:+.1f} %) | rounds {v} |")
 PY
 kill -TERM "$rx_pid"; wait "$rx_pid" 2>/dev/null || true
 cat "$work/rx.log"
