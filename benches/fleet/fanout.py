@@ -16,8 +16,10 @@ client inflates them (the figure is an upper bound of the server's fan-out).
 Usage: fanout.py BINARY [--streams N] [--commits N] [--json OUT] [--max-all-ms MS]
 Ends with `fanout: N passed, M failed`.
 """
-import argparse, asyncio, json, os, resource, shutil, socket, statistics, subprocess, sys
+import argparse, asyncio, json, os, resource, shutil, statistics, subprocess, sys
 import tempfile, time, urllib.request
+
+from common import check, flags, free_port, results
 
 ap = argparse.ArgumentParser()
 ap.add_argument("binary")
@@ -31,28 +33,11 @@ args = ap.parse_args()
 TOKEN = "fanout-admin-token-0123456789abcdef"
 WAIT = 60.0
 work = tempfile.mkdtemp(prefix="fanout-")
-results = {"passed": 0, "failed": 0}
-
-
-def check(ok, what):
-    results["passed" if ok else "failed"] += 1
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def git(*a):
     return subprocess.run(["git", "-c", "user.name=fanout", "-c", "user.email=fanout@example.com", *a],
                           cwd=tree, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def flags(n):
-    return ("version: \"1.4\"\nnamespace: default\nflags:\n  - key: f\n    name: F\n"
-            f"    description: \"commit {n}\"\n    type: BOOLEAN_FLAG_TYPE\n    enabled: true\n")
 
 
 def rss_kib(pid):

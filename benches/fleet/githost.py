@@ -12,6 +12,9 @@ Ends with `githost: N passed, M failed`.
 """
 import argparse, json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
 
+from common import check, flags, free_port, results
+
+
 ap = argparse.ArgumentParser()
 ap.add_argument("binary")
 ap.add_argument("--replicas", type=int, default=10)
@@ -23,19 +26,7 @@ args = ap.parse_args()
 
 TOKEN = "githost-admin-token-0123456789abcdef"
 work = tempfile.mkdtemp(prefix="githost-")
-results = {"passed": 0, "failed": 0}
 procs = []
-
-
-def check(ok, what):
-    results["passed" if ok else "failed"] += 1
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run(*a, cwd=None):
@@ -44,11 +35,6 @@ def run(*a, cwd=None):
 
 def git(*a):
     return run("git", "-c", "user.name=githost", "-c", "user.email=githost@example.com", *a, cwd=tree)
-
-
-def flags(n):
-    return ("version: \"1.4\"\nnamespace: default\nflags:\n  - key: f\n    name: F\n"
-            f"    description: \"commit {n}\"\n    type: BOOLEAN_FLAG_TYPE\n    enabled: true\n")
 
 
 def serving(port):

@@ -13,8 +13,10 @@ Figures: catch-up of the last relay after the return, and after the upstream ser
 Usage: restart.py BINARY [--relays 3] [--rounds 10] [--down 3] [--json OUT] [--max-ms MS]
 Ends with `restart: N passed, M failed`.
 """
-import argparse, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile
+import argparse, json, os, shutil, signal, statistics, subprocess, sys, tempfile
 import threading, time, http.client
+
+from common import check, flags, free_port, results
 
 ap = argparse.ArgumentParser()
 ap.add_argument("binary")
@@ -28,30 +30,13 @@ args = ap.parse_args()
 
 TOKEN = "restart-admin-token-0123456789abcdef"
 work = tempfile.mkdtemp(prefix="restart-")
-results = {"passed": 0, "failed": 0}
 procs = []
 BODY = b'{"context":{"targetingKey":"u"}}'
-
-
-def check(ok, what):
-    results["passed" if ok else "failed"] += 1
-    print(("ok   " if ok else "FAIL ") + what, flush=True)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def git(*a):
     return subprocess.run(["git", "-c", "user.name=restart", "-c", "user.email=restart@example.com", *a],
                           cwd=tree, check=True, capture_output=True, text=True).stdout.strip()
-
-
-def flags(n):
-    return ("version: \"1.4\"\nnamespace: default\nflags:\n  - key: f\n    name: F\n"
-            f"    description: \"commit {n}\"\n    type: BOOLEAN_FLAG_TYPE\n    enabled: true\n")
 
 
 def commit_of(port):
