@@ -4,7 +4,9 @@
 # browser suites. Installs what it needs on a fresh machine; every install step skips itself
 # when done.
 #
-#   ./scripts/test.sh      (CI runs the same through .ci/run)
+#   ./scripts/test.sh          the default tier: every step, with fewer generated cases
+#                              (PROPTEST_CASES=300, 1,000 differential flag sets, fuzz 8 s a target)
+#   ./scripts/test.sh --full   the same steps at full depth (2,000 / 5,000 / 30 s); .ci/run runs it
 #
 # Every step runs even when an earlier one failed. The end is a table (step, status, duration,
 # tests), the differential test's generated cases on their own line, and exactly one closing line
@@ -17,11 +19,16 @@ cd "$(dirname "$0")/.." || exit 2
 
 for arg in "$@"; do
   case "$arg" in
-    -h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "test.sh: unknown argument '$arg' (only --help)" >&2; exit 2 ;;
+    -h | --help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --full) full=1 ;;
+    *) echo "test.sh: unknown argument '$arg' (only --full, --help)" >&2; exit 2 ;;
   esac
 done
-proptest_cases=2000 diff_sets=5000
+if [[ ${full:-0} -eq 1 ]]; then
+  proptest_cases=2000 diff_sets=5000 fuzz_seconds=30
+else
+  proptest_cases=300 diff_sets=1000 fuzz_seconds=8
+fi
 step_timeout="${STEP_TIMEOUT:-2400}"
 # On a terminal the steps stay in the foreground process group, so that Ctrl-C reaches them;
 # otherwise (CI) a timeout stops a step's whole process group.
@@ -83,8 +90,8 @@ run_step "cargo test --workspace" cargo \
   cargo test --workspace --locked
 run_step "property tests, release, PROPTEST_CASES=$proptest_cases" cargo \
   env PROPTEST_CASES="$proptest_cases" cargo test --release --locked -p switchyard-core --test it properties
-run_step "fuzz: flag-file reader, decoder, compiler, evaluation; server request bodies (30 s each)" cargo \
-  env SWITCHYARD_FUZZ_SECONDS=30 cargo test --locked -p switchyard-fuzz -- --nocapture
+run_step "fuzz: flag-file reader, decoder, compiler, evaluation; server request bodies (${fuzz_seconds} s each)" cargo \
+  env SWITCHYARD_FUZZ_SECONDS="$fuzz_seconds" cargo test --locked -p switchyard-fuzz -- --nocapture
 run_step "differential test against Flipt's own engine, $diff_sets flag sets (flipt-client-js 0.5.1 WASM, PyPI flipt-client 1.4.5)" suite \
   tests/differential/run.sh 1 "$diff_sets"
 run_step "cargo build -p switchyard (for the browser, client and Angular suites)" check \
