@@ -102,6 +102,8 @@ pub struct ServerConfig {
     pub telemetry: crate::telemetry::RequestTelemetry,
     /// The gRPC listener's connection settings (Flipt's `server.grpc_conn_*`).
     pub grpc: GrpcConfig,
+    /// Change notifications (`notifications:`); none by default.
+    pub notifications: crate::notify::NotifyConfig,
 }
 
 /// gRPC connection settings; the port itself is the binary's (`server.grpc_port`).
@@ -276,6 +278,7 @@ impl Default for ServerConfig {
             access_log: None,
             telemetry: crate::telemetry::RequestTelemetry::off(),
             grpc: GrpcConfig::default(),
+            notifications: crate::notify::NotifyConfig::default(),
         }
     }
 }

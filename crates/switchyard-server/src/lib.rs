@@ -22,6 +22,7 @@ mod grpc;
 pub mod impact_json;
 mod listener;
 mod metrics;
+mod notifier;
 pub mod notify;
 mod ofrep_pieces;
 mod openapi;

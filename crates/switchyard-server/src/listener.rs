@@ -191,6 +191,9 @@ pub(crate) fn tune(stream: &TcpStream) {
     );
 }
 
+/// How long queued change notifications may still go out after the connections closed.
+const NOTIFICATION_GRACE: Duration = Duration::from_secs(2);
+
 /// Serves `state` on `listener` (HTTPS when TLS is configured) until `shutdown` resolves, then
 /// answers `/ready` 503, keeps accepting for `server.shutdown_delay`, closes the listener, ends
 /// open streams (SSE with a retry hint) and lets open requests finish (at most
@@ -303,13 +306,15 @@ pub async fn serve(
         shutdown_config.grace_period + Duration::from_secs(1),
         open.wait_for(|n| *n == 0),
     )
-    .await;
-    if drained.is_err() {
+    .await
+    .is_ok();
+    if !drained {
         tracing::warn!(
             open = registry.open(),
             "connections still open after the shutdown grace period"
         );
     }
+    registry.state.drain_notifications(NOTIFICATION_GRACE).await;
     Ok(())
 }
 

@@ -181,7 +181,7 @@ pub(crate) struct ConnectionCounters {
     pub(crate) accept_errors: AtomicU64,
 }
 
-fn escape(v: &str) -> String {
+pub(crate) fn escape(v: &str) -> String {
     v.replace('\\', "\\\\")
         .replace('"', "\\\"")
         .replace('\n', "\\n")

@@ -1,8 +1,8 @@
 //! Change notifications (issue 15 item 3, first part): sinks that receive one message per
 //! applied commit, rejected commit or recovery, through a bounded queue per sink (the oldest
 //! message dropped and counted when it is full) drained by its own task with retries and
-//! backoff, so a slow or dead receiver never blocks the caller. Not yet wired to the sync or the
-//! configuration.
+//! backoff, so a slow or dead receiver never blocks the caller. `crate::notifier` feeds them
+//! from the sync's attempts; the configuration's `notifications:` section names them.
 //!
 //! Every message carries `<environment>@<commit>` as its idempotency key, so a receiver can
 //! drop the copies a fleet of replicas sends. The generic webhook signs the body with
@@ -50,6 +50,9 @@ pub struct Notification {
     pub diff: Vec<String>,
     /// The impact in plain words.
     pub impact: Vec<String>,
+    /// For a rejected commit, its validation errors as `file:line:column: path: message`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<String>,
 }
 
 impl Notification {
@@ -63,6 +66,7 @@ impl Notification {
             author: author.to_string(),
             diff: Vec::new(),
             impact: Vec::new(),
+            errors: Vec::new(),
         }
     }
 
@@ -78,7 +82,7 @@ impl Notification {
             self.commit.get(..7).unwrap_or(&self.commit),
             self.author
         );
-        for l in self.diff.iter().chain(&self.impact) {
+        for l in self.diff.iter().chain(&self.impact).chain(&self.errors) {
             t.push_str("\n- ");
             t.push_str(l);
         }
@@ -86,8 +90,29 @@ impl Notification {
     }
 }
 
-/// Where messages go.
+/// The `notifications:` section: where messages go and how they are queued and retried.
 #[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    /// The sinks, each with its own queue and delivery task.
+    pub sinks: Vec<Sink>,
+    /// Messages queued per sink before the oldest is dropped.
+    pub queue_size: usize,
+    /// Attempts and backoff per message.
+    pub retry: Retry,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            sinks: Vec::new(),
+            queue_size: 1000,
+            retry: Retry::default(),
+        }
+    }
+}
+
+/// Where messages go.
+#[derive(Clone)]
 pub enum Sink {
     /// A generic webhook: the message's JSON, signed.
     Webhook {
@@ -110,7 +135,23 @@ pub enum Sink {
     Log,
 }
 
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}({})", self.kind(), self.display())
+    }
+}
+
 impl Sink {
+    /// The sink's kind: `webhook`, `slack`, `teams` or `log`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Sink::Webhook { .. } => "webhook",
+            Sink::Slack { .. } => "slack",
+            Sink::Teams { .. } => "teams",
+            Sink::Log => "log",
+        }
+    }
+
     /// The URL as it may be shown: scheme and host only, the secret path and userinfo out.
     pub fn display(&self) -> String {
         match self {
@@ -166,12 +207,15 @@ struct Queue {
     dropped: AtomicU64,
     delivered: AtomicU64,
     failed: AtomicU64,
+    /// 1 while a message is being delivered (taken from the queue, not yet counted).
+    busy: AtomicU64,
 }
 
 /// One sink's queue and its delivery task.
 pub struct Outbox {
     queue: Arc<Queue>,
     task: tokio::task::JoinHandle<()>,
+    name: String,
 }
 
 impl Outbox {
@@ -184,13 +228,25 @@ impl Outbox {
             dropped: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
             failed: AtomicU64::new(0),
+            busy: AtomicU64::new(0),
         });
         let client = reqwest::Client::builder()
             .timeout(retry.timeout)
             .build()
             .ok();
+        let name = format!("{}:{}", sink.kind(), sink.display());
         let task = tokio::spawn(deliver_all(sink, queue.clone(), client, retry));
-        Outbox { queue, task }
+        Outbox { queue, task, name }
+    }
+
+    /// The sink as metrics and logs name it: `<kind>:<redacted URL>` (`log:log` for the log).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether nothing waits and nothing is being delivered.
+    pub fn idle(&self) -> bool {
+        self.queued() == 0 && self.queue.busy.load(Ordering::Acquire) == 0
     }
 
     /// Queues a message at once (never waits); the oldest is dropped when the queue is full.
@@ -249,11 +305,14 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
 
 async fn deliver_all(sink: Sink, queue: Arc<Queue>, client: Option<reqwest::Client>, retry: Retry) {
     loop {
-        let next = queue
-            .items
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop_front();
+        let next = {
+            let mut items = queue.items.lock().unwrap_or_else(|p| p.into_inner());
+            let n = items.pop_front();
+            if n.is_some() {
+                queue.busy.store(1, Ordering::Release);
+            }
+            n
+        };
         let Some(n) = next else {
             queue.wake.notified().await;
             continue;
@@ -279,6 +338,7 @@ async fn deliver_all(sink: Sink, queue: Arc<Queue>, client: Option<reqwest::Clie
         }
         let counter = if ok { &queue.delivered } else { &queue.failed };
         counter.fetch_add(1, Ordering::Relaxed);
+        queue.busy.store(0, Ordering::Release);
     }
 }
 

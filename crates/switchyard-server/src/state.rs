@@ -74,6 +74,8 @@ struct Inner {
     observer: Option<Arc<crate::edge::Observer>>,
     /// Diffs computed at once (`/api/v1/environments/{env}/diff`).
     diff_permits: Arc<tokio::sync::Semaphore>,
+    /// Change notifications: one outbox per configured sink (none on a relay).
+    outboxes: Arc<[crate::notify::Outbox]>,
 }
 
 /// Diffs between commits computed at once; more get a 503.
@@ -95,6 +97,8 @@ impl AppState {
         let config_upstream = config.upstream.clone();
         let metrics: Arc<Metrics> = Arc::default();
         let observer = observer(&config, &metrics);
+        let outboxes: Arc<[crate::notify::Outbox]> =
+            crate::notifier::outboxes(&config.notifications, config_upstream.is_some()).into();
         let state = AppState {
             inner: Arc::new(Inner {
                 sync,
@@ -114,9 +118,15 @@ impl AppState {
                     .as_ref()
                     .and_then(|_| crate::relay::client()),
                 observer,
+                outboxes,
             }),
         };
         state.record_sync_metrics();
+        crate::notifier::spawn(
+            Arc::downgrade(&state.inner.sync),
+            state.inner.outboxes.clone(),
+            state.stop_signal(),
+        );
         state.follow_upstream();
         state
     }
@@ -198,6 +208,16 @@ impl AppState {
                 }
             }
         });
+    }
+
+    /// The change-notification outboxes (for `/metrics`).
+    pub(crate) fn outboxes(&self) -> &[crate::notify::Outbox] {
+        &self.inner.outboxes
+    }
+
+    /// Gives queued notifications at most `grace` to go out (at shutdown).
+    pub(crate) async fn drain_notifications(&self, grace: std::time::Duration) {
+        crate::notifier::drain(&self.inner.outboxes, grace).await;
     }
 
     /// The sync, shared (for blocking threads).

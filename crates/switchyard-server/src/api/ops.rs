@@ -92,7 +92,8 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
             }
         })
         .collect();
-    let body = state.metrics().render(&envs);
+    let mut body = state.metrics().render(&envs);
+    crate::notifier::render_metrics(state.outboxes(), &mut body);
     (
         [(
             header::CONTENT_TYPE,

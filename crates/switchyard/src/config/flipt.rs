@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use switchyard_core::ExtraChecks;
+use switchyard_server::notify::{NotifyConfig, Sink};
 use switchyard_server::{
     AccessLogTarget, AuthConfig, Scope, ServerConfig, TlsConfig, Token, UpstreamConfig,
     WebhookSecrets,
@@ -687,6 +688,9 @@ fn server(root: &Node, warnings: &mut Vec<Problem>) -> Result<ServerConfig, Prob
     if let Some(w) = root.get("webhooks") {
         cfg.webhooks = webhooks(w)?;
     }
+    if let Some(n) = root.get("notifications") {
+        cfg.notifications = notifications(n)?;
+    }
     cfg.tls = tls(root, warnings)?;
     connection_limits(root, &mut cfg)?;
     Ok(cfg)
@@ -885,6 +889,138 @@ fn webhooks(w: &Node) -> Result<WebhookSecrets, Problem> {
         gitlab: secret("gitlab", "token")?,
         gitea: secret("gitea", "secret")?,
     })
+}
+
+/// Switchyard's `notifications:` section: `sinks` (each `type: webhook|slack|teams|log`, `url`,
+/// and a webhook's `secret`), `queue_size`, `attempts`, `backoff`.
+fn notifications(n: &Node) -> Result<NotifyConfig, Problem> {
+    const PATH: &str = "notifications";
+    n.mapping(PATH)?;
+    keys::known(n, PATH, &["sinks", "queue_size", "attempts", "backoff"])?;
+    let mut cfg = NotifyConfig::default();
+    let positive = |key: &str| -> Result<Option<u32>, Problem> {
+        let Some(e) = n.entry(key) else {
+            return Ok(None);
+        };
+        let v: u32 = from_node(&e.value, &join(PATH, key))?;
+        if v == 0 {
+            return Err(Problem::new(
+                &e.value.origin,
+                &join(PATH, key),
+                "must be at least 1",
+            ));
+        }
+        Ok(Some(v))
+    };
+    if let Some(q) = positive("queue_size")? {
+        cfg.queue_size = q as usize;
+    }
+    if let Some(a) = positive("attempts")? {
+        cfg.retry.attempts = a;
+    }
+    if let Some(e) = n.entry("backoff") {
+        let path = join(PATH, "backoff");
+        let text: String = from_node(&e.value, &path)?;
+        cfg.retry.backoff = switchyard_sync::config::parse_duration(&text)
+            .filter(|d| !d.is_zero())
+            .ok_or_else(|| {
+                Problem::new(
+                    &e.value.origin,
+                    &path,
+                    format!("expected a positive duration such as 500ms or 2s, found {text:?}"),
+                )
+            })?;
+    }
+    let Some(sinks) = n.get("sinks") else {
+        return Ok(cfg);
+    };
+    let spath = join(PATH, "sinks");
+    let Val::Seq(items) = &sinks.value else {
+        return Err(Problem::new(
+            &sinks.origin,
+            &spath,
+            format!("expected a list of sinks, found {}", sinks.kind()),
+        ));
+    };
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("{spath}[{i}]");
+        item.mapping(&path)?;
+        keys::known(item, &path, &["type", "url", "secret"])?;
+        let text = |key: &str| -> Result<Option<String>, Problem> {
+            let Some(e) = item.entry(key) else {
+                return Ok(None);
+            };
+            match e.value.as_str() {
+                Some(s) if !s.trim().is_empty() => Ok(Some(s.trim().to_string())),
+                _ => Err(Problem::new(
+                    &e.value.origin,
+                    &join(&path, key),
+                    "must be a non-empty string",
+                )),
+            }
+        };
+        let url = |what: &str| -> Result<String, Problem> {
+            let Some(u) = text("url")? else {
+                return Err(Problem::new(
+                    &item.origin,
+                    &join(&path, "url"),
+                    format!(
+                        "a {what} sink needs `url`, e.g. url: https://hooks.example.com/switchyard"
+                    ),
+                ));
+            };
+            match reqwest::Url::parse(&u) {
+                Ok(p) if matches!(p.scheme(), "http" | "https") && p.host_str().is_some() => Ok(u),
+                _ => {
+                    let origin = item.entry("url").map_or(&item.origin, |e| &e.value.origin);
+                    Err(Problem::new(
+                        origin,
+                        &join(&path, "url"),
+                        "must be an http:// or https:// URL with a host",
+                    ))
+                }
+            }
+        };
+        let kind = text("type")?.ok_or_else(|| {
+            Problem::new(
+                &item.origin,
+                &join(&path, "type"),
+                "each sink needs `type`: webhook, slack, teams or log",
+            )
+        })?;
+        let sink = match kind.as_str() {
+            "webhook" => {
+                let url = url("webhook")?;
+                let secret = text("secret")?.ok_or_else(|| {
+                    Problem::new(&item.origin, &join(&path, "secret"), "a webhook sink needs `secret` (the HMAC-SHA256 key receivers verify X-Switchyard-Signature-256 with), e.g. secret: ${env:NOTIFY_SECRET}")
+                })?;
+                Sink::Webhook { url, secret }
+            }
+            "slack" => Sink::Slack { url: url("slack")? },
+            "teams" => Sink::Teams { url: url("teams")? },
+            "log" => Sink::Log,
+            other => {
+                let origin = item.entry("type").map_or(&item.origin, |e| &e.value.origin);
+                return Err(Problem::new(
+                    origin,
+                    &join(&path, "type"),
+                    format!("unknown sink type {other:?}: use webhook, slack, teams or log"),
+                ));
+            }
+        };
+        if !matches!(sink, Sink::Webhook { .. }) && item.entry("secret").is_some() {
+            let origin = item
+                .entry("secret")
+                .map_or(&item.origin, |e| &e.value.origin);
+            return Err(Problem::new(
+                origin,
+                &join(&path, "secret"),
+                "only webhook sinks are signed: remove `secret` (a Slack or Teams hook's secret is its URL)",
+            ));
+        }
+        cfg.sinks.push(sink);
+    }
+    Ok(cfg)
 }
 
 /// Switchyard's `validation.extra_checks`: `error` (the default) or `warn`.

@@ -7,9 +7,10 @@ use switchyard_core::closest_name;
 use super::node::{Node, Problem, join};
 
 /// Top-level keys of Flipt v1 and v2 configuration files, and Switchyard's `webhooks`,
-/// `validation`, `sync` and `upstream`.
+/// `validation`, `sync`, `upstream` and `notifications`.
 pub(super) const TOP: &[&str] = &[
     "validation",
+    "notifications",
     "sync",
     "upstream",
     "version",

@@ -731,3 +731,62 @@ fn server_access_log_targets() {
     )];
     assert_eq!(at("true", &env), Some(AccessLogTarget::Stderr));
 }
+
+#[test]
+fn notification_sinks_and_their_errors() {
+    use switchyard_server::notify::Sink;
+    let base = "storage:\n  flags:\n    remote: https://x/y.git\n";
+    let cfg = parse(
+        "flipt.yml",
+        &format!("{base}notifications:\n  queue_size: 10\n  attempts: 3\n  backoff: 50ms\n  sinks:\n    - type: webhook\n      url: https://hooks.example.com/in\n      secret: ${{env:HOOK_SECRET}}\n    - type: slack\n      url: https://hooks.slack.com/services/T/B/X\n    - type: log\n"),
+        &[("HOOK_SECRET".to_string(), "s3cr3t".to_string())],
+    )
+    .expect("valid")
+    .server
+    .notifications;
+    assert_eq!(cfg.queue_size, 10);
+    assert_eq!(cfg.retry.attempts, 3);
+    assert_eq!(cfg.retry.backoff, std::time::Duration::from_millis(50));
+    assert!(matches!(&cfg.sinks[0], Sink::Webhook { secret, .. } if secret == "s3cr3t"));
+    assert!(matches!(&cfg.sinks[1], Sink::Slack { .. }));
+    assert!(matches!(&cfg.sinks[2], Sink::Log));
+    // the Debug form (which a config dump would use) shows no secret
+    let shown = format!("{:?}", cfg.sinks);
+    assert!(
+        !shown.contains("s3cr3t") && !shown.contains("/services/"),
+        "{shown}"
+    );
+    let e = error(
+        &format!(
+            "{base}notifications:\n  sinks:\n    - type: webhook\n      url: https://h.example/x\n"
+        ),
+        &[],
+    );
+    assert!(
+        e.contains("notifications.sinks[0].secret") && e.contains("HMAC"),
+        "{e}"
+    );
+    let e = error(
+        &format!("{base}notifications:\n  sinks:\n    - type: pager\n"),
+        &[],
+    );
+    assert!(
+        e.contains("flipt.yml:6:13:") && e.contains("unknown sink type \"pager\""),
+        "{e}"
+    );
+    let e = error(
+        &format!("{base}notifications:\n  sinks:\n    - type: slack\n      url: ftp://x/y\n"),
+        &[],
+    );
+    assert!(
+        e.contains("notifications.sinks[0].url") && e.contains("http://"),
+        "{e}"
+    );
+    let e = error(&format!("{base}notifications:\n  queue_size: 0\n"), &[]);
+    assert!(
+        e.contains("notifications.queue_size") && e.contains("at least 1"),
+        "{e}"
+    );
+    let e = error(&format!("{base}notifications:\n  sink: []\n"), &[]);
+    assert!(e.contains("did you mean `sinks`"), "{e}");
+}

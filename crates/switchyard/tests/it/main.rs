@@ -7,6 +7,7 @@ mod demo;
 mod diff;
 mod discovery;
 mod health;
+mod notify;
 mod relay;
 mod serve;
 mod shutdown;

@@ -18,7 +18,7 @@ const RELAY_ADMIN: &str = "relay-admin-token-0123456789ab";
 const GITLAB_TOKEN: &str = "gitlab-webhook-token-0123456789";
 
 /// A running `switchyard serve`, killed on drop.
-struct Server {
+pub(super) struct Server {
     child: Child,
     addr: String,
     /// Every stderr line so far, for failure messages.
@@ -27,7 +27,7 @@ struct Server {
 
 impl Server {
     /// Starts `serve` with `args` on `listen` and waits until it listens.
-    fn start(args: &[&str], listen: &str, env: &[(&str, &str)]) -> Server {
+    pub(super) fn start(args: &[&str], listen: &str, env: &[(&str, &str)]) -> Server {
         let mut cmd = bin();
         cmd.arg("serve")
             .args(["--listen", listen])
@@ -60,11 +60,11 @@ impl Server {
         Server { child, addr, log }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
 
-    fn logs(&self) -> String {
+    pub(super) fn logs(&self) -> String {
         self.log.lock().expect("log").join("\n")
     }
 
@@ -81,14 +81,14 @@ impl Drop for Server {
     }
 }
 
-fn http() -> reqwest::blocking::Client {
+pub(super) fn http() -> reqwest::blocking::Client {
     reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .expect("client")
 }
 
-fn get(url: &str, token: Option<&str>) -> Option<(u16, Value)> {
+pub(super) fn get(url: &str, token: Option<&str>) -> Option<(u16, Value)> {
     let mut req = http().get(url);
     if let Some(t) = token {
         req = req.bearer_auth(t);
@@ -106,7 +106,7 @@ fn status(server: &Server, token: &str) -> Value {
 }
 
 /// Waits up to `limit` for `check`; panics with `what` and the last value seen.
-fn wait_for(
+pub(super) fn wait_for(
     what: &str,
     limit: Duration,
     mut check: impl FnMut() -> Result<(), String>,
@@ -136,7 +136,7 @@ fn wait_serving(server: &Server, token: &str, sha: &str, limit: Duration) -> Dur
     })
 }
 
-fn git(dir: &Path, args: &[&str]) -> String {
+pub(super) fn git(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git")
         .args(args)
         .current_dir(dir)
@@ -151,7 +151,7 @@ fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// A repository whose `team/features.yaml` has flag `f` with `enabled`, committed; its sha.
-fn commit_flag(repo: &Path, enabled: bool, message: &str) -> String {
+pub(super) fn commit_flag(repo: &Path, enabled: bool, message: &str) -> String {
     std::fs::create_dir_all(repo.join("team")).expect("mkdir");
     std::fs::write(
         repo.join("team/features.yaml"),
@@ -165,7 +165,7 @@ fn commit_flag(repo: &Path, enabled: bool, message: &str) -> String {
     git(repo, &["rev-parse", "HEAD"])
 }
 
-fn new_repo(root: &Path) -> PathBuf {
+pub(super) fn new_repo(root: &Path) -> PathBuf {
     let repo = root.join("flags");
     std::fs::create_dir_all(&repo).expect("mkdir");
     git(&repo, &["init", "-q", "-b", "main"]);
