@@ -1,9 +1,10 @@
 //! Turns the sync's attempts into change notifications (issue 15 item 3): one message per
 //! applied commit (with the plain-words diff and the impact the core computes between the
 //! snapshot served before and the new one), per rejected commit (with its validation errors)
-//! and per recovery (the first good attempt after failures or a rejection). Unchanged polls and
-//! repeated failures send nothing. The task only reads the sync and pushes into the outboxes,
-//! which never wait, so it cannot slow the sync down. A relay sends nothing: its upstream does.
+//! and per recovery (the first good attempt after failures or a rejection). Unchanged polls,
+//! repeated failures and the first snapshot served after start send nothing. The task only
+//! reads the sync and pushes into the outboxes, which never wait, so it cannot slow the sync
+//! down. A relay sends nothing: its upstream does.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Weak};
@@ -70,8 +71,10 @@ pub(crate) fn spawn(
     };
     let Some(strong) = sync.upgrade() else { return };
     let mut attempts = strong.subscribe_attempts();
+    // only real snapshots: before its first sync an environment serves an empty placeholder
     let mut served: HashMap<String, Arc<Environment>> = strong
         .environment_keys()
+        .filter(|k| strong.status(k).is_some_and(|s| s.serving_commit.is_some()))
         .filter_map(|k| strong.environment(k).map(|e| (k.to_string(), e)))
         .collect();
     drop(strong);
@@ -173,10 +176,22 @@ async fn message_for(
                 n.diff
                     .push(format!("… {} changes in all", attempt.diff_total));
             }
-            if let Some(new) = sync.environment(env)
-                && let Some(old) = served.insert(env.to_string(), new.clone())
-            {
-                n.impact = impact_lines(old, new).await;
+            let old = match sync.environment(env) {
+                Some(new) => served
+                    .insert(env.to_string(), new.clone())
+                    .map(|old| (old, new)),
+                None => None,
+            };
+            match old {
+                // already seen when the notifier started: that was the start's first snapshot
+                Some((old, new)) if Arc::ptr_eq(&old, &new) && before == Health::Good => {
+                    return (None, Health::Good);
+                }
+                Some((old, new)) => n.impact = impact_lines(old, new).await,
+                // the first snapshot since start: nothing changed for clients, unless it ends
+                // failures (a restart of every replica must not announce every flag)
+                None if before == Health::Good => return (None, Health::Good),
+                None => {}
             }
             (Some(n), Health::Good)
         }
