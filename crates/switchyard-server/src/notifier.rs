@@ -143,15 +143,7 @@ async fn message_for(
                 .map(|c| c.author.clone())
                 .unwrap_or_default();
             let mut n = Notification::new(Event::Rejected, env, &sha, &author);
-            n.errors = errors
-                .iter()
-                .map(|e| {
-                    format!(
-                        "{}:{}:{}: {}: {}",
-                        e.file, e.line, e.column, e.path, e.message
-                    )
-                })
-                .collect();
+            n.errors = errors.iter().map(ToString::to_string).collect();
             (Some(n), Health::Rejected)
         }
         Outcome::Applied => {
@@ -214,7 +206,8 @@ async fn impact_lines(old: Arc<Environment>, new: Arc<Environment>) -> Vec<Strin
             }
             lines
         }
-        Ok(Err(_)) | Err(_) => vec!["impact not computed (took longer than 10 s)".to_string()],
+        Ok(Err(e)) => vec![format!("impact not computed ({e})")],
+        Err(_) => vec!["impact not computed (took longer than 10 s)".to_string()],
     }
 }
 

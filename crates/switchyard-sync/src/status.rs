@@ -43,6 +43,18 @@ pub struct ValidationError {
     pub extra: bool,
 }
 
+/// `file:line:column: path: message` (the path left out when empty), as logs and
+/// notifications show it.
+impl std::fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        if !self.path.is_empty() {
+            write!(f, "{}: ", self.path)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
 /// Converts core diagnostics into status entries.
 pub fn validation_errors(d: &Diagnostics) -> Vec<ValidationError> {
     entries(d.iter())

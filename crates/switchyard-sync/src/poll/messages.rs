@@ -5,22 +5,10 @@ pub(super) fn rejection_message(
     sha: Option<&str>,
     errors: &[crate::status::ValidationError],
 ) -> String {
-    let first = errors.first().map(describe).unwrap_or_default();
+    let first = errors.first().map(ToString::to_string).unwrap_or_default();
     format!(
         "commit {} rejected: {} validation error(s), first: {first}",
         sha.unwrap_or("-"),
         errors.len()
     )
-}
-
-/// `file:line:column: path: message` of one validation error.
-pub(super) fn describe(v: &crate::status::ValidationError) -> String {
-    if v.path.is_empty() {
-        format!("{}:{}:{}: {}", v.file, v.line, v.column, v.message)
-    } else {
-        format!(
-            "{}:{}:{}: {}: {}",
-            v.file, v.line, v.column, v.path, v.message
-        )
-    }
 }

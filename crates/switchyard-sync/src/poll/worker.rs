@@ -10,7 +10,7 @@ use switchyard_core::{
     Discovered, Discovery, Environment, ExtraChecks, Limits, compile_environment_with,
 };
 
-use super::messages::{describe, rejection_message};
+use super::messages::rejection_message;
 use super::{ChangeEvent, EnvSlot, Shared, lock};
 use crate::dir::DirSource;
 use crate::error::{ErrorClass, SyncError};
@@ -677,7 +677,12 @@ impl Worker {
             }
         }
         let never_served = !lock(&slot.status).serving_valid_snapshot;
-        let further: Vec<String> = errors.iter().skip(1).take(2).map(describe).collect();
+        let further: Vec<String> = errors
+            .iter()
+            .skip(1)
+            .take(2)
+            .map(ToString::to_string)
+            .collect();
         let outcome = if class == ErrorClass::Validation {
             Outcome::Rejected { errors }
         } else {

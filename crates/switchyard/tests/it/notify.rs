@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::relay::{Server, commit_flag, get, git, new_repo, wait_for};
+use super::relay::{Server, commit_file, commit_flag, get, git, new_repo, wait_for};
 
 const SECRET: &str = "hmac-key-never-logged-4242";
 const HOOK_PATH: &str = "/hooks/T0PSECRETPATH";
@@ -105,17 +105,27 @@ fn config(root: &Path, repo: &Path, hook: &str, extra: &str) -> std::path::PathB
 
 /// A rollout flag `r` at `percent` % true beside flag `f`; the commit's sha.
 fn commit_rollout(repo: &Path, percent: u32, message: &str) -> String {
-    std::fs::create_dir_all(repo.join("team")).expect("mkdir");
-    std::fs::write(
-        repo.join("team/features.yaml"),
-        format!(
+    commit_file(
+        repo,
+        &format!(
             "namespace: default\nflags:\n  - key: f\n    name: F\n    type: BOOLEAN_FLAG_TYPE\n    enabled: true\n  - key: r\n    name: R\n    type: BOOLEAN_FLAG_TYPE\n    enabled: false\n    rollouts:\n      - threshold:\n          percentage: {percent}\n          value: true\n"
         ),
+        message,
     )
-    .expect("write");
-    git(repo, &["add", "-A"]);
-    git(repo, &["commit", "-q", "-m", message]);
-    git(repo, &["rev-parse", "HEAD"])
+}
+
+/// Waits until `server` serves commit `sha` (the server has no authentication).
+fn wait_serving(server: &Server, sha: &str) {
+    wait_for(&format!("{sha} served"), Duration::from_secs(30), || {
+        let s = get(&server.url("/api/v1/sync/status"), None)
+            .map(|(_, v)| v)
+            .unwrap_or(Value::Null);
+        if s["servingCommit"]["sha"] == sha {
+            Ok(())
+        } else {
+            Err(s.to_string())
+        }
+    });
 }
 
 /// HMAC-SHA256 of `body` with `key`, as Python's standard library computes it.
@@ -173,16 +183,7 @@ fn notifications_are_signed_retried_and_carry_diff_impact_errors_and_recovery() 
         "127.0.0.1:0",
         &[("NOTIFY_SECRET", SECRET)],
     );
-    wait_for("first commit served", Duration::from_secs(30), || {
-        let s = get(&server.url("/api/v1/sync/status"), None)
-            .map(|(_, v)| v)
-            .unwrap_or(Value::Null);
-        if s["servingCommit"]["sha"] == first.as_str() {
-            Ok(())
-        } else {
-            Err(s.to_string())
-        }
-    });
+    wait_serving(&server, &first);
 
     // an applied commit: flag r from 0 % to 25 % true, delivered on the third attempt
     let second = commit_rollout(&repo, 25, "roll out r to 25%");
@@ -290,22 +291,10 @@ fn a_dead_receiver_never_grows_the_queue_past_its_bound() {
         "127.0.0.1:0",
         &[("NOTIFY_SECRET", SECRET)],
     );
-    let serving = |sha: &str| {
-        wait_for(&format!("{sha} served"), Duration::from_secs(30), || {
-            let s = get(&server.url("/api/v1/sync/status"), None)
-                .map(|(_, v)| v)
-                .unwrap_or(Value::Null);
-            if s["servingCommit"]["sha"] == sha {
-                Ok(())
-            } else {
-                Err(s.to_string())
-            }
-        });
-    };
-    serving(&first);
+    wait_serving(&server, &first);
     for (i, p) in [10, 20, 30, 40].into_iter().enumerate() {
         let sha = commit_rollout(&repo, p, &format!("step {i}"));
-        serving(&sha);
+        wait_serving(&server, &sha);
     }
     wait_for("dropped counted", Duration::from_secs(10), || {
         let metrics = reqwest::blocking::get(server.url("/metrics"))

@@ -152,14 +152,19 @@ pub(super) fn git(dir: &Path, args: &[&str]) -> String {
 
 /// A repository whose `team/features.yaml` has flag `f` with `enabled`, committed; its sha.
 pub(super) fn commit_flag(repo: &Path, enabled: bool, message: &str) -> String {
-    std::fs::create_dir_all(repo.join("team")).expect("mkdir");
-    std::fs::write(
-        repo.join("team/features.yaml"),
-        format!(
+    commit_file(
+        repo,
+        &format!(
             "namespace: default\nflags:\n  - key: f\n    name: F\n    type: BOOLEAN_FLAG_TYPE\n    enabled: {enabled}\n"
         ),
+        message,
     )
-    .expect("write");
+}
+
+/// Writes `team/features.yaml` with `contents` and commits it; the commit's sha.
+pub(super) fn commit_file(repo: &Path, contents: &str, message: &str) -> String {
+    std::fs::create_dir_all(repo.join("team")).expect("mkdir");
+    std::fs::write(repo.join("team/features.yaml"), contents).expect("write");
     git(repo, &["add", "-A"]);
     git(repo, &["commit", "-q", "-m", message]);
     git(repo, &["rev-parse", "HEAD"])
