@@ -106,19 +106,24 @@ pub fn compile_environment_with(
     if !sink.is_empty() {
         return Err(sink.finish());
     }
+    Ok(Environment {
+        key: key.to_string(),
+        digest: environment_digest(&namespaces),
+        namespaces,
+        revision: None,
+    })
+}
+
+/// The environment's digest: SHA-1 hex over every namespace key and digest.
+pub(crate) fn environment_digest(namespaces: &BTreeMap<String, Arc<Namespace>>) -> String {
     let mut h = Sha1::new();
-    for (k, ns) in &namespaces {
+    for (k, ns) in namespaces {
         h.update(k.as_bytes());
         h.update([0]);
         h.update(ns.digest.as_bytes());
         h.update([b'\n']);
     }
-    Ok(Environment {
-        key: key.to_string(),
-        namespaces,
-        digest: hex::encode(h.finalize()),
-        revision: None,
-    })
+    hex::encode(h.finalize())
 }
 
 /// Parses and decodes every file, in parallel chunks when there are many (the result does not

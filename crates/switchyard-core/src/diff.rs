@@ -176,7 +176,8 @@ fn quoted(s: Option<&str>) -> String {
         .unwrap_or_else(|| "none".to_string())
 }
 
-fn flag_details(a: &Flag, b: &Flag) -> Vec<String> {
+/// What differs between two versions of a flag, one plain sentence each.
+pub(crate) fn flag_details(a: &Flag, b: &Flag) -> Vec<String> {
     let mut d = Vec::new();
     if a.enabled != b.enabled {
         d.push(format!("enabled: {} -> {}", a.enabled, b.enabled));

@@ -20,6 +20,7 @@ mod extra;
 mod gojson;
 pub mod impact;
 mod limits;
+pub mod overlay;
 mod path;
 mod snapshot;
 mod source;
@@ -43,6 +44,7 @@ pub use impact::{
     impact,
 };
 pub use limits::Limits;
+pub use overlay::{FlagOverride, Forced, OverlayError};
 pub use snapshot::{
     Distribution, Environment, Flag, FlagType, MatchType, Namespace, Rollout, RolloutKind, Rule,
     Segment, SegmentOperator, Snapshot, Variant,
