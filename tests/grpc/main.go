@@ -352,11 +352,13 @@ func main() {
 	bench := flag.Bool("bench", false, "measure instead of checking (benches/grpc/run.sh)")
 	seconds := flag.Int("seconds", 5, "-bench: seconds per unary load")
 	subscribers := flag.Int("subscribers", 5000, "-bench: EventStream subscribers")
+	flagdBin := flag.String("flagd-bin", "", "-bench: a flagd binary to load as well (its v1 ResolveString against Switchyard's)")
+	rounds := flag.Int("rounds", 2, "-bench with -flagd-bin: rounds of Switchyard and flagd v1 ResolveString, alternating order")
 	flag.Parse()
 	started := time.Now()
 	msgs := compile(*protoDir)
 	if *bench {
-		runBench(*bin, *work, *corpus, *protoDir, msgs, *seconds, *subscribers)
+		runBench(*bin, *work, *corpus, *protoDir, msgs, *seconds, *subscribers, *flagdBin, max(1, *rounds))
 		return
 	}
 
