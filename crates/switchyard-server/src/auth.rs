@@ -37,6 +37,29 @@ fn presented_scope(state: &AppState, authorization: Option<&str>) -> Option<Scop
         .map(|t| t.scope)
 }
 
+/// The name of the token a request presents, for the history of what it did (`anonymous`
+/// when authentication is off).
+pub(crate) fn actor_name(state: &AppState, headers: &HeaderMap) -> String {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim);
+    token
+        .and_then(|token| {
+            state
+                .config()
+                .auth
+                .tokens
+                .iter()
+                .find(|t| t.token.as_bytes().ct_eq(token.as_bytes()).into())
+        })
+        .map_or_else(|| "anonymous".to_string(), |t| t.name.clone())
+}
+
 /// Checks a request's headers against `need`; `Ok` when allowed.
 fn check(state: &AppState, headers: &HeaderMap, need: Need) -> Result<(), ApiError> {
     let value = headers

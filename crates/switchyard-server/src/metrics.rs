@@ -483,7 +483,7 @@ impl Metrics {
             get(&c.refused),
             get(&c.accept_errors)
         );
-        let gauges: [EnvGauge; 3] = [
+        let gauges: [EnvGauge; 6] = [
             (
                 "flipt_git_sync_flags",
                 "Flags in the served snapshot.",
@@ -498,6 +498,21 @@ impl Metrics {
                 "switchyard_snapshot_warnings",
                 "Warnings of the served snapshot (with validation.extra_checks: warn, what Switchyard's extra checks found).",
                 |g| g.warnings as u64,
+            ),
+            (
+                "switchyard_break_glass_paused",
+                "1 while new commits are validated but not applied (break-glass pause).",
+                |g| u64::from(g.paused),
+            ),
+            (
+                "switchyard_break_glass_pinned",
+                "1 while a commit other than the branch head is pinned (break-glass pin).",
+                |g| u64::from(g.pinned),
+            ),
+            (
+                "switchyard_break_glass_overrides",
+                "Flag overrides in effect (drift from Git).",
+                |g| g.overrides as u64,
             ),
         ];
         for (name, help, value) in gauges {
@@ -528,6 +543,12 @@ pub(crate) struct EnvGauges {
     pub(crate) consecutive_failures: u32,
     /// Warnings of the served snapshot.
     pub(crate) warnings: usize,
+    /// Whether new commits are held back by a pause.
+    pub(crate) paused: bool,
+    /// Whether a commit is pinned.
+    pub(crate) pinned: bool,
+    /// Overrides in effect.
+    pub(crate) overrides: usize,
 }
 
 #[cfg(test)]

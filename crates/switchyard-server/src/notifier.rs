@@ -15,7 +15,7 @@ use switchyard_sync::{Attempt, Outcome, SyncHandle};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::sync::watch;
 
-use crate::notify::{Event, Notification, NotifyConfig, Outbox};
+use crate::notify::{BreakGlassNote, Event, Notification, NotifyConfig, Outbox};
 
 /// Impact lines kept per message (a change to thousands of flags is summarised).
 const IMPACT_LINES_KEPT: usize = 50;
@@ -132,7 +132,23 @@ async fn message_for(
             n.diff = vec!["the Git host answers again; nothing changed meanwhile".to_string()];
             (Some(n), Health::Good)
         }
-        Outcome::Unchanged => (None, before),
+        Outcome::Unchanged | Outcome::Held { .. } => (None, before),
+        Outcome::BreakGlass {
+            action,
+            detail,
+            actor,
+            reason,
+        } => {
+            let sha = attempt.commit.clone().unwrap_or_default();
+            let note = BreakGlassNote {
+                action: action.to_string(),
+                actor: actor.clone(),
+                reason: reason.clone(),
+                detail: detail.clone(),
+            };
+            let n = Notification::break_glass(env, &sha, &attempt.time, note);
+            (Some(n), before)
+        }
         Outcome::Failed { .. } => (None, Health::Failed),
         Outcome::Rejected { errors } => {
             let sha = attempt.commit.clone().unwrap_or_default();

@@ -30,6 +30,21 @@ pub enum Event {
     Rejected,
     /// A valid commit is served again after failures or a rejection.
     Recovered,
+    /// A break-glass action: pause, resume, pin, override, clear or an override's expiry.
+    BreakGlass,
+}
+
+/// The facts of a break-glass action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BreakGlassNote {
+    /// `pause`, `resume`, `pin`, `override`, `clear` or `expire`.
+    pub action: String,
+    /// The token's name (`server` for an expiry).
+    pub actor: String,
+    /// Why, in the actor's words.
+    pub reason: String,
+    /// What it touched, in plain words.
+    pub detail: String,
 }
 
 /// One message.
@@ -53,6 +68,9 @@ pub struct Notification {
     /// For a rejected commit, its validation errors as `file:line:column: path: message`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// For a break-glass action, what was done, by whom and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub break_glass: Option<BreakGlassNote>,
 }
 
 impl Notification {
@@ -67,7 +85,20 @@ impl Notification {
             diff: Vec::new(),
             impact: Vec::new(),
             errors: Vec::new(),
+            break_glass: None,
         }
+    }
+
+    /// A message for a break-glass action on `environment` while `commit` is served, taken at
+    /// `time` (RFC 3339): the key `<environment>@<commit>#break-glass/<action>/<time>` is the
+    /// same on every replica that reports the same action.
+    pub fn break_glass(environment: &str, commit: &str, time: &str, note: BreakGlassNote) -> Self {
+        let mut n = Notification::new(Event::BreakGlass, environment, commit, &note.actor);
+        n.idempotency_key = format!("{environment}@{commit}#break-glass/{}/{time}", note.action);
+        n.diff = vec![format!("{}: {}", note.action, note.detail)];
+        n.impact = vec![format!("reason: {}", note.reason)];
+        n.break_glass = Some(note);
+        n
     }
 
     fn text(&self) -> String {
@@ -75,7 +106,14 @@ impl Notification {
             Event::Applied => "applied",
             Event::Rejected => "rejected",
             Event::Recovered => "recovered",
+            Event::BreakGlass => "break-glass",
         };
+        if let Some(b) = &self.break_glass {
+            return format!(
+                "Switchyard {}: break-glass {} by {}: {} (reason: {})",
+                self.environment, b.action, b.actor, b.detail, b.reason
+            );
+        }
         let mut t = format!(
             "Switchyard {}: commit {} by {} {what}",
             self.environment,

@@ -192,7 +192,9 @@ impl AppState {
                 match next {
                     Ok((env, attempt)) => {
                         let class = match &attempt.outcome {
-                            Outcome::Unchanged | Outcome::Applied => None,
+                            // not a sync attempt: counted by the break-glass gauges
+                            Outcome::BreakGlass { .. } => continue,
+                            Outcome::Unchanged | Outcome::Applied | Outcome::Held { .. } => None,
                             Outcome::Rejected { .. } => Some("validation".to_string()),
                             Outcome::Failed { class, .. } => Some(class.as_str().to_string()),
                         };

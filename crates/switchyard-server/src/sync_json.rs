@@ -6,6 +6,9 @@
 //! (never left out), except the fields of an attempt's outcome, which only that outcome has.
 
 use serde::{Serialize, Serializer};
+use switchyard_core::overlay::Forced;
+use switchyard_sync::break_glass::{Actor, Drift, Override};
+use switchyard_sync::status::rfc3339;
 use switchyard_sync::{
     Attempt, ChangeEvent, CommitInfo, DiscoveryStatus, Outcome, SyncState, SyncStatus,
     ValidationError,
@@ -28,6 +31,8 @@ pub(crate) fn outcome_name(o: &Outcome) -> &'static str {
         Outcome::Applied => "applied",
         Outcome::Rejected { .. } => "rejected",
         Outcome::Failed { .. } => "failed",
+        Outcome::Held { .. } => "held",
+        Outcome::BreakGlass { .. } => "break_glass",
     }
 }
 
@@ -154,6 +159,138 @@ pub(crate) struct StatusJson<'a> {
     /// Relay mode only: the upstream followed and how far behind it this relay is.
     #[serde(skip_serializing_if = "Option::is_none")]
     upstream: Option<UpstreamJson<'a>>,
+    /// Break-glass: who paused and why, or null.
+    paused: Option<ActorJson<'a>>,
+    /// Break-glass: the pinned commit with who pinned it, or null.
+    pinned: Option<PinJson<'a>>,
+    /// Break-glass: the overrides in effect.
+    drift: Vec<DriftJson<'a>>,
+    /// The newest valid commit of the branch while it is held back (paused or pinned).
+    held_commit: Option<CommitJson<'a>>,
+}
+
+/// Who did a break-glass action, why and when.
+#[derive(Serialize)]
+struct ActorJson<'a> {
+    actor: &'a str,
+    reason: &'a str,
+    time: String,
+}
+
+impl<'a> ActorJson<'a> {
+    fn new(a: &'a Actor) -> Self {
+        ActorJson {
+            actor: &a.name,
+            reason: &a.reason,
+            time: rfc3339(a.at),
+        }
+    }
+}
+
+/// A pinned commit.
+#[derive(Serialize)]
+struct PinJson<'a> {
+    commit: &'a str,
+    #[serde(flatten)]
+    by: ActorJson<'a>,
+}
+
+/// An override in effect: the flag, exactly one of `enabled`, `variant`, `rollout`, who set
+/// it, when it expires, whether Git now matches and the patch that would make it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct DriftJson<'a> {
+    namespace: &'a str,
+    flag: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    variant: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rollout: Option<f32>,
+    description: String,
+    #[serde(flatten)]
+    by: ActorJson<'a>,
+    expires: String,
+    git_matches: bool,
+    patch: Option<&'a str>,
+}
+
+impl<'a> DriftJson<'a> {
+    /// The view of an override in effect.
+    pub(crate) fn new(d: &'a Drift) -> Self {
+        let o = &d.over;
+        let (enabled, variant, rollout) = match &o.flag.forced {
+            Forced::Enabled(b) => (Some(*b), None, None),
+            Forced::Variant(v) => (None, Some(v.as_str()), None),
+            Forced::Rollout(p) => (None, None, Some(*p)),
+        };
+        DriftJson {
+            namespace: &o.flag.namespace,
+            flag: &o.flag.flag,
+            enabled,
+            variant,
+            rollout,
+            description: o.flag.forced.describe(),
+            by: ActorJson::new(&o.actor),
+            expires: rfc3339(o.expires),
+            git_matches: d.git_matches,
+            patch: d.patch.as_deref(),
+        }
+    }
+
+    /// The view of an override just set (Git's match is in the status).
+    pub(crate) fn of_override(o: &'a Override) -> Self {
+        let (enabled, variant, rollout) = match &o.flag.forced {
+            Forced::Enabled(b) => (Some(*b), None, None),
+            Forced::Variant(v) => (None, Some(v.as_str()), None),
+            Forced::Rollout(p) => (None, None, Some(*p)),
+        };
+        DriftJson {
+            namespace: &o.flag.namespace,
+            flag: &o.flag.flag,
+            enabled,
+            variant,
+            rollout,
+            description: o.flag.forced.describe(),
+            by: ActorJson::new(&o.actor),
+            expires: rfc3339(o.expires),
+            git_matches: false,
+            patch: None,
+        }
+    }
+}
+
+/// `GET /api/v1/environments/{env}/break-glass` and every break-glass action's answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct BreakGlassJson<'a> {
+    environment: &'a str,
+    serving_commit: Option<CommitJson<'a>>,
+    /// What `X-Switchyard-Commit` says: the commit, with `+override` while overrides apply.
+    serving_revision: Option<&'a str>,
+    paused: Option<ActorJson<'a>>,
+    pinned: Option<PinJson<'a>>,
+    drift: Vec<DriftJson<'a>>,
+    held_commit: Option<CommitJson<'a>>,
+}
+
+impl<'a> BreakGlassJson<'a> {
+    /// The break-glass fields of `s`; `revision`: the served snapshot's.
+    pub(crate) fn new(environment: &'a str, s: &'a SyncStatus, revision: Option<&'a str>) -> Self {
+        BreakGlassJson {
+            environment,
+            serving_commit: s.serving_commit.as_ref().map(Wire::json),
+            serving_revision: revision,
+            paused: s.paused.as_ref().map(ActorJson::new),
+            pinned: s.pinned.as_ref().map(|p| PinJson {
+                commit: &p.commit,
+                by: ActorJson::new(&p.actor),
+            }),
+            drift: s.drift.iter().map(DriftJson::new).collect(),
+            held_commit: s.held_commit.as_ref().map(Wire::json),
+        }
+    }
 }
 
 /// What a relay knows of its upstream.
@@ -208,6 +345,13 @@ impl<'a> StatusJson<'a> {
                 behind_seconds: u.behind_seconds,
                 last_contact: u.last_contact.as_deref(),
             }),
+            paused: s.paused.as_ref().map(ActorJson::new),
+            pinned: s.pinned.as_ref().map(|p| PinJson {
+                commit: &p.commit,
+                by: ActorJson::new(&p.actor),
+            }),
+            drift: s.drift.iter().map(DriftJson::new).collect(),
+            held_commit: s.held_commit.as_ref().map(Wire::json),
         }
     }
 }
@@ -245,6 +389,18 @@ struct AttemptJson<'a> {
     class: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<&'a str>,
+    /// `held`: `paused` or `pinned`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    held: Option<&'static str>,
+    /// `break_glass`: the action, what it touched, who and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<&'a str>,
     diff: &'a [String],
     diff_total: usize,
     repeats: u64,
@@ -255,9 +411,27 @@ impl Wire for Attempt {
     type Json<'a> = AttemptJson<'a>;
     fn json(&self) -> AttemptJson<'_> {
         let (errors, class, error) = match &self.outcome {
-            Outcome::Unchanged | Outcome::Applied => (None, None, None),
             Outcome::Rejected { errors } => (Some(Each(errors.as_slice())), None, None),
             Outcome::Failed { class, error } => (None, Some(class.as_str()), Some(error.as_str())),
+            _ => (None, None, None),
+        };
+        let held = match &self.outcome {
+            Outcome::Held { why } => Some(*why),
+            _ => None,
+        };
+        let (action, detail, actor, reason) = match &self.outcome {
+            Outcome::BreakGlass {
+                action,
+                detail,
+                actor,
+                reason,
+            } => (
+                Some(*action),
+                Some(detail.as_str()),
+                Some(actor.as_str()),
+                Some(reason.as_str()),
+            ),
+            _ => (None, None, None, None),
         };
         AttemptJson {
             time: &self.time,
@@ -267,6 +441,11 @@ impl Wire for Attempt {
             errors,
             class,
             error,
+            held,
+            action,
+            detail,
+            actor,
+            reason,
             diff: &self.diff,
             diff_total: self.diff_total,
             repeats: self.repeats,

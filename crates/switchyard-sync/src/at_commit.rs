@@ -136,6 +136,15 @@ pub fn compile_at(
     commit: ObjectId,
     rules: ReadRules<'_>,
 ) -> Result<Environment, AtError> {
+    compile_at_with_files(repo, commit, rules).map(|(env, _)| env)
+}
+
+/// [`compile_at`], with the files read (what a pinned commit serves to relays).
+pub fn compile_at_with_files(
+    repo: &gix::Repository,
+    commit: ObjectId,
+    rules: ReadRules<'_>,
+) -> Result<(Environment, crate::tree::EnvFiles), AtError> {
     let read =
         read_files(repo, commit, rules.directory, rules.discovery, rules.limits).map_err(|e| {
             match e {
@@ -147,7 +156,7 @@ pub fn compile_at(
         compile_environment_with(rules.key, &read.files, rules.limits, rules.extra_checks)
             .map_err(|d| invalid(commit, d))?;
     env.revision = Some(commit.to_string());
-    Ok(env)
+    Ok((env, read))
 }
 
 fn invalid(commit: ObjectId, diagnostics: Diagnostics) -> AtError {

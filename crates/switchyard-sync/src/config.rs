@@ -44,6 +44,14 @@ pub struct SyncConfig {
     /// CLI); none: a random one at start.
     #[serde(skip)]
     pub poll_jitter_seed: Option<u64>,
+    /// The longest lifetime a break-glass override may be given (Switchyard's
+    /// `break_glass.max_override`, set by the CLI; 24 h by default).
+    #[serde(skip, default = "default_max_override")]
+    pub max_override: std::time::Duration,
+}
+
+fn default_max_override() -> std::time::Duration {
+    crate::break_glass::DEFAULT_MAX_OVERRIDE
 }
 
 impl Default for SyncConfig {
@@ -55,6 +63,7 @@ impl Default for SyncConfig {
             history_limit: DEFAULT_HISTORY_LIMIT,
             extra_checks: ExtraChecks::Error,
             poll_jitter_seed: None,
+            max_override: default_max_override(),
         }
     }
 }

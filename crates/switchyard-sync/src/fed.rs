@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
+use switchyard_core::overlay::{FlagOverride, Forced};
 use switchyard_core::{Discovered, Discovery, SourceFile};
 
 use crate::error::{ErrorClass, SyncError};
@@ -28,6 +29,9 @@ pub struct FedRevision {
     /// The flag files and what discovery chose; none when the upstream only says which state
     /// it serves (the relay already has it).
     pub files: Option<Arc<FedFiles>>,
+    /// The upstream's break-glass overrides laid over these files (the label then ends in
+    /// `+override`); the relay lays the same ones.
+    pub overrides: Vec<FlagOverride>,
 }
 
 /// An environment's flag files as read, with what discovery chose.
@@ -188,6 +192,20 @@ fn encode(revision: &FedRevision, files: &FedFiles) -> Vec<u8> {
     for f in &d.not_read {
         out.push_str(&format!("not-read {}\n", one_line(f)));
     }
+    for o in &revision.overrides {
+        let (kind, value) = match &o.forced {
+            Forced::Enabled(b) => ("enabled", b.to_string()),
+            Forced::Variant(v) => ("variant", v.clone()),
+            Forced::Rollout(p) => ("rollout", p.to_string()),
+        };
+        let tab = |s: &str| one_line(s).replace('\t', " ");
+        out.push_str(&format!(
+            "override {}\t{}\t{kind}\t{}\n",
+            tab(&o.namespace),
+            tab(&o.flag),
+            tab(&value)
+        ));
+    }
     let mut out = out.into_bytes();
     for f in &files.files {
         out.extend_from_slice(
@@ -215,6 +233,7 @@ fn decode(bytes: &[u8]) -> Option<FedRevision> {
     let (mut label, mut commit, mut applied) = (None, CommitInfo::default(), None);
     let mut discovered = Discovered::default();
     let mut files = Vec::new();
+    let mut overrides = Vec::new();
     while let Some(l) = take_line(&mut rest) {
         let (key, value) = l.split_once(' ').unwrap_or((l, ""));
         match key {
@@ -232,6 +251,22 @@ fn decode(bytes: &[u8]) -> Option<FedRevision> {
             }
             "root" => discovered.root_file = Some(value.to_string()),
             "not-read" => discovered.not_read.push(value.to_string()),
+            "override" => {
+                let [ns, flag, kind, v] = value.split('\t').collect::<Vec<_>>()[..] else {
+                    return None;
+                };
+                let forced = match kind {
+                    "enabled" => Forced::Enabled(v.parse().ok()?),
+                    "variant" => Forced::Variant(v.to_string()),
+                    "rollout" => Forced::Rollout(v.parse().ok()?),
+                    _ => return None,
+                };
+                overrides.push(FlagOverride {
+                    namespace: ns.to_string(),
+                    flag: flag.to_string(),
+                    forced,
+                });
+            }
             "file" => {
                 // the file's bytes follow its header, then a newline
                 let (len, path) = value.split_once(' ')?;
@@ -251,6 +286,7 @@ fn decode(bytes: &[u8]) -> Option<FedRevision> {
         commit: (!commit.sha.is_empty()).then_some(commit),
         applied_at_ms: applied,
         files: Some(Arc::new(FedFiles { files, discovered })),
+        overrides,
     })
 }
 
@@ -287,6 +323,18 @@ mod tests {
                     not_read: vec!["c.features.yml".into()],
                 },
             })),
+            overrides: vec![
+                FlagOverride {
+                    namespace: "default".into(),
+                    flag: "checkout".into(),
+                    forced: Forced::Variant("new one".into()),
+                },
+                FlagOverride {
+                    namespace: "default".into(),
+                    flag: "banner".into(),
+                    forced: Forced::Rollout(12.5),
+                },
+            ],
         };
         source
             .record_last_good("prod/eu", &revision)
@@ -300,6 +348,7 @@ mod tests {
         let (got, want) = (back.files.expect("files"), revision.files.expect("files"));
         assert_eq!(got.files, want.files);
         assert_eq!(got.discovered, want.discovered);
+        assert_eq!(back.overrides, revision.overrides);
         assert!(source.last_good("other").is_none());
     }
 
@@ -316,12 +365,14 @@ mod tests {
             commit: None,
             applied_at_ms: None,
             files: Some(files.clone()),
+            overrides: Vec::new(),
         });
         inbox.offer(FedRevision {
             label: "one".into(),
             commit: None,
             applied_at_ms: Some(5),
             files: None,
+            overrides: Vec::new(),
         });
         let got = inbox.take(Duration::ZERO).expect("offered");
         assert!(got.files.is_some(), "a label-only state keeps the files");

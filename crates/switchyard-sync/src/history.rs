@@ -35,6 +35,22 @@ pub enum Outcome {
         /// Error message, without credentials.
         error: String,
     },
+    /// A new commit was valid but is not applied: the environment is `paused` or `pinned`.
+    Held {
+        /// `paused` or `pinned`.
+        why: &'static str,
+    },
+    /// A break-glass action (`pause`, `resume`, `pin`, `override`, `clear`, `expire`).
+    BreakGlass {
+        /// The action.
+        action: &'static str,
+        /// What it touched, in plain words.
+        detail: String,
+        /// The token's name (`server` for an expiry).
+        actor: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// One sync attempt.

@@ -13,6 +13,7 @@
 //! file in a private temporary directory that is removed on drop.
 
 pub mod at_commit;
+pub mod break_glass;
 pub mod config;
 pub mod dir;
 pub mod error;

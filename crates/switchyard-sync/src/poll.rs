@@ -34,6 +34,7 @@ use crate::history::{Attempt, History};
 use crate::status::SyncStatus;
 
 mod fixed;
+mod glass;
 mod jitter;
 mod messages;
 mod read;
@@ -41,6 +42,7 @@ mod run_loop;
 mod start;
 mod worker;
 
+pub use glass::{OVERRIDE_SUFFIX, commit_of};
 use jitter::{Jitter, random_seed};
 pub use run_loop::next_delay;
 
@@ -93,6 +95,9 @@ struct EnvSlot {
     served: watch::Sender<Option<Arc<FedRevision>>>,
     status: Mutex<SyncStatus>,
     history: Mutex<History>,
+    /// Break-glass: pause, pin, overrides, and the head and base they apply to. Locked
+    /// before `status` and `history` when both are taken.
+    glass: Mutex<glass::Glass>,
 }
 
 struct StorageSlot {
@@ -122,6 +127,8 @@ struct Shared {
     limits: Limits,
     /// What the extra checks do in every compile.
     extra_checks: ExtraChecks,
+    /// The longest lifetime of a break-glass override.
+    max_override: std::time::Duration,
 }
 
 impl Shared {

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use switchyard_core::{Diagnostics, Discovered, Discovery};
 
+use crate::break_glass::{Actor, Drift, Pin};
 use crate::error::ErrorClass;
 use crate::git::CommitInfo;
 
@@ -161,7 +162,7 @@ fn entries<'a>(
 /// never says `syncing` beside the error of a finished attempt. Readers take a
 /// [`SyncStatus::view`], which fills in what depends on the clock (`stalledSince`,
 /// `degradedReason`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SyncStatus {
     /// Whether this environment is synced from a remote (false for a plain directory).
     pub enabled: bool,
@@ -218,6 +219,16 @@ pub struct SyncStatus {
     pub degraded_reason: Option<String>,
     /// Relay mode: the upstream Switchyard followed and how far behind it this relay is.
     pub upstream: Option<UpstreamStatus>,
+    /// Break-glass: set while new commits are validated but not applied (who, why, when).
+    pub paused: Option<Actor>,
+    /// Break-glass: the commit served instead of the branch head, with who pinned it.
+    pub pinned: Option<Pin>,
+    /// Break-glass: the overrides in effect, each with whether the followed branch now
+    /// carries the same change and the patch that would make it.
+    pub drift: Vec<Drift>,
+    /// The newest valid commit of the followed reference while it is held back (paused or
+    /// pinned), none otherwise.
+    pub held_commit: Option<CommitInfo>,
     clock: Clock,
 }
 
@@ -291,6 +302,10 @@ impl SyncStatus {
             stalled_since: None,
             degraded_reason: None,
             upstream: None,
+            paused: None,
+            pinned: None,
+            drift: Vec::new(),
+            held_commit: None,
             clock: Clock {
                 interval,
                 attempt: None,
@@ -321,6 +336,17 @@ impl SyncStatus {
             self.consecutive_failures = 0;
         }
         self.derive();
+    }
+
+    /// An attempt found a valid new commit that is held back (paused or pinned): the sync
+    /// works, the commit served does not move.
+    pub fn held(&mut self, now: SystemTime, remote: Option<CommitInfo>) {
+        self.clock.tip_error = None;
+        self.validation_errors.clear();
+        if remote.is_some() {
+            self.remote_commit = remote;
+        }
+        self.finish(now, SyncState::Success);
     }
 
     /// An attempt starts.
@@ -437,6 +463,12 @@ impl SyncStatus {
         } else {
             None
         };
+        if let Some(glass) = v.break_glass_words() {
+            v.degraded_reason = Some(match v.degraded_reason {
+                Some(d) => format!("{d}; {glass}"),
+                None => glass,
+            });
+        }
         if let Some(u) = v.upstream.as_mut() {
             u.behind_seconds = match (&u.label, &u.served_label, u.applied_at_ms) {
                 (Some(l), Some(s), _) if l == s => Some(0),
@@ -461,6 +493,31 @@ impl SyncStatus {
             });
         }
         v
+    }
+
+    /// Break-glass in effect, in plain words (none when nothing is).
+    fn break_glass_words(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(a) = &self.paused {
+            parts.push(format!("paused by {} ({})", a.name, a.reason));
+        }
+        if let Some(p) = &self.pinned {
+            parts.push(format!(
+                "pinned to {} by {} ({})",
+                short(&p.commit),
+                p.actor.name,
+                p.actor.reason
+            ));
+        }
+        if let Some(h) = &self.held_commit {
+            parts.push(format!("the branch is at {}, not applied", short(&h.sha)));
+        }
+        match self.drift.len() {
+            0 => {}
+            1 => parts.push("1 flag override in effect (drift from Git)".to_string()),
+            n => parts.push(format!("{n} flag overrides in effect (drift from Git)")),
+        }
+        (!parts.is_empty()).then(|| format!("break-glass: {}", parts.join(", ")))
     }
 
     /// Whether an attempt is running.

@@ -30,6 +30,91 @@ pub enum Command {
     Diff(DiffArgs),
     /// Check a running server once (for container health checks); exits 0 on a 2xx, else 1.
     Health(HealthArgs),
+    /// Break-glass on a running server (admin token): pause, resume, pin a commit, override a
+    /// flag for a while, clear an override, or show the state; exits 0 on success, 1 when the
+    /// server refuses (its message is printed), 2 when it cannot be reached.
+    Admin(AdminArgs),
+}
+
+/// Arguments of `admin`.
+#[derive(Debug, Args)]
+pub struct AdminArgs {
+    /// The server's base URL.
+    #[arg(long, env = "SWITCHYARD_URL", default_value = "http://127.0.0.1:8080")]
+    pub url: String,
+    /// An admin token (sent as `Authorization: Bearer`).
+    #[arg(long, env = "SWITCHYARD_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The environment.
+    #[arg(long, short, default_value = "default")]
+    pub environment: String,
+    /// Give up after this long.
+    #[arg(long, default_value = "15s")]
+    pub timeout: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub action: AdminAction,
+}
+
+/// A break-glass action.
+#[derive(Debug, Subcommand)]
+pub enum AdminAction {
+    /// Stop applying new commits (they are still fetched, validated and recorded).
+    Pause {
+        /// Why (required; goes into the history with the token's name).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Apply the branch again: ends a pause and a pin, serving the newest valid commit at once.
+    Resume {
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Serve a commit the environment applied before (no Git host needed).
+    Pin {
+        /// The commit (at least 7 hex digits).
+        commit: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Force a flag for a while: exactly one of --enabled, --variant, --rollout.
+    Override {
+        /// The flag's key.
+        flag: String,
+        /// The flag's namespace.
+        #[arg(long, default_value = "default")]
+        namespace: String,
+        /// Turn it on or off (a boolean flag then answers this to everyone).
+        #[arg(long)]
+        enabled: Option<bool>,
+        /// Answer this variant to everyone (a variant flag).
+        #[arg(long)]
+        variant: Option<String>,
+        /// Answer true to this percentage of entities (a boolean flag).
+        #[arg(long)]
+        rollout: Option<f32>,
+        /// How long (default 1h; at most the server's break_glass.max_override).
+        #[arg(long)]
+        duration: Option<String>,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// End a flag's override now.
+    Clear {
+        /// The flag's key.
+        flag: String,
+        /// The flag's namespace.
+        #[arg(long, default_value = "default")]
+        namespace: String,
+        /// Why.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Print the environment's break-glass state (JSON).
+    Show,
 }
 
 /// Arguments of `serve`.

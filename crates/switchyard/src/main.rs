@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         cli::Command::Demo(args) => commands::demo::run(&args),
         cli::Command::Health(args) => commands::health::run(&args),
         cli::Command::Diff(args) => commands::diff::run(&args),
+        cli::Command::Admin(args) => commands::admin::run(&args),
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! The router: one module per API family, assembled with the shared layers (request ids, CORS,
 //! body limits, panic catching, tracing).
 
+mod break_glass;
 mod context;
 mod diff;
 mod environments;
@@ -25,7 +26,7 @@ use axum::Router;
 use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use tower::Layer as _;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -222,6 +223,10 @@ pub(crate) fn router(state: AppState) -> Router {
             get(flags::document),
         )
         .route("/api/v1/environments/{env}/diff", get(diff::diff_commits))
+        .route(
+            "/api/v1/environments/{env}/break-glass",
+            get(break_glass::show),
+        )
         .route("/api/v1/sync/status", get(sync::status))
         .route("/api/v1/sync/statuses", get(sync::statuses))
         .route("/api/v1/sync/history", get(sync::history))
@@ -233,7 +238,21 @@ pub(crate) fn router(state: AppState) -> Router {
     };
     let admin = Router::new()
         .route("/api/v1/sync", post(sync::sync_now))
-        .route("/api/v1/relay/stream", get(relay::stream));
+        .route("/api/v1/relay/stream", get(relay::stream))
+        .route("/api/v1/environments/{env}/pause", post(break_glass::pause))
+        .route(
+            "/api/v1/environments/{env}/resume",
+            post(break_glass::resume),
+        )
+        .route("/api/v1/environments/{env}/pin", post(break_glass::pin))
+        .route(
+            "/api/v1/environments/{env}/overrides",
+            post(break_glass::set_override),
+        )
+        .route(
+            "/api/v1/environments/{env}/overrides/{namespace}/{flag}",
+            delete(break_glass::clear_override),
+        );
     let admin = if auth.is_enabled() {
         admin.route_layer(middleware::from_fn_with_state(state.clone(), auth::admin))
     } else {

@@ -89,6 +89,9 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
                 flags: env.as_ref().map_or(0, |e| e.flag_count()),
                 consecutive_failures: s.consecutive_failures,
                 warnings: env.as_ref().map_or(0, |e| e.warnings().len()),
+                paused: s.paused.is_some(),
+                pinned: s.pinned.is_some(),
+                overrides: s.drift.len(),
             }
         })
         .collect();

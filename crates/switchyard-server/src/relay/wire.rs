@@ -7,6 +7,7 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
+use switchyard_core::overlay::{FlagOverride, Forced};
 use switchyard_core::{Discovered, Discovery, SourceFile};
 use switchyard_sync::{CommitInfo, FedFiles, FedRevision};
 
@@ -47,6 +48,59 @@ pub(crate) struct State {
     /// The flag files, bytes in base64 (`state` only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) files: Option<Vec<File>>,
+    /// The upstream's break-glass overrides laid over the files.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) overrides: Vec<OverrideMsg>,
+}
+
+/// A break-glass override: the flag and exactly one of `enabled`, `variant`, `rollout`.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct OverrideMsg {
+    namespace: String,
+    flag: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    enabled: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    variant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rollout: Option<f32>,
+}
+
+impl OverrideMsg {
+    fn of(o: &FlagOverride) -> OverrideMsg {
+        let mut m = OverrideMsg {
+            namespace: o.namespace.clone(),
+            flag: o.flag.clone(),
+            enabled: None,
+            variant: None,
+            rollout: None,
+        };
+        match &o.forced {
+            Forced::Enabled(b) => m.enabled = Some(*b),
+            Forced::Variant(v) => m.variant = Some(v.clone()),
+            Forced::Rollout(p) => m.rollout = Some(*p),
+        }
+        m
+    }
+
+    fn into_override(self) -> Result<FlagOverride, String> {
+        let forced = match (self.enabled, self.variant, self.rollout) {
+            (Some(b), None, None) => Forced::Enabled(b),
+            (None, Some(v), None) => Forced::Variant(v),
+            (None, None, Some(p)) => Forced::Rollout(p),
+            _ => {
+                return Err(format!(
+                    "override of {}/{}: exactly one of enabled, variant, rollout",
+                    self.namespace, self.flag
+                ));
+            }
+        };
+        Ok(FlagOverride {
+            namespace: self.namespace,
+            flag: self.flag,
+            forced,
+        })
+    }
 }
 
 /// A commit: `sha`, `author`, `message`, `time` (as in the sync API).
@@ -104,6 +158,7 @@ impl State {
                     })
                     .collect()
             }),
+            overrides: served.overrides.iter().map(OverrideMsg::of).collect(),
         }
     }
 
@@ -148,6 +203,11 @@ impl State {
             }),
             applied_at_ms: self.applied_at_ms,
             files,
+            overrides: self
+                .overrides
+                .into_iter()
+                .map(OverrideMsg::into_override)
+                .collect::<Result<_, _>>()?,
         })
     }
 }

@@ -114,6 +114,10 @@ fn a_status_before_the_first_sync_has_every_field_null_or_empty() {
         "attemptStartedAt": null,
         "stalledSince": null,
         "degradedReason": "waiting for the first sync",
+        "paused": null,
+        "pinned": null,
+        "drift": [],
+        "heldCommit": null,
     });
     assert_eq!(value(&StatusJson::new("default", &v)), expected);
     // the fields in the order written above
@@ -145,6 +149,10 @@ fn a_status_before_the_first_sync_has_every_field_null_or_empty() {
             "attemptStartedAt",
             "stalledSince",
             "degradedReason",
+            "paused",
+            "pinned",
+            "drift",
+            "heldCommit",
         ]
     );
 }
@@ -201,6 +209,10 @@ fn a_rejected_first_commit_lists_its_validation_errors() {
         "stalledSince": null,
         "degradedReason":
             "no valid snapshot served yet: commit 0123456789ab rejected: 1 validation error(s)",
+        "paused": null,
+        "pinned": null,
+        "drift": [],
+        "heldCommit": null,
     });
     assert_eq!(value(&StatusJson::new("prod", &v)), expected);
 }
@@ -274,6 +286,10 @@ fn a_served_commit_with_a_failed_fetch_and_a_stalled_attempt() {
         "stalledSince": "2026-11-30T00:54:23Z",
         "degradedReason": "serving the last good commit 0123456789ab; the last sync failed \
             (network): connection refused; syncing for 40 s, longer than the poll interval (30s)",
+        "paused": null,
+        "pinned": null,
+        "drift": [],
+        "heldCommit": null,
     });
     assert_eq!(value(&StatusJson::new("prod", &v)), expected);
 }

@@ -541,6 +541,10 @@ async fn sync_status_and_history_keys_come_in_their_documented_order() {
             "attemptStartedAt",
             "stalledSince",
             "degradedReason",
+            "paused",
+            "pinned",
+            "drift",
+            "heldCommit",
         ]
     );
     assert_eq!(

@@ -9,7 +9,9 @@ use std::time::{Duration, SystemTime};
 use switchyard_core::{Discovered, Discovery, Environment, ExtraChecks, Limits};
 use tokio::sync::{broadcast, watch};
 
+use super::glass::{Base, Glass};
 use super::{EnvSlot, Shared, SyncHandle};
+use crate::fed::FedFiles;
 use crate::followed::{Followed, Origin};
 use crate::history::History;
 use crate::status::{Served, SyncStatus};
@@ -45,6 +47,19 @@ impl SyncHandle {
                 origin: Origin::Given,
                 directory: String::new(),
             });
+            let env = Arc::new(env);
+            let base = Base {
+                env: env.clone(),
+                info: None,
+                label: "given".to_string(),
+                files: Arc::new(FedFiles::default()),
+                inherited: Vec::new(),
+            };
+            let glass = Glass {
+                head: Some(base.clone()),
+                base: Some(base),
+                ..Glass::default()
+            };
             envs.insert(
                 env.key.clone(),
                 EnvSlot {
@@ -53,9 +68,10 @@ impl SyncHandle {
                     // never read: nothing is discovered for a given environment
                     discovery: Default::default(),
                     status: Mutex::new(status),
-                    history: Mutex::new(History::new(1)),
-                    tx: watch::channel(Arc::new(env)).0,
+                    history: Mutex::new(History::new(100)),
+                    tx: watch::channel(env).0,
                     served: watch::channel(None).0,
+                    glass: Mutex::new(glass),
                 },
             );
         }
@@ -69,6 +85,7 @@ impl SyncHandle {
                 attempts: broadcast::channel(1).0,
                 limits: Limits::default(),
                 extra_checks: ExtraChecks::default(),
+                max_override: crate::break_glass::DEFAULT_MAX_OVERRIDE,
             }),
             stop: watch::channel(false).0,
             tasks: Vec::new(),

@@ -8,9 +8,11 @@ use std::sync::{Arc, Mutex};
 use switchyard_core::{Environment, Limits, compile_environment};
 use tokio::sync::{Notify, broadcast, watch};
 
+use super::glass::Glass;
 use super::run_loop::{LoopInfo, WorkerThread, run};
 use super::worker::{FlagLossGuard, Source, Worker};
 use super::{EnvSlot, Jitter, Shared, StartError, StorageSlot, SyncHandle, random_seed};
+use crate::break_glass::state_path;
 use crate::config::{BackendKind, FetchPolicy, SyncConfig};
 use crate::dir::DirSource;
 use crate::error::SyncError;
@@ -49,6 +51,7 @@ impl SyncHandle {
             attempts,
             limits,
             extra_checks: config.extra_checks,
+            max_override: config.max_override,
         });
         let (stop, _) = watch::channel(false);
         let mut threads = Vec::new();
@@ -73,10 +76,14 @@ impl SyncHandle {
             })?;
             threads.push((thread, info));
         }
-        let tasks = threads
+        let mut tasks: Vec<_> = threads
             .into_iter()
             .map(|(thread, info)| tokio::spawn(run(thread, info, stop.subscribe())))
             .collect();
+        tasks.push(tokio::spawn(super::glass::expiry_clock(
+            shared.clone(),
+            stop.subscribe(),
+        )));
         Ok(SyncHandle {
             shared,
             stop,
@@ -160,6 +167,33 @@ fn env_slots(
         );
         status.digest = empty.digest.clone();
         status.discovery = DiscoveryStatus::new(e.discovery);
+        let glass = Glass::loaded(
+            (s.backend.kind == BackendKind::Local)
+                .then_some(s.backend.path.as_deref())
+                .flatten()
+                .map(|dir| state_path(dir, key)),
+        );
+        status.paused = glass.state.paused.clone();
+        status.pinned = glass.state.pinned.clone();
+        // The break-glass actions recorded before the restart come first in the history.
+        let mut history = History::new(config.history_limit);
+        for a in &glass.state.log {
+            history.push(crate::history::Attempt {
+                time: crate::status::rfc3339(a.actor.at),
+                duration_ms: 0,
+                commit: None,
+                outcome: crate::history::Outcome::BreakGlass {
+                    action: a.kind,
+                    detail: a.detail.clone(),
+                    actor: a.actor.name.clone(),
+                    reason: a.actor.reason.clone(),
+                },
+                diff: Vec::new(),
+                diff_total: 0,
+                repeats: 0,
+                last_time: None,
+            });
+        }
         if let Origin::Upstream(url) = &f.origin {
             status.upstream = Some(UpstreamStatus {
                 url: url.clone(),
@@ -175,7 +209,8 @@ fn env_slots(
                 tx: watch::channel(empty).0,
                 served: watch::channel(None).0,
                 status: Mutex::new(status),
-                history: Mutex::new(History::new(config.history_limit)),
+                history: Mutex::new(history),
+                glass: Mutex::new(glass),
             },
         );
     }

@@ -10,8 +10,9 @@ use switchyard_core::{
     Discovered, Discovery, Environment, ExtraChecks, Limits, compile_environment_with,
 };
 
+use super::glass::{Base, publish, record_held, refresh_status};
 use super::messages::rejection_message;
-use super::{ChangeEvent, EnvSlot, Shared, lock};
+use super::{EnvSlot, Shared, lock};
 use crate::dir::DirSource;
 use crate::error::{ErrorClass, SyncError};
 use crate::fed::{FedFiles, FedRevision, FedSource};
@@ -19,7 +20,7 @@ use crate::git::{CommitInfo, GitSource};
 use crate::history::{Attempt, Outcome};
 use crate::status::{Served, rfc3339, validation_errors};
 use crate::tree::EnvFiles;
-use switchyard_core::diff;
+use switchyard_core::overlay::FlagOverride;
 
 pub(super) enum Source {
     Git(Box<GitSource>),
@@ -143,6 +144,8 @@ pub(super) struct ReadAt {
     pub(super) commit: Option<gix::ObjectId>,
     pub(super) label: String,
     pub(super) files: Arc<FedFiles>,
+    /// Relay mode: the upstream's break-glass overrides that came with the state.
+    pub(super) inherited: Vec<FlagOverride>,
 }
 
 /// Now in Unix milliseconds.
@@ -187,19 +190,30 @@ impl Worker {
                 compile_environment_with(key, &read.files, &self.limits, self.extra_checks)
             {
                 env.revision = Some(commit.to_string());
-                let info = git.commit_info(commit);
-                let env = Arc::new(env);
-                lock(&slot.status).restored(Some(info.clone()), Served::of(&env, &read.discovered));
-                slot.tx.send_replace(env);
-                slot.served.send_replace(Some(Arc::new(FedRevision {
+                let head = Base {
+                    env: Arc::new(env),
+                    info: Some(git.commit_info(commit)),
                     label: commit.to_string(),
-                    commit: Some(info),
-                    applied_at_ms: None,
-                    files: Some(Arc::new(FedFiles {
+                    files: Arc::new(FedFiles {
                         files: read.files,
                         discovered: read.discovered,
-                    })),
-                })));
+                    }),
+                    inherited: Vec::new(),
+                };
+                let mut g = lock(&slot.glass);
+                g.head = Some(head.clone());
+                g.base = Some(head);
+                if let Some(pin) = g.state.pinned.clone() {
+                    match self.pinned_base(git, key, slot, &pin.commit) {
+                        Some(base) => g.base = Some(base),
+                        None => {
+                            tracing::warn!(environment = %key, commit = %pin.commit, "the pinned commit can no longer be read; serving the last good commit")
+                        }
+                    }
+                }
+                let served = publish(&self.shared, key, slot, &mut g);
+                refresh_status(slot, &g, served.as_ref().map(|(e, _)| e.as_ref()));
+                drop(g);
                 tracing::info!(environment = %key, commit = %commit, "serving the last good commit from the local repository");
                 seen.push(commit);
             }
@@ -232,18 +246,24 @@ impl Worker {
                 compile_environment_with(key, &files.files, &self.limits, self.extra_checks)
             {
                 env.revision = state.commit.as_ref().map(|c| c.sha.clone());
-                let env = Arc::new(env);
-                {
-                    let mut st = lock(&slot.status);
-                    st.restored(state.commit.clone(), Served::of(&env, &files.discovered));
-                    if let Some(u) = st.upstream.as_mut() {
-                        u.served_label = Some(state.label.clone());
-                    }
+                let base = Base {
+                    env: Arc::new(env),
+                    info: state.commit.clone(),
+                    label: state.label.clone(),
+                    files: files.clone(),
+                    inherited: state.overrides.clone(),
+                };
+                let mut g = lock(&slot.glass);
+                g.head = Some(base.clone());
+                g.base = Some(base);
+                let served = publish(&self.shared, key, slot, &mut g);
+                refresh_status(slot, &g, served.as_ref().map(|(e, _)| e.as_ref()));
+                drop(g);
+                if let Some(u) = lock(&slot.status).upstream.as_mut() {
+                    u.served_label = Some(state.label.clone());
                 }
-                slot.tx.send_replace(env);
                 tracing::info!(environment = %key, state = %state.label, "serving the last good upstream state from the local backend");
                 self.last_seen = Some(state.label.clone());
-                slot.served.send_replace(Some(Arc::new(state)));
             }
         }
         self.shared.touch();
@@ -425,11 +445,16 @@ impl Worker {
             };
             match self.read_environment(&key, slot, revision) {
                 EnvResult::Valid(env, files) => {
+                    let inherited = match revision {
+                        Revision::Fed(state) => state.overrides.clone(),
+                        _ => Vec::new(),
+                    };
                     let read = ReadAt {
                         info: info.clone(),
                         commit,
                         label: revision.seen(),
                         files,
+                        inherited,
                     };
                     tracing::info_span!("sync.swap", environment = %key, flags = env.flag_count())
                         .in_scope(|| self.apply(&key, env, read, start_time, started))
@@ -549,7 +574,8 @@ impl Worker {
         ]))
     }
 
-    /// Serves `env`, compiled from what `read` names.
+    /// Serves `env`, compiled from what `read` names, with the break-glass overrides laid
+    /// over it; while paused or pinned it only becomes the head (recorded as held).
     pub(super) fn apply(
         &self,
         key: &str,
@@ -563,59 +589,58 @@ impl Worker {
             commit,
             label,
             files,
+            inherited,
         } = read;
-        let discovered = &files.discovered;
         let Some(slot) = self.env_slot(key) else {
             return;
         };
         let mut env = env;
         env.revision = commit.map(|c| c.to_string());
-        let env = Arc::new(env);
-        let old = slot.tx.borrow().clone();
-        let changes = diff(&old, &env);
-        let swapped = old.digest != env.digest;
+        let base = Base {
+            env: Arc::new(env),
+            info: info.clone(),
+            label: label.clone(),
+            files: files.clone(),
+            inherited: inherited.clone(),
+        };
+        let mut g = lock(&slot.glass);
+        g.head = Some(base.clone());
+        if let Some(why) = g.held() {
+            record_held(&self.shared, key, slot, &g, why, start_time, started);
+            return;
+        }
+        g.base = Some(base);
+        let Some((env, changes)) = publish(&self.shared, key, slot, &mut g) else {
+            return;
+        };
         let (lines, total) = crate::history::summarise(&changes);
-        // A new commit with the same content is served too (the serving commit moves), but it
-        // is no change: streams compare digests, and no change event is sent.
-        if swapped || old.revision != env.revision {
-            slot.tx.send_replace(env.clone());
-        }
-        if swapped {
-            let _ = self.shared.events.send(ChangeEvent {
-                environment: key.to_string(),
-                old_digest: old.digest.clone(),
-                new_digest: env.digest.clone(),
-                commit: info.clone(),
-                diff: changes,
-            });
-        }
-        drop(old);
         if let (Source::Git(git), Some(c)) = (&self.source, commit)
             && let Err(e) = git.record_last_good(key, c)
         {
             tracing::warn!(environment = %key, error = %e, "could not record the last good commit");
         }
-        let now = SystemTime::now();
-        let state = Arc::new(FedRevision {
-            label: label.clone(),
-            commit: info.clone(),
-            applied_at_ms: Some(unix_ms(now)),
-            files: Some(files.clone()),
-        });
-        if let Source::Fed(fed) = &self.source
-            && let Err(e) = fed.record_last_good(key, &state)
-        {
-            tracing::warn!(environment = %key, error = %e, "could not record the last good upstream state");
+        if let Source::Fed(fed) = &self.source {
+            let state = FedRevision {
+                label: label.clone(),
+                commit: info.clone(),
+                applied_at_ms: Some(unix_ms(SystemTime::now())),
+                files: Some(files.clone()),
+                overrides: inherited,
+            };
+            if let Err(e) = fed.record_last_good(key, &state) {
+                tracing::warn!(environment = %key, error = %e, "could not record the last good upstream state");
+            }
         }
-        slot.served.send_replace(Some(state));
         let duration = started.elapsed();
         {
             let mut st = lock(&slot.status);
-            st.applied(now, info, Served::of(&env, discovered));
+            st.applied(SystemTime::now(), info, Served::of(&env, &files.discovered));
             if let Some(u) = st.upstream.as_mut() {
                 u.served_label = Some(label);
             }
         }
+        refresh_status(slot, &g, None);
+        drop(g);
         self.shared.record(
             key,
             slot,
@@ -637,6 +662,32 @@ impl Worker {
             duration_ms = duration.as_millis() as u64,
             "Git sync completed successfully"
         );
+    }
+
+    /// The pinned commit `sha` compiled from the local objects (a restart with a pin).
+    fn pinned_base(&self, git: &GitSource, key: &str, slot: &EnvSlot, sha: &str) -> Option<Base> {
+        let id = gix::ObjectId::from_hex(sha.as_bytes()).ok()?;
+        let read = crate::tree::read_files(
+            &git.repo(),
+            id,
+            &slot.directory,
+            slot.discovery,
+            &self.limits,
+        )
+        .ok()?;
+        let mut env =
+            compile_environment_with(key, &read.files, &self.limits, self.extra_checks).ok()?;
+        env.revision = Some(sha.to_string());
+        Some(Base {
+            env: Arc::new(env),
+            info: Some(git.commit_info(id)),
+            label: sha.to_string(),
+            files: Arc::new(FedFiles {
+                files: read.files,
+                discovered: read.discovered,
+            }),
+            inherited: Vec::new(),
+        })
     }
 
     /// Records a failed attempt; `sticky`: the commit was looked at and refused (its error

@@ -1010,6 +1010,8 @@ async fn a_rejected_commit_stays_reported_across_fetch_errors() {
             Outcome::Applied => "applied",
             Outcome::Rejected { .. } => "rejected",
             Outcome::Failed { .. } => "failed",
+            Outcome::Held { .. } => "held",
+            Outcome::BreakGlass { .. } => "break_glass",
         })
         .collect();
     assert_eq!(

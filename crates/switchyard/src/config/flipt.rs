@@ -48,6 +48,9 @@ pub(super) fn convert(root: &Node, mut warnings: Vec<Problem>) -> Result<Convert
     if let Some(up) = root.get("upstream") {
         let (mut sync, upstream) = relay(root, up)?;
         sync.extra_checks = extra_checks(root)?;
+        if let Some(max) = max_override(root)? {
+            sync.max_override = max;
+        }
         let mut server = server(root, &mut warnings)?;
         server.upstream = Some(upstream);
         let listen = listen(root, server.tls.is_some())?;
@@ -76,6 +79,9 @@ pub(super) fn convert(root: &Node, mut warnings: Vec<Problem>) -> Result<Convert
     sync.extra_checks = extra_checks(root)?;
     if let Some(e) = root.get("sync").and_then(|s| s.entry("poll_jitter_seed")) {
         sync.poll_jitter_seed = Some(from_node(&e.value, "sync.poll_jitter_seed")?);
+    }
+    if let Some(max) = max_override(root)? {
+        sync.max_override = max;
     }
     let server = server(root, &mut warnings)?;
     let listen = listen(root, server.tls.is_some())?;
@@ -745,6 +751,28 @@ fn connection_limits(root: &Node, cfg: &mut ServerConfig) -> Result<(), Problem>
     cfg.grpc.max_connection_age = duration(server, "grpc_conn_max_age", false)?;
     cfg.grpc.max_connection_age_grace = duration(server, "grpc_conn_max_age_grace", true)?;
     Ok(())
+}
+
+/// `break_glass.max_override`: the longest lifetime of a break-glass override, if written.
+fn max_override(root: &Node) -> Result<Option<std::time::Duration>, Problem> {
+    let Some(e) = root
+        .get("break_glass")
+        .and_then(|b| b.entry("max_override"))
+    else {
+        return Ok(None);
+    };
+    let path = "break_glass.max_override";
+    let text: String = from_node(&e.value, path)?;
+    switchyard_sync::config::parse_duration(&text)
+        .filter(|d| !d.is_zero())
+        .map(Some)
+        .ok_or_else(|| {
+            Problem::new(
+                &e.value.origin,
+                path,
+                format!("invalid duration {text:?}: the longest an override may last, e.g. \"4h\" (default 24h)"),
+            )
+        })
 }
 
 /// The duration at `server.<key>`, if written; zero only where `zero_ok`.

@@ -7,9 +7,10 @@ use switchyard_core::closest_name;
 use super::node::{Node, Problem, join};
 
 /// Top-level keys of Flipt v1 and v2 configuration files, and Switchyard's `webhooks`,
-/// `validation`, `sync`, `upstream` and `notifications`.
+/// `validation`, `sync`, `upstream`, `notifications` and `break_glass`.
 pub(super) const TOP: &[&str] = &[
     "validation",
+    "break_glass",
     "notifications",
     "sync",
     "upstream",
@@ -173,6 +174,10 @@ pub(super) fn check(root: &Node, warnings: &mut Vec<Problem>) -> Result<(), Prob
     if let Some(s) = root.get("sync") {
         s.mapping("sync")?;
         known(s, "sync", &["poll_jitter_seed"])?;
+    }
+    if let Some(b) = root.get("break_glass") {
+        b.mapping("break_glass")?;
+        known(b, "break_glass", &["max_override"])?;
     }
     if let Some(cors) = root.get("cors") {
         cors.mapping("cors")?;

@@ -790,3 +790,20 @@ fn notification_sinks_and_their_errors() {
     let e = error(&format!("{base}notifications:\n  sink: []\n"), &[]);
     assert!(e.contains("did you mean `sinks`"), "{e}");
 }
+
+#[test]
+fn break_glass_max_override_defaults_to_a_day_or_is_given() {
+    use std::time::Duration;
+    let s = parse("f.yml", SEED, &[]).expect("valid");
+    assert_eq!(s.sync.max_override, Duration::from_secs(24 * 3600));
+    let given = format!("{SEED}break_glass:\n  max_override: 4h\n");
+    let s = parse("f.yml", &given, &[]).expect("valid");
+    assert_eq!(s.sync.max_override, Duration::from_secs(4 * 3600));
+    let bad = error(&format!("{SEED}break_glass:\n  max_override: soon\n"), &[]);
+    assert_eq!(
+        bad,
+        "flipt.yml:14:17: break_glass.max_override: invalid duration \"soon\": the longest an override may last, e.g. \"4h\" (default 24h)"
+    );
+    let typo = error(&format!("{SEED}break_glass:\n  max_overide: 1h\n"), &[]);
+    assert!(typo.contains("did you mean `max_override`?"), "{typo}");
+}

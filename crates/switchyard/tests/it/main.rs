@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod break_glass;
 mod demo;
 mod diff;
 mod discovery;
