@@ -66,10 +66,9 @@ function commitFeatures(edit, message) {
   return git(ctx.repo, 'rev-parse', 'HEAD');
 }
 
-/** Evaluates in the page's console and returns what it shows. */
-async function consoleEvaluate({ flag, entity, context }) {
-  const page = ctx.page;
-  await page.selectOption('[data-testid="eval-env"]', ctx.env);
+/** Evaluates in the page's console (default: the shared page and environment); what it shows. */
+async function consoleEvaluate({ flag, entity, context }, page = ctx.page, env = ctx.env) {
+  await page.selectOption('[data-testid="eval-env"]', env);
   await page.selectOption('[data-testid="eval-ns"]', 'default');
   await until(() => page.locator(`[data-testid="eval-flag"] option[value="${flag}"]`).count(), 3000, `flag ${flag} in the console`);
   await page.selectOption('[data-testid="eval-flag"]', flag);
@@ -495,5 +494,93 @@ describe('dashboard with authentication on and two environments', () => {
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(ARTIFACTS, '13-two-environments.png') });
     assert.deepEqual(auth.errors, []);
+  });
+});
+
+describe('break-glass in the dashboard', () => {
+  const TOKEN = 'break-glass-admin-token';
+  const bg = { errors: [] };
+  const act = (path, body, method = 'POST') => fetch(new URL(`api/v1/environments/default/${path}`, bg.base), {
+    method, headers: { Authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  }).then(async (r) => ({ status: r.status, body: await r.json() }));
+
+  before(async () => {
+    bg.port = await freePort();
+    bg.base = `http://127.0.0.1:${bg.port}/`;
+    Object.assign(bg, setupRepo());
+    bg.first = git(bg.repo, 'rev-parse', 'HEAD');
+    bg.server = await startServer(serverArgs(bg, { poll: '1s', token: TOKEN }), bg.base);
+    bg.browser = await launchBrowser();
+    bg.page = await bg.browser.newPage({ viewport: { width: 1000, height: 900 } });
+    bg.page.on('pageerror', (e) => bg.errors.push(String(e)));
+    await watchCsp(bg.page);
+    await bg.page.addInitScript((t) => sessionStorage.setItem('switchyard.token', t), TOKEN);
+  });
+
+  after(async () => {
+    await bg.browser?.close();
+    await stopServer(bg.server);
+  });
+
+  test('pause, pin and an override show as a banner with who, why and expiry; history lists them', async () => {
+    const page = bg.page;
+    const file = join(bg.repo, bg.featuresPath);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('rollout: 25', 'rollout: 40').replace('rollout: 75', 'rollout: 60'));
+    git(bg.repo, 'commit', '-qam', 'Roll newPaymentFlow out to 40%');
+    const second = git(bg.repo, 'rev-parse', 'HEAD');
+    await page.goto(bg.base);
+    await page.locator('body[data-loaded="true"]').waitFor({ timeout: 5000 });
+    await until(async () => (await page.textContent('[data-testid="serving-sha"]')) === second.slice(0, 7), 10000, 'the second commit served');
+    assert.equal((await act('pause', { reason: 'freeze for the launch' })).status, 200);
+    assert.equal((await act('pin', { commit: bg.first, reason: 'roll back to 25%' })).status, 200);
+    const set = await act('overrides', { flag: 'newHomeUI', variant: 'enabled', reason: 'incident 42', duration: '30m' });
+    assert.equal(set.status, 201, JSON.stringify(set.body));
+    const banner = page.locator('[data-testid="break-glass"]');
+    await banner.waitFor({ timeout: 5000 });
+    await until(async () => (await page.locator('[data-testid="glass-drift"]').count()) === 1, 5000, 'the override in the banner');
+    assert.match(await page.textContent('[data-testid="glass-paused"]'), /Paused by admin .*freeze for the launch/);
+    assert.match(await page.textContent('[data-testid="glass-pinned"]'), new RegExp(`Pinned to ${bg.first.slice(0, 7)} by admin .*roll back to 25%`));
+    const drift = await page.textContent('[data-testid="glass-drift"]');
+    assert.match(drift, /newHomeUI variant "enabled" for everyone, by admin .*incident 42/);
+    assert.match(drift, /Expires /);
+    assert.equal(await page.textContent('[data-testid="serving-sha"]'), bg.first.slice(0, 7));
+    // The history shows each action with its actor and reason.
+    await until(async () => (await page.locator('[data-testid="glass-entry"]').count()) >= 3, 5000, 'the break-glass history entries');
+    const entries = await page.locator('[data-testid="glass-entry"]').allTextContents();
+    assert.match(entries[0], /Override set by admin: “incident 42”/);
+    assert.match(entries[1], /Pinned by admin: “roll back to 25%”/);
+    assert.match(entries[2], /Paused by admin: “freeze for the launch”/);
+    // The console evaluates against the override.
+    const shown = await consoleEvaluate({ flag: 'newHomeUI', entity: 'user-7', context: {} }, page, 'default');
+    assert.equal(shown.value, 'enabled');
+    assert.match(shown.reason, /DEFAULT/);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: join(ARTIFACTS, '20-break-glass-banner.png') });
+    assert.deepEqual(await contrastFailures(page), []);
+  });
+
+  test('Resume needs a reason, then serves the branch again; End override clears the drift', async () => {
+    const page = bg.page;
+    await page.click('[data-testid="resume"]');
+    await until(async () => /a reason is required/.test(await page.textContent('[data-testid="glass-message"]') ?? ''), 5000, 'the refusal without a reason');
+    const head = git(bg.repo, 'rev-parse', 'HEAD');
+    await page.fill('[data-testid="glass-reason"]', 'launch done');
+    await page.click('[data-testid="resume"]');
+    await until(async () => (await page.textContent('[data-testid="serving-sha"]')) === head.slice(0, 7), 5000, 'the branch head served after Resume');
+    await until(async () => (await page.locator('[data-testid="glass-paused"]').count()) === 0 && (await page.locator('[data-testid="resume"]').count()) === 0, 5000, 'no pause or pin left');
+    assert.equal(await page.locator('[data-testid="glass-drift"]').count(), 1, 'the override stays until ended');
+    await page.fill('[data-testid="glass-reason"]', 'fixed in Git');
+    await page.click('[data-testid="end-override"]');
+    await until(async () => (await page.locator('[data-testid="break-glass"]').count()) === 0, 5000, 'the banner gone');
+    const status = await fetch(new URL('api/v1/sync/status', bg.base), { headers: { Authorization: `Bearer ${TOKEN}` } }).then((r) => r.json());
+    assert.deepEqual(status.drift, []);
+    assert.equal(status.paused, null);
+    await until(async () => (await page.locator('[data-testid="glass-entry"]').count()) >= 5, 5000, 'resume and clear in the history');
+    const entries = await page.locator('[data-testid="glass-entry"]').allTextContents();
+    assert.match(entries[0], /Override ended by admin: “fixed in Git”/);
+    assert.match(entries[1], /Resumed by admin: “launch done”/);
+    await page.screenshot({ path: join(ARTIFACTS, '21-break-glass-resumed.png') });
+    assert.deepEqual(bg.errors, []);
+    assert.deepEqual(await page.evaluate(() => window.__cspViolations), []);
   });
 });

@@ -33,7 +33,7 @@ fi
 rm -rf artifacts && mkdir -p artifacts
 log "node --test unit.test.mjs dashboard.test.mjs (screenshots in tests/browser/artifacts/)"
 set +e
-timeout 170 node --test --test-reporter=spec --test-concurrency=1 unit.test.mjs dashboard.test.mjs 2>&1 | tee artifacts/test-output.txt
+timeout 240 node --test --test-reporter=spec --test-concurrency=1 unit.test.mjs dashboard.test.mjs 2>&1 | tee artifacts/test-output.txt
 status=${PIPESTATUS[0]}
 set -e
 

@@ -52,6 +52,8 @@ export const api = {
   history: (env) => request('api/v1/sync/history', { query: { environment: env } }),
   diff: (env, from, to) => request(`api/v1/environments/${enc(env)}/diff`, { query: { from, to } }),
   triggerSync: (env) => request('api/v1/sync', { method: 'POST', query: { environment: env } }),
+  resume: (env, reason) => request(`api/v1/environments/${enc(env)}/resume`, { method: 'POST', body: { reason } }),
+  endOverride: (env, ns, flag, reason) => request(`api/v1/environments/${enc(env)}/overrides/${enc(ns)}/${enc(flag)}`, { method: 'DELETE', body: { reason } }),
   namespaces: (env) => request(`api/v1/environments/${enc(env)}/namespaces`),
   document: (env, ns) => request(`api/v1/environments/${enc(env)}/namespaces/${enc(ns)}/document`),
   evaluate: (kind, body) => request(`evaluate/v1/${kind === 'boolean' ? 'boolean' : 'variant'}`, { method: 'POST', body }),

@@ -102,7 +102,7 @@ function renderCard(env) {
   const list = $('status-list');
   const old = [...list.querySelectorAll('.status-card')].find((c) => c.dataset.env === env);
   const focused = old?.contains(document.activeElement) ? document.activeElement.dataset.testid : null;
-  const card = statusCard(status, uiOf(env), syncNow);
+  const card = statusCard(status, uiOf(env), syncNow, breakGlass);
   if (old) old.replaceWith(card);
   else list.append(card);
   if (focused) card.querySelector(`[data-testid="${focused}"]`)?.focus();
@@ -198,6 +198,32 @@ async function syncNow(env) {
       return;
     }
     setUi(env, { busy: false, message: `Sync not triggered: ${err.message}`, messageKind: 'error' });
+  }
+}
+
+/** Resume (`action` resume) or end an override (`end`, with the override), with a reason. */
+async function breakGlass(env, action, reason, override) {
+  if (action === 'typing') {
+    state.ui.set(env, { ...state.ui.get(env), glassReason: reason });
+    return;
+  }
+  setUi(env, { glassMessage: action === 'resume' ? 'Resuming…' : 'Ending the override…', glassKind: '' });
+  try {
+    if (action === 'resume') await guard(api.resume(env, reason));
+    else await guard(api.endOverride(env, override.namespace, override.flag, reason));
+    setUi(env, { glassMessage: action === 'resume' ? 'Resumed: the branch is served again.' : `Override of ${override.flag} ended.`, glassKind: 'ok', glassReason: '' });
+  } catch (err) {
+    if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+      setUi(env, { glassMessage: 'An admin token is needed for break-glass actions.', glassKind: 'error' });
+      const token = await askToken(err.status === 403 ? 'That token may not do break-glass actions.' : 'Break-glass actions need an admin token.');
+      if (token) {
+        setToken(token);
+        if (state.streamRefused) reconnectEvents();
+        return breakGlass(env, action, reason, override);
+      }
+      return;
+    }
+    setUi(env, { glassMessage: `Not done: ${err.message}`, glassKind: 'error' });
   }
 }
 

@@ -16,6 +16,12 @@ const OUTCOMES = {
   unchanged: { label: 'No new commit', cls: 'idle' },
   rejected: { label: 'Rejected', cls: 'error' },
   failed: { label: 'Failed', cls: 'error' },
+  held: { label: 'Held', cls: 'syncing' },
+  break_glass: { label: 'Break-glass', cls: 'syncing' },
+};
+
+const GLASS_WORDS = {
+  pause: 'Paused', resume: 'Resumed', pin: 'Pinned', override: 'Override set', clear: 'Override ended', expire: 'Override expired',
 };
 
 /** How many polls an entry of the API stands for (the server folds repeated unchanged polls). */
@@ -59,6 +65,14 @@ export function foldHistory(entries, { rejectedSha } = {}) {
 }
 
 function rowDetails(row) {
+  if (row.outcome === 'break_glass') {
+    return h('p', { class: 'glass-entry', dataset: { testid: 'glass-entry', action: row.action ?? '' } },
+      `${GLASS_WORDS[row.action] ?? row.action} by `, h('strong', { dataset: { testid: 'glass-actor' } }, row.actor ?? ''),
+      `: “${row.reason ?? ''}” · ${row.detail ?? ''}`);
+  }
+  if (row.outcome === 'held') {
+    return h('p', { class: 'muted small' }, `A valid commit, not applied: the environment is ${row.held ?? 'held'}.`);
+  }
   if (row.outcome === 'rejected') {
     if (row.stillRejected) return h('p', { class: 'error-message' }, 'This commit was rejected; the status above lists its errors.');
     return h('ul', { class: 'validation-errors' },
@@ -94,7 +108,7 @@ function rowItem(row) {
       h('span', { class: `pill pill-${o.cls}` }, row.stillRejected ? 'Still rejected' : o.label),
       row.commit ? h('code', { class: 'sha', title: row.commit }, shortSha(row.commit)) : null,
       timeField(row.time),
-      h('span', { class: 'muted small' }, ` · took ${formatDuration(row.durationMs)}`),
+      row.outcome === 'break_glass' ? null : h('span', { class: 'muted small' }, ` · took ${formatDuration(row.durationMs)}`),
       attempts),
     rowDetails(row),
     laterPollsNote(row));

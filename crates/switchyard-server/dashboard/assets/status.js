@@ -91,11 +91,59 @@ function warningBlock(warnings) {
       warnings.map((w) => h('li', {}, h('code', {}, formatValidationError(w))))));
 }
 
+const who = (a) => [h('strong', {}, a.actor), ` at ${new Date(a.time).toLocaleString()}: “${a.reason}”`];
+
+/**
+ * Break-glass in effect (pause, pin, overrides): who did what, why, until when; a reason field
+ * with Resume and an End button per override. `onGlass(env, action, reason, override)` acts.
+ */
+function glassBlock(status, ui, onGlass) {
+  const env = status.environment;
+  const drift = status.drift ?? [];
+  if (!status.paused && !status.pinned && !drift.length) return null;
+  const held = status.paused || status.pinned;
+  const reasonId = `glass-reason-${env}`.replace(/[^A-Za-z0-9_-]/g, '_');
+  const reason = () => document.getElementById(reasonId)?.value ?? '';
+  const items = [];
+  if (status.paused) items.push(h('li', { dataset: { testid: 'glass-paused' } }, 'Paused by ', ...who(status.paused), ' New commits are validated but not applied.'));
+  if (status.pinned) {
+    items.push(h('li', { dataset: { testid: 'glass-pinned' } }, 'Pinned to ', h('code', { title: status.pinned.commit }, shortSha(status.pinned.commit)), ' by ', ...who(status.pinned)));
+  }
+  if (status.heldCommit) {
+    items.push(h('li', { dataset: { testid: 'glass-held' } }, 'The branch is at ', h('code', { title: status.heldCommit.sha }, shortSha(status.heldCommit.sha)), ` (${status.heldCommit.message || 'no message'}): valid, not applied.`));
+  }
+  for (const d of drift) {
+    const name = d.namespace === 'default' ? d.flag : `${d.namespace}/${d.flag}`;
+    items.push(h('li', { class: 'glass-drift', dataset: { testid: 'glass-drift', flag: d.flag } },
+      'Override: flag ', h('code', {}, name), ` ${d.description}, by `, ...who(d),
+      ` Expires ${new Date(d.expires).toLocaleString()}.`,
+      d.gitMatches
+        ? h('span', { class: 'tag', dataset: { testid: 'glass-git-matches' } }, 'Git now has this change')
+        : null,
+      ' ',
+      h('button', { type: 'button', class: 'button ghost small-button', dataset: { testid: 'end-override' }, disabled: ui.offline, onclick: () => onGlass(env, 'end', reason(), d) }, 'End override'),
+      d.patch
+        ? h('details', { class: 'glass-patch' }, h('summary', {}, 'The change that makes Git match'), h('pre', { dataset: { testid: 'glass-patch' } }, d.patch))
+        : null));
+  }
+  return h('div', { class: 'glass-block', role: 'group', 'aria-label': 'Break-glass in effect', dataset: { testid: 'break-glass' } },
+    h('p', { class: 'glass-title' }, 'Break-glass in effect: what is served differs from Git'),
+    h('ul', { class: 'glass-items' }, items),
+    h('div', { class: 'glass-actions' },
+      h('label', { class: 'field grow' }, h('span', {}, 'Reason (required, recorded with your token\'s name)'),
+        // Kept in the UI state as it is typed: a status event redraws the card.
+        h('input', { id: reasonId, type: 'text', autocomplete: 'off', value: ui.glassReason ?? '', dataset: { testid: 'glass-reason' }, oninput: (e) => onGlass(env, 'typing', e.target.value) })),
+      held
+        ? h('button', { type: 'button', class: 'button primary', dataset: { testid: 'resume' }, disabled: ui.offline, onclick: () => onGlass(env, 'resume', reason()) }, 'Resume')
+        : null),
+    ui.glassMessage ? h('p', { class: `sync-message ${ui.glassKind ?? ''}`, role: 'status', dataset: { testid: 'glass-message' } }, ui.glassMessage) : null);
+}
+
 /**
  * One environment's card. `ui` holds per-environment UI state: {message, busy}.
  * onSync(env) is called by the Sync now button.
  */
-export function statusCard(status, ui, onSync) {
+export function statusCard(status, ui, onSync, onGlass) {
   const env = status.environment;
   const state = stateOf(status);
   const headingId = `status-${env}`.replace(/[^A-Za-z0-9_-]/g, '_');
@@ -109,6 +157,7 @@ export function statusCard(status, ui, onSync) {
       h('h3', { id: headingId, class: 'card-title' }, h('span', { class: 'muted small' }, 'Environment '), env),
       badge(state)),
     ui.offline ? h('p', { class: 'stale-note', dataset: { testid: 'stale-note' } }, 'Last known state: the server is not answering.') : null,
+    glassBlock(status, ui, onGlass),
     state === 'error' ? errorBlock(status) : null,
     status.warnings?.length ? warningBlock(status.warnings) : null,
     h('dl', { class: 'fields' },
