@@ -267,7 +267,8 @@ const FORWARDED_HEADERS: &[&str] = &[
     "x-request-id",
 ];
 
-/// Relay mode: sends `req` (a webhook, or `POST /api/v1/sync`) as it came to the upstream, with
+/// Relay mode: sends `req` (a webhook, `POST /api/v1/sync`, a break-glass action) as it came
+/// (same method, path and body) to the upstream, with
 /// the relay's token, and answers with the upstream's answer (`X-Switchyard-Forwarded-To` names
 /// it). The upstream checks the webhook's signature; its swap then reaches every relay through
 /// the stream.
@@ -288,7 +289,10 @@ pub(crate) async fn forward(state: &AppState, upstream: &UpstreamConfig, req: Re
         Err(e) => return e.into_response(),
     };
     let mut out = client
-        .post(format!("{}{path}", upstream.url.trim_end_matches('/')))
+        .request(
+            parts.method.clone(),
+            format!("{}{path}", upstream.url.trim_end_matches('/')),
+        )
         .body(body.to_vec());
     for name in FORWARDED_HEADERS {
         if let Some(v) = parts.headers.get(*name) {

@@ -267,6 +267,38 @@ fn notifications_are_signed_retried_and_carry_diff_impact_errors_and_recovery() 
         "{logs}"
     );
     assert!(!metrics.contains("T0PSECRETPATH"), "{metrics}");
+
+    // A break-glass action: one message with the action, the actor and the reason.
+    let resp = super::relay::http()
+        .post(server.url("/api/v1/environments/default/overrides"))
+        .body(r#"{"flag": "r", "rollout": 5, "reason": "too many errors at 50%"}"#)
+        .send()
+        .expect("answer");
+    assert_eq!(resp.status().as_u16(), 201);
+    let m = wait_messages(&got, 4, &server);
+    let v = m[3].json();
+    assert_eq!(v["event"], "breakGlass", "{v}");
+    assert_eq!(v["breakGlass"]["action"], "override", "{v}");
+    assert_eq!(v["breakGlass"]["actor"], "anonymous", "{v}");
+    assert_eq!(v["breakGlass"]["reason"], "too many errors at 50%", "{v}");
+    assert!(
+        v["breakGlass"]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("flag default/r true for 5% of entities"),
+        "{v}"
+    );
+    assert!(
+        v["idempotencyKey"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with(&format!("default@{fixed}#break-glass/override/")),
+        "{v}"
+    );
+    assert_eq!(
+        m[3].header("x-switchyard-signature-256"),
+        Some(python_hmac(SECRET, &m[3].body).as_str())
+    );
 }
 
 #[test]

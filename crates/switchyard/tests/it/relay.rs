@@ -441,3 +441,93 @@ fn relays_survive_the_upstream_going_away_and_catch_up() {
     assert_eq!(s["syncStatus"], "success", "{s}");
     drop(upstream);
 }
+
+/// The boolean answer for flag `f` and the commit it names.
+fn evaluate_with_commit(server: &Server, token: &str) -> Option<(bool, String)> {
+    let resp = http()
+        .post(server.url("/evaluate/v1/boolean"))
+        .bearer_auth(token)
+        .body(json!({"flagKey": "f", "entityId": "u"}).to_string())
+        .send()
+        .ok()?;
+    let commit = resp
+        .headers()
+        .get("x-switchyard-commit")?
+        .to_str()
+        .ok()?
+        .to_string();
+    let v: Value = serde_json::from_str(&resp.text().ok()?).ok()?;
+    Some((v["enabled"].as_bool()?, commit))
+}
+
+/// Break-glass on the upstream reaches every relay of a chain: an override set on the upstream
+/// is served by the relay and the relay's relay (`<sha>+override`); an override ended through a
+/// relay is forwarded to the upstream and ends everywhere.
+#[test]
+fn break_glass_on_the_upstream_reaches_every_relay() {
+    let t = tempfile::tempdir().expect("tempdir");
+    let repo = new_repo(t.path());
+    let first = commit_flag(&repo, false, "first");
+    let upstream = Server::start(
+        &[
+            "--config",
+            &upstream_config(t.path(), &repo, "1s", None)
+                .display()
+                .to_string(),
+        ],
+        "127.0.0.1:0",
+        &[],
+    );
+    wait_serving(&upstream, ADMIN, &first, Duration::from_secs(20));
+    let relay1 = relay(&relay_config(t.path(), "relay1", ADMIN, None), &upstream);
+    let relay2 = relay(
+        &relay_config(t.path(), "relay2", RELAY_ADMIN, None),
+        &relay1,
+    );
+    wait_serving(&relay2, RELAY_ADMIN, &first, Duration::from_secs(20));
+    let resp = http()
+        .post(upstream.url("/api/v1/environments/default/overrides"))
+        .bearer_auth(ADMIN)
+        .body(json!({"flag": "f", "enabled": true, "reason": "incident 7"}).to_string())
+        .send()
+        .expect("answer");
+    assert_eq!(resp.status().as_u16(), 201);
+    let overridden = format!("{first}+override");
+    for (name, server, token) in [
+        ("upstream", &upstream, ADMIN),
+        ("relay", &relay1, RELAY_ADMIN),
+        ("relay of the relay", &relay2, RELAY_ADMIN),
+    ] {
+        wait_for(
+            &format!("the {name} serves the override"),
+            Duration::from_secs(10),
+            || match evaluate_with_commit(server, token) {
+                Some((true, c)) if c == overridden => Ok(()),
+                other => Err(format!("{other:?}\n{}", server.logs())),
+            },
+        );
+    }
+    // Ending it through the relay: forwarded to the upstream, ended everywhere.
+    let resp = http()
+        .delete(relay1.url("/api/v1/environments/default/overrides/default/f"))
+        .bearer_auth(RELAY_ADMIN)
+        .body(json!({"reason": "resolved"}).to_string())
+        .send()
+        .expect("answer");
+    assert_eq!(resp.status().as_u16(), 200, "{:?}", resp.text());
+    for (name, server, token) in [
+        ("upstream", &upstream, ADMIN),
+        ("relay of the relay", &relay2, RELAY_ADMIN),
+    ] {
+        wait_for(
+            &format!("the {name} serves Git again"),
+            Duration::from_secs(10),
+            || match evaluate_with_commit(server, token) {
+                Some((false, c)) if c == first => Ok(()),
+                other => Err(format!("{other:?}")),
+            },
+        );
+    }
+    let s = status(&upstream, ADMIN);
+    assert_eq!(s["drift"], json!([]), "{s}");
+}
