@@ -9,6 +9,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/flipt/evaluation/v2/evaluationv2.proto",
         "proto/flagd/evaluation/v1/evaluation.proto",
         "proto/flagd/evaluation/v2/evaluation.proto",
+        "proto/flipt/ofrep/ofrep.proto",
     ];
     for p in protos {
         println!("cargo:rerun-if-changed={p}");

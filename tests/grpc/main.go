@@ -1,7 +1,9 @@
 // Command grpc-test checks Switchyard's gRPC listener with grpc-go against its own HTTP API:
 // Flipt's flipt.evaluation.EvaluationService (Variant, Boolean, Batch) must answer what
 // /evaluate/v1/* answers on a generated flag set, ClientEvaluationService's snapshot must be
-// /client/v2's and its stream must deliver a commit pushed through Git, with the same status codes for errors; health
+// /client/v2's and its stream must deliver a commit pushed through Git; Flipt v2's
+// flipt.ofrep.OFREPService (EvaluateFlag, EvaluateBulk) must answer what
+// /ofrep/v1/evaluate/flags[/{key}] answers, with the same status codes for errors; health
 // follows /ready; reflection lists and describes the services; tokens work as on HTTP; SIGTERM
 // ends the server with a gRPC stream open.
 //
@@ -55,6 +57,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 const (
@@ -191,6 +194,149 @@ func (s *server) post(path string, body []byte, header map[string]string) (int, 
 	return r.StatusCode, out
 }
 
+// postRaw is post with the body undecoded and the response headers.
+func (s *server) postRaw(path string, body []byte, header map[string]string) (int, []byte, http.Header) {
+	req, _ := http.NewRequest("POST", s.http+path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	r, err := http.DefaultClient.Do(req)
+	must(err, "HTTP "+path)
+	defer r.Body.Close()
+	b, err := io.ReadAll(r.Body)
+	must(err, "HTTP body of "+path)
+	return r.StatusCode, b, r.Header
+}
+
+// ofrepCheck compares flipt.ofrep.OFREPService with the HTTP OFREP API on the generated flags:
+// EvaluateFlag on every flag, EvaluateBulk per namespace (all flags, a `flags` selection), the
+// errors' codes, messages and Flipt's ofrep-flag-key detail, the commit metadata. HTTP bodies
+// are decoded into Flipt's messages by protojson (strictly, but for the bulk body's flag-set
+// `metadata`, which Flipt's message has no field for) and compared with proto.Equal.
+func ofrepCheck(ctx context.Context, s *server, conn *grpc.ClientConn, msgs messages, flags []flagInfo) {
+	withNS := func(ns string) context.Context { return metadataCtx(authed(ctx), "x-flipt-namespace", ns) }
+	ofrepCtx := func(i int) map[string]string {
+		return map[string]string{"targetingKey": fmt.Sprintf("user-%d", i), "plan": fmt.Sprintf("plan-%d", i%7), "age": fmt.Sprintf("%d", (i*7)%60)}
+	}
+	reasons := map[string]int{}
+	for i, f := range flags {
+		c := ofrepCtx(i)
+		body, _ := json.Marshal(map[string]any{"context": c})
+		reqJSON, _ := json.Marshal(map[string]any{"key": f.key, "context": c})
+		got := dynamicpb.NewMessage(msgs.ofrepAnswer)
+		var hdr metadata.MD
+		err := conn.Invoke(withNS(f.ns), "/flipt.ofrep.OFREPService/EvaluateFlag", fromJSON(msgs.ofrepFlag, reqJSON), got, grpc.Header(&hdr))
+		code, raw, _ := s.postRaw("/ofrep/v1/evaluate/flags/"+f.key, body, map[string]string{"x-flipt-namespace": f.ns})
+		want := dynamicpb.NewMessage(msgs.ofrepAnswer)
+		perr := protojson.Unmarshal(raw, want)
+		check(err == nil && code == 200 && perr == nil && proto.Equal(got, want), "OFREP EvaluateFlag %s/%s: gRPC %v %v, HTTP %d %s %v", f.ns, f.key, err, toMap(got), code, raw, perr)
+		var httpBody struct{ Metadata map[string]any }
+		_ = json.Unmarshal(raw, &httpBody)
+		commit := hdr.Get("x-switchyard-commit")
+		check(len(commit) == 1 && commit[0] == httpBody.Metadata["switchyardCommit"], "OFREP EvaluateFlag %s/%s: x-switchyard-commit %v, HTTP metadata %v", f.ns, f.key, commit, httpBody.Metadata)
+		reasonField := msgs.ofrepAnswer.Fields().ByName("reason")
+		if v := reasonField.Enum().Values().ByNumber(got.Get(reasonField).Enum()); v != nil {
+			reasons[string(v.Name())]++
+		}
+	}
+	// the generated set's disabled flags are boolean ones (reason DEFAULT, as Flipt's); DISABLED
+	// (a disabled variant flag) is compared in the server's own tests (grpc::ofrep)
+	check(reasons["TARGETING_MATCH"] > 0 && reasons["DEFAULT"] > 0, "OFREP answers TARGETING_MATCH and DEFAULT: %v", reasons)
+
+	namespaces := map[string][]string{}
+	for _, f := range flags {
+		namespaces[f.ns] = append(namespaces[f.ns], f.key)
+	}
+	bulkFlags := 0
+	for ns, keys := range namespaces {
+		contexts := []map[string]string{ofrepCtx(1), ofrepCtx(2), {"plan": "plan-3"}}
+		sel := ofrepCtx(3)
+		sel["flags"] = strings.Join([]string{keys[len(keys)-1], keys[0], keys[len(keys)-1]}, ",")
+		contexts = append(contexts, sel)
+		for _, c := range contexts {
+			body, _ := json.Marshal(map[string]any{"context": c})
+			got := dynamicpb.NewMessage(msgs.ofrepBulkAnswer)
+			var hdr metadata.MD
+			err := conn.Invoke(withNS(ns), "/flipt.ofrep.OFREPService/EvaluateBulk", fromJSON(msgs.ofrepBulk, body), got, grpc.Header(&hdr))
+			code, raw, _ := s.postRaw("/ofrep/v1/evaluate/flags", body, map[string]string{"x-flipt-namespace": ns})
+			want := dynamicpb.NewMessage(msgs.ofrepBulkAnswer)
+			perr := protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal(raw, want)
+			_, random := c["targetingKey"]
+			if !random {
+				// no targetingKey: a random entity per call, so only the flags listed are compared
+				n := func(m *dynamicpb.Message) int {
+					return m.Get(msgs.ofrepBulkAnswer.Fields().ByName("flags")).List().Len()
+				}
+				check(err == nil && code == 200 && perr == nil && n(got) == n(want), "OFREP EvaluateBulk %s without targetingKey: gRPC %v, HTTP %d %v", ns, err, code, perr)
+				continue
+			}
+			check(err == nil && code == 200 && perr == nil && proto.Equal(got, want), "OFREP EvaluateBulk %s %v: gRPC %v %v, HTTP %d %s %v", ns, c, err, toMap(got), code, raw, perr)
+			var httpBody struct{ Metadata map[string]any }
+			_ = json.Unmarshal(raw, &httpBody)
+			commit := hdr.Get("x-switchyard-commit")
+			check(len(commit) == 1 && commit[0] == httpBody.Metadata["switchyardCommit"], "OFREP EvaluateBulk %s: x-switchyard-commit %v, HTTP metadata %v", ns, commit, httpBody.Metadata)
+			bulkFlags += got.Get(msgs.ofrepBulkAnswer.Fields().ByName("flags")).List().Len()
+		}
+	}
+	check(bulkFlags >= len(flags), "OFREP EvaluateBulk compared %d flags (%d served)", bulkFlags, len(flags))
+	fmt.Printf("ofrep: %d EvaluateFlag answers and %d EvaluateBulk flags compared with HTTP\n", len(flags), bulkFlags)
+
+	// Errors: the gRPC code the HTTP status stands for, the HTTP errorDetails as message, and
+	// Flipt's ofrep-flag-key detail where the HTTP body names the flag.
+	type errCase struct {
+		name, method, path, ns string
+		req                    map[string]any
+		header                 map[string]string
+		want                   codes.Code
+		httpStatus             int
+		detailKey              string
+	}
+	errCases := []errCase{
+		{"unknown flag", "EvaluateFlag", "/ofrep/v1/evaluate/flags/nope", "ns000", map[string]any{"key": "nope", "context": map[string]string{"targetingKey": "u"}}, nil, codes.NotFound, 404, "nope"},
+		{"unknown namespace", "EvaluateFlag", "/ofrep/v1/evaluate/flags/flag-0", "nowhere", map[string]any{"key": "flag-0"}, nil, codes.NotFound, 404, "flag-0"},
+		{"bulk: unknown flag selected", "EvaluateBulk", "/ofrep/v1/evaluate/flags", "ns000", map[string]any{"context": map[string]string{"flags": flags[0].key + ",nope"}}, nil, codes.NotFound, 404, "nope"},
+		{"bulk: unknown namespace", "EvaluateBulk", "/ofrep/v1/evaluate/flags", "nowhere", map[string]any{"context": map[string]string{}}, nil, codes.NotFound, 404, ""},
+		{"bulk: empty key selected", "EvaluateBulk", "/ofrep/v1/evaluate/flags", "ns000", map[string]any{"context": map[string]string{"flags": flags[0].key + ","}}, nil, codes.InvalidArgument, 400, ""},
+		{"unknown environment", "EvaluateBulk", "/ofrep/v1/evaluate/flags", "ns000", map[string]any{"context": map[string]string{}}, map[string]string{"x-flipt-environment": "staging"}, codes.NotFound, 404, ""},
+	}
+	for _, e := range errCases {
+		reqMD, respMD := msgs.ofrepFlag, msgs.ofrepAnswer
+		if e.method == "EvaluateBulk" {
+			reqMD, respMD = msgs.ofrepBulk, msgs.ofrepBulkAnswer
+		}
+		reqJSON, _ := json.Marshal(e.req)
+		cctx := withNS(e.ns)
+		for k, v := range e.header {
+			cctx = metadata.AppendToOutgoingContext(cctx, k, v)
+		}
+		err := conn.Invoke(cctx, "/flipt.ofrep.OFREPService/"+e.method, fromJSON(reqMD, reqJSON), dynamicpb.NewMessage(respMD))
+		st := status.Convert(err)
+		detail := ""
+		for _, d := range st.Details() {
+			if sp, ok := d.(*structpb.Struct); ok {
+				detail = sp.GetFields()["ofrep-flag-key"].GetStringValue()
+			}
+		}
+		hdr := map[string]string{"x-flipt-namespace": e.ns}
+		for k, v := range e.header {
+			hdr[k] = v
+		}
+		httpBody, _ := json.Marshal(map[string]any{"context": e.req["context"]})
+		code, raw, _ := s.postRaw(e.path, httpBody, hdr)
+		var want struct{ Key, ErrorCode, ErrorDetails string }
+		_ = json.Unmarshal(raw, &want)
+		check(st.Code() == e.want && code == e.httpStatus && st.Message() == want.ErrorDetails && detail == e.detailKey,
+			"OFREP %s: gRPC %v %q detail %q, HTTP %d %s", e.name, st.Code(), st.Message(), detail, code, raw)
+	}
+	err := conn.Invoke(withNS("ns000"), "/flipt.ofrep.OFREPService/EvaluateFlag", fromJSON(msgs.ofrepFlag, []byte(`{}`)), dynamicpb.NewMessage(msgs.ofrepAnswer))
+	st := status.Convert(err)
+	check(st.Code() == codes.InvalidArgument && st.Message() == "flag key was not provided" && len(st.Details()) == 0, "OFREP EvaluateFlag without a key: %v", err)
+	err = conn.Invoke(ctx, "/flipt.ofrep.OFREPService/EvaluateBulk", fromJSON(msgs.ofrepBulk, []byte(`{}`)), dynamicpb.NewMessage(msgs.ofrepBulkAnswer))
+	check(status.Code(err) == codes.Unauthenticated, "OFREP without a token: %v", err)
+}
+
 func (s *server) waitReady() {
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
@@ -205,8 +351,9 @@ func (s *server) waitReady() {
 
 // messages of the vendored protos, compiled in Go.
 type messages struct {
-	request, batchRequest, variant, boolean, batch protoreflect.MessageDescriptor
-	snapshotRequest, streamRequest, snapshot       protoreflect.MessageDescriptor
+	request, batchRequest, variant, boolean, batch     protoreflect.MessageDescriptor
+	snapshotRequest, streamRequest, snapshot           protoreflect.MessageDescriptor
+	ofrepFlag, ofrepAnswer, ofrepBulk, ofrepBulkAnswer protoreflect.MessageDescriptor
 }
 
 func compile(protoDir string) messages {
@@ -217,9 +364,13 @@ func compile(protoDir string) messages {
 	v2, err := c.Compile(context.Background(), "flipt/evaluation/v2/evaluationv2.proto")
 	must(err, "compiling the vendored evaluationv2.proto with protocompile")
 	n := v2[0].Messages()
+	of, err := c.Compile(context.Background(), "flipt/ofrep/ofrep.proto")
+	must(err, "compiling the vendored ofrep.proto with protocompile")
+	o := of[0].Messages()
 	return messages{m.ByName("EvaluationRequest"), m.ByName("BatchEvaluationRequest"),
 		m.ByName("VariantEvaluationResponse"), m.ByName("BooleanEvaluationResponse"), m.ByName("BatchEvaluationResponse"),
-		n.ByName("EvaluationNamespaceSnapshotRequest"), n.ByName("EvaluationNamespaceSnapshotStreamRequest"), n.ByName("EvaluationNamespaceSnapshot")}
+		n.ByName("EvaluationNamespaceSnapshotRequest"), n.ByName("EvaluationNamespaceSnapshotStreamRequest"), n.ByName("EvaluationNamespaceSnapshot"),
+		o.ByName("EvaluateFlagRequest"), o.ByName("EvaluationResponse"), o.ByName("EvaluateBulkRequest"), o.ByName("BulkEvaluationResponse")}
 }
 
 func fromJSON(md protoreflect.MessageDescriptor, body []byte) *dynamicpb.Message {
@@ -438,6 +589,8 @@ func main() {
 		check(reflect.DeepEqual(strip(got), strip(want)), "Batch %d: gRPC %v != HTTP %v", b, got, want)
 	}
 
+	ofrepCheck(ctx, s, conn, msgs, flags)
+
 	// Errors: the same gRPC code and message as the HTTP body's.
 	var boolFlag, variantFlag flagInfo
 	for _, f := range flags {
@@ -486,7 +639,7 @@ func main() {
 
 	// Health: SERVING (no token needed, as a probe has none), per service too.
 	health := healthpb.NewHealthClient(conn)
-	for _, svc := range []string{"", "flipt.evaluation.EvaluationService", "evaluation.ClientEvaluationService", "flagd.evaluation.v1.Service", "flagd.evaluation.v2.Service"} {
+	for _, svc := range []string{"", "flipt.evaluation.EvaluationService", "evaluation.ClientEvaluationService", "flagd.evaluation.v1.Service", "flagd.evaluation.v2.Service", "flipt.ofrep.OFREPService"} {
 		r, err := health.Check(ctx, &healthpb.HealthCheckRequest{Service: svc})
 		check(err == nil && r.GetStatus() == healthpb.HealthCheckResponse_SERVING, "health %q: %v %v", svc, r, err)
 	}
@@ -502,7 +655,7 @@ func main() {
 		names = append(names, s.GetName())
 	}
 	sort.Strings(names)
-	for _, want := range []string{"evaluation.ClientEvaluationService", "flagd.evaluation.v1.Service", "flagd.evaluation.v2.Service", "flipt.evaluation.EvaluationService", "grpc.health.v1.Health"} {
+	for _, want := range []string{"evaluation.ClientEvaluationService", "flagd.evaluation.v1.Service", "flagd.evaluation.v2.Service", "flipt.evaluation.EvaluationService", "flipt.ofrep.OFREPService", "grpc.health.v1.Health"} {
 		check(sort.SearchStrings(names, want) < len(names) && names[sort.SearchStrings(names, want)] == want, "reflection lists %s (got %v)", want, names)
 	}
 	must(rc.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_FileContainingSymbol{FileContainingSymbol: "flipt.evaluation.EvaluationService"}}), "reflection send")
@@ -521,6 +674,22 @@ func main() {
 		}
 	}
 	check(reflect.DeepEqual(methods, []string{"Boolean", "Variant", "Batch"}), "reflection describes Boolean, Variant, Batch: %v", methods)
+	must(rc.Send(&reflectionpb.ServerReflectionRequest{MessageRequest: &reflectionpb.ServerReflectionRequest_FileContainingSymbol{FileContainingSymbol: "flipt.ofrep.OFREPService"}}), "reflection send")
+	or, err := rc.Recv()
+	must(err, "reflection file")
+	var ofrepMethods []string
+	for _, raw := range or.GetFileDescriptorResponse().GetFileDescriptorProto() {
+		var fd descriptorpb.FileDescriptorProto
+		must(proto.Unmarshal(raw, &fd), "file descriptor")
+		for _, svc := range fd.GetService() {
+			if fd.GetPackage() == "flipt.ofrep" && svc.GetName() == "OFREPService" {
+				for _, m := range svc.GetMethod() {
+					ofrepMethods = append(ofrepMethods, m.GetName())
+				}
+			}
+		}
+	}
+	check(reflect.DeepEqual(ofrepMethods, []string{"EvaluateFlag", "EvaluateBulk"}), "reflection describes OFREPService's EvaluateFlag, EvaluateBulk: %v", ofrepMethods)
 	_ = rc.CloseSend()
 	noTok, err := reflectionpb.NewServerReflectionClient(conn).ServerReflectionInfo(ctx)
 	if err == nil {

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # gRPC test: grpc-go against a real `switchyard serve` on a real Git repository holding a
 # generated flag set (switchyard-testkit's gen_corpus): Flipt's EvaluationService answers
-# compared to the HTTP API's, errors, tokens, health, reflection and SIGTERM (main.go).
+# and OFREPService answers compared to the HTTP API's, errors, tokens, health, reflection and
+# SIGTERM (main.go).
 #
 #   tests/grpc/run.sh                       # uses target/debug/switchyard
 #   SWITCHYARD_BIN=/path/to/switchyard tests/grpc/run.sh

@@ -81,9 +81,14 @@ fn push_escaped(buf: &mut Vec<u8>, s: &str) {
 
 /// The body's closing: the event stream of `ns` in `env`, with `origin` when configured.
 pub(crate) fn tail(env_key: &str, ns_key: &str, origin: Option<&str>) -> String {
-    let uri = quoted(&format!("/ofrep/v1/_stream/{env_key}/{ns_key}/events"));
+    let uri = quoted(&stream_uri(env_key, ns_key));
     let origin = origin.map_or(String::new(), |o| format!(r#","origin":{}"#, quoted(o)));
     format!(r#"],"eventStreams":[{{"type":"sse","endpoint":{{"requestUri":{uri}{origin}}}}}]}}"#)
+}
+
+/// The SSE stream's path for `ns` in `env` (a bulk answer's event stream `requestUri`).
+pub(crate) fn stream_uri(env_key: &str, ns_key: &str) -> String {
+    format!("/ofrep/v1/_stream/{env_key}/{ns_key}/events")
 }
 
 /// Writes the body's closing `tail`, with the flag set's `metadata` naming the serving commit
@@ -193,6 +198,12 @@ impl BulkPieces {
             tail,
             capacity,
         }
+    }
+
+    /// What a bulk request without a selection lists: indexes of the boolean flags and the
+    /// enabled variant flags, sorted by key.
+    pub(crate) fn listed(&self) -> &[usize] {
+        &self.listed
     }
 
     /// The bulk answer of `ns` (the namespace these pieces were built from) for one context:

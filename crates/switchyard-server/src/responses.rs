@@ -292,12 +292,36 @@ pub(crate) struct OfrepMetadata<'a> {
     commit: Option<&'a str>,
 }
 
+impl OfrepMetadata<'_> {
+    /// The matched segments' keys, comma-separated (`None` when none matched).
+    pub(crate) fn segments(&self) -> Option<String> {
+        (!self.segments.is_empty()).then(|| self.segments.to_string())
+    }
+
+    /// The attachment JSON as a string (`None` when empty).
+    pub(crate) fn attachment(&self) -> Option<&str> {
+        (!self.attachment.is_empty()).then_some(self.attachment)
+    }
+
+    /// The serving commit.
+    pub(crate) fn commit(&self) -> Option<&str> {
+        self.commit
+    }
+}
+
 /// A boolean answer's OFREP metadata: only the serving commit.
 #[derive(Serialize)]
 pub(crate) struct CommitMetadata<'a> {
     /// The serving commit.
     #[serde(rename = "switchyardCommit")]
     commit: &'a str,
+}
+
+impl CommitMetadata<'_> {
+    /// The serving commit.
+    pub(crate) fn commit(&self) -> &str {
+        self.commit
+    }
 }
 
 /// Keys written as one comma-separated string, without building it.

@@ -320,16 +320,7 @@ impl AppState {
     /// `GetFromContext`): `key` when it names one; else the `X-Flipt-Environment` header's when
     /// it names one; else the default one when the header is absent or says `default`. An
     /// unknown header is a 404 in Flipt's words; an unknown `key` alone is not an error.
-    pub(crate) fn evaluation_environment(
-        &self,
-        key: &str,
-        headers: &HeaderMap,
-    ) -> Result<&str, ApiError> {
-        self.evaluation_environment_named(key, crate::api::environment_header(headers))
-    }
-
-    /// [`Self::evaluation_environment`] given the `X-Flipt-Environment` value (an HTTP header or
-    /// gRPC metadata) rather than the headers.
+    /// `header` is the `X-Flipt-Environment` value (an HTTP header or gRPC metadata).
     pub(crate) fn evaluation_environment_named(
         &self,
         key: &str,

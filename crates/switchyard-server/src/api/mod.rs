@@ -18,7 +18,10 @@ mod webhook;
 
 pub(crate) use context::RequestContext;
 pub(crate) use evaluate::{Answer, Query, environment_header, evaluate_many, evaluate_single};
-pub(crate) use ofrep::entity;
+pub(crate) use ofrep::{
+    BLOCKING_BULK_FLAGS, BulkPlan, bulk_plan as ofrep_bulk_plan, entity,
+    evaluate_in as ofrep_evaluate_in, scope as ofrep_scope,
+};
 pub(crate) use relay::StateLines;
 pub(crate) use stream::{StreamGuard, namespace_changes};
 

@@ -10,6 +10,10 @@
 //! where a flag lookup failed. Unlike Flipt, context values of any JSON
 //! type are accepted (numbers and booleans become their JSON text), and the bulk response's stream
 //! URL carries the configured public origin (`ServerConfig::public_url`) when there is one.
+//!
+//! The evaluation is shared with the gRPC `flipt.ofrep.OFREPService` (`grpc::ofrep`):
+//! [`evaluate_in`] answers one flag and [`bulk_plan`] decides what a bulk request lists; each
+//! encoding only writes the answer.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -20,40 +24,55 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt as _;
-use switchyard_core::{Context, Environment, Flag, evaluate};
+use switchyard_core::{Context, Environment, Flag, Namespace, evaluate};
 
 use super::context::{OfrepBody, RequestContext};
 use crate::body;
 use crate::commit_header::X_SWITCHYARD_COMMIT;
 use crate::error::OfrepError;
-use crate::ofrep_pieces;
+use crate::ofrep_pieces::{self, BulkPieces};
 use crate::responses::OfrepSuccess;
 use crate::state::AppState;
 
-/// The namespace of `X-Flipt-Namespace` (absent or empty: `default`).
-fn namespace(headers: &HeaderMap) -> &str {
+/// The `X-Flipt-Namespace` header's value.
+fn namespace_header(headers: &HeaderMap) -> Option<&str> {
     headers
         .get("x-flipt-namespace")
         .and_then(|v| v.to_str().ok())
-        .filter(|s| !s.is_empty())
-        .unwrap_or("default")
 }
 
-/// Where an OFREP request evaluates, from its headers alone (Flipt's bridge): the environment
-/// (`X-Flipt-Environment`, else the default) with its snapshot, and the namespace
-/// (`X-Flipt-Namespace`, else `default`); `key`, the flag asked for, goes on a snapshot error.
-fn scope<'a>(
+/// Where an OFREP request evaluates, from its `X-Flipt-Environment` and `X-Flipt-Namespace`
+/// values alone (HTTP headers or gRPC metadata, as Flipt's bridge): the environment (else the
+/// default) with its snapshot, and the namespace (absent or empty: `default`); `key`, the flag
+/// asked for, goes on a snapshot error.
+pub(crate) fn scope<'a>(
     state: &'a AppState,
-    headers: &'a HeaderMap,
+    env_header: Option<&str>,
+    ns_header: Option<&'a str>,
     key: Option<&str>,
 ) -> Result<(&'a str, Arc<Environment>, &'a str), OfrepError> {
     let env_key = state
-        .evaluation_environment("", headers)
+        .evaluation_environment_named("", env_header)
         .map_err(|e| OfrepError::from_api(None, e))?;
     let env = state
         .snapshot(env_key)
         .map_err(|e| OfrepError::from_api(key, e))?;
-    Ok((env_key, env, namespace(headers)))
+    let ns = ns_header.filter(|s| !s.is_empty()).unwrap_or("default");
+    Ok((env_key, env, ns))
+}
+
+/// [`scope`] from HTTP headers.
+fn scope_of<'a>(
+    state: &'a AppState,
+    headers: &'a HeaderMap,
+    key: Option<&str>,
+) -> Result<(&'a str, Arc<Environment>, &'a str), OfrepError> {
+    scope(
+        state,
+        super::environment_header(headers),
+        namespace_header(headers),
+        key,
+    )
 }
 
 /// The evaluation context as Flipt's string map, borrowed from the body.
@@ -65,8 +84,8 @@ fn context(body: &[u8]) -> Result<RequestContext<'_>, OfrepError> {
 
 /// The entity id: `targetingKey` when the context has one (even empty, as Flipt's
 /// `getTargetingKey`), else a random UUID.
-pub(crate) fn entity<'c>(ctx: &'c RequestContext<'_>) -> Cow<'c, str> {
-    match ctx.value("targetingKey") {
+pub(crate) fn entity<C: Context + ?Sized>(ctx: &C) -> Cow<'_, str> {
+    match ctx.get("targetingKey") {
         Some(k) => Cow::Borrowed(k),
         None => Cow::Owned(uuid::Uuid::new_v4().to_string()),
     }
@@ -110,19 +129,32 @@ fn find<'e>(env: &'e Environment, ns: &str, key: &str) -> Result<&'e Flag, Ofrep
         .map_err(|_| OfrepError::not_found(key, format!("flag was not found {key}")))
 }
 
-fn evaluate_one(
+/// A single-flag answer in some encoding, with the serving commit's header value.
+pub(crate) struct FlagAnswer<T> {
+    /// The encoded answer.
+    pub(crate) value: T,
+    /// `X-Switchyard-Commit`, when the snapshot has a commit.
+    pub(crate) commit: Option<HeaderValue>,
+}
+
+/// One flag's OFREP evaluation over a decoded context, for both encodings: the environment and
+/// namespace from the header values ([`scope`]), Flipt's lookup errors, the entity
+/// (`targetingKey`, else a random UUID), the core evaluation and its metrics; `encode` writes
+/// the answer, the serving commit in its metadata.
+pub(crate) fn evaluate_in<C: Context + ?Sized, T>(
     state: &AppState,
-    headers: &HeaderMap,
+    env_header: Option<&str>,
+    ns_header: Option<&str>,
     key: &str,
-    bytes: &[u8],
-) -> Result<Response, OfrepError> {
+    ctx: &C,
+    encode: impl FnOnce(OfrepSuccess<'_>) -> T,
+) -> Result<FlagAnswer<T>, OfrepError> {
     let started = std::time::Instant::now();
-    // Flipt's order: the body, the environment, the key, the flag.
-    let ctx = context(bytes)?;
-    let entity = entity(&ctx);
-    let (env_key, env, ns) = scope(state, headers, Some(key))?;
+    // Flipt's order (after the body): the environment, the key, the flag.
+    let entity = entity(ctx);
+    let (env_key, env, ns) = scope(state, env_header, ns_header, Some(key))?;
     let flag = find(&env, ns, key)?;
-    let eval = evaluate(flag, &entity, &ctx);
+    let eval = evaluate(flag, &entity, ctx);
     state.metrics().evaluation(
         env_key,
         ns,
@@ -132,8 +164,27 @@ fn evaluate_one(
     );
     let commit = state.commit_headers().get(env_key, &env);
     let sha = commit.as_ref().and_then(|v| v.to_str().ok());
-    let mut response = Json(OfrepSuccess::new(key, &eval).with_commit(sha)).into_response();
-    if let Some(v) = commit {
+    let value = encode(OfrepSuccess::new(key, &eval).with_commit(sha));
+    Ok(FlagAnswer { value, commit })
+}
+
+fn evaluate_one(
+    state: &AppState,
+    headers: &HeaderMap,
+    key: &str,
+    bytes: &[u8],
+) -> Result<Response, OfrepError> {
+    let ctx = context(bytes)?;
+    let answer = evaluate_in(
+        state,
+        super::environment_header(headers),
+        namespace_header(headers),
+        key,
+        &ctx,
+        |a| Json(a).into_response(),
+    )?;
+    let mut response = answer.value;
+    if let Some(v) = answer.commit {
         response.headers_mut().insert(X_SWITCHYARD_COMMIT, v);
     }
     Ok(response)
@@ -173,7 +224,7 @@ pub(crate) async fn evaluate_flags(State(state): State<AppState>, req: Request) 
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    let (env_key, env, ns_key) = match scope(&state, &headers, None) {
+    let (env_key, env, ns_key) = match scope_of(&state, &headers, None) {
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
@@ -228,7 +279,64 @@ fn selected<C: Context + ?Sized>(
 }
 
 /// Namespaces with more flags than this are bulk-evaluated on a blocking thread.
-const BLOCKING_BULK_FLAGS: usize = 1000;
+pub(crate) const BLOCKING_BULK_FLAGS: usize = 1000;
+
+/// What a bulk request answers, decided once for both encodings.
+pub(crate) enum BulkPlan<'e> {
+    /// Flags of `ns`: the indexes `selection` (the `flags` context value's keys, as written),
+    /// else the pieces' listing (boolean and enabled variant flags, sorted by key).
+    Flags {
+        /// The namespace.
+        ns: &'e Namespace,
+        /// Its bulk pieces (the listing, and the HTTP body's pieces).
+        pieces: Arc<BulkPieces>,
+        /// The `flags` selection.
+        selection: Option<Vec<usize>>,
+    },
+    /// The absent `default` namespace: no flags (Flipt's snapshot always has `default`).
+    Empty,
+}
+
+impl BulkPlan<'_> {
+    /// The indexes of the flags answered, in the answer's order.
+    pub(crate) fn indexes(&self) -> &[usize] {
+        match self {
+            BulkPlan::Flags {
+                pieces, selection, ..
+            } => selection.as_deref().unwrap_or(pieces.listed()),
+            BulkPlan::Empty => &[],
+        }
+    }
+}
+
+/// The bulk answer's flags for `ctx` in namespace `ns_key` of `env` (Flipt's
+/// `OFREPFlagEvaluationBulk`): the `flags` selection's errors first, then an unknown namespace
+/// (other than `default`) is `FLAG_NOT_FOUND` without a key.
+pub(crate) fn bulk_plan<'e, C: Context + ?Sized>(
+    state: &AppState,
+    env: &'e Environment,
+    env_key: &str,
+    ns_key: &str,
+    ctx: &C,
+) -> Result<BulkPlan<'e>, OfrepError> {
+    let selection = selected(env, ns_key, ctx)?;
+    match env.namespace(ns_key) {
+        Some(ns) => Ok(BulkPlan::Flags {
+            ns,
+            pieces: state
+                .bulk_pieces()
+                .get(env_key, ns, state.config().public_origin()),
+            selection,
+        }),
+        None if ns_key == "default" => Ok(BulkPlan::Empty),
+        None => Err(OfrepError {
+            status: StatusCode::NOT_FOUND,
+            key: None,
+            code: "FLAG_NOT_FOUND",
+            details: format!("namespace \"{ns_key}\" not found"),
+        }),
+    }
+}
 
 /// The bulk answer: every selected flag evaluated, the ETag, 304 on a match.
 fn bulk<C: Context + ?Sized>(
@@ -241,34 +349,24 @@ fn bulk<C: Context + ?Sized>(
     entity: &str,
 ) -> Response {
     let origin = state.config().public_origin();
-    let selection = match selected(env, ns_key, ctx) {
-        Ok(s) => s,
-        Err(e) => return e.into_response(),
-    };
-    let answer = match env.namespace(ns_key) {
-        Some(ns) => {
-            let pieces = state.bulk_pieces().get(env_key, ns, origin);
+    let answer = match bulk_plan(state, env, env_key, ns_key, ctx) {
+        Ok(BulkPlan::Flags {
+            ns,
+            pieces,
+            selection,
+        }) => {
             let answer = pieces.write(ns, env_key, env, selection.as_deref(), entity, ctx);
             state.metrics().bulk_request(env_key, ns_key, answer.flags);
             answer
         }
-        // Flipt's snapshot always has `default`: without documents it lists no flags
-        None if ns_key == "default" => ofrep_pieces::empty(
+        Ok(BulkPlan::Empty) => ofrep_pieces::empty(
             env_key,
             ns_key,
             &env.digest,
             env.revision.as_deref(),
             origin,
         ),
-        None => {
-            return OfrepError {
-                status: StatusCode::NOT_FOUND,
-                key: None,
-                code: "FLAG_NOT_FOUND",
-                details: format!("namespace \"{ns_key}\" not found"),
-            }
-            .into_response();
-        }
+        Err(e) => return e.into_response(),
     };
     let etag_value =
         HeaderValue::from_str(&answer.etag).unwrap_or_else(|_| HeaderValue::from_static("W/\"0\""));

@@ -12,9 +12,10 @@ use crate::state::AppState;
 const CHECK_EVERY: Duration = Duration::from_millis(250);
 
 /// The services whose status is reported besides the server's.
-const SERVICES: [&str; 4] = [
+const SERVICES: [&str; 5] = [
     "flipt.evaluation.EvaluationService",
     "evaluation.ClientEvaluationService",
+    "flipt.ofrep.OFREPService",
     "flagd.evaluation.v1.Service",
     "flagd.evaluation.v2.Service",
 ];

@@ -1,9 +1,11 @@
 //! The gRPC listener: Flipt's `flipt.evaluation.EvaluationService` and
-//! `evaluation.ClientEvaluationService`, flagd's
+//! `evaluation.ClientEvaluationService` and `flipt.ofrep.OFREPService`, flagd's
 //! `flagd.evaluation.v1.Service` and `flagd.evaluation.v2.Service`, `grpc.health.v1.Health` and server reflection (v1), on tonic.
 //!
 //! The services call the same evaluation functions as the HTTP handlers
-//! ([`crate::api::evaluate_single`], [`crate::api::evaluate_many`]); only the encoding differs.
+//! ([`crate::api::evaluate_single`], [`crate::api::evaluate_many`], OFREP's
+//! [`crate::api::ofrep_evaluate_in`] and [`crate::api::ofrep_bulk_plan`]); only the encoding
+//! differs.
 //! Tokens and scopes are HTTP's (`authorization: Bearer …` metadata, [`crate::auth::grpc`]).
 //! The listener uses the HTTP server's TLS settings, its connection limit and its shutdown: it
 //! stops accepting when the HTTP listener closes, open event streams end, and open calls get
@@ -16,6 +18,7 @@ mod flagd_services;
 mod flipt;
 mod health;
 mod incoming;
+mod ofrep;
 
 use std::time::Duration;
 
@@ -47,7 +50,12 @@ pub(crate) mod pb {
     pub(crate) mod flagd_v2 {
         tonic::include_proto!("flagd.evaluation.v2");
     }
-    /// The file descriptor set of both, for server reflection.
+    /// Flipt v2's `flipt.ofrep` package (`OFREPService`).
+    #[allow(clippy::all, missing_docs, dead_code)]
+    pub(crate) mod ofrep {
+        tonic::include_proto!("flipt.ofrep");
+    }
+    /// The file descriptor set of all of them, for server reflection.
     pub(crate) const DESCRIPTORS: &[u8] =
         include_bytes!(concat!(env!("OUT_DIR"), "/descriptors.bin"));
 }
@@ -103,6 +111,10 @@ pub async fn serve_grpc(listener: TcpListener, state: AppState) -> Result<(), Se
         pb::flagd_v2::service_server::ServiceServer::new(flagd::Flagd::new(state.clone()))
             .max_decoding_message_size(max_decoded)
             .max_encoding_message_size(MAX_ENCODED_BYTES);
+    let ofrep =
+        pb::ofrep::ofrep_service_server::OfrepServiceServer::new(ofrep::Ofrep::new(state.clone()))
+            .max_decoding_message_size(max_decoded)
+            .max_encoding_message_size(MAX_ENCODED_BYTES);
 
     let mut builder = tonic::transport::Server::builder()
         .timeout(CALL_TIMEOUT)
@@ -129,6 +141,10 @@ pub async fn serve_grpc(listener: TcpListener, state: AppState) -> Result<(), Se
         ))
         .add_service(tonic::service::interceptor::InterceptedService::new(
             client,
+            auth::grpc(state.clone(), Need::Evaluation),
+        ))
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            ofrep,
             auth::grpc(state.clone(), Need::Evaluation),
         ))
         .add_service(tonic::service::interceptor::InterceptedService::new(
