@@ -220,38 +220,46 @@ pub fn patch(env: &Environment, files: &[SourceFile], o: &FlagOverride) -> Optio
     forced_flag(flag, &o.forced).ok()?;
     let file = files.iter().find(|f| f.path == flag.location.file)?;
     let text = std::str::from_utf8(&file.contents).ok()?;
+    // Lines are counted as `str::lines` counts them; a lone CR would count differently.
+    if text.contains('\r') {
+        return None;
+    }
     let docs = parse_tree(text, &Limits::default()).ok()?;
     let lines: Vec<&str> = text.lines().collect();
     let (entries, end) = flag_entries(&docs, flag, lines.len())?;
-    let indent = entries.first()?.1.column as usize - 1;
+    if !one_per_line(entries) {
+        return None;
+    }
+    let indent = (entries.first()?.1.column as usize).checked_sub(1)?;
     let pad = " ".repeat(indent);
     // Edits as (first line, lines removed, lines inserted), 0-based, applied bottom-up.
     let mut edits: Vec<(usize, usize, Vec<String>)> = Vec::new();
-    let key_line = entries.iter().find(|e| e.0 == "key")?.1.line as usize - 1;
+    let key_line = (entries.iter().find(|e| e.0 == "key")?.1.line as usize).checked_sub(1)?;
     let block = |name: &str| -> Option<(usize, usize)> {
         let i = entries.iter().position(|e| e.0 == name)?;
-        let start = entries[i].1.line as usize - 1;
-        let next = entries.get(i + 1).map_or(end, |e| e.1.line as usize - 1);
+        let start = (entries[i].1.line as usize).checked_sub(1)?;
+        let next = entries
+            .get(i + 1)
+            .map_or(Some(end), |e| (e.1.line as usize).checked_sub(1))?;
         let mut stop = next;
         while stop > start + 1 && lines.get(stop - 1).is_some_and(|l| l.trim().is_empty()) {
             stop -= 1;
         }
-        Some((start, stop - start))
+        Some((start, stop.checked_sub(start)?))
     };
-    let set_enabled = |edits: &mut Vec<(usize, usize, Vec<String>)>, b: bool| match entries
-        .iter()
-        .find(|e| e.0 == "enabled")
-    {
-        Some(e) => {
-            let l = e.1.line as usize - 1;
-            let prefix: String = lines[l].chars().take(e.1.column as usize - 1).collect();
-            edits.push((l, 1, vec![format!("{prefix}enabled: {b}")]));
+    let set_enabled = |edits: &mut Vec<(usize, usize, Vec<String>)>, b: bool| {
+        match entries.iter().find(|e| e.0 == "enabled") {
+            Some(e) => {
+                let (l, prefix) = line_prefix(&lines, e.1)?;
+                edits.push((l, 1, vec![format!("{prefix}enabled: {b}")]));
+            }
+            None => edits.push((key_line + 1, 0, vec![format!("{pad}enabled: {b}")])),
         }
-        None => edits.push((key_line + 1, 0, vec![format!("{pad}enabled: {b}")])),
+        Some(())
     };
     match &o.forced {
         Forced::Enabled(b) => {
-            set_enabled(&mut edits, *b);
+            set_enabled(&mut edits, *b)?;
             if flag.flag_type == FlagType::Boolean
                 && let Some((start, n)) = block("rollouts")
             {
@@ -259,7 +267,7 @@ pub fn patch(env: &Environment, files: &[SourceFile], o: &FlagOverride) -> Optio
             }
         }
         Forced::Rollout(p) => {
-            set_enabled(&mut edits, false);
+            set_enabled(&mut edits, false)?;
             let new = vec![
                 format!("{pad}rollouts:"),
                 format!("{pad}  - threshold:"),
@@ -272,7 +280,7 @@ pub fn patch(env: &Environment, files: &[SourceFile], o: &FlagOverride) -> Optio
             }
         }
         Forced::Variant(v) => {
-            set_enabled(&mut edits, true);
+            set_enabled(&mut edits, true)?;
             if let Some((start, n)) = block("rules") {
                 edits.push((start, n, Vec::new()));
             }
@@ -282,6 +290,9 @@ pub fn patch(env: &Environment, files: &[SourceFile], o: &FlagOverride) -> Optio
     let mut new: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
     edits.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)));
     for (at, remove, insert) in edits {
+        if at > new.len() {
+            return None;
+        }
         new.splice(at..(at + remove).min(new.len()), insert);
     }
     Some(unified(&file.path, &lines, &new))
@@ -320,9 +331,15 @@ fn flag_entries<'t>(
                 }
                 let end = items
                     .get(i + 1)
-                    .map(|n| n.pos.line as usize - 1)
-                    .or_else(|| top.get(t + 1).map(|e| e.1.line as usize - 1))
-                    .or_else(|| docs.get(d + 1).map(|n| n.pos.line as usize - 2))
+                    .map(|n| (n.pos.line as usize).saturating_sub(1))
+                    .or_else(|| {
+                        top.get(t + 1)
+                            .map(|e| (e.1.line as usize).saturating_sub(1))
+                    })
+                    .or_else(|| {
+                        docs.get(d + 1)
+                            .map(|n| (n.pos.line as usize).saturating_sub(2))
+                    })
                     .unwrap_or(total);
                 return Some((entries.as_slice(), end));
             }
@@ -356,19 +373,21 @@ fn variant_default_edits(
         let TreeValue::Map(ve) = &item.value else {
             return None;
         };
+        if !one_per_line(ve) {
+            return None;
+        }
         let is_v = ve
             .iter()
             .any(|(k, _, x)| k == "key" && matches!(&x.value, TreeValue::Str(s) if s == v));
         let default = ve.iter().find(|e| e.0 == "default");
         match (is_v, default) {
             (true, Some(d)) => {
-                let l = d.1.line as usize - 1;
-                let prefix: String = lines[l].chars().take(d.1.column as usize - 1).collect();
+                let (l, prefix) = line_prefix(lines, d.1)?;
                 edits.push((l, 1, vec![format!("{prefix}default: true")]));
             }
             (true, None) => {
                 let key = ve.iter().find(|e| e.0 == "key")?;
-                let col = ve.first()?.1.column as usize - 1;
+                let col = (ve.first()?.1.column as usize).checked_sub(1)?;
                 edits.push((
                     key.1.line as usize,
                     0,
@@ -376,9 +395,8 @@ fn variant_default_edits(
                 ));
             }
             (false, Some(d)) if d.2.value == TreeValue::Bool(true) => {
-                let l = d.1.line as usize - 1;
-                if lines[l].trim_start().starts_with("- ") {
-                    let prefix: String = lines[l].chars().take(d.1.column as usize - 1).collect();
+                let (l, prefix) = line_prefix(lines, d.1)?;
+                if prefix.trim_start().starts_with('-') {
                     edits.push((l, 1, vec![format!("{prefix}default: false")]));
                 } else {
                     edits.push((l, 1, Vec::new()));
@@ -388,6 +406,19 @@ fn variant_default_edits(
         }
     }
     Some(())
+}
+
+/// Whether every entry of a mapping starts a line of its own (block style: a line can be
+/// replaced without touching another entry).
+fn one_per_line(entries: Entries<'_>) -> bool {
+    entries.windows(2).all(|w| w[0].1.line < w[1].1.line)
+}
+
+/// The 0-based line of `pos` and the text before its column; none when it is not in `lines`.
+fn line_prefix(lines: &[&str], pos: crate::diagnostic::Pos) -> Option<(usize, String)> {
+    let l = (pos.line as usize).checked_sub(1)?;
+    let column = (pos.column as usize).checked_sub(1)?;
+    Some((l, lines.get(l)?.chars().take(column).collect()))
 }
 
 /// A one-hunk unified diff of `old` and `new` with three lines of context.

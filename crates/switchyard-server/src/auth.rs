@@ -6,7 +6,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use subtle::ConstantTimeEq;
 
-use crate::config::Scope;
+use crate::config::{Scope, Token};
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -21,8 +21,9 @@ pub(crate) enum Need {
     Admin,
 }
 
-/// The scope of the presented token (the `Authorization` value), compared in constant time.
-fn presented_scope(state: &AppState, authorization: Option<&str>) -> Option<Scope> {
+/// The configured token an `Authorization` value presents (`Bearer <token>`), compared in
+/// constant time.
+fn presented_token<'s>(state: &'s AppState, authorization: Option<&str>) -> Option<&'s Token> {
     let value = authorization?;
     let token = value
         .strip_prefix("Bearer ")
@@ -34,30 +35,20 @@ fn presented_scope(state: &AppState, authorization: Option<&str>) -> Option<Scop
         .tokens
         .iter()
         .find(|t| t.token.as_bytes().ct_eq(token.as_bytes()).into())
-        .map(|t| t.scope)
+}
+
+/// The scope of the presented token (the `Authorization` value).
+fn presented_scope(state: &AppState, authorization: Option<&str>) -> Option<Scope> {
+    presented_token(state, authorization).map(|t| t.scope)
 }
 
 /// The name of the token a request presents, for the history of what it did (`anonymous`
 /// when authentication is off).
 pub(crate) fn actor_name(state: &AppState, headers: &HeaderMap) -> String {
-    let token = headers
+    let value = headers
         .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim);
-    token
-        .and_then(|token| {
-            state
-                .config()
-                .auth
-                .tokens
-                .iter()
-                .find(|t| t.token.as_bytes().ct_eq(token.as_bytes()).into())
-        })
-        .map_or_else(|| "anonymous".to_string(), |t| t.name.clone())
+        .and_then(|v| v.to_str().ok());
+    presented_token(state, value).map_or_else(|| "anonymous".to_string(), |t| t.name.clone())
 }
 
 /// Checks a request's headers against `need`; `Ok` when allowed.

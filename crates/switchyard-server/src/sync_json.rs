@@ -7,7 +7,7 @@
 
 use serde::{Serialize, Serializer};
 use switchyard_core::overlay::Forced;
-use switchyard_sync::break_glass::{Actor, Drift, Override};
+use switchyard_sync::break_glass::{Actor, Drift, Override, Pin};
 use switchyard_sync::status::rfc3339;
 use switchyard_sync::{
     Attempt, ChangeEvent, CommitInfo, DiscoveryStatus, Outcome, SyncState, SyncStatus,
@@ -195,6 +195,15 @@ struct PinJson<'a> {
     by: ActorJson<'a>,
 }
 
+impl<'a> PinJson<'a> {
+    fn new(p: &'a Pin) -> Self {
+        PinJson {
+            commit: &p.commit,
+            by: ActorJson::new(&p.actor),
+        }
+    }
+}
+
 /// An override in effect: the flag, exactly one of `enabled`, `variant`, `rollout`, who set
 /// it, when it expires, whether Git now matches and the patch that would make it.
 #[derive(Serialize)]
@@ -219,28 +228,15 @@ pub(crate) struct DriftJson<'a> {
 impl<'a> DriftJson<'a> {
     /// The view of an override in effect.
     pub(crate) fn new(d: &'a Drift) -> Self {
-        let o = &d.over;
-        let (enabled, variant, rollout) = match &o.flag.forced {
-            Forced::Enabled(b) => (Some(*b), None, None),
-            Forced::Variant(v) => (None, Some(v.as_str()), None),
-            Forced::Rollout(p) => (None, None, Some(*p)),
-        };
-        DriftJson {
-            namespace: &o.flag.namespace,
-            flag: &o.flag.flag,
-            enabled,
-            variant,
-            rollout,
-            description: o.flag.forced.describe(),
-            by: ActorJson::new(&o.actor),
-            expires: rfc3339(o.expires),
-            git_matches: d.git_matches,
-            patch: d.patch.as_deref(),
-        }
+        Self::with(&d.over, d.git_matches, d.patch.as_deref())
     }
 
     /// The view of an override just set (Git's match is in the status).
     pub(crate) fn of_override(o: &'a Override) -> Self {
+        Self::with(o, false, None)
+    }
+
+    fn with(o: &'a Override, git_matches: bool, patch: Option<&'a str>) -> Self {
         let (enabled, variant, rollout) = match &o.flag.forced {
             Forced::Enabled(b) => (Some(*b), None, None),
             Forced::Variant(v) => (None, Some(v.as_str()), None),
@@ -255,8 +251,8 @@ impl<'a> DriftJson<'a> {
             description: o.flag.forced.describe(),
             by: ActorJson::new(&o.actor),
             expires: rfc3339(o.expires),
-            git_matches: false,
-            patch: None,
+            git_matches,
+            patch,
         }
     }
 }
@@ -283,10 +279,7 @@ impl<'a> BreakGlassJson<'a> {
             serving_commit: s.serving_commit.as_ref().map(Wire::json),
             serving_revision: revision,
             paused: s.paused.as_ref().map(ActorJson::new),
-            pinned: s.pinned.as_ref().map(|p| PinJson {
-                commit: &p.commit,
-                by: ActorJson::new(&p.actor),
-            }),
+            pinned: s.pinned.as_ref().map(PinJson::new),
             drift: s.drift.iter().map(DriftJson::new).collect(),
             held_commit: s.held_commit.as_ref().map(Wire::json),
         }
@@ -346,10 +339,7 @@ impl<'a> StatusJson<'a> {
                 last_contact: u.last_contact.as_deref(),
             }),
             paused: s.paused.as_ref().map(ActorJson::new),
-            pinned: s.pinned.as_ref().map(|p| PinJson {
-                commit: &p.commit,
-                by: ActorJson::new(&p.actor),
-            }),
+            pinned: s.pinned.as_ref().map(PinJson::new),
             drift: s.drift.iter().map(DriftJson::new).collect(),
             held_commit: s.held_commit.as_ref().map(Wire::json),
         }

@@ -201,17 +201,10 @@ const MAGIC: &str = "switchyard-break-glass 1";
 
 /// The state file of `environment` in the local backend's directory.
 pub(crate) fn state_path(dir: &Path, environment: &str) -> PathBuf {
-    let name: String = environment
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    dir.join(format!("switchyard-break-glass-{name}"))
+    dir.join(format!(
+        "switchyard-break-glass-{}",
+        crate::fed::file_name_part(environment)
+    ))
 }
 
 /// Writes `state` to `path` (a temporary file renamed over the old one).

@@ -125,8 +125,13 @@ pub(crate) struct FedSource {
 const MAGIC: &str = "switchyard-relay-last-good 1";
 
 fn last_good_path(dir: &Path, environment: &str) -> PathBuf {
-    // environment keys are configuration keys; keep the file name to safe characters
-    let name: String = environment
+    dir.join(format!("relay-{}.last-good", file_name_part(environment)))
+}
+
+/// An environment key as part of a file name: characters other than ASCII letters, digits,
+/// `-` and `_` become `_` (keys are configuration keys; the file stays in its directory).
+pub(crate) fn file_name_part(environment: &str) -> String {
+    environment
         .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
@@ -135,8 +140,7 @@ fn last_good_path(dir: &Path, environment: &str) -> PathBuf {
                 '_'
             }
         })
-        .collect();
-    dir.join(format!("relay-{name}.last-good"))
+        .collect()
 }
 
 impl FedSource {

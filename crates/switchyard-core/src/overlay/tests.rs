@@ -178,29 +178,6 @@ fn git_matches_when_the_branch_carries_the_same_change() {
     assert!(!git_matches(&fixed, &o("gone", Forced::Enabled(false))));
 }
 
-/// Applies a one-hunk unified diff made by `patch` to `text`.
-fn apply(text: &str, diff: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut hunk = diff.lines().skip(2);
-    let header = hunk.next().expect("hunk header");
-    let start: usize = header
-        .trim_start_matches("@@ -")
-        .split(',')
-        .next()
-        .and_then(|s| s.parse().ok())
-        .expect("start line");
-    let body: Vec<&str> = hunk.collect();
-    let removed = body.iter().filter(|l| !l.starts_with('+')).count();
-    let mut out: Vec<String> = lines[..start - 1].iter().map(|l| l.to_string()).collect();
-    for l in &body {
-        if let Some(rest) = l.strip_prefix(' ').or_else(|| l.strip_prefix('+')) {
-            out.push(rest.to_string());
-        }
-    }
-    out.extend(lines[start - 1 + removed..].iter().map(|l| l.to_string()));
-    out.join("\n") + "\n"
-}
-
 #[test]
 fn the_patch_makes_git_match_for_every_kind_of_override() {
     let env = env_of(FLAGS);
@@ -212,7 +189,7 @@ fn the_patch_makes_git_match_for_every_kind_of_override() {
     ] {
         let diff = patch(&env, &files(FLAGS), &x).expect("a patch");
         assert!(diff.starts_with("--- a/features.yaml\n+++ b/features.yaml\n@@ -"));
-        let fixed = env_of(&apply(FLAGS, &diff));
+        let fixed = env_of(&switchyard_testkit::unified::apply(FLAGS, &diff));
         assert!(git_matches(&fixed, &x), "{x:?}\n{diff}");
         // Nothing else moved.
         let changes = crate::diff(&env, &fixed);
@@ -232,4 +209,27 @@ fn the_patch_of_a_disabled_flag_is_one_line() {
         diff,
         "--- a/features.yaml\n+++ b/features.yaml\n@@ -3,7 +3,7 @@\n   - key: checkout\n     name: Checkout\n     type: VARIANT_FLAG_TYPE\n-    enabled: true\n+    enabled: false\n     variants:\n       - key: old\n         default: true\n"
     );
+}
+
+#[test]
+fn a_patch_is_none_rather_than_wrong_for_files_it_cannot_edit() {
+    let env = env_of(FLAGS);
+    let off = o("checkout", Forced::Enabled(false));
+    // Flow style and CR line breaks: no patch (the override still works).
+    let flow = "namespace: default\nflags: [{key: checkout, name: Checkout, type: VARIANT_FLAG_TYPE, enabled: true, variants: [{key: old, default: true}, {key: new}]}]\n";
+    let fenv = compile_environment(
+        "default",
+        &[SourceFile::new("features.yaml", flow)],
+        &Limits::default(),
+    )
+    .expect("compiles");
+    assert_eq!(
+        patch(&fenv, &[SourceFile::new("features.yaml", flow)], &off),
+        None
+    );
+    let crlf = FLAGS.replace('\n', "\r\n");
+    let cenv = env_of(&crlf);
+    assert_eq!(patch(&cenv, &files(&crlf), &off), None);
+    // The file is not among those given.
+    assert_eq!(patch(&env, &[], &off), None);
 }

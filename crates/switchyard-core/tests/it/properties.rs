@@ -1,4 +1,4 @@
-//! Property tests: evaluation never panics; a snapshot's impact on itself is zero; valid documents survive parse → export → parse.
+//! Property tests: evaluation never panics; a snapshot's impact on itself is zero; valid documents survive parse → export → parse; every break-glass override that fits has a patch that makes Git answer as it does.
 
 use std::collections::HashMap;
 
@@ -162,6 +162,11 @@ fn document() -> impl Strategy<Value = Value> {
     })
 }
 
+/// The plain-words diff of two environments.
+fn diff_of(a: &switchyard_core::Environment, b: &switchyard_core::Environment) -> Vec<String> {
+    diff(a, b).lines()
+}
+
 fn context() -> impl Strategy<Value = HashMap<String, String>> {
     prop::collection::hash_map(
         prop::sample::select(vec!["plan", "age", "beta", "at", "other"]).prop_map(str::to_string),
@@ -237,6 +242,39 @@ proptest! {
         let env = compile(&[("features.json", &doc.to_string())]).expect("generated documents are valid");
         let ns = env.namespace("default").expect("default namespace");
         crate::support::assert_snapshot_writer_matches_tree(ns, &doc.to_string());
+    }
+
+    #[test]
+    fn every_fitting_override_has_a_patch_that_makes_git_match(doc in document()) {
+        use switchyard_core::overlay::{self, FlagOverride, Forced};
+        use switchyard_testkit::unified::{apply, block_yaml};
+        let text = block_yaml(&doc);
+        let files = [switchyard_core::SourceFile::new("features.yaml", text.as_str())];
+        let env = compile(&[("features.yaml", &text)]).expect("generated documents are valid");
+        let ns = env.namespace("default").expect("default namespace");
+        for f in &ns.flags {
+            let mut forced = vec![Forced::Enabled(true), Forced::Enabled(false), Forced::Rollout(37.0)];
+            forced.extend(f.variants.iter().map(|v| Forced::Variant(v.key.clone())));
+            for forced in forced {
+                let o = FlagOverride { namespace: "default".into(), flag: f.key.clone(), forced };
+                if overlay::check(&env, &o).is_err() {
+                    continue;
+                }
+                let laid = overlay::overlay(&env, std::slice::from_ref(&o)).expect("checked");
+                let Some(diff) = overlay::patch(&env, &files, &o) else {
+                    prop_assert!(false, "no patch for {o:?} of\n{text}");
+                    continue;
+                };
+                let fixed = apply(&text, &diff);
+                let after = compile(&[("features.yaml", &fixed)]);
+                prop_assert!(after.is_ok(), "{o:?}: the patched file is invalid:\n{diff}\n{:?}", after.err());
+                let after = after.expect("checked");
+                prop_assert!(overlay::git_matches(&after, &o), "{o:?}\n{diff}");
+                // Git's version now answers as the override did, for every flag.
+                let changes = diff_of(&laid, &after);
+                prop_assert!(changes.is_empty(), "{o:?}: {changes:?}\n{diff}");
+            }
+        }
     }
 
     #[test]

@@ -105,12 +105,24 @@ fn view(state: &AppState, env: &str, status: StatusCode) -> Result<Response, Api
         .into_response())
 }
 
-/// On a relay, the action goes to the upstream.
-async fn on_relay(state: &AppState, req: Request) -> Result<Response, Request> {
-    match state.config().upstream.clone() {
-        Some(upstream) => Ok(crate::relay::forward(state, &upstream, req).await),
-        None => Err(req),
+/// What an action's handler works on: the upstream's answer on a relay (the action is
+/// forwarded), else the request's headers and its body as `T`.
+enum Incoming<T> {
+    Forwarded(Response),
+    Here(axum::http::HeaderMap, T),
+}
+
+async fn incoming<T: for<'de> Deserialize<'de>>(
+    state: &AppState,
+    req: Request,
+) -> Result<Incoming<T>, ApiError> {
+    if let Some(upstream) = state.config().upstream.clone() {
+        return Ok(Incoming::Forwarded(
+            crate::relay::forward(state, &upstream, req).await,
+        ));
     }
+    let (parts, body) = req.into_parts();
+    Ok(Incoming::Here(parts.headers, json_body(state, body).await?))
 }
 
 /// `GET /api/v1/environments/{env}/break-glass`.
@@ -127,15 +139,13 @@ pub(crate) async fn pause(
     Path(env): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let req = match on_relay(&state, req).await {
-        Ok(r) => return Ok(r),
-        Err(req) => req,
+    let (headers, b) = match incoming::<ReasonBody>(&state, req).await? {
+        Incoming::Forwarded(r) => return Ok(r),
+        Incoming::Here(h, b) => (h, b),
     };
-    let (parts, body) = req.into_parts();
-    let b: ReasonBody = json_body(&state, body).await?;
     state
         .sync()
-        .pause(&env, actor(&state, &parts.headers, b.reason))
+        .pause(&env, actor(&state, &headers, b.reason))
         .map_err(glass_error)?;
     view(&state, &env, StatusCode::OK)
 }
@@ -146,15 +156,13 @@ pub(crate) async fn resume(
     Path(env): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let req = match on_relay(&state, req).await {
-        Ok(r) => return Ok(r),
-        Err(req) => req,
+    let (headers, b) = match incoming::<ReasonBody>(&state, req).await? {
+        Incoming::Forwarded(r) => return Ok(r),
+        Incoming::Here(h, b) => (h, b),
     };
-    let (parts, body) = req.into_parts();
-    let b: ReasonBody = json_body(&state, body).await?;
     state
         .sync()
-        .resume(&env, actor(&state, &parts.headers, b.reason))
+        .resume(&env, actor(&state, &headers, b.reason))
         .map_err(glass_error)?;
     view(&state, &env, StatusCode::OK)
 }
@@ -165,18 +173,16 @@ pub(crate) async fn pin(
     Path(env): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let req = match on_relay(&state, req).await {
-        Ok(r) => return Ok(r),
-        Err(req) => req,
+    let (headers, b) = match incoming::<PinBody>(&state, req).await? {
+        Incoming::Forwarded(r) => return Ok(r),
+        Incoming::Here(h, b) => (h, b),
     };
-    let (parts, body) = req.into_parts();
-    let b: PinBody = json_body(&state, body).await?;
     let commit = b.commit.filter(|c| !c.trim().is_empty()).ok_or_else(|| {
         ApiError::invalid(
             "commit is required: a commit the environment applied before (see /api/v1/sync/history)",
         )
     })?;
-    let who = actor(&state, &parts.headers, b.reason);
+    let who = actor(&state, &headers, b.reason);
     let sync = state.sync_arc();
     let key = env.clone();
     let work = tokio::task::spawn_blocking(move || sync.pin(&key, &commit, who));
@@ -198,12 +204,10 @@ pub(crate) async fn set_override(
     Path(env): Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let req = match on_relay(&state, req).await {
-        Ok(r) => return Ok(r),
-        Err(req) => req,
+    let (headers, b) = match incoming::<OverrideBody>(&state, req).await? {
+        Incoming::Forwarded(r) => return Ok(r),
+        Incoming::Here(h, b) => (h, b),
     };
-    let (parts, body) = req.into_parts();
-    let b: OverrideBody = json_body(&state, body).await?;
     let flag = b
         .flag
         .filter(|f| !f.is_empty())
@@ -234,7 +238,7 @@ pub(crate) async fn set_override(
         flag,
         forced,
     };
-    let who = actor(&state, &parts.headers, b.reason);
+    let who = actor(&state, &headers, b.reason);
     let set = state
         .sync()
         .set_override(&env, o, lifetime, who)
@@ -250,13 +254,11 @@ pub(crate) async fn clear_override(
     Query(q): Query<ReasonQuery>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let req = match on_relay(&state, req).await {
-        Ok(r) => return Ok(r),
-        Err(req) => req,
+    let (headers, b) = match incoming::<ReasonBody>(&state, req).await? {
+        Incoming::Forwarded(r) => return Ok(r),
+        Incoming::Here(h, b) => (h, b),
     };
-    let (parts, body) = req.into_parts();
-    let b: ReasonBody = json_body(&state, body).await?;
-    let who = actor(&state, &parts.headers, b.reason.or(q.reason));
+    let who = actor(&state, &headers, b.reason.or(q.reason));
     state
         .sync()
         .clear_override(&env, &namespace, &flag, who)

@@ -156,6 +156,15 @@ pub(super) fn publish(
     Some((served, changes))
 }
 
+/// [`publish`], the status refreshed with what is served, the glass lock released, and status
+/// watchers told.
+fn republish(shared: &Shared, key: &str, slot: &EnvSlot, mut g: std::sync::MutexGuard<'_, Glass>) {
+    let served = publish(shared, key, slot, &mut g);
+    refresh_status(slot, &g, served.as_ref().map(|(e, _)| e.as_ref()));
+    drop(g);
+    shared.touch();
+}
+
 /// Drops (and records) the overrides that no longer fit `env`: their flag or variant is gone.
 fn drop_unfit(shared: &Shared, key: &str, slot: &EnvSlot, g: &mut Glass, env: &Environment) {
     let unfit: Vec<(Override, String)> = g
@@ -321,10 +330,7 @@ pub(super) fn expire_all(shared: &Shared, now: SystemTime) -> usize {
             };
             act(shared, key, slot, &mut g, "expire", describe(&o), actor);
         }
-        let served = publish(shared, key, slot, &mut g);
-        refresh_status(slot, &g, served.as_ref().map(|(e, _)| e.as_ref()));
-        drop(g);
-        shared.touch();
+        republish(shared, key, slot, g);
     }
     ended
 }
@@ -407,10 +413,7 @@ impl SyncHandle {
             None => "serving the followed reference again".to_string(),
         };
         act(&self.shared, key, slot, &mut g, "resume", detail, actor);
-        let served = publish(&self.shared, key, slot, &mut g);
-        refresh_status(slot, &g, served.as_ref().map(|(e, _)| e.as_ref()));
-        drop(g);
-        self.shared.touch();
+        republish(&self.shared, key, slot, g);
         self.trigger(key);
         Ok(())
     }
@@ -471,10 +474,7 @@ impl SyncHandle {
         });
         let detail = format!("serving commit {} ({})", short(&sha), info.message);
         act(&self.shared, key, slot, &mut g, "pin", detail, actor);
-        let served = publish(&self.shared, key, slot, &mut g);
-        refresh_status(slot, &g, served.as_ref().map(|(e, _)| e.as_ref()));
-        drop(g);
-        self.shared.touch();
+        republish(&self.shared, key, slot, g);
         Ok(info)
     }
 
@@ -552,10 +552,7 @@ impl SyncHandle {
             describe(&o),
             actor,
         );
-        let served = publish(&self.shared, key, slot, &mut g);
-        refresh_status(slot, &g, served.as_ref().map(|(e, _)| e.as_ref()));
-        drop(g);
-        self.shared.touch();
+        republish(&self.shared, key, slot, g);
         Ok(o)
     }
 
@@ -586,10 +583,7 @@ impl SyncHandle {
             describe(&o),
             actor,
         );
-        let served = publish(&self.shared, key, slot, &mut g);
-        refresh_status(slot, &g, served.as_ref().map(|(e, _)| e.as_ref()));
-        drop(g);
-        self.shared.touch();
+        republish(&self.shared, key, slot, g);
         Ok(o)
     }
 }

@@ -225,13 +225,7 @@ fn relay(config: &Path, upstream: &Server) -> Server {
 }
 
 fn evaluate(server: &Server, token: &str) -> Option<bool> {
-    let resp = http()
-        .post(server.url("/evaluate/v1/boolean"))
-        .bearer_auth(token)
-        .body(json!({"flagKey": "f", "entityId": "u", "namespaceKey": "default"}).to_string())
-        .send()
-        .ok()?;
-    serde_json::from_str::<Value>(&resp.text().ok()?).ok()?["enabled"].as_bool()
+    evaluate_with_commit(server, token).map(|(enabled, _)| enabled)
 }
 
 /// A push (announced by a GitLab webhook sent to the second relay) reaches the upstream, the
