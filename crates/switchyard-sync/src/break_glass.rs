@@ -255,6 +255,35 @@ fn forced_fields(f: &Forced) -> String {
     }
 }
 
+/// An override as tab-separated fields: expiry (Unix ms), namespace, flag, kind, value, then
+/// the actor's time, name and reason (also the relay's last-good file's `override` lines).
+pub(crate) fn override_fields(o: &Override) -> String {
+    format!(
+        "{}\t{}\t{}\t{}\t{}",
+        ms(o.expires),
+        field(&o.flag.namespace),
+        field(&o.flag.flag),
+        forced_fields(&o.flag.forced),
+        actor_fields(&o.actor)
+    )
+}
+
+/// The override of [`override_fields`]' fields.
+pub(crate) fn decode_override(f: &[&str]) -> Option<Override> {
+    let [expires, ns, flag, kind, value, rest @ ..] = f else {
+        return None;
+    };
+    Some(Override {
+        flag: FlagOverride {
+            namespace: ns.to_string(),
+            flag: flag.to_string(),
+            forced: decode_forced(kind, value)?,
+        },
+        actor: decode_actor(rest)?,
+        expires: at(expires)?,
+    })
+}
+
 /// One line per item: `paused`, `pinned`, `override`, `log`, tab-separated fields.
 fn encode(state: &BreakGlass) -> String {
     let mut out = format!("{MAGIC}\n");
@@ -269,14 +298,7 @@ fn encode(state: &BreakGlass) -> String {
         ));
     }
     for o in &state.overrides {
-        out.push_str(&format!(
-            "override\t{}\t{}\t{}\t{}\t{}\n",
-            ms(o.expires),
-            field(&o.flag.namespace),
-            field(&o.flag.flag),
-            forced_fields(&o.flag.forced),
-            actor_fields(&o.actor)
-        ));
+        out.push_str(&format!("override\t{}\n", override_fields(o)));
     }
     for a in &state.log {
         out.push_str(&format!(
@@ -331,17 +353,7 @@ fn decode(text: &str) -> Option<BreakGlass> {
                     actor: decode_actor(rest)?,
                 })
             }
-            ["override", expires, ns, flag, kind, value, rest @ ..] => {
-                state.overrides.push(Override {
-                    flag: FlagOverride {
-                        namespace: ns.to_string(),
-                        flag: flag.to_string(),
-                        forced: decode_forced(kind, value)?,
-                    },
-                    actor: decode_actor(rest)?,
-                    expires: at(expires)?,
-                })
-            }
+            ["override", rest @ ..] => state.overrides.push(decode_override(rest)?),
             ["log", kind, detail, rest @ ..] => state.log.push(Action {
                 kind: action_kind(kind)?,
                 detail: detail.to_string(),

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
-use switchyard_core::overlay::{FlagOverride, Forced};
+use crate::break_glass::{Override, decode_override, override_fields};
 use switchyard_core::{Discovered, Discovery, SourceFile};
 
 use crate::error::{ErrorClass, SyncError};
@@ -29,9 +29,9 @@ pub struct FedRevision {
     /// The flag files and what discovery chose; none when the upstream only says which state
     /// it serves (the relay already has it).
     pub files: Option<Arc<FedFiles>>,
-    /// The upstream's break-glass overrides laid over these files (the label then ends in
-    /// `+override`); the relay lays the same ones.
-    pub overrides: Vec<FlagOverride>,
+    /// The upstream's break-glass overrides laid over these files, with who set them and
+    /// until when (the label then ends in `+override`); the relay lays the same ones.
+    pub overrides: Vec<Override>,
 }
 
 /// An environment's flag files as read, with what discovery chose.
@@ -197,18 +197,7 @@ fn encode(revision: &FedRevision, files: &FedFiles) -> Vec<u8> {
         out.push_str(&format!("not-read {}\n", one_line(f)));
     }
     for o in &revision.overrides {
-        let (kind, value) = match &o.forced {
-            Forced::Enabled(b) => ("enabled", b.to_string()),
-            Forced::Variant(v) => ("variant", v.clone()),
-            Forced::Rollout(p) => ("rollout", p.to_string()),
-        };
-        let tab = |s: &str| one_line(s).replace('\t', " ");
-        out.push_str(&format!(
-            "override {}\t{}\t{kind}\t{}\n",
-            tab(&o.namespace),
-            tab(&o.flag),
-            tab(&value)
-        ));
+        out.push_str(&format!("override {}\n", one_line(&override_fields(o))));
     }
     let mut out = out.into_bytes();
     for f in &files.files {
@@ -255,22 +244,7 @@ fn decode(bytes: &[u8]) -> Option<FedRevision> {
             }
             "root" => discovered.root_file = Some(value.to_string()),
             "not-read" => discovered.not_read.push(value.to_string()),
-            "override" => {
-                let [ns, flag, kind, v] = value.split('\t').collect::<Vec<_>>()[..] else {
-                    return None;
-                };
-                let forced = match kind {
-                    "enabled" => Forced::Enabled(v.parse().ok()?),
-                    "variant" => Forced::Variant(v.to_string()),
-                    "rollout" => Forced::Rollout(v.parse().ok()?),
-                    _ => return None,
-                };
-                overrides.push(FlagOverride {
-                    namespace: ns.to_string(),
-                    flag: flag.to_string(),
-                    forced,
-                });
-            }
+            "override" => overrides.push(decode_override(&value.split('\t').collect::<Vec<_>>())?),
             "file" => {
                 // the file's bytes follow its header, then a newline
                 let (len, path) = value.split_once(' ')?;
@@ -297,6 +271,25 @@ fn decode(bytes: &[u8]) -> Option<FedRevision> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::break_glass::Actor;
+    use std::time::SystemTime;
+    use switchyard_core::overlay::{FlagOverride, Forced};
+
+    fn test_override(flag: &str, forced: Forced) -> Override {
+        Override {
+            flag: FlagOverride {
+                namespace: "default".into(),
+                flag: flag.into(),
+                forced,
+            },
+            actor: Actor {
+                name: "oncall".into(),
+                reason: "incident 7".into(),
+                at: SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_000_000),
+            },
+            expires: SystemTime::UNIX_EPOCH + Duration::from_secs(1_796_003_600),
+        }
+    }
 
     #[test]
     fn a_last_good_state_reads_back_as_written() {
@@ -328,16 +321,8 @@ mod tests {
                 },
             })),
             overrides: vec![
-                FlagOverride {
-                    namespace: "default".into(),
-                    flag: "checkout".into(),
-                    forced: Forced::Variant("new one".into()),
-                },
-                FlagOverride {
-                    namespace: "default".into(),
-                    flag: "banner".into(),
-                    forced: Forced::Rollout(12.5),
-                },
+                test_override("checkout", Forced::Variant("new one".into())),
+                test_override("banner", Forced::Rollout(12.5)),
             ],
         };
         source

@@ -7,8 +7,11 @@ use std::sync::Arc;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde::{Deserialize, Serialize};
+use std::time::{Duration, SystemTime};
+
 use switchyard_core::overlay::{FlagOverride, Forced};
 use switchyard_core::{Discovered, Discovery, SourceFile};
+use switchyard_sync::break_glass::{Actor, Override};
 use switchyard_sync::{CommitInfo, FedFiles, FedRevision};
 
 /// One line of the stream.
@@ -53,8 +56,10 @@ pub(crate) struct State {
     pub(crate) overrides: Vec<OverrideMsg>,
 }
 
-/// A break-glass override: the flag and exactly one of `enabled`, `variant`, `rollout`.
+/// A break-glass override: the flag, exactly one of `enabled`, `variant`, `rollout`, who set
+/// it, why, when (Unix ms) and until when.
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(crate) struct OverrideMsg {
     namespace: String,
     flag: String,
@@ -64,18 +69,35 @@ pub(crate) struct OverrideMsg {
     variant: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     rollout: Option<f32>,
+    actor: String,
+    reason: String,
+    set_at_ms: u64,
+    expires_at_ms: u64,
+}
+
+fn unix_ms(t: SystemTime) -> u64 {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+fn from_ms(ms: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_millis(ms)
 }
 
 impl OverrideMsg {
-    fn of(o: &FlagOverride) -> OverrideMsg {
+    fn of(o: &Override) -> OverrideMsg {
         let mut m = OverrideMsg {
-            namespace: o.namespace.clone(),
-            flag: o.flag.clone(),
+            namespace: o.flag.namespace.clone(),
+            flag: o.flag.flag.clone(),
             enabled: None,
             variant: None,
             rollout: None,
+            actor: o.actor.name.clone(),
+            reason: o.actor.reason.clone(),
+            set_at_ms: unix_ms(o.actor.at),
+            expires_at_ms: unix_ms(o.expires),
         };
-        match &o.forced {
+        match &o.flag.forced {
             Forced::Enabled(b) => m.enabled = Some(*b),
             Forced::Variant(v) => m.variant = Some(v.clone()),
             Forced::Rollout(p) => m.rollout = Some(*p),
@@ -83,7 +105,7 @@ impl OverrideMsg {
         m
     }
 
-    fn into_override(self) -> Result<FlagOverride, String> {
+    fn into_override(self) -> Result<Override, String> {
         let forced = match (self.enabled, self.variant, self.rollout) {
             (Some(b), None, None) => Forced::Enabled(b),
             (None, Some(v), None) => Forced::Variant(v),
@@ -95,10 +117,18 @@ impl OverrideMsg {
                 ));
             }
         };
-        Ok(FlagOverride {
-            namespace: self.namespace,
-            flag: self.flag,
-            forced,
+        Ok(Override {
+            flag: FlagOverride {
+                namespace: self.namespace,
+                flag: self.flag,
+                forced,
+            },
+            actor: Actor {
+                name: self.actor,
+                reason: self.reason,
+                at: from_ms(self.set_at_ms),
+            },
+            expires: from_ms(self.expires_at_ms),
         })
     }
 }

@@ -41,9 +41,9 @@ pub(super) struct Base {
     pub(super) label: String,
     /// The files it was compiled from.
     pub(super) files: Arc<FedFiles>,
-    /// Relay mode: the upstream's overrides that came with the state, laid under this
-    /// environment's own.
-    pub(super) inherited: Vec<FlagOverride>,
+    /// Relay mode: the upstream's overrides that came with the state (who set them, until
+    /// when), laid under this environment's own.
+    pub(super) inherited: Vec<Override>,
 }
 
 /// One environment's break-glass state with what it applies to.
@@ -105,8 +105,9 @@ pub(super) fn publish(
 ) -> Option<(Arc<Environment>, Diff)> {
     let base = g.base.clone()?;
     drop_unfit(shared, key, slot, g, &base.env);
-    let mut overrides = base.inherited.clone();
-    overrides.extend(g.state.flag_overrides());
+    let mut all: Vec<Override> = base.inherited.clone();
+    all.extend(g.state.overrides.iter().cloned());
+    let mut overrides: Vec<FlagOverride> = all.iter().map(|o| o.flag.clone()).collect();
     let served = if overrides.is_empty() {
         base.env.clone()
     } else {
@@ -116,6 +117,7 @@ pub(super) fn publish(
             Ok(env) => env,
             Err(e) => {
                 tracing::error!(environment = %key, error = %e, "the upstream's break-glass overrides do not fit its own files; serving without them");
+                all = g.state.overrides.clone();
                 overrides = g.state.flag_overrides();
                 overlay::overlay(&base.env, &overrides).ok()?
             }
@@ -151,7 +153,7 @@ pub(super) fn publish(
         commit: base.info.clone(),
         applied_at_ms: Some(unix_ms(SystemTime::now())),
         files: Some(base.files.clone()),
-        overrides,
+        overrides: all,
     })));
     Some((served, changes))
 }
@@ -191,10 +193,9 @@ fn drop_unfit(shared: &Shared, key: &str, slot: &EnvSlot, g: &mut Glass, env: &E
 
 /// Copies the break-glass state into the status (and what is served, when given).
 pub(super) fn refresh_status(slot: &EnvSlot, g: &Glass, served: Option<&Environment>) {
-    let drift = g
-        .state
-        .overrides
-        .iter()
+    let inherited = g.base.iter().flat_map(|b| b.inherited.iter());
+    let drift = inherited
+        .chain(g.state.overrides.iter())
         .map(|o| {
             let git_matches = g
                 .head
@@ -318,7 +319,19 @@ pub(super) fn expire_all(shared: &Shared, now: SystemTime) -> usize {
     let mut ended = 0;
     for (key, slot) in &shared.envs {
         let mut g = lock(&slot.glass);
-        if g.state.overrides.iter().all(|o| o.expires > now) {
+        // Relay mode: an upstream's override also ends on time while the upstream is away.
+        let lapsed = |b: &Option<Base>| {
+            b.as_ref()
+                .is_some_and(|b| b.inherited.iter().any(|o| o.expires <= now))
+        };
+        let inherited_lapsed = lapsed(&g.base) || lapsed(&g.head);
+        if inherited_lapsed {
+            let glass = &mut *g;
+            for b in [&mut glass.base, &mut glass.head].into_iter().flatten() {
+                b.inherited.retain(|o| o.expires > now);
+            }
+        }
+        if !inherited_lapsed && g.state.overrides.iter().all(|o| o.expires > now) {
             continue;
         }
         for o in g.state.expire(now) {
@@ -772,6 +785,47 @@ mod tests {
             &history.last().expect("an entry").outcome,
             Outcome::BreakGlass { action: "expire", actor, .. } if actor == "server"
         ));
+    }
+
+    #[test]
+    fn an_upstreams_override_shows_as_drift_and_ends_on_time_while_it_is_away() {
+        let h = handle();
+        let slot = &h.shared.envs["default"];
+        let set = SystemTime::now();
+        {
+            let mut g = lock(&slot.glass);
+            let inherited = vec![Override {
+                flag: FlagOverride {
+                    namespace: "default".into(),
+                    flag: "checkout".into(),
+                    forced: Forced::Variant("new".into()),
+                },
+                actor: Actor {
+                    name: "upstream-oncall".into(),
+                    reason: "incident 9".into(),
+                    at: set,
+                },
+                expires: set + Duration::from_secs(60),
+            }];
+            let glass = &mut *g;
+            for b in [&mut glass.base, &mut glass.head].into_iter().flatten() {
+                b.inherited = inherited.clone();
+            }
+            republish(&h.shared, "default", slot, g);
+        }
+        assert_eq!(variant(&h), "new/DEFAULT_EVALUATION_REASON");
+        let st = h.status("default").expect("status");
+        assert_eq!(st.drift.len(), 1);
+        assert_eq!(st.drift[0].over.actor.name, "upstream-oncall");
+        assert_eq!(expire_all(&h.shared, set + Duration::from_secs(30)), 0);
+        assert_eq!(variant(&h), "new/DEFAULT_EVALUATION_REASON");
+        expire_all(&h.shared, set + Duration::from_secs(61));
+        assert_eq!(variant(&h), "old/DEFAULT_EVALUATION_REASON");
+        assert!(h.status("default").expect("status").drift.is_empty());
+        assert_eq!(
+            h.environment("default").and_then(|e| e.revision.clone()),
+            Some("a".repeat(40))
+        );
     }
 
     #[test]

@@ -20,7 +20,6 @@ use crate::git::{CommitInfo, GitSource};
 use crate::history::{Attempt, Outcome};
 use crate::status::{Served, rfc3339, validation_errors};
 use crate::tree::EnvFiles;
-use switchyard_core::overlay::FlagOverride;
 
 pub(super) enum Source {
     Git(Box<GitSource>),
@@ -145,7 +144,7 @@ pub(super) struct ReadAt {
     pub(super) label: String,
     pub(super) files: Arc<FedFiles>,
     /// Relay mode: the upstream's break-glass overrides that came with the state.
-    pub(super) inherited: Vec<FlagOverride>,
+    pub(super) inherited: Vec<crate::break_glass::Override>,
 }
 
 /// Now in Unix milliseconds.

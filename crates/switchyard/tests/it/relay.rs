@@ -501,6 +501,20 @@ fn break_glass_on_the_upstream_reaches_every_relay() {
             },
         );
     }
+    // The relays show it as drift, with who set it and why, as the upstream does.
+    for server in [&relay1, &relay2] {
+        let s = status(server, RELAY_ADMIN);
+        assert_eq!(s["drift"][0]["flag"], "f", "{s}");
+        assert_eq!(s["drift"][0]["actor"], "admin", "{s}");
+        assert_eq!(s["drift"][0]["reason"], "incident 7", "{s}");
+        assert!(
+            s["degradedReason"]
+                .as_str()
+                .unwrap_or("")
+                .contains("1 flag override"),
+            "{s}"
+        );
+    }
     // Ending it through the relay: forwarded to the upstream, ended everywhere.
     let resp = http()
         .delete(relay1.url("/api/v1/environments/default/overrides/default/f"))
@@ -524,4 +538,5 @@ fn break_glass_on_the_upstream_reaches_every_relay() {
     }
     let s = status(&upstream, ADMIN);
     assert_eq!(s["drift"], json!([]), "{s}");
+    assert_eq!(status(&relay2, RELAY_ADMIN)["drift"], json!([]));
 }
