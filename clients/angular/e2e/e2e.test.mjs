@@ -241,8 +241,10 @@ describe('demo app against a real switchyard demo', () => {
   });
 
   it('shows the served flags and the sync status of the repository', async () => {
-    await waitFor(() => document.querySelector('[data-testid="git-sync-status"]')?.getAttribute('data-status') === 'success', null, 10000);
-    assert.equal(await text('sync-indicator'), 'Success');
+    // The demo polls every second, and each poll shows Syncing for a moment: status and word are
+    // read together, in one look at the page.
+    await waitFor(() => document.querySelector('[data-testid="git-sync-status"]')?.getAttribute('data-status') === 'success'
+      && document.querySelector('[data-testid="sync-indicator"]')?.textContent.replace(/\s+/g, ' ').trim() === 'Success', null, 10000);
     assert.ok(await text('sync-branch'), 'branch shown');
     assert.match(await text('sync-last'), /\d/);
     const rows = await page.$$eval('[data-testid="flags-table"] tbody tr', (trs) => trs.map((t) => t.getAttribute('data-flag')));
