@@ -575,7 +575,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
             _ => return None,
         };
         rest = &rest[unit_len..];
-        total += Duration::try_from_secs_f64(value * factor).ok()?;
+        total = total.checked_add(Duration::try_from_secs_f64(value * factor).ok()?)?;
     }
     Some(total)
 }

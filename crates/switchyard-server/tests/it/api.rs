@@ -1535,3 +1535,106 @@ async fn ofrep_bulk_pieces_follow_each_new_snapshot_of_the_namespace() {
     );
     assert_eq!(v["flags"][1]["key"], "dim");
 }
+
+/// Break-glass requests that do not fit are refused with a 400 (or 404, 409) that says why, and
+/// change nothing; a local directory (no Git) cannot be pinned.
+#[tokio::test]
+async fn break_glass_requests_that_do_not_fit_are_refused_with_the_reason() {
+    let f = Fixture::new(ServerConfig::default()).await;
+    let base = "/api/v1/environments/default";
+    let cases: [(&str, &str, &str, StatusCode, &str); 9] = [
+        (
+            "POST",
+            "overrides",
+            r#"{"flag": "checkout", "variant": "nope", "reason": "r"}"#,
+            StatusCode::BAD_REQUEST,
+            "has no variant \"nope\" (its variants: control, treatment)",
+        ),
+        (
+            "POST",
+            "overrides",
+            r#"{"flag": "chekout", "enabled": false, "reason": "r"}"#,
+            StatusCode::BAD_REQUEST,
+            "did you mean \"checkout\"?",
+        ),
+        (
+            "POST",
+            "overrides",
+            r#"{"flag": "checkout", "enabled": false, "variant": "control", "reason": "r"}"#,
+            StatusCode::BAD_REQUEST,
+            "exactly one of enabled",
+        ),
+        (
+            "POST",
+            "overrides",
+            r#"{"flag": "checkout", "enabled": false, "reason": "r", "duration": "18446744073709551615s18446744073709551615s"}"#,
+            StatusCode::BAD_REQUEST,
+            "is not a duration",
+        ),
+        (
+            "POST",
+            "overrides",
+            r#"{"flag": "checkout", "enabled": false, "reason": "r", "duration": "25h"}"#,
+            StatusCode::BAD_REQUEST,
+            "at most 86400s",
+        ),
+        (
+            "POST",
+            "overrides",
+            r#"{"flag": "checkout", "enabled": false, "reason": "r", "ttl": "1h"}"#,
+            StatusCode::BAD_REQUEST,
+            "unknown field `ttl`",
+        ),
+        (
+            "POST",
+            "pin",
+            r#"{"commit": "abcdef0", "reason": "r"}"#,
+            StatusCode::BAD_REQUEST,
+            "was not validated",
+        ),
+        (
+            "POST",
+            "resume",
+            r#"{"reason": "r"}"#,
+            StatusCode::CONFLICT,
+            "neither paused nor pinned",
+        ),
+        (
+            "DELETE",
+            "overrides/default/checkout",
+            r#"{"reason": "r"}"#,
+            StatusCode::NOT_FOUND,
+            "no override of flag default/checkout",
+        ),
+    ];
+    for (method, path, body, status, words) in cases {
+        let req = Request::builder()
+            .method(method)
+            .uri(format!("{base}/{path}"))
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        let (s, _, v) = f.call(req).await;
+        assert_eq!(s, status, "{method} {path} {body}: {v}");
+        let message = v["message"].as_str().unwrap_or("");
+        assert!(message.contains(words), "{method} {path} {body}: {v}");
+    }
+    let (_, _, state) = f.call(get(&format!("{base}/break-glass"))).await;
+    assert_eq!(state["drift"], json!([]), "{state}");
+    assert_eq!(state["paused"], Value::Null, "{state}");
+    // And one that fits is served at once, with the revision's suffix where there is one.
+    let (s, _, v) = f
+        .call(post(
+            &format!("{base}/overrides"),
+            r#"{"flag": "dark", "enabled": true, "reason": "launch"}"#,
+        ))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    assert_eq!(v["actor"], "anonymous");
+    let (_, _, e) = f
+        .call(post(
+            "/evaluate/v1/boolean",
+            r#"{"flagKey": "dark", "entityId": "u1"}"#,
+        ))
+        .await;
+    assert_eq!(e["enabled"], true, "{e}");
+}

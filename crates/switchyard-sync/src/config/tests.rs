@@ -8,6 +8,11 @@ fn durations_parse_and_format() {
     assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
     assert_eq!(parse_duration("abc"), None);
     assert_eq!(parse_duration("10"), None);
+    // A sum past the largest duration is refused, not a panic.
+    assert_eq!(
+        parse_duration("18446744073709551615s18446744073709551615s"),
+        None
+    );
     assert_eq!(format_duration(Duration::from_secs(30)), "30s");
     assert_eq!(format_duration(Duration::from_secs(90)), "1m30s");
     assert_eq!(format_duration(Duration::from_millis(1500)), "1500ms");

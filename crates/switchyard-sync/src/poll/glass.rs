@@ -550,9 +550,17 @@ impl SyncHandle {
             .clone()
             .ok_or_else(|| BreakGlassError::NothingServed(key.to_string()))?;
         overlay::check(&base.env, &flag)?;
+        let lifetime = lifetime.unwrap_or(DEFAULT_OVERRIDE);
+        let expires = actor
+            .at
+            .checked_add(lifetime)
+            .ok_or(BreakGlassError::Expiry {
+                max: self.shared.max_override,
+                asked: lifetime,
+            })?;
         let o = Override {
             flag,
-            expires: actor.at + lifetime.unwrap_or(DEFAULT_OVERRIDE),
+            expires,
             actor: actor.clone(),
         };
         g.state.set_override(o.clone());
