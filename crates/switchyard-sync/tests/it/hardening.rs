@@ -465,11 +465,19 @@ async fn a_file_remote_that_stalls_ends_in_a_timeout_and_recovers() {
     // nothing is left blocked and the next poll fetches the new commit
     std::fs::remove_file(&fifo).expect("remove the FIFO");
     h.commit(&[("features.yaml", &flags(20))], "twenty");
+    // The snapshot is swapped in just before the status records the attempt: wait for both.
     wait_until(TOTAL * 3, "the commit after recovery", || {
         served(&sync) == Some(20.0)
+            && sync
+                .status("default")
+                .is_some_and(|s| s.sync_status == SyncState::Success)
     })
     .await;
     let s = sync.status("default").expect("status");
-    assert_eq!(s.sync_status, SyncState::Success, "{s:?}");
+    assert_eq!(
+        s.serving_commit.as_ref().map(|c| c.message.as_str()),
+        Some("twenty"),
+        "{s:?}"
+    );
     sync.shutdown().await;
 }
