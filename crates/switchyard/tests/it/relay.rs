@@ -503,6 +503,14 @@ fn break_glass_on_the_upstream_reaches_every_relay() {
     }
     // The relays show it as drift, with who set it and why, as the upstream does.
     for server in [&relay1, &relay2] {
+        // the status follows the swap by a moment
+        wait_for("the relay's drift", Duration::from_secs(5), || {
+            let s = status(server, RELAY_ADMIN);
+            match s["drift"][0]["flag"] == "f" {
+                true => Ok(()),
+                false => Err(s.to_string()),
+            }
+        });
         let s = status(server, RELAY_ADMIN);
         assert_eq!(s["drift"][0]["flag"], "f", "{s}");
         assert_eq!(s["drift"][0]["actor"], "admin", "{s}");
@@ -538,5 +546,15 @@ fn break_glass_on_the_upstream_reaches_every_relay() {
     }
     let s = status(&upstream, ADMIN);
     assert_eq!(s["drift"], json!([]), "{s}");
-    assert_eq!(status(&relay2, RELAY_ADMIN)["drift"], json!([]));
+    wait_for(
+        "no drift left on the relay's relay",
+        Duration::from_secs(5),
+        || {
+            let s = status(&relay2, RELAY_ADMIN);
+            match s["drift"] == json!([]) {
+                true => Ok(()),
+                false => Err(s.to_string()),
+            }
+        },
+    );
 }
