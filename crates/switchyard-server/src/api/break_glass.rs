@@ -11,6 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use switchyard_core::overlay::{FlagOverride, Forced};
+use switchyard_sync::SyncHandle;
 use switchyard_sync::break_glass::{Actor, BreakGlassError};
 
 use crate::error::ApiError;
@@ -135,35 +136,34 @@ pub(crate) async fn show(
 
 /// `POST /api/v1/environments/{env}/pause`.
 pub(crate) async fn pause(
-    State(state): State<AppState>,
-    Path(env): Path<String>,
+    state: State<AppState>,
+    env: Path<String>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let (headers, b) = match incoming::<ReasonBody>(&state, req).await? {
-        Incoming::Forwarded(r) => return Ok(r),
-        Incoming::Here(h, b) => (h, b),
-    };
-    state
-        .sync()
-        .pause(&env, actor(&state, &headers, b.reason))
-        .map_err(glass_error)?;
-    view(&state, &env, StatusCode::OK)
+    lever(state, env, req, SyncHandle::pause).await
 }
 
 /// `POST /api/v1/environments/{env}/resume`.
 pub(crate) async fn resume(
+    state: State<AppState>,
+    env: Path<String>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    lever(state, env, req, SyncHandle::resume).await
+}
+
+/// Pause and resume: a reason in the body, one `SyncHandle` call, the environment's view back.
+async fn lever(
     State(state): State<AppState>,
     Path(env): Path<String>,
     req: Request,
+    pull: fn(&SyncHandle, &str, Actor) -> Result<(), BreakGlassError>,
 ) -> Result<Response, ApiError> {
     let (headers, b) = match incoming::<ReasonBody>(&state, req).await? {
         Incoming::Forwarded(r) => return Ok(r),
         Incoming::Here(h, b) => (h, b),
     };
-    state
-        .sync()
-        .resume(&env, actor(&state, &headers, b.reason))
-        .map_err(glass_error)?;
+    pull(state.sync(), &env, actor(&state, &headers, b.reason)).map_err(glass_error)?;
     view(&state, &env, StatusCode::OK)
 }
 

@@ -224,6 +224,27 @@ fn relay(config: &Path, upstream: &Server) -> Server {
     )
 }
 
+/// An upstream following `repo` every `poll`, a relay of it, and a relay of that relay (which
+/// follows the first relay with that relay's admin token), each serving `first`.
+fn chain(root: &Path, repo: &Path, poll: &str, first: &str) -> [Server; 3] {
+    let upstream = Server::start(
+        &[
+            "--config",
+            &upstream_config(root, repo, poll, None)
+                .display()
+                .to_string(),
+        ],
+        "127.0.0.1:0",
+        &[],
+    );
+    wait_serving(&upstream, ADMIN, first, Duration::from_secs(20));
+    let relay1 = relay(&relay_config(root, "relay1", ADMIN, None), &upstream);
+    let relay2 = relay(&relay_config(root, "relay2", RELAY_ADMIN, None), &relay1);
+    wait_serving(&relay1, RELAY_ADMIN, first, Duration::from_secs(20));
+    wait_serving(&relay2, RELAY_ADMIN, first, Duration::from_secs(20));
+    [upstream, relay1, relay2]
+}
+
 fn evaluate(server: &Server, token: &str) -> Option<bool> {
     evaluate_with_commit(server, token).map(|(enabled, _)| enabled)
 }
@@ -237,25 +258,7 @@ fn webhooks_and_pushes_reach_every_relay_and_a_chain() {
     let repo = new_repo(t.path());
     let first = commit_flag(&repo, false, "first");
     // a long poll: only webhooks and sync requests make the upstream fetch
-    let upstream = Server::start(
-        &[
-            "--config",
-            &upstream_config(t.path(), &repo, "300s", None)
-                .display()
-                .to_string(),
-        ],
-        "127.0.0.1:0",
-        &[],
-    );
-    wait_serving(&upstream, ADMIN, &first, Duration::from_secs(20));
-    let relay1 = relay(&relay_config(t.path(), "relay1", ADMIN, None), &upstream);
-    // the second relay follows the first with the first's admin token
-    let relay2 = relay(
-        &relay_config(t.path(), "relay2", RELAY_ADMIN, None),
-        &relay1,
-    );
-    wait_serving(&relay1, RELAY_ADMIN, &first, Duration::from_secs(20));
-    wait_serving(&relay2, RELAY_ADMIN, &first, Duration::from_secs(20));
+    let [upstream, relay1, relay2] = chain(t.path(), &repo, "300s", &first);
     assert_eq!(evaluate(&relay2, RELAY_ADMIN), Some(false));
     let s = status(&relay1, RELAY_ADMIN);
     assert_eq!(
@@ -462,23 +465,7 @@ fn break_glass_on_the_upstream_reaches_every_relay() {
     let t = tempfile::tempdir().expect("tempdir");
     let repo = new_repo(t.path());
     let first = commit_flag(&repo, false, "first");
-    let upstream = Server::start(
-        &[
-            "--config",
-            &upstream_config(t.path(), &repo, "1s", None)
-                .display()
-                .to_string(),
-        ],
-        "127.0.0.1:0",
-        &[],
-    );
-    wait_serving(&upstream, ADMIN, &first, Duration::from_secs(20));
-    let relay1 = relay(&relay_config(t.path(), "relay1", ADMIN, None), &upstream);
-    let relay2 = relay(
-        &relay_config(t.path(), "relay2", RELAY_ADMIN, None),
-        &relay1,
-    );
-    wait_serving(&relay2, RELAY_ADMIN, &first, Duration::from_secs(20));
+    let [upstream, relay1, relay2] = chain(t.path(), &repo, "1s", &first);
     let resp = http()
         .post(upstream.url("/api/v1/environments/default/overrides"))
         .bearer_auth(ADMIN)
