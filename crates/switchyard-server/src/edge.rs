@@ -1,6 +1,8 @@
 //! The outermost layer, one service instead of three: gives each request an `x-request-id`
 //! (the client's, else a new one) that the handlers read and the response carries back, and turns
-//! a panic in a handler into Flipt's 500. Nothing is boxed: the response body stays axum's.
+//! a panic in a handler into Flipt's 500, and answers CORS ([`crate::cors`]: preflights here,
+//! the headers of every other answer added to it). Nothing is boxed: the response body stays
+//! axum's.
 //! Every 5xx answer is logged with its request id and cause; when observing is on (the access
 //! log, or OpenTelemetry per request) the request's span, duration and log line are made here.
 
@@ -20,6 +22,7 @@ use http_body::Body as _;
 use tower::Service;
 
 use crate::access_log::{AccessLog, Entry};
+use crate::cors::Cors;
 use crate::error::{ApiError, ErrorCause};
 use crate::telemetry::{RequestSpan, RequestTelemetry};
 
@@ -56,17 +59,23 @@ struct Observing {
     span: Option<RequestSpan>,
 }
 
-/// Request ids and panic catching around `S`.
+/// Request ids, CORS and panic catching around `S`.
 #[derive(Clone)]
 pub struct Edge<S> {
     inner: S,
     observer: Option<Arc<Observer>>,
+    cors: Option<Arc<Cors>>,
 }
 
 impl<S> Edge<S> {
-    /// `inner` behind the edge; `observer` when requests are logged or traced.
-    pub(crate) fn new(inner: S, observer: Option<Arc<Observer>>) -> Self {
-        Edge { inner, observer }
+    /// `inner` behind the edge; `observer` when requests are logged or traced; `cors` when
+    /// cross-origin requests are allowed.
+    pub(crate) fn new(inner: S, observer: Option<Arc<Observer>>, cors: Option<Cors>) -> Self {
+        Edge {
+            inner,
+            observer,
+            cors: cors.map(Arc::new),
+        }
     }
 }
 
@@ -101,12 +110,22 @@ where
                 span: o.telemetry.start(&method, uri.path(), req.headers()),
             })
         });
-        let seen = Seen {
+        let mut seen = Seen {
             id,
             method,
             uri,
             observing,
+            cors: None,
         };
+        if let Some(cors) = &self.cors {
+            if Cors::is_preflight(&seen.method) {
+                return EdgeFuture::Answered {
+                    response: Some(cors.preflight(req.headers())),
+                    seen: Some(seen),
+                };
+            }
+            seen.cors = Some(cors.simple(req.headers()));
+        }
         let inner = &mut self.inner;
         match std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(req))) {
             Ok(f) => EdgeFuture::Running {
@@ -136,6 +155,11 @@ pin_project_lite::pin_project! {
             seen: Option<Seen>,
             cause: Option<String>,
         },
+        /// Answered by the edge itself (a CORS preflight).
+        Answered {
+            response: Option<Response>,
+            seen: Option<Seen>,
+        },
     }
 }
 
@@ -158,9 +182,12 @@ where
                 ),
             },
             EdgeProj::Panicked { seen, cause } => (panic_response(), seen.take(), cause.take()),
+            EdgeProj::Answered { response, seen } => {
+                (response.take().unwrap_or_default(), seen.take(), None)
+            }
         };
         let mut response = result;
-        let Some(seen) = seen else {
+        let Some(mut seen) = seen else {
             return Poll::Ready(Ok(response));
         };
         if let Some(id) = &seen.id
@@ -169,6 +196,9 @@ where
             response
                 .headers_mut()
                 .insert(X_REQUEST_ID.clone(), id.clone());
+        }
+        if let Some(cors) = seen.cors.take() {
+            cors.finish(&mut response);
         }
         seen.finish(&response, panicked);
         Poll::Ready(Ok(response))
@@ -181,6 +211,8 @@ pub struct Seen {
     method: Method,
     uri: Uri,
     observing: Option<Box<Observing>>,
+    /// With CORS on and not a preflight: the CORS headers to answer with.
+    cors: Option<crate::cors::Simple>,
 }
 
 impl Seen {
@@ -258,7 +290,7 @@ mod tests {
         s: impl Service<Request<Body>, Response = Response, Error = std::convert::Infallible>,
         req: Request<Body>,
     ) -> Response {
-        match Edge::new(s, None).oneshot(req).await {
+        match Edge::new(s, None, None).oneshot(req).await {
             Ok(r) => r,
             Err(e) => match e {},
         }

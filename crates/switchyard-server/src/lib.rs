@@ -14,6 +14,7 @@ mod body;
 mod commit_header;
 pub mod config;
 mod conn;
+mod cors;
 mod dashboard;
 mod edge;
 mod error;

@@ -1,5 +1,5 @@
-//! The router: one module per API family, assembled with the shared layers (request ids, CORS,
-//! body limits, panic catching, tracing).
+//! The router: one module per API family, with its per-group guards; [`service`] puts it
+//! behind the edge (request ids, CORS, panic catching, observing).
 
 mod break_glass;
 mod context;
@@ -26,48 +26,14 @@ pub(crate) use relay::StateLines;
 pub(crate) use stream::{StreamGuard, namespace_changes};
 
 use axum::Router;
-use axum::http::{HeaderName, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{Method, StatusCode, Uri};
 use axum::middleware;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
-use tower::Layer as _;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::auth;
 use crate::error::{ApiError, OfrepError};
 use crate::state::AppState;
-
-/// The CORS layer; none when no origin is allowed (CORS off: no CORS headers at all).
-fn cors(state: &AppState) -> Option<CorsLayer> {
-    let origins = &state.config().cors_allowed_origins;
-    if origins.is_empty() {
-        return None;
-    }
-    let allow = if origins.iter().any(|o| o == "*") {
-        AllowOrigin::any()
-    } else {
-        AllowOrigin::list(origins.iter().filter_map(|o| HeaderValue::from_str(o).ok()))
-    };
-    let layer = CorsLayer::new()
-        .allow_origin(allow)
-        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
-        .allow_headers([
-            header::ACCEPT,
-            header::AUTHORIZATION,
-            header::CONTENT_TYPE,
-            header::IF_NONE_MATCH,
-            HeaderName::from_static("x-api-key"),
-            HeaderName::from_static("x-flipt-environment"),
-            HeaderName::from_static("x-flipt-namespace"),
-            HeaderName::from_static("x-flipt-accept-server-version"),
-            HeaderName::from_static("x-request-id"),
-            HeaderName::from_static("connect-protocol-version"),
-            HeaderName::from_static("connect-timeout-ms"),
-            HeaderName::from_static("flagd-selector"),
-        ])
-        .expose_headers([header::ETAG, HeaderName::from_static("x-request-id")]);
-    Some(layer)
-}
 
 /// A UUID-v4-shaped id, unique within the process: random high bits chosen once and a counter in
 /// the low 62 bits. Request ids need uniqueness, not unpredictability, and `Uuid::new_v4` costs
@@ -282,13 +248,13 @@ pub(crate) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The router behind the shared layers (request ids and panics in [`crate::edge::Edge`], then
-/// CORS). The layers wrap the whole router once, as one service, instead of each route (axum's
-/// `Router::layer`), which saves a boxed clone per request; no response body is boxed.
+/// The router behind the shared layer, [`crate::edge::Edge`] (request ids, CORS and panics). It
+/// wraps the whole router once, as one service, instead of each route (axum's `Router::layer`),
+/// which saves a boxed clone per request; no response body is boxed.
 /// When the access log or OpenTelemetry per request is on, a route layer copies the matched
 /// route into each response (the only per-route cost, and only then).
 pub(crate) fn service(state: AppState) -> Service {
-    let cors = cors(&state);
+    let cors = crate::cors::Cors::new(&state.config().cors_allowed_origins);
     let observer = state.observer();
     let router = router(state);
     let router = if observer.is_some() {
@@ -296,12 +262,8 @@ pub(crate) fn service(state: AppState) -> Service {
     } else {
         router
     };
-    let inner = match cors {
-        Some(c) => tower::util::Either::Left(c.layer(router)),
-        None => tower::util::Either::Right(router),
-    };
-    crate::edge::Edge::new(inner, observer)
+    crate::edge::Edge::new(router, observer, cors)
 }
 
 /// The concrete type of [`service`].
-pub type Service = crate::edge::Edge<tower::util::Either<tower_http::cors::Cors<Router>, Router>>;
+pub type Service = crate::edge::Edge<Router>;
