@@ -5,9 +5,8 @@
 //! `cargo run --release -p switchyard-server --example ceiling -- 127.0.0.1:8089 [--layers]`
 //!
 //! With `--layers` the handler sits behind tower-http's request-id, CORS and panic-catching
-//! layers, the work of Switchyard's own layers (its `edge` service does the request id and the
-//! panic catching in one service, then tower-http's CORS), to tell the cost of layers from the
-//! cost of the handlers.
+//! layers, the work Switchyard's own `edge` service does in one service (with CORS header values
+//! built once), to tell the cost of stock layers from the cost of the handlers.
 
 use axum::Router;
 use axum::body::Bytes;
