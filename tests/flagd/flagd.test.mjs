@@ -104,6 +104,15 @@ const waitFor = async (what, fn, ms = 15000) => {
 let server; let root; let repo; let http; let httpPort; let grpcPort; let logPath;
 const providers = [];
 
+/**
+ * Stops a flagd web provider's reconnecting before it is closed. Its `onClose` cancels the event
+ * stream; connect-es reports a cancel as a clean end of stream, and the provider (0.7.4) answers
+ * every end of stream by reconnecting while retries remain. A reconnect that races the server's
+ * stop refetches every flag, and that fetch's rejection is never caught, failing the file. With no
+ * retries left, the end of the stream stays the end.
+ */
+const noMoreRetries = (provider) => { if (provider instanceof FlagdWebProvider) provider._maxRetries = 0; };
+
 before(async () => {
   assert.ok(BIN, 'SWITCHYARD_BIN is set');
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'switchyard-flagd-'));
@@ -139,6 +148,7 @@ server:
 });
 
 after(async () => {
+  providers.forEach(noMoreRetries);
   await Promise.all(providers.map((p) => p.onClose().catch(() => {})));
   await OpenFeature.close().catch(() => {});
   await WebOpenFeature.close().catch(() => {});
@@ -276,6 +286,11 @@ test('flagd web provider over Connect (HTTP port): ResolveAll by context, EventS
   assert.ok(r.status < 300);
   await changed.finally(() => clearTimeout(timer));
   assert.equal(c.getBooleanValue('static-bool', false), true);
+  // Closed here, not only in `after`: otherwise the next test's commit reaches this provider's
+  // stream too, and its refetch (a promise the provider never catches) can still be in flight when
+  // `after` stops the server, failing the file with an unhandled rejection.
+  noMoreRetries(provider);
+  await WebOpenFeature.close();
 });
 
 /** Serves the page and the packages' ES modules (an import map, no bundler) on loopback. */
