@@ -1,8 +1,9 @@
 //! The outermost layer, one service instead of three: gives each request an `x-request-id`
 //! (the client's, else a new one) that the handlers read and the response carries back, and turns
 //! a panic in a handler into Flipt's 500, and answers CORS ([`crate::cors`]: preflights here,
-//! the headers of every other answer added to it). Nothing is boxed: the response body stays
-//! axum's.
+//! the headers of every other answer added to it), and answers the two single-flag routes of
+//! [`crate::api::FastRoute`] without the router when it may. Nothing is boxed: the response body
+//! stays axum's.
 //! Every 5xx answer is logged with its request id and cause; when observing is on (the access
 //! log, or OpenTelemetry per request) the request's span, duration and log line are made here.
 
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use axum::body::Body;
 use axum::extract::MatchedPath;
 use axum::http::{HeaderName, HeaderValue, Method, Request, Uri};
 use axum::response::{IntoResponse, Response};
@@ -22,8 +24,10 @@ use http_body::Body as _;
 use tower::Service;
 
 use crate::access_log::{AccessLog, Entry};
+use crate::api::{FastFuture, FastRoute};
 use crate::cors::Cors;
 use crate::error::{ApiError, ErrorCause};
+use crate::state::AppState;
 use crate::telemetry::{RequestSpan, RequestTelemetry};
 
 /// The request-id header.
@@ -65,23 +69,31 @@ pub struct Edge<S> {
     inner: S,
     observer: Option<Arc<Observer>>,
     cors: Option<Arc<Cors>>,
+    /// The state the fast routes are answered with, when the edge answers them.
+    fast: Option<AppState>,
 }
 
 impl<S> Edge<S> {
     /// `inner` behind the edge; `observer` when requests are logged or traced; `cors` when
-    /// cross-origin requests are allowed.
-    pub(crate) fn new(inner: S, observer: Option<Arc<Observer>>, cors: Option<Cors>) -> Self {
+    /// cross-origin requests are allowed; `fast` when the edge answers the fast routes.
+    pub(crate) fn new(
+        inner: S,
+        observer: Option<Arc<Observer>>,
+        cors: Option<Cors>,
+        fast: Option<AppState>,
+    ) -> Self {
         Edge {
             inner,
             observer,
             cors: cors.map(Arc::new),
+            fast,
         }
     }
 }
 
-impl<S, B> Service<Request<B>> for Edge<S>
+impl<S> Service<Request<Body>> for Edge<S>
 where
-    S: Service<Request<B>, Response = Response>,
+    S: Service<Request<Body>, Response = Response>,
 {
     type Response = Response;
     type Error = S::Error;
@@ -91,7 +103,7 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+    fn call(&mut self, mut req: Request<Body>) -> Self::Future {
         let id = match req.headers().get(&X_REQUEST_ID) {
             Some(v) => Some(v.clone()),
             None => {
@@ -126,6 +138,21 @@ where
             }
             seen.cors = Some(cors.simple(req.headers()));
         }
+        if let Some(state) = &self.fast
+            && let Some(route) = FastRoute::of(&seen.method, seen.uri.path())
+        {
+            let state = state.clone();
+            return match std::panic::catch_unwind(AssertUnwindSafe(|| route.answer(state, req))) {
+                Ok(f) => EdgeFuture::Fast {
+                    inner: AssertUnwindSafe(f).catch_unwind(),
+                    seen: Some(seen),
+                },
+                Err(p) => EdgeFuture::Panicked {
+                    seen: Some(seen),
+                    cause: Some(switchyard_sync::git::panic_message(&*p)),
+                },
+            };
+        }
         let inner = &mut self.inner;
         match std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(req))) {
             Ok(f) => EdgeFuture::Running {
@@ -150,7 +177,13 @@ pin_project_lite::pin_project! {
             inner: CatchUnwind<AssertUnwindSafe<F>>,
             seen: Option<Seen>,
         },
-        /// The inner service panicked in `call`.
+        /// A fast route answering.
+        Fast {
+            #[pin]
+            inner: CatchUnwind<AssertUnwindSafe<FastFuture>>,
+            seen: Option<Seen>,
+        },
+        /// The inner service (or a fast route) panicked in `call`.
         Panicked {
             seen: Option<Seen>,
             cause: Option<String>,
@@ -175,6 +208,15 @@ where
                 Poll::Pending => return Poll::Pending,
                 Poll::Ready(Ok(Ok(r))) => (r, seen.take(), None),
                 Poll::Ready(Ok(Err(e))) => return Poll::Ready(Err(e)),
+                Poll::Ready(Err(p)) => (
+                    panic_response(),
+                    seen.take(),
+                    Some(switchyard_sync::git::panic_message(&*p)),
+                ),
+            },
+            EdgeProj::Fast { inner, seen } => match inner.poll(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(Ok(r)) => (r, seen.take(), None),
                 Poll::Ready(Err(p)) => (
                     panic_response(),
                     seen.take(),
@@ -280,7 +322,6 @@ pub(crate) async fn copy_route(
 
 #[cfg(test)]
 mod tests {
-    use axum::body::Body;
     use axum::http::StatusCode;
     use tower::ServiceExt as _;
 
@@ -290,7 +331,7 @@ mod tests {
         s: impl Service<Request<Body>, Response = Response, Error = std::convert::Infallible>,
         req: Request<Body>,
     ) -> Response {
-        match Edge::new(s, None, None).oneshot(req).await {
+        match Edge::new(s, None, None, None).oneshot(req).await {
             Ok(r) => r,
             Err(e) => match e {},
         }

@@ -7,6 +7,7 @@ mod diff;
 mod environments;
 mod eval_request;
 mod evaluate;
+mod fast;
 mod flags;
 mod ofrep;
 mod ops;
@@ -18,6 +19,7 @@ mod webhook;
 
 pub(crate) use context::RequestContext;
 pub(crate) use evaluate::{Answer, Query, environment_header, evaluate_many, evaluate_single};
+pub(crate) use fast::{FastFuture, FastRoute};
 pub(crate) use ofrep::{
     BLOCKING_BULK_FLAGS, BulkPlan, bulk_plan as ofrep_bulk_plan, entity,
     evaluate_in as ofrep_evaluate_in, scope as ofrep_scope,
@@ -141,6 +143,12 @@ fn environments_api() -> Router<AppState> {
         )
 }
 
+/// Whether a token guards the evaluation routes (tokens are configured and evaluation is not
+/// public).
+fn evaluation_is_guarded(auth: &crate::config::AuthConfig) -> bool {
+    auth.is_enabled() && !auth.public_evaluation
+}
+
 /// All routes, with their per-group guards (body limits are applied by the body readers).
 pub(crate) fn router(state: AppState) -> Router {
     let evaluation = Router::new()
@@ -171,7 +179,7 @@ pub(crate) fn router(state: AppState) -> Router {
     // The guards let everything through when no token is configured (or evaluation is public);
     // they are left out then, saving a route clone and a boxed future per request.
     let auth = &state.config().auth;
-    let evaluation = if auth.is_enabled() && !auth.public_evaluation {
+    let evaluation = if evaluation_is_guarded(auth) {
         evaluation.route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::evaluation,
@@ -252,17 +260,19 @@ pub(crate) fn router(state: AppState) -> Router {
 /// wraps the whole router once, as one service, instead of each route (axum's `Router::layer`),
 /// which saves a boxed clone per request; no response body is boxed.
 /// When the access log or OpenTelemetry per request is on, a route layer copies the matched
-/// route into each response (the only per-route cost, and only then).
+/// route into each response (the only per-route cost, and only then); otherwise, and without an
+/// evaluation token, the edge answers the two single-flag routes itself ([`fast`]).
 pub(crate) fn service(state: AppState) -> Service {
     let cors = crate::cors::Cors::new(&state.config().cors_allowed_origins);
     let observer = state.observer();
+    let fast = fast::enabled(&state).then(|| state.clone());
     let router = router(state);
     let router = if observer.is_some() {
         router.layer(middleware::from_fn(crate::edge::copy_route))
     } else {
         router
     };
-    crate::edge::Edge::new(router, observer, cors)
+    crate::edge::Edge::new(router, observer, cors, fast)
 }
 
 /// The concrete type of [`service`].
