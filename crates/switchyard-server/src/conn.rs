@@ -11,12 +11,11 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::body::Body;
+use axum::routing::future::RouteFuture;
 use bytes::Bytes;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::{Notify, watch};
-use tower::ServiceExt as _;
 
 use crate::App;
 use crate::config::ConnectionLimits;
@@ -51,6 +50,41 @@ impl Millis {
     }
 }
 
+/// A wake-up for the one task that waits on it: a pending flag and that task's waker (polled on
+/// every wake of a connection's task, and cheaper to poll than tokio's `Notify`, which takes a
+/// lock per poll). A signal raised while nobody waits is kept for the next wait.
+#[derive(Debug, Default)]
+struct Signal {
+    pending: AtomicBool,
+    waker: futures_util::task::AtomicWaker,
+}
+
+impl Signal {
+    /// Wakes the waiting task, or the next one to wait.
+    fn raise(&self) {
+        self.pending.store(true, Ordering::SeqCst);
+        self.waker.wake();
+    }
+
+    /// Ready once raised (and lowers it).
+    fn poll_raised(&self, cx: &mut Context<'_>) -> Poll<()> {
+        if self.pending.swap(false, Ordering::SeqCst) {
+            return Poll::Ready(());
+        }
+        self.waker.register(cx.waker());
+        if self.pending.swap(false, Ordering::SeqCst) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// Resolves once raised.
+    async fn raised(&self) {
+        std::future::poll_fn(|cx| self.poll_raised(cx)).await
+    }
+}
+
 /// What a connection is doing, shared by its IO wrapper, its requests and the accept loop.
 #[derive(Debug)]
 pub(crate) struct Activity {
@@ -66,6 +100,8 @@ pub(crate) struct Activity {
     track_head: AtomicBool,
     /// Asked to close when idle, to make room for new connections.
     shed: AtomicBool,
+    /// The server is stopping: finish the requests in flight and close.
+    stopping: AtomicBool,
     /// Accepted beyond the connection limit: one request, then closed.
     pub(crate) overflow: bool,
     /// The limits the deadlines are computed with.
@@ -75,7 +111,7 @@ pub(crate) struct Activity {
     /// which recomputes the deadline: a busy keep-alive connection re-arms its timer about once
     /// per header timeout instead of twice per request.
     armed: AtomicU64,
-    changed: Notify,
+    changed: Signal,
 }
 
 impl Activity {
@@ -88,10 +124,11 @@ impl Activity {
             blocked_since: AtomicU64::new(0),
             track_head: AtomicBool::new(true),
             shed: AtomicBool::new(false),
+            stopping: AtomicBool::new(false),
             overflow,
             limits,
             armed: AtomicU64::new(u64::MAX),
-            changed: Notify::new(),
+            changed: Signal::default(),
         }
     }
 
@@ -100,7 +137,7 @@ impl Activity {
     /// the task sees the event's state or the event sees the new `armed`.)
     fn wake_if_before(&self, deadline: u64) {
         if deadline < self.armed.load(Ordering::SeqCst) {
-            self.changed.notify_one();
+            self.changed.raise();
         }
     }
 
@@ -122,7 +159,13 @@ impl Activity {
     /// Asks the connection to close as soon as it is idle.
     pub(crate) fn request_shed(&self) {
         self.shed.store(true, Ordering::Relaxed);
-        self.changed.notify_one();
+        self.changed.raise();
+    }
+
+    /// Asks the connection to finish its requests and close: the server is stopping.
+    pub(crate) fn request_stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        self.changed.raise();
     }
 
     fn begin(self: &Arc<Self>) -> RequestGuard {
@@ -184,7 +227,7 @@ impl Activity {
     /// Resolves once shedding is asked for.
     pub(crate) async fn shed_requested(&self) {
         while !self.is_shed() {
-            self.changed.notified().await;
+            self.changed.raised().await;
         }
     }
 }
@@ -248,23 +291,26 @@ impl hyper::service::Service<hyper::Request<Incoming>> for ConnService {
     fn call(&self, req: hyper::Request<Incoming>) -> Self::Future {
         ResponseFuture {
             guard: Some(self.activity.begin()),
-            inner: Box::pin(self.app.clone().oneshot(req.map(Body::new))),
+            inner: self.app.answer(req.map(Body::new)),
         }
     }
 }
 
-/// The router's answer, with the request's guard moved into the body.
-struct ResponseFuture {
-    inner: Pin<Box<tower::util::Oneshot<App, axum::extract::Request>>>,
-    guard: Option<RequestGuard>,
+pin_project_lite::pin_project! {
+    /// The edge's answer, with the request's guard moved into the body.
+    struct ResponseFuture {
+        #[pin]
+        inner: crate::edge::EdgeFuture<RouteFuture<Infallible>>,
+        guard: Option<RequestGuard>,
+    }
 }
 
 impl Future for ResponseFuture {
     type Output = Result<hyper::Response<GuardedBody>, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        match this.inner.as_mut().poll(cx) {
+        let this = self.project();
+        match this.inner.poll(cx) {
             Poll::Pending => Poll::Pending,
             Poll::Ready(r) => {
                 let guard = this.guard.take();
@@ -491,14 +537,10 @@ where
     }
 }
 
-/// Serves HTTP/1.1 or HTTP/2 on `io` until the client closes, a limit passes or the server stops.
-pub(crate) async fn serve<S>(
-    io: Tracked<S>,
-    h2: bool,
-    app: App,
-    limits: Millis,
-    stop: watch::Receiver<bool>,
-) where
+/// Serves HTTP/1.1 or HTTP/2 on `io` until the client closes, a limit passes or the server stops
+/// ([`Activity::request_stop`]).
+pub(crate) async fn serve<S>(io: Tracked<S>, h2: bool, app: App, limits: Millis)
+where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let activity = io.activity.clone();
@@ -512,7 +554,7 @@ pub(crate) async fn serve<S>(
             .timer(TokioTimer::new())
             .max_concurrent_streams(MAX_STREAMS_PER_CONNECTION)
             .serve_connection(TokioIo::new(io), service);
-        drive(conn, &activity, limits, stop).await;
+        drive(conn, &activity, limits).await;
     } else {
         // The header timeout is `Activity`'s (no timer of hyper's per request head).
         let conn = hyper::server::conn::http1::Builder::new()
@@ -520,16 +562,11 @@ pub(crate) async fn serve<S>(
             .header_read_timeout(None)
             .keep_alive(!activity.overflow)
             .serve_connection(TokioIo::new(io), service);
-        drive(conn, &activity, limits, stop).await;
+        drive(conn, &activity, limits).await;
     }
 }
 
-async fn drive<C: Graceful>(
-    conn: C,
-    activity: &Activity,
-    limits: Millis,
-    mut stop: watch::Receiver<bool>,
-) {
+async fn drive<C: Graceful>(conn: C, activity: &Activity, limits: Millis) {
     tokio::pin!(conn);
     // Once asked to close: the time by which it is dropped.
     let mut closing: Option<u64> = None;
@@ -537,6 +574,10 @@ async fn drive<C: Graceful>(
     tokio::pin!(timer);
     let mut timer_at = 0;
     loop {
+        if closing.is_none() && activity.stopping.load(Ordering::SeqCst) {
+            conn.as_mut().graceful();
+            closing = Some(now_ms() + limits.grace);
+        }
         let now = now_ms();
         let deadline = match closing {
             Some(hard) => Some(hard),
@@ -576,14 +617,10 @@ async fn drive<C: Graceful>(
                 }
                 return;
             }
-            _ = activity.changed.notified() => {}
+            _ = activity.changed.raised() => {}
             _ = timer.as_mut() => {
                 // fired: the next pass arms it again
                 timer_at = 0;
-            }
-            _ = stop.wait_for(|s| *s), if closing.is_none() => {
-                conn.as_mut().graceful();
-                closing = Some(now_ms() + limits.grace);
             }
         }
     }

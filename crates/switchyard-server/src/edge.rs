@@ -7,6 +7,7 @@
 //! Every 5xx answer is logged with its request id and cause; when observing is on (the access
 //! log, or OpenTelemetry per request) the request's span, duration and log line are made here.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -18,6 +19,7 @@ use axum::body::Body;
 use axum::extract::MatchedPath;
 use axum::http::{HeaderName, HeaderValue, Method, Request, Uri};
 use axum::response::{IntoResponse, Response};
+use axum::routing::future::RouteFuture;
 use futures_util::FutureExt as _;
 use futures_util::future::CatchUnwind;
 use http_body::Body as _;
@@ -67,6 +69,12 @@ struct Observing {
 #[derive(Clone)]
 pub struct Edge<S> {
     inner: S,
+    front: Front,
+}
+
+/// What the edge does before the inner service, shared by its clones.
+#[derive(Clone)]
+struct Front {
     observer: Option<Arc<Observer>>,
     cors: Option<Arc<Cors>>,
     /// The state the fast routes are answered with, when the edge answers them.
@@ -84,10 +92,20 @@ impl<S> Edge<S> {
     ) -> Self {
         Edge {
             inner,
-            observer,
-            cors: cors.map(Arc::new),
-            fast,
+            front: Front {
+                observer,
+                cors: cors.map(Arc::new),
+                fast,
+            },
         }
+    }
+}
+
+impl Edge<axum::Router> {
+    /// Answers `req` through a shared reference (the router is cloned only when it answers):
+    /// what a connection calls per request, instead of cloning the whole edge for a `oneshot`.
+    pub(crate) fn answer(&self, req: Request<Body>) -> EdgeFuture<RouteFuture<Infallible>> {
+        self.front.enter(req, |r| self.inner.clone().call(r))
     }
 }
 
@@ -103,7 +121,20 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<Body>) -> Self::Future {
+    fn call(&mut self, req: Request<Body>) -> Self::Future {
+        let inner = &mut self.inner;
+        self.front.enter(req, |r| inner.call(r))
+    }
+}
+
+impl Front {
+    /// The request id, observing, CORS and the fast routes; anything else goes to `call` (the
+    /// inner service), with its panics caught.
+    fn enter<F: Future>(
+        &self,
+        mut req: Request<Body>,
+        call: impl FnOnce(Request<Body>) -> F,
+    ) -> EdgeFuture<F> {
         let id = match req.headers().get(&X_REQUEST_ID) {
             Some(v) => Some(v.clone()),
             None => {
@@ -153,8 +184,7 @@ where
                 },
             };
         }
-        let inner = &mut self.inner;
-        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.call(req))) {
+        match std::panic::catch_unwind(AssertUnwindSafe(|| call(req))) {
             Ok(f) => EdgeFuture::Running {
                 inner: AssertUnwindSafe(f).catch_unwind(),
                 seen: Some(seen),

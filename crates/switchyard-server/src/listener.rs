@@ -108,6 +108,13 @@ impl Registry {
         )
     }
 
+    /// Asks every open connection to finish its requests and close (the server is stopping).
+    fn stop_all(&self) {
+        for a in lock(&self.conns).values() {
+            a.request_stop();
+        }
+    }
+
     /// Asks the `n` connections idle the longest to close; returns how many were asked.
     fn shed_idle(&self, n: usize) -> usize {
         let mut idle: Vec<Arc<Activity>> = lock(&self.conns)
@@ -296,11 +303,11 @@ pub async fn serve(
             activity,
             entry,
             millis,
-            stopping.subscribe(),
         ));
     }
     drop(listener);
     stopping.send_replace(true);
+    registry.stop_all();
     let mut open = registry.open.subscribe();
     let drained = tokio::time::timeout(
         shutdown_config.grace_period + Duration::from_secs(1),
@@ -326,7 +333,6 @@ async fn connection(
     activity: Arc<Activity>,
     _entry: Registered,
     limits: Millis,
-    stop: watch::Receiver<bool>,
 ) {
     let header = Duration::from_millis(limits.header);
     let shed = activity.clone();
@@ -358,7 +364,7 @@ async fn connection(
             };
             let h2 = tls_stream.get_ref().1.alpn_protocol() == Some(b"h2");
             let io = Tracked::new(tls_stream, Vec::new(), activity);
-            conn::serve(io, h2, app, limits, stop).await;
+            conn::serve(io, h2, app, limits).await;
         }
         None => {
             let prefix = tokio::select! {
@@ -370,7 +376,7 @@ async fn connection(
             };
             let h2 = prefix.starts_with(H2_PREFACE);
             let io = Tracked::new(stream, prefix, activity);
-            conn::serve(io, h2, app, limits, stop).await;
+            conn::serve(io, h2, app, limits).await;
         }
     }
 }
