@@ -72,7 +72,7 @@ pub struct Edge<S> {
     front: Front,
 }
 
-/// What the edge does before the inner service, shared by its clones.
+/// What the edge does before the inner service, and with what.
 #[derive(Clone)]
 struct Front {
     observer: Option<Arc<Observer>>,
@@ -169,32 +169,35 @@ impl Front {
             }
             seen.cors = Some(cors.simple(req.headers()));
         }
-        if let Some(state) = &self.fast
-            && let Some(route) = FastRoute::of(&seen.method, seen.uri.path())
-        {
-            let state = state.clone();
-            return match std::panic::catch_unwind(AssertUnwindSafe(|| route.answer(state, req))) {
-                Ok(f) => EdgeFuture::Fast {
-                    inner: AssertUnwindSafe(f).catch_unwind(),
-                    seen: Some(seen),
-                },
-                Err(p) => EdgeFuture::Panicked {
-                    seen: Some(seen),
-                    cause: Some(switchyard_sync::git::panic_message(&*p)),
-                },
-            };
-        }
-        match std::panic::catch_unwind(AssertUnwindSafe(|| call(req))) {
-            Ok(f) => EdgeFuture::Running {
+        let fast = self.fast.as_ref().and_then(|state| {
+            FastRoute::of(&seen.method, seen.uri.path()).map(|route| (route, state.clone()))
+        });
+        let started = std::panic::catch_unwind(AssertUnwindSafe(|| match fast {
+            Some((route, state)) => Started::Fast(route.answer(state, req)),
+            None => Started::Inner(call(req)),
+        }));
+        let seen = Some(seen);
+        match started {
+            Ok(Started::Fast(f)) => EdgeFuture::Fast {
                 inner: AssertUnwindSafe(f).catch_unwind(),
-                seen: Some(seen),
+                seen,
+            },
+            Ok(Started::Inner(f)) => EdgeFuture::Running {
+                inner: AssertUnwindSafe(f).catch_unwind(),
+                seen,
             },
             Err(p) => EdgeFuture::Panicked {
-                seen: Some(seen),
+                seen,
                 cause: Some(switchyard_sync::git::panic_message(&*p)),
             },
         }
     }
+}
+
+/// A request's answer once started: by a fast route or by the inner service.
+enum Started<F> {
+    Fast(FastFuture),
+    Inner(F),
 }
 
 pin_project_lite::pin_project! {

@@ -18,6 +18,8 @@ mod cors;
 mod dashboard;
 mod edge;
 mod error;
+#[cfg(test)]
+mod fixtures;
 mod go_json;
 mod grpc;
 pub mod impact_json;

@@ -77,57 +77,14 @@ pub(crate) fn enabled(state: &AppState) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
-
     use axum::body::Body;
     use axum::http::{HeaderValue, Request};
     use http_body_util::BodyExt as _;
-    use switchyard_core::{Limits, SourceFile, compile_environment};
     use tower::ServiceExt as _;
 
     use super::*;
-    use crate::config::ServerConfig;
     use crate::edge::Edge;
-
-    const FLAGS: &str = r#"version: "1.4"
-namespace: default
-flags:
-  - key: checkout
-    name: Checkout
-    enabled: true
-    variants:
-      - {key: control, default: true}
-      - {key: treatment, attachment: {color: blue}}
-    rules:
-      - segment: pro
-        distributions: [{variant: treatment, rollout: 100}]
-  - key: beta
-    name: Beta
-    type: BOOLEAN_FLAG_TYPE
-    enabled: true
-segments:
-  - key: pro
-    name: Pro
-    match_type: ALL_MATCH_TYPE
-    constraints:
-      - {type: STRING_COMPARISON_TYPE, property: plan, operator: eq, value: pro}
-"#;
-
-    fn state() -> AppState {
-        let files = [
-            SourceFile::new("features.yaml", FLAGS),
-            SourceFile::new(
-                "payments/features.yaml",
-                "namespace: payments\nflags:\n  - {key: fast, name: Fast, type: BOOLEAN_FLAG_TYPE, enabled: true}\n",
-            ),
-        ];
-        let env = match compile_environment("default", &files, &Limits::default()) {
-            Ok(e) => e,
-            Err(d) => panic!("fixture does not compile: {d:?}"),
-        };
-        let sync = Arc::new(switchyard_sync::SyncHandle::fixed(vec![env]));
-        AppState::new(sync, ServerConfig::default())
-    }
+    use crate::fixtures::state;
 
     /// An answer's status, headers and body, with what differs per request (timestamp,
     /// duration) blanked and `content-length` left to the body's length.

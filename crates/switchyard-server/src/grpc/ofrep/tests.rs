@@ -4,85 +4,18 @@
 //! Flipt's `ofrep-flag-key` detail.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::Request as HttpRequest;
 use http_body_util::BodyExt as _;
 use prost::Message as _;
 use serde_json::{Value as Json, json};
-use switchyard_core::{Limits, SourceFile, compile_environment};
 use tonic::Request;
 use tower::ServiceExt as _;
 
 use super::pb::ofrep_service_server::OfrepService as _;
 use super::*;
-use crate::config::ServerConfig;
-
-const FLAGS: &str = r#"version: "1.4"
-namespace: default
-flags:
-  - key: checkout
-    name: Checkout
-    enabled: true
-    variants:
-      - {key: control, default: true}
-      - {key: treatment, attachment: {color: blue, n: [1, 2.5]}}
-    rules:
-      - segment: pro
-        distributions: [{variant: treatment, rollout: 100}]
-  - key: dark
-    name: Dark
-    type: BOOLEAN_FLAG_TYPE
-    enabled: false
-    rollouts:
-      - segment: {key: pro, value: true}
-  - key: beta
-    name: Beta
-    type: BOOLEAN_FLAG_TYPE
-    enabled: true
-    rollouts:
-      - segment: {key: pro, value: true}
-  - key: off
-    name: Off
-    enabled: false
-    variants: [{key: a}]
-  - key: bare
-    name: Bare
-    enabled: true
-segments:
-  - key: pro
-    name: Pro
-    match_type: ALL_MATCH_TYPE
-    constraints:
-      - {type: STRING_COMPARISON_TYPE, property: plan, operator: eq, value: pro}
-"#;
-
-const OTHER: &str = r#"version: "1.4"
-namespace: payments
-flags:
-  - key: fast
-    name: Fast
-    type: BOOLEAN_FLAG_TYPE
-    enabled: true
-"#;
-
-fn state() -> AppState {
-    let env = compile_environment(
-        "default",
-        &[
-            SourceFile::new("features.yaml", FLAGS),
-            SourceFile::new("payments/features.yaml", OTHER),
-        ],
-        &Limits::default(),
-    );
-    let env = match env {
-        Ok(e) => e,
-        Err(d) => panic!("fixture does not compile: {d:?}"),
-    };
-    let sync = Arc::new(switchyard_sync::SyncHandle::fixed(vec![env]));
-    AppState::new(sync, ServerConfig::default())
-}
+use crate::fixtures::state;
 
 /// A protobuf `Value` as JSON (protojson's mapping).
 fn value_json(v: &Value) -> Json {
